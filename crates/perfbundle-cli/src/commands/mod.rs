@@ -1,0 +1,7 @@
+//! One module per subcommand, each a clap struct and a `run`.
+
+pub mod host;
+pub mod inspect;
+pub mod pack;
+pub mod unpack;
+pub mod verify;

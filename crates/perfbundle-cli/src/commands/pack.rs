@@ -1,0 +1,292 @@
+//! `perfbundle pack`: inputs → one `.perfbundle`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use perfbundle_core::bundle::{kinds, paths, BundleBuilder, InputRecord, Manifest};
+use perfbundle_core::ingest::k6_json::JsonOptions;
+use perfbundle_core::ingest::k6_summary::{self, SummaryInput};
+use perfbundle_core::ingest::{k6_csv, k6_json, InputKind};
+use perfbundle_core::k6::{assemble, Aggregator, AggregatorOptions, MetricType};
+use perfbundle_core::time::{format_rfc3339_ms, format_rfc3339_secs};
+use sha2::{Digest, Sha256};
+
+use crate::fsio::{progress, AtomicFile, ChannelReader, Tap};
+use crate::inputs::{self, Input, MAX_DOCUMENT_BYTES};
+
+/// Pack k6 outputs into one .perfbundle.
+#[derive(Args, Debug)]
+pub struct PackArgs {
+    /// Output bundle.
+    #[arg(short = 'o', long = "output", value_name = "OUT.perfbundle")]
+    pub output: PathBuf,
+    /// Title of the run (default: the first input's name).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// A free label, K=V (version, commit, branch, environment…). Repeatable.
+    #[arg(long = "label", value_name = "K=V")]
+    pub labels: Vec<String>,
+    /// Keep the original input files under raw/ in the bundle.
+    #[arg(long)]
+    pub keep_raw: bool,
+    /// Skip and count malformed lines instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Force an input's kind: KIND:PATH (kinds: k6-json, k6-csv, k6-summary-export, k6-handle-summary).
+    #[arg(long = "as", value_name = "KIND:PATH")]
+    pub forced: Vec<String>,
+    /// Type of a metric the input does not declare (CSV custom metrics): NAME=counter|gauge|rate|trend.
+    #[arg(long = "metric-type", value_name = "NAME=KIND")]
+    pub metric_types: Vec<String>,
+    /// A tool version to record, NAME=VERSION (e.g. k6=1.1.0). Repeatable.
+    #[arg(long = "tool", value_name = "NAME=VERSION")]
+    pub tools: Vec<String>,
+    /// Record this machine (host, OS, CPU, cores, memory) as the run's environment.
+    #[arg(long)]
+    pub this_host: bool,
+    /// Input files or folders.
+    #[arg(value_name = "INPUT", required_unless_present = "forced")]
+    pub inputs: Vec<PathBuf>,
+}
+
+fn key_value(s: &str, what: &str) -> Result<(String, String)> {
+    let (k, v) = s.split_once('=').ok_or_else(|| anyhow!("{what} {s:?}: expected K=V"))?;
+    if k.trim().is_empty() {
+        bail!("{what} {s:?}: empty key");
+    }
+    Ok((k.trim().to_string(), v.to_string()))
+}
+
+fn now_secs() -> u64 {
+    if let Some(s) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.parse().ok()) {
+        return s;
+    }
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn hash_file(path: &std::path::Path) -> Result<String> {
+    let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(hex::encode(h.finalize()))
+}
+
+pub fn run(a: PackArgs) -> Result<ExitCode> {
+    let mut forced = Vec::new();
+    for f in &a.forced {
+        let (k, p) = f.split_once(':').ok_or_else(|| anyhow!("--as {f:?}: expected KIND:PATH"))?;
+        let kind = InputKind::from_name(k)
+            .ok_or_else(|| anyhow!("--as {f:?}: unknown kind {k:?}. Known kinds: {}", InputKind::known_list()))?;
+        forced.push((kind, PathBuf::from(p)));
+    }
+    let labels: Vec<(String, String)> = a.labels.iter().map(|l| key_value(l, "--label")).collect::<Result<_>>()?;
+    let tools: Vec<(String, String)> = a.tools.iter().map(|l| key_value(l, "--tool")).collect::<Result<_>>()?;
+    let mut type_opts = HashMap::new();
+    for t in &a.metric_types {
+        let (name, kind) = key_value(t, "--metric-type")?;
+        let kind = MetricType::parse(&kind).ok_or_else(|| anyhow!("--metric-type {t:?}: kind must be counter, gauge, rate or trend"))?;
+        let contains = if kind == MetricType::Trend { "time" } else { "default" };
+        type_opts.insert(name, (kind, contains.to_string()));
+    }
+
+    let all = inputs::collect(&a.inputs, &forced)?;
+    let mut warnings = Vec::new();
+
+    // Roles: one point stream (JSON preferred over CSV), one k6 summary (handleSummary preferred).
+    let pick = |kind: InputKind| all.iter().filter(move |i| i.kind == kind).collect::<Vec<_>>();
+    let jsons = pick(InputKind::K6Json);
+    let csvs = pick(InputKind::K6Csv);
+    if jsons.len() > 1 || (jsons.is_empty() && csvs.len() > 1) {
+        let names: Vec<String> = jsons.iter().chain(csvs.iter()).map(|i| i.display()).collect();
+        bail!(
+            "several k6 point streams ({}): a bundle holds one run; pack each run on its own (merging the shards of one distributed run is not supported yet)",
+            names.join(", ")
+        );
+    }
+    let stream: Option<&Input> = jsons.first().or(csvs.first()).copied();
+    let summaries: Vec<&Input> = pick(InputKind::K6HandleSummary).into_iter().chain(pick(InputKind::K6SummaryExport)).collect();
+    let summary_input: Option<&Input> = summaries.first().copied();
+
+    let mut records: Vec<InputRecord> = Vec::new();
+    let mut summary: Option<SummaryInput> = None;
+    if let Some(s) = summary_input {
+        let doc = inputs::read_document(&s.path, MAX_DOCUMENT_BYTES)?;
+        summary = Some(k6_summary::parse(&doc, &s.display(), s.kind)?);
+    }
+
+    let mut assembled_points = None;
+    let mut stream_hash: Option<String> = None;
+    if let Some(inp) = stream {
+        let mut opts = AggregatorOptions::default();
+        if let Some(s) = &summary {
+            opts.type_hints = s.type_hints();
+            opts.extra_submetrics = s.metrics.keys().filter(|k| k.contains('{')).cloned().collect();
+        }
+        opts.type_hints.extend(type_opts.clone());
+        if inp.kind == InputKind::K6Csv {
+            opts.min_bucket_ms = 1000;
+        }
+        let mut agg = Aggregator::new(opts);
+        let file = File::open(&inp.path).with_context(|| format!("{}: cannot open", inp.display()))?;
+        let pb = progress(inp.size, &inp.file_name());
+        let tap = Tap { inner: file, hasher: Sha256::new(), bytes: 0, progress: pb.clone() };
+        let display = inp.display();
+        // Decompression runs on its own thread; parsing on this one.
+        let source = DecompressSource::new(tap).with_context(|| format!("{display}: cannot read"))?;
+        let (reader, handle) = ChannelReader::spawn(source);
+        let json_opts = JsonOptions::lenient(a.lenient);
+        let res = match inp.kind {
+            InputKind::K6Csv => k6_csv::ingest(reader, &display, &mut agg, &json_opts, &mut |_| {}),
+            _ => k6_json::ingest(reader, &display, &mut agg, &json_opts, &mut |_| {}),
+        };
+        pb.finish_and_clear();
+        res?;
+        let source = handle.join().map_err(|_| anyhow!("{display}: the reading thread failed"))?;
+        let tap = source.into_tap();
+        if tap.bytes != inp.size {
+            bail!("{display}: read {} bytes but the file has {}; it changed while packing", tap.bytes, inp.size);
+        }
+        stream_hash = Some(hex::encode(tap.hasher.finalize()));
+        if agg_bad_lines(&agg) > 0 {
+            warnings.push(format!("{display}: {} malformed lines skipped (--lenient)", agg_bad_lines(&agg)));
+        }
+        assembled_points = Some((agg, inp.kind.name().to_string()));
+    }
+
+    let asm = assemble(assembled_points, summary);
+    warnings.extend(asm.warnings);
+
+    let created = now_secs();
+    let title = a.title.clone().unwrap_or_else(|| default_title(&a.inputs, &all));
+    let mut manifest = Manifest::new(title, format_rfc3339_secs(created as i64));
+    manifest.labels = labels.into_iter().collect();
+    manifest.tools = tools.into_iter().collect();
+    if a.this_host {
+        manifest.environment = crate::commands::host::this_host();
+    }
+    let s = &asm.summary;
+    manifest.run.start_unix_ns = s.start_ns;
+    manifest.run.end_unix_ns = s.end_ns;
+    manifest.run.start = s.start_ns.map(format_rfc3339_ms);
+    manifest.run.end = s.end_ns.map(format_rfc3339_ms);
+    manifest.run.duration_ms = s.duration_ms;
+
+    // Inputs, their hashes, and raw entries.
+    let mut raw_paths: HashMap<String, PathBuf> = HashMap::new();
+    let mut raw_entries = Vec::new();
+    for (n, inp) in all.iter().enumerate() {
+        let sha = match (stream, &stream_hash) {
+            (Some(st), Some(h)) if st.path == inp.path => h.clone(),
+            _ => hash_file(&inp.path)?,
+        };
+        let used = stream.is_some_and(|s| s.path == inp.path) || summary_input.is_some_and(|s| s.path == inp.path);
+        if !used {
+            warnings.push(format!("{}: not used ({} already given by another input)", inp.display(), role(inp.kind)));
+        }
+        let raw_entry = a.keep_raw.then(|| format!("raw/{n}/{}", sanitize(&inp.file_name())));
+        if let Some(p) = &raw_entry {
+            raw_paths.insert(p.clone(), inp.path.clone());
+            raw_entries.push((p.clone(), inp.size, sha.clone(), inp.file_name()));
+        }
+        records.push(InputRecord { name: inp.file_name(), kind: inp.kind.name().into(), size: inp.size, sha256: sha, used, raw_entry });
+    }
+    manifest.inputs = records;
+    manifest.warnings = warnings.clone();
+
+    let mut b = BundleBuilder::new(manifest, created);
+    b.add_json(paths::K6_SUMMARY, kinds::K6_SUMMARY, &asm.summary)?;
+    if let Some(ts) = &asm.timeseries {
+        b.add_json(paths::K6_TIMESERIES, kinds::K6_TIMESERIES, ts)?;
+    }
+    for (p, size, sha, name) in raw_entries {
+        b.add_external(&p, kinds::RAW, size, sha, Some(name))?;
+    }
+
+    let out_display = a.output.display().to_string();
+    let (atomic, file) = AtomicFile::create(&a.output)?;
+    let w = b.write(BufWriter::with_capacity(1 << 20, file), &out_display, &mut |p| {
+        let path = raw_paths.get(p).ok_or_else(|| std::io::Error::other(format!("no source for {p}")))?;
+        Ok(Box::new(BufReader::new(File::open(path)?)))
+    })?;
+    let f = w.into_inner().map_err(|e| anyhow!("{out_display}: writing: {}", e.error()))?;
+    f.sync_all().with_context(|| format!("{out_display}: writing"))?;
+    drop(f);
+    atomic.commit()?;
+
+    for w in &warnings {
+        eprintln!("perfbundle: warning: {w}");
+    }
+    let size = std::fs::metadata(&a.output).map(|m| m.len()).unwrap_or(0);
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "wrote {out_display} ({size} bytes): {} inputs, {} series, {} points",
+        all.len(),
+        asm.summary.series.len(),
+        asm.summary.stats.points
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn agg_bad_lines(agg: &Aggregator) -> u64 {
+    agg.bad_lines()
+}
+
+fn role(kind: InputKind) -> &'static str {
+    match kind {
+        InputKind::K6Json | InputKind::K6Csv => "the k6 point stream",
+        InputKind::K6SummaryExport | InputKind::K6HandleSummary => "k6's summary",
+    }
+}
+
+fn sanitize(name: &str) -> String {
+    let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let s = s.trim_start_matches('.').to_string();
+    let s = if s.is_empty() { "input".to_string() } else { s };
+    s.chars().take(90).collect()
+}
+
+fn default_title(paths: &[PathBuf], all: &[Input]) -> String {
+    paths
+        .first()
+        .or(all.first().map(|i| &i.path))
+        .and_then(|p| std::fs::canonicalize(p).ok().or(Some(p.clone())))
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "perfbundle".into())
+}
+
+/// The tapped file, decompressed when it is gzip.
+enum DecompressSource {
+    Plain(BufReader<Tap<File>>),
+    Gzip(flate2::bufread::MultiGzDecoder<BufReader<Tap<File>>>),
+}
+
+impl DecompressSource {
+    fn new(tap: Tap<File>) -> std::io::Result<Self> {
+        let mut br = BufReader::with_capacity(1 << 20, tap);
+        let gz = perfbundle_core::ingest::gzip::is_gzip(std::io::BufRead::fill_buf(&mut br)?);
+        Ok(if gz { DecompressSource::Gzip(flate2::bufread::MultiGzDecoder::new(br)) } else { DecompressSource::Plain(br) })
+    }
+
+    fn into_tap(self) -> Tap<File> {
+        match self {
+            DecompressSource::Plain(b) => b.into_inner(),
+            DecompressSource::Gzip(g) => g.into_inner().into_inner(),
+        }
+    }
+}
+
+impl std::io::Read for DecompressSource {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            DecompressSource::Plain(b) => b.read(buf),
+            DecompressSource::Gzip(g) => g.read(buf),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The CLI's file-system edge: atomic output files, reading bundles from
+//! disk, a threaded decompression pipeline, progress bars.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use perfbundle_core::bundle::{Bundle, ReadLimits};
+
+/// A file written under a temporary name beside its destination and renamed
+/// into place by [`AtomicFile::commit`]; dropped uncommitted, it is removed.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    done: bool,
+}
+
+impl AtomicFile {
+    pub fn create(dest: &Path) -> Result<(Self, File)> {
+        let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = dest.file_name().with_context(|| format!("{}: not a file name", dest.display()))?;
+        let tmp = dir.join(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
+        let f = File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        Ok((AtomicFile { tmp, dest: dest.to_path_buf(), done: false }, f))
+    }
+
+    pub fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("{}: cannot rename into place", self.dest.display()))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Opens and reads a whole bundle with every check.
+pub fn read_bundle(path: &Path, limits: &ReadLimits) -> Result<Bundle> {
+    let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    Ok(Bundle::read(BufReader::with_capacity(1 << 20, f), &path.display().to_string(), limits)?)
+}
+
+/// A progress bar on stderr when stderr is a terminal, hidden otherwise.
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+    use std::io::IsTerminal;
+    if !io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(what.to_string());
+    pb
+}
+
+/// Reads another thread's output chunk by chunk: the producer thread
+/// decompresses while this one parses.
+pub struct ChannelReader {
+    rx: Receiver<io::Result<Vec<u8>>>,
+    cur: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl ChannelReader {
+    /// Runs `source` on a thread of its own, reading it in 1 MiB chunks.
+    pub fn spawn<R: Read + Send + 'static>(mut source: R) -> (Self, std::thread::JoinHandle<R>) {
+        let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(8);
+        let handle = std::thread::spawn(move || {
+            loop {
+                let mut buf = vec![0u8; 1 << 20];
+                let mut filled = 0;
+                let res = loop {
+                    match source.read(&mut buf[filled..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            filled += n;
+                            if filled == buf.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                buf.truncate(filled);
+                let end = filled == 0;
+                match res {
+                    Ok(()) => {
+                        if !end && tx.send(Ok(buf)).is_err() {
+                            break;
+                        }
+                        if end {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        if filled > 0 {
+                            let _ = tx.send(Ok(buf));
+                        }
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+            source
+        });
+        (ChannelReader { rx, cur: Vec::new(), pos: 0, done: false }, handle)
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for ChannelReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos >= self.cur.len() && !self.done {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.cur = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => self.done = true,
+            }
+        }
+        Ok(&self.cur[self.pos.min(self.cur.len())..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt;
+    }
+}
+
+/// Counts bytes and hashes them on their way through.
+pub struct Tap<R> {
+    pub inner: R,
+    pub hasher: sha2::Sha256,
+    pub bytes: u64,
+    pub progress: ProgressBar,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        sha2::Digest::update(&mut self.hasher, &buf[..n]);
+        self.bytes += n as u64;
+        self.progress.set_position(self.bytes);
+        Ok(n)
+    }
+}

@@ -1,0 +1,54 @@
+//! `perfbundle`: one performance run, one file.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+mod fsio;
+mod inputs;
+
+#[derive(Parser)]
+#[command(name = "perfbundle", version, about = "Pack k6 results (and, later, profiles) into one .perfbundle file; inspect, verify and unpack it.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Pack(commands::pack::PackArgs),
+    Inspect(commands::inspect::InspectArgs),
+    Verify(commands::verify::VerifyArgs),
+    Unpack(commands::unpack::UnpackArgs),
+}
+
+/// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
+pub(crate) fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("perfbundle: writing to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Pack(a) => commands::pack::run(a),
+        Command::Inspect(a) => commands::inspect::run(a),
+        Command::Verify(a) => commands::verify::run(a),
+        Command::Unpack(a) => commands::unpack::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("perfbundle: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! `manifest.json`, the first entry of every bundle.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The format name written in every manifest.
+pub const FORMAT_NAME: &str = "perfbundle";
+/// The major version this code reads and writes.
+pub const FORMAT_MAJOR: u32 = 1;
+/// The minor version this code writes.
+pub const FORMAT_MINOR: u32 = 0;
+
+/// The manifest. Unknown fields are ignored on reading (a newer minor
+/// version may add some); see FORMAT.md for each field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `"perfbundle"`.
+    pub format: String,
+    /// `"MAJOR.MINOR"`.
+    pub format_version: String,
+    pub title: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// `perfbundle X.Y.Z`.
+    pub created_by: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub run: RunWindow,
+    #[serde(default)]
+    pub environment: Environment,
+    /// Tool name → version, as seen in the inputs or given with `--tool`.
+    #[serde(default)]
+    pub tools: BTreeMap<String, String>,
+    #[serde(default)]
+    pub inputs: Vec<InputRecord>,
+    pub entries: Vec<EntryRecord>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// The run's time window (UTC).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunWindow {
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub end: Option<String>,
+    #[serde(default)]
+    pub start_unix_ns: Option<i64>,
+    #[serde(default)]
+    pub end_unix_ns: Option<i64>,
+    /// k6's test run duration when known, else end − start.
+    #[serde(default)]
+    pub duration_ms: Option<f64>,
+}
+
+/// Where the run ran, as far as known.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Environment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+    /// How these were learned: `packing-host` (`--this-host`), `inputs`, `flags`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// One input file given to `pack`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// File name as given (the last path component).
+    pub name: String,
+    /// Input kind (`k6-json`, …).
+    pub kind: String,
+    /// Size in bytes as stored on disk (compressed if it was).
+    pub size: u64,
+    pub sha256: String,
+    /// Whether it was used (`false` when another input took its role).
+    #[serde(default = "yes")]
+    pub used: bool,
+    /// The `raw/` entry holding it, with `--keep-raw`.
+    #[serde(default)]
+    pub raw_entry: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One archive entry after the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntryRecord {
+    pub path: String,
+    pub kind: String,
+    pub size: u64,
+    pub sha256: String,
+    #[serde(default)]
+    pub original_name: Option<String>,
+}
+
+impl Manifest {
+    /// A manifest of the current version with no entries yet.
+    pub fn new(title: impl Into<String>, created_at: impl Into<String>) -> Self {
+        Manifest {
+            format: FORMAT_NAME.into(),
+            format_version: format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
+            title: title.into(),
+            created_at: created_at.into(),
+            created_by: format!("perfbundle {}", crate::CRATE_VERSION),
+            labels: BTreeMap::new(),
+            run: RunWindow::default(),
+            environment: Environment::default(),
+            tools: BTreeMap::new(),
+            inputs: Vec::new(),
+            entries: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn entry(&self, path: &str) -> Option<&EntryRecord> {
+        self.entries.iter().find(|e| e.path == path)
+    }
+}
+
+/// Parses `"MAJOR.MINOR"`.
+pub fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}

@@ -1,0 +1,287 @@
+//! k6 `--out json`: one JSON object per line, `Metric` declarations and
+//! `Point` samples (FORMATS.md §2). Streams: one line in memory at a time.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::BufRead;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::error::IngestError;
+use crate::k6::{Aggregator, MetricDecl, MetricType, SubmetricDecl};
+use crate::time::parse_rfc3339_ns;
+
+/// Options of the JSON-stream ingest.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct JsonOptions {
+    /// Skip and count malformed lines instead of failing. Default is `false`.
+    pub lenient: bool,
+}
+
+impl JsonOptions {
+    pub fn lenient(lenient: bool) -> Self {
+        JsonOptions { lenient }
+    }
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    metric: Cow<'a, str>,
+    #[serde(borrow)]
+    data: Data<'a>,
+}
+
+#[derive(Deserialize)]
+struct Data<'a> {
+    #[serde(borrow, default)]
+    time: Option<Cow<'a, str>>,
+    #[serde(default)]
+    value: Option<f64>,
+    #[serde(borrow, default)]
+    tags: Option<Tags<'a>>,
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    contains: Option<Cow<'a, str>>,
+    #[serde(default)]
+    thresholds: Option<Vec<String>>,
+    #[serde(default)]
+    submetrics: Option<Vec<RawSubmetric>>,
+}
+
+#[derive(Deserialize)]
+struct RawSubmetric {
+    name: String,
+    #[serde(default)]
+    suffix: String,
+    #[serde(default)]
+    tags: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// Tags as borrowed pairs; non-string values are turned into their JSON text.
+pub(crate) struct Tags<'a>(pub(crate) Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+struct TagValue<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for TagValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TagValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a tag value (string, number, boolean or null)")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(TagValue(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TagValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(TagValue(Cow::Owned(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(TagValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(TagValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(TagValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(TagValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(TagValue(Cow::Borrowed("")))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(TagValue(Cow::Borrowed("")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Tags<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of tags")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(m.size_hint().unwrap_or(12));
+                while let Some((k, v)) = m.next_entry::<Cow<'de, str>, TagValue<'de>>()? {
+                    out.push((k, v.0));
+                }
+                Ok(Tags(out))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Tags(Vec::new()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Ingests a whole `--out json` stream into `agg`. `on_progress` is called
+/// with the number of (decompressed) bytes read so far, every few MB.
+pub fn ingest<R: BufRead>(
+    mut reader: R,
+    file: &str,
+    agg: &mut Aggregator,
+    opts: &JsonOptions,
+    on_progress: &mut dyn FnMut(u64),
+) -> Result<(), IngestError> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    let mut bytes = 0u64;
+    let mut next_progress = 0u64;
+    let mut content_lines = 0u64;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
+            IngestError::read(file, format!("reading after line {line_no} (truncated or corrupt input?)"), e)
+        })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        bytes += n as u64;
+        if bytes >= next_progress {
+            on_progress(bytes);
+            next_progress = bytes + (8 << 20);
+        }
+        let mut line = &buf[..];
+        while let Some((last, rest)) = line.split_last() {
+            if matches!(last, b'\n' | b'\r') {
+                line = rest;
+            } else {
+                break;
+            }
+        }
+        if line_no == 1 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        content_lines += 1;
+        if let Err(message) = ingest_line(line, agg) {
+            if opts.lenient {
+                agg.stats_mut().bad_lines += 1;
+                continue;
+            }
+            return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
+        }
+    }
+    on_progress(bytes);
+    agg.stats_mut().lines += line_no;
+    if content_lines == 0 {
+        return Err(IngestError::Empty { file: file.to_string() });
+    }
+    Ok(())
+}
+
+fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
+    let l: Line<'_> = serde_json::from_slice(line).map_err(|e| format!("not a k6 JSON line: {e}"))?;
+    match l.kind.as_ref() {
+        "Point" => {
+            let time = l.data.time.ok_or("Point without data.time")?;
+            let ns = parse_rfc3339_ns(&time).ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
+            let value = l.data.value.ok_or("Point without a numeric data.value")?;
+            let tags = l.data.tags.map(|t| t.0).unwrap_or_default();
+            agg.add_point(&l.metric, ns, value, &tags);
+            Ok(())
+        }
+        "Metric" => {
+            let kind_s = l.data.kind.ok_or("Metric without data.type")?;
+            let kind = MetricType::parse(&kind_s).ok_or_else(|| format!("unknown metric type {kind_s:?}"))?;
+            let submetrics = l
+                .data
+                .submetrics
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| SubmetricDecl {
+                    name: s.name,
+                    suffix: s.suffix,
+                    tags: s
+                        .tags
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let v = match v {
+                                serde_json::Value::String(s) => s,
+                                other => other.to_string(),
+                            };
+                            (k, v)
+                        })
+                        .collect(),
+                })
+                .collect();
+            agg.stats_mut().metric_lines += 1;
+            agg.declare(
+                &l.metric,
+                MetricDecl {
+                    kind,
+                    contains: l.data.contains.map(|c| c.into_owned()).unwrap_or_else(|| "default".into()),
+                    thresholds: l.data.thresholds.unwrap_or_default(),
+                    submetrics,
+                    type_source: "declared".into(),
+                },
+            );
+            Ok(())
+        }
+        other => Err(format!("unknown line type {other:?} (expected \"Metric\" or \"Point\")")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k6::AggregatorOptions;
+
+    const SAMPLE: &str = r#"{"type":"Metric","data":{"name":"http_req_duration","type":"trend","contains":"time","thresholds":["p(95)<15"],"submetrics":[{"name":"http_req_duration{expected_response:true}","suffix":"expected_response:true","tags":{"expected_response":"true"}}]},"metric":"http_req_duration"}
+{"metric":"http_req_duration","type":"Point","data":{"time":"2026-11-24T19:50:03.602411393Z","value":10,"tags":{"expected_response":"false","name":"a","status":"500"}}}
+{"metric":"http_req_duration","type":"Point","data":{"time":"2026-11-24T19:50:04.602411393Z","value":20,"tags":{"expected_response":"true","name":"a","status":"200"}}}
+"#;
+
+    #[test]
+    fn reads_declarations_and_points() {
+        let mut agg = Aggregator::new(AggregatorOptions::default());
+        ingest(SAMPLE.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap();
+        let out = agg.finish(None);
+        assert_eq!(out.series["http_req_duration"].values["avg"], 15.0);
+        assert_eq!(out.series["http_req_duration{expected_response:true}"].values["avg"], 20.0);
+        assert_eq!(out.series["http_req_duration{status:500}"].values["max"], 10.0);
+        assert_eq!(out.thresholds[0].ok, Some(false));
+    }
+
+    #[test]
+    fn reports_the_line_of_a_bad_line() {
+        let text = format!("{SAMPLE}{{\"metric\":\"x\",\"type\":\"Point\",\"data\":{{\"time\":\"nope\",\"value\":1}}}}\n");
+        let mut agg = Aggregator::new(AggregatorOptions::default());
+        let err = ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
+        assert!(err.to_string().starts_with("t.json: line 4: data.time"), "{err}");
+
+        let mut agg = Aggregator::new(AggregatorOptions::default());
+        let text = format!("{SAMPLE}{{oops\n");
+        ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::lenient(true), &mut |_| {}).unwrap();
+        assert_eq!(agg.finish(None).stats.bad_lines, 1);
+    }
+
+    #[test]
+    fn empty_input_is_an_error() {
+        let mut agg = Aggregator::new(AggregatorOptions::default());
+        let err = ingest(&b"\n\n"[..], "e.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
+        assert!(matches!(err, IngestError::Empty { .. }));
+    }
+}

@@ -1,0 +1,168 @@
+//! k6's own end-of-test summary: `--summary-export` (FORMATS.md §4) and the
+//! `data` of `handleSummary()` (§5). Both become a [`SummaryInput`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use crate::error::IngestError;
+use crate::k6::{CheckGroup, CheckResult, MetricType, ReportedMetric};
+
+use super::detect::InputKind;
+
+/// k6's summary, whichever of the two files it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryInput {
+    pub kind: InputKind,
+    pub metrics: BTreeMap<String, ReportedMetric>,
+    pub checks: Option<CheckGroup>,
+    /// k6's test run duration (`state.testRunDurationMs`, or derived from a counter's count/rate).
+    pub duration_ms: Option<f64>,
+}
+
+impl SummaryInput {
+    /// Metric types, for point streams that do not declare them (CSV).
+    pub fn type_hints(&self) -> HashMap<String, (MetricType, String)> {
+        self.metrics
+            .iter()
+            .filter(|(k, _)| !k.contains('{'))
+            .filter_map(|(k, m)| {
+                let contains = m.contains.clone().unwrap_or_else(|| "default".into());
+                m.kind.map(|t| (k.clone(), (t, contains)))
+            })
+            .collect()
+    }
+}
+
+/// Parses a summary-export or handleSummary document.
+pub fn parse(bytes: &[u8], file: &str, kind: InputKind) -> Result<SummaryInput, IngestError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(IngestError::Empty { file: file.into() });
+    }
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| IngestError::invalid(file, format!("not JSON: {e}")))?;
+    let metrics_v = v
+        .get("metrics")
+        .and_then(Value::as_object)
+        .ok_or_else(|| IngestError::invalid(file, "no \"metrics\" object: not a k6 summary"))?;
+    let mut metrics = BTreeMap::new();
+    for (name, m) in metrics_v {
+        let obj = m.as_object().ok_or_else(|| IngestError::invalid(file, format!("metrics.{name} is not an object")))?;
+        let rm = match kind {
+            InputKind::K6HandleSummary => handle_metric(obj),
+            _ => export_metric(obj),
+        };
+        metrics.insert(name.clone(), rm);
+    }
+    let checks = v.get("root_group").map(|g| group(g, kind));
+    let duration_ms = match kind {
+        InputKind::K6HandleSummary => v.get("state").and_then(|s| s.get("testRunDurationMs")).and_then(Value::as_f64),
+        _ => None,
+    }
+    .or_else(|| {
+        metrics.values().filter(|m| m.kind == Some(MetricType::Counter)).find_map(|m| {
+            let (c, r) = (m.values.get("count")?, m.values.get("rate")?);
+            (*r > 0.0).then(|| c / r * 1000.0)
+        })
+    });
+    Ok(SummaryInput { kind, metrics, checks, duration_ms })
+}
+
+fn numbers(obj: &serde_json::Map<String, Value>) -> BTreeMap<String, f64> {
+    obj.iter().filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), x))).collect()
+}
+
+fn handle_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
+    let kind = obj.get("type").and_then(Value::as_str).and_then(MetricType::parse);
+    let values = obj.get("values").and_then(Value::as_object).map(numbers).unwrap_or_default();
+    let thresholds = obj
+        .get("thresholds")
+        .and_then(Value::as_object)
+        .map(|t| {
+            t.iter()
+                .filter_map(|(expr, r)| r.get("ok").and_then(Value::as_bool).map(|ok| (expr.clone(), ok)))
+                .collect()
+        })
+        .unwrap_or_default();
+    ReportedMetric { kind, contains: obj.get("contains").and_then(Value::as_str).map(String::from), values, thresholds }
+}
+
+fn export_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
+    let mut values = numbers(obj);
+    let has = |k: &str| values.contains_key(k);
+    let kind = if has("passes") || has("fails") {
+        Some(MetricType::Rate)
+    } else if has("count") {
+        Some(MetricType::Counter)
+    } else if has("avg") || has("med") || values.keys().any(|k| k.starts_with("p(")) {
+        Some(MetricType::Trend)
+    } else if has("value") {
+        Some(MetricType::Gauge)
+    } else {
+        None
+    };
+    if kind == Some(MetricType::Rate) {
+        // summary-export calls a rate's ratio `value`; handleSummary and inspect call it `rate`.
+        if let Some(v) = values.remove("value") {
+            values.insert("rate".into(), v);
+        }
+    }
+    // In summary-export a threshold's `true` means it was crossed.
+    let thresholds = obj
+        .get("thresholds")
+        .and_then(Value::as_object)
+        .map(|t| t.iter().filter_map(|(e, b)| b.as_bool().map(|crossed| (e.clone(), !crossed))).collect())
+        .unwrap_or_default();
+    ReportedMetric { kind, contains: None, values, thresholds }
+}
+
+fn group(g: &Value, kind: InputKind) -> CheckGroup {
+    let s = |k: &str| g.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let items = |k: &str| -> Vec<Value> {
+        match g.get(k) {
+            Some(Value::Array(a)) => a.clone(),
+            Some(Value::Object(o)) => o.values().cloned().collect(),
+            _ => Vec::new(),
+        }
+    };
+    let _ = kind;
+    let checks = items("checks")
+        .iter()
+        .map(|c| CheckResult {
+            name: c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            path: c.get("path").and_then(Value::as_str).unwrap_or_default().to_string(),
+            passes: c.get("passes").and_then(Value::as_u64).unwrap_or(0),
+            fails: c.get("fails").and_then(Value::as_u64).unwrap_or(0),
+        })
+        .collect();
+    let groups = items("groups").iter().map(|x| group(x, kind)).collect();
+    CheckGroup { name: s("name"), path: s("path"), checks, groups }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_thresholds_read_backwards() {
+        let doc = br#"{"root_group":{"name":"","path":"","checks":{"a":{"name":"a","path":"::a","passes":2,"fails":1}},"groups":{}},
+          "metrics":{"http_req_duration":{"avg":1,"p(95)":300,"thresholds":{"p(95)<250":true}},
+                     "http_req_failed":{"passes":1,"fails":9,"value":0.1},
+                     "http_reqs":{"count":100,"rate":10}}}"#;
+        let s = parse(doc, "s.json", InputKind::K6SummaryExport).unwrap();
+        assert_eq!(s.metrics["http_req_duration"].thresholds["p(95)<250"], false);
+        assert_eq!(s.metrics["http_req_failed"].values["rate"], 0.1);
+        assert_eq!(s.metrics["http_reqs"].kind, Some(MetricType::Counter));
+        assert_eq!(s.duration_ms, Some(10_000.0));
+        assert_eq!(s.checks.unwrap().checks[0].fails, 1);
+    }
+
+    #[test]
+    fn handle_summary_thresholds_are_ok_flags() {
+        let doc = br#"{"state":{"testRunDurationMs":31000},"root_group":{"name":"","path":"","checks":[],"groups":[]},
+          "metrics":{"http_req_duration":{"type":"trend","contains":"time","values":{"avg":1},"thresholds":{"p(95)<250":{"ok":false}}}}}"#;
+        let s = parse(doc, "h.json", InputKind::K6HandleSummary).unwrap();
+        assert_eq!(s.metrics["http_req_duration"].thresholds["p(95)<250"], false);
+        assert_eq!(s.duration_ms, Some(31_000.0));
+        assert!(parse(b"[]", "h.json", InputKind::K6HandleSummary).is_err());
+    }
+}

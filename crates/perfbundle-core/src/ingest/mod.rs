@@ -1,0 +1,10 @@
+//! Ingesters: one module per source format, each turning a tool's bytes into
+//! the model. [`detect`] tells the formats apart by content.
+
+pub mod detect;
+pub mod gzip;
+pub mod k6_csv;
+pub mod k6_json;
+pub mod k6_summary;
+
+pub use detect::{detect, InputKind};

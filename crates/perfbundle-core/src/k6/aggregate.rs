@@ -1,0 +1,909 @@
+//! Streams k6 samples into per-series summaries and bucketed time series.
+//!
+//! Memory is bounded whatever the input length: time buckets are coarsened
+//! (widths from [`WIDTH_LADDER_MS`], each a multiple of the one before) so a
+//! run never has more than `max_buckets` of them; the number of tag values
+//! broken down per metric is capped; exact sample values are kept only up to a
+//! budget, past which a series' percentiles come from its histogram.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use super::builtin::{builtin_metric, DEFAULT_BREAKDOWN_TAGS};
+use super::model::*;
+use crate::histogram::{k6_percentile, LogHistogram, DEFAULT_RELATIVE_ACCURACY};
+use crate::threshold;
+
+/// Bucket widths in ms; each divides the next. Past the end, widths double.
+pub const WIDTH_LADDER_MS: &[u64] = &[
+    100, 200, 1_000, 2_000, 10_000, 20_000, 60_000, 120_000, 600_000, 1_200_000, 3_600_000, 7_200_000, 21_600_000,
+    43_200_000, 86_400_000,
+];
+
+/// Trend percentiles every summary carries (k6's keys).
+pub const SUMMARY_PERCENTILES: &[(&str, f64)] = &[("med", 0.5), ("p(90)", 0.9), ("p(95)", 0.95), ("p(99)", 0.99)];
+
+/// Options of the aggregation.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AggregatorOptions {
+    /// Tag keys whose values get a series of their own. Default is
+    /// [`DEFAULT_BREAKDOWN_TAGS`]; tag keys named by declared sub-metrics are added.
+    pub breakdown_tags: Vec<String>,
+    /// Most buckets in a run's grid. Default is 2,000.
+    pub max_buckets: u64,
+    /// Smallest bucket width in ms, one of [`WIDTH_LADDER_MS`]. Default is 100
+    /// (use 1,000 for the CSV output, whose timestamps are whole seconds).
+    pub min_bucket_ms: u64,
+    /// Most distinct values of one tag broken down per metric. Default is 200.
+    pub max_tag_values: usize,
+    /// Exact values kept per whole-metric series. Default is 2,000,000.
+    pub max_values_per_metric_series: usize,
+    /// Exact values kept per sub-series. Default is 250,000.
+    pub max_values_per_sub_series: usize,
+    /// Exact values kept in all. Default is 6,000,000 (48 MB).
+    pub max_values_total: usize,
+    /// Types to use for metrics the input does not declare (name → type).
+    pub type_hints: HashMap<String, (MetricType, String)>,
+    /// Sub-metrics to track besides those the input declares (k6 keys such as
+    /// `http_req_duration{expected_response:true}`).
+    pub extra_submetrics: Vec<String>,
+}
+
+impl Default for AggregatorOptions {
+    fn default() -> Self {
+        AggregatorOptions {
+            breakdown_tags: DEFAULT_BREAKDOWN_TAGS.iter().map(|s| s.to_string()).collect(),
+            max_buckets: 2_000,
+            min_bucket_ms: 100,
+            max_tag_values: 200,
+            max_values_per_metric_series: 2_000_000,
+            max_values_per_sub_series: 250_000,
+            max_values_total: 6_000_000,
+            type_hints: HashMap::new(),
+            extra_submetrics: Vec::new(),
+        }
+    }
+}
+
+trait Cell: Default + Clone {
+    fn is_empty(&self) -> bool;
+    /// Merges `later` (a bucket after this one in time) into this one.
+    fn merge(&mut self, later: &Self);
+}
+
+#[derive(Debug, Clone, Default)]
+struct CounterCell {
+    n: u64,
+    sum: f64,
+}
+impl Cell for CounterCell {
+    fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    fn merge(&mut self, o: &Self) {
+        self.n += o.n;
+        self.sum += o.sum;
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct GaugeCell {
+    n: u64,
+    last: f64,
+    min: f64,
+    max: f64,
+}
+impl GaugeCell {
+    fn add(&mut self, v: f64) {
+        if self.n == 0 || v < self.min {
+            self.min = v;
+        }
+        if self.n == 0 || v > self.max {
+            self.max = v;
+        }
+        self.last = v;
+        self.n += 1;
+    }
+}
+impl Cell for GaugeCell {
+    fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    fn merge(&mut self, o: &Self) {
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = o.clone();
+            return;
+        }
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+        self.last = o.last;
+        self.n += o.n;
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct RateCell {
+    n: u64,
+    passes: u64,
+}
+impl Cell for RateCell {
+    fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    fn merge(&mut self, o: &Self) {
+        self.n += o.n;
+        self.passes += o.passes;
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct TrendCell {
+    n: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+    hist: LogHistogram,
+}
+impl TrendCell {
+    fn add(&mut self, v: f64) {
+        if self.n == 0 || v < self.min {
+            self.min = v;
+        }
+        if self.n == 0 || v > self.max {
+            self.max = v;
+        }
+        self.sum += v;
+        self.n += 1;
+        self.hist.add(v);
+    }
+}
+impl Cell for TrendCell {
+    fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    fn merge(&mut self, o: &Self) {
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = o.clone();
+            return;
+        }
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+        self.sum += o.sum;
+        self.n += o.n;
+        self.hist.merge(&o.hist);
+    }
+}
+
+/// Cells over consecutive absolute bucket indices starting at `first`.
+#[derive(Debug, Clone, Default)]
+struct Buckets<T> {
+    first: i64,
+    cells: Vec<T>,
+}
+
+impl<T: Cell> Buckets<T> {
+    fn at(&mut self, idx: i64) -> &mut T {
+        if self.cells.is_empty() {
+            self.first = idx;
+        } else if idx < self.first {
+            let grow = (self.first - idx) as usize;
+            let mut v = vec![T::default(); grow];
+            v.append(&mut self.cells);
+            self.cells = v;
+            self.first = idx;
+        }
+        let pos = (idx - self.first) as usize;
+        if pos >= self.cells.len() {
+            self.cells.resize(pos + 1, T::default());
+        }
+        &mut self.cells[pos]
+    }
+
+    fn coarsen(&mut self, ratio: i64) {
+        if self.cells.is_empty() {
+            return;
+        }
+        let new_first = self.first.div_euclid(ratio);
+        let last = (self.first + self.cells.len() as i64 - 1).div_euclid(ratio);
+        let mut out = vec![T::default(); (last - new_first + 1) as usize];
+        for (i, c) in self.cells.iter().enumerate() {
+            if !c.is_empty() {
+                let k = ((self.first + i as i64).div_euclid(ratio) - new_first) as usize;
+                out[k].merge(c);
+            }
+        }
+        self.first = new_first;
+        self.cells = out;
+    }
+
+    fn occupied(&self) -> impl Iterator<Item = (i64, &T)> {
+        self.cells.iter().enumerate().filter(|(_, c)| !c.is_empty()).map(move |(i, c)| (self.first + i as i64, c))
+    }
+}
+
+#[derive(Debug)]
+enum SeriesData {
+    Counter { total: CounterCell, buckets: Buckets<CounterCell> },
+    Gauge { total: GaugeCell, buckets: Buckets<GaugeCell> },
+    Rate { total: RateCell, buckets: Buckets<RateCell> },
+    Trend { total: TrendCell, values: Option<Vec<f64>>, cap: usize, buckets: Buckets<TrendCell> },
+}
+
+#[derive(Debug)]
+struct Series {
+    key: String,
+    metric: String,
+    tags: BTreeMap<String, String>,
+    origin: SeriesOrigin,
+    first_ns: i64,
+    last_ns: i64,
+    data: SeriesData,
+}
+
+#[derive(Debug, Default)]
+struct ValueBudget {
+    used: usize,
+    cap: usize,
+}
+
+impl Series {
+    fn new(key: String, metric: &str, kind: MetricType, tags: BTreeMap<String, String>, origin: SeriesOrigin, cap: usize) -> Self {
+        let data = match kind {
+            MetricType::Counter => SeriesData::Counter { total: Default::default(), buckets: Default::default() },
+            MetricType::Gauge => SeriesData::Gauge { total: Default::default(), buckets: Default::default() },
+            MetricType::Rate => SeriesData::Rate { total: Default::default(), buckets: Default::default() },
+            MetricType::Trend => SeriesData::Trend {
+                total: Default::default(),
+                values: Some(Vec::new()),
+                cap,
+                buckets: Default::default(),
+            },
+        };
+        Series { key, metric: metric.to_string(), tags, origin, first_ns: i64::MAX, last_ns: i64::MIN, data }
+    }
+
+    fn add(&mut self, idx: i64, ns: i64, v: f64, budget: &mut ValueBudget) {
+        self.first_ns = self.first_ns.min(ns);
+        self.last_ns = self.last_ns.max(ns);
+        match &mut self.data {
+            SeriesData::Counter { total, buckets } => {
+                total.n += 1;
+                total.sum += v;
+                let c = buckets.at(idx);
+                c.n += 1;
+                c.sum += v;
+            }
+            SeriesData::Gauge { total, buckets } => {
+                total.add(v);
+                buckets.at(idx).add(v);
+            }
+            SeriesData::Rate { total, buckets } => {
+                let pass = u64::from(v != 0.0);
+                total.n += 1;
+                total.passes += pass;
+                let c = buckets.at(idx);
+                c.n += 1;
+                c.passes += pass;
+            }
+            SeriesData::Trend { total, values, cap, buckets } => {
+                // The whole-run histogram is rebuilt from the buckets at the end.
+                total.n += 1;
+                total.sum += v;
+                if total.n == 1 || v < total.min {
+                    total.min = v;
+                }
+                if total.n == 1 || v > total.max {
+                    total.max = v;
+                }
+                if let Some(vals) = values {
+                    if vals.len() >= *cap || budget.used >= budget.cap {
+                        budget.used -= vals.len();
+                        *values = None;
+                    } else {
+                        vals.push(v);
+                        budget.used += 1;
+                    }
+                }
+                buckets.at(idx).add(v);
+            }
+        }
+    }
+
+    fn coarsen(&mut self, ratio: i64) {
+        match &mut self.data {
+            SeriesData::Counter { buckets, .. } => buckets.coarsen(ratio),
+            SeriesData::Gauge { buckets, .. } => buckets.coarsen(ratio),
+            SeriesData::Rate { buckets, .. } => buckets.coarsen(ratio),
+            SeriesData::Trend { buckets, .. } => buckets.coarsen(ratio),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TagBreakdown {
+    key: String,
+    values: HashMap<String, usize>,
+    overflow: u64,
+}
+
+#[derive(Debug)]
+struct MetricState {
+    name: String,
+    decl: MetricDecl,
+    total: usize,
+    by_tag: Vec<TagBreakdown>,
+    submetrics: Vec<(Vec<(String, String)>, usize)>,
+}
+
+/// Aggregates k6 samples. Feed it with [`Aggregator::declare`] and
+/// [`Aggregator::add_point`], then call [`Aggregator::finish`].
+#[derive(Debug)]
+pub struct Aggregator {
+    opts: AggregatorOptions,
+    metrics: Vec<MetricState>,
+    metric_ids: HashMap<String, usize>,
+    series: Vec<Series>,
+    width_ms: u64,
+    min_idx: i64,
+    max_idx: i64,
+    budget: ValueBudget,
+    checks: BTreeMap<(String, String), (u64, u64)>,
+    stats: IngestStats,
+    warnings: Vec<String>,
+}
+
+/// What [`Aggregator::finish`] returns.
+#[derive(Debug)]
+pub struct Aggregated {
+    pub metrics: BTreeMap<String, MetricDecl>,
+    pub series: BTreeMap<String, SeriesSummary>,
+    pub timeseries: K6TimeSeries,
+    pub thresholds: Vec<Threshold>,
+    pub checks: Option<CheckGroup>,
+    pub start_ns: Option<i64>,
+    pub end_ns: Option<i64>,
+    pub stats: IngestStats,
+    pub warnings: Vec<String>,
+}
+
+impl Aggregator {
+    pub fn new(mut opts: AggregatorOptions) -> Self {
+        if !WIDTH_LADDER_MS.contains(&opts.min_bucket_ms) {
+            opts.min_bucket_ms = 100;
+        }
+        opts.max_buckets = opts.max_buckets.max(2);
+        let width_ms = opts.min_bucket_ms;
+        let cap = opts.max_values_total;
+        Aggregator {
+            opts,
+            metrics: Vec::new(),
+            metric_ids: HashMap::new(),
+            series: Vec::new(),
+            width_ms,
+            min_idx: i64::MAX,
+            max_idx: i64::MIN,
+            budget: ValueBudget { used: 0, cap },
+            checks: BTreeMap::new(),
+            stats: IngestStats::default(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Lines skipped so far as malformed (`--lenient`).
+    pub fn bad_lines(&self) -> u64 {
+        self.stats.bad_lines
+    }
+
+    /// Counters the line-reading ingesters update.
+    pub fn stats_mut(&mut self) -> &mut IngestStats {
+        &mut self.stats
+    }
+
+    /// Declares a metric (a k6 `Metric` line). A second declaration of the
+    /// same name adds its sub-metrics and thresholds.
+    pub fn declare(&mut self, name: &str, decl: MetricDecl) {
+        if let Some(&id) = self.metric_ids.get(name) {
+            let m = &mut self.metrics[id];
+            if m.decl.kind != decl.kind && m.decl.type_source != "declared" {
+                self.warnings.push(format!(
+                    "metric {name}: declared as {} after {} samples were taken as {}",
+                    decl.kind.as_str(),
+                    self.series[m.total].data_len(),
+                    m.decl.kind.as_str()
+                ));
+            }
+            for t in decl.thresholds {
+                if !m.decl.thresholds.contains(&t) {
+                    m.decl.thresholds.push(t);
+                }
+            }
+            for s in decl.submetrics {
+                self.add_submetric(id, s);
+            }
+            return;
+        }
+        let id = self.metrics.len();
+        let total = self.new_series(name.to_string(), name, decl.kind, BTreeMap::new(), SeriesOrigin::Metric);
+        let mut by_tag: Vec<TagBreakdown> = self
+            .opts
+            .breakdown_tags
+            .iter()
+            .map(|k| TagBreakdown { key: k.clone(), values: HashMap::new(), overflow: 0 })
+            .collect();
+        for s in &decl.submetrics {
+            for k in s.tags.keys() {
+                if !by_tag.iter().any(|b| &b.key == k) {
+                    by_tag.push(TagBreakdown { key: k.clone(), values: HashMap::new(), overflow: 0 });
+                }
+            }
+        }
+        let subs = decl.submetrics.clone();
+        let mut decl = decl;
+        decl.submetrics.clear();
+        self.metrics.push(MetricState { name: name.to_string(), decl, total, by_tag, submetrics: Vec::new() });
+        self.metric_ids.insert(name.to_string(), id);
+        for s in subs {
+            self.add_submetric(id, s);
+        }
+        let extra: Vec<String> = self
+            .opts
+            .extra_submetrics
+            .iter()
+            .filter(|k| parse_series_key(k).0 == name)
+            .cloned()
+            .collect();
+        for key in extra {
+            let (_, tags) = parse_series_key(&key);
+            if !tags.is_empty() {
+                let suffix = key[name.len() + 1..key.len() - 1].to_string();
+                self.add_submetric(id, SubmetricDecl { name: key, suffix, tags });
+            }
+        }
+    }
+
+    fn add_submetric(&mut self, id: usize, s: SubmetricDecl) {
+        if self.metrics[id].decl.submetrics.iter().any(|x| x.name == s.name) {
+            return;
+        }
+        let kind = self.metrics[id].decl.kind;
+        let metric = self.metrics[id].name.clone();
+        let sid = self.new_series(s.name.clone(), &metric, kind, s.tags.clone(), SeriesOrigin::Submetric);
+        let m = &mut self.metrics[id];
+        m.submetrics.push((s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(), sid));
+        m.decl.submetrics.push(s);
+    }
+
+    fn new_series(
+        &mut self,
+        key: String,
+        metric: &str,
+        kind: MetricType,
+        tags: BTreeMap<String, String>,
+        origin: SeriesOrigin,
+    ) -> usize {
+        let cap = if origin == SeriesOrigin::Metric {
+            self.opts.max_values_per_metric_series
+        } else {
+            self.opts.max_values_per_sub_series
+        };
+        self.series.push(Series::new(key, metric, kind, tags, origin, cap));
+        self.series.len() - 1
+    }
+
+    fn metric_id(&mut self, name: &str) -> usize {
+        if let Some(&id) = self.metric_ids.get(name) {
+            return id;
+        }
+        let (kind, contains, source) = if let Some((k, c)) = self.opts.type_hints.get(name) {
+            (*k, c.clone(), "summary")
+        } else if let Some((k, c)) = builtin_metric(name) {
+            (k, c.to_string(), "builtin")
+        } else {
+            self.warnings.push(format!(
+                "metric {name}: no type declared in the input; taken as a trend (use --metric-type {name}=KIND)"
+            ));
+            (MetricType::Trend, "default".to_string(), "guessed")
+        };
+        self.declare(
+            name,
+            MetricDecl { kind, contains, thresholds: Vec::new(), submetrics: Vec::new(), type_source: source.into() },
+        );
+        self.metric_ids[name]
+    }
+
+    fn bucket_ns(&self) -> i64 {
+        self.width_ms as i64 * 1_000_000
+    }
+
+    /// Adds one sample.
+    pub fn add_point(&mut self, metric: &str, time_ns: i64, value: f64, tags: &[(Cow<'_, str>, Cow<'_, str>)]) {
+        let id = self.metric_id(metric);
+        self.stats.points += 1;
+        let mut idx = time_ns.div_euclid(self.bucket_ns());
+        let lo = self.min_idx.min(idx);
+        let hi = self.max_idx.max(idx);
+        if (hi - lo) as u64 >= self.opts.max_buckets {
+            self.coarsen_to_fit(lo, hi);
+            idx = time_ns.div_euclid(self.bucket_ns());
+        }
+        self.min_idx = self.min_idx.min(idx);
+        self.max_idx = self.max_idx.max(idx);
+
+        let total = self.metrics[id].total;
+        self.series[total].add(idx, time_ns, value, &mut self.budget);
+
+        let max_tag_values = self.opts.max_tag_values;
+        let mut targets: Vec<usize> = Vec::new();
+        let m = &mut self.metrics[id];
+        for b in &mut m.by_tag {
+            let Some((_, v)) = tags.iter().find(|(k, _)| k.as_ref() == b.key) else { continue };
+            match b.values.get(v.as_ref()) {
+                Some(&sid) => targets.push(sid),
+                None if b.values.len() >= max_tag_values => b.overflow += 1,
+                None => {
+                    let mut t = BTreeMap::new();
+                    t.insert(b.key.clone(), v.to_string());
+                    let key = series_key(&m.name, &t);
+                    let kind = m.decl.kind;
+                    let cap = self.opts.max_values_per_sub_series;
+                    // Same key as a declared sub-metric: share its series.
+                    let sid = match m.submetrics.iter().find(|(_, s)| self.series[*s].key == key) {
+                        Some((_, s)) => *s,
+                        None => {
+                            self.series.push(Series::new(key, &m.name, kind, t, SeriesOrigin::Tag, cap));
+                            self.series.len() - 1
+                        }
+                    };
+                    b.values.insert(v.to_string(), sid);
+                    targets.push(sid);
+                }
+            }
+        }
+        for (want, sid) in &m.submetrics {
+            let all = want.iter().all(|(k, v)| tags.iter().any(|(tk, tv)| tk.as_ref() == k && tv.as_ref() == v));
+            if all && !targets.contains(sid) {
+                targets.push(*sid);
+            }
+        }
+        for sid in targets {
+            self.series[sid].add(idx, time_ns, value, &mut self.budget);
+        }
+        if metric == "checks" {
+            let get = |key: &str| tags.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v.to_string());
+            if let Some(check) = get("check") {
+                let group = get("group").unwrap_or_default();
+                let e = self.checks.entry((group, check)).or_default();
+                if value != 0.0 {
+                    e.0 += 1;
+                } else {
+                    e.1 += 1;
+                }
+            }
+        }
+    }
+
+    fn coarsen_to_fit(&mut self, lo: i64, hi: i64) {
+        let (mut lo, mut hi) = (lo, hi);
+        while (hi - lo) as u64 >= self.opts.max_buckets {
+            let next = WIDTH_LADDER_MS.iter().copied().find(|w| *w > self.width_ms).unwrap_or(self.width_ms * 2);
+            let ratio = (next / self.width_ms) as i64;
+            for s in &mut self.series {
+                s.coarsen(ratio);
+            }
+            self.width_ms = next;
+            lo = lo.div_euclid(ratio);
+            hi = hi.div_euclid(ratio);
+            if self.min_idx != i64::MAX {
+                self.min_idx = self.min_idx.div_euclid(ratio);
+                self.max_idx = self.max_idx.div_euclid(ratio);
+            }
+        }
+    }
+
+    /// Ends the aggregation. `duration_ms` is the test run duration used for
+    /// counters' `rate` (k6's own when a summary gave it; the span of the
+    /// samples otherwise).
+    pub fn finish(self, duration_ms: Option<f64>) -> Aggregated {
+        let start_ns = self.series.iter().filter(|s| s.first_ns != i64::MAX).map(|s| s.first_ns).min();
+        let end_ns = self.series.iter().filter(|s| s.last_ns != i64::MIN).map(|s| s.last_ns).max();
+        let duration_ms = duration_ms.or_else(|| match (start_ns, end_ns) {
+            (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1e6),
+            _ => None,
+        });
+        let first_bucket = if self.min_idx == i64::MAX { 0 } else { self.min_idx };
+        let buckets = if self.min_idx == i64::MAX { 0 } else { (self.max_idx - self.min_idx + 1) as u64 };
+
+        let mut stats = self.stats;
+        for m in &self.metrics {
+            for b in &m.by_tag {
+                if b.overflow > 0 {
+                    stats.breakdown_overflow.insert(format!("{}{{{}}}", m.name, b.key), b.overflow);
+                }
+            }
+        }
+        let mut warnings = self.warnings;
+        for (k, n) in &stats.breakdown_overflow {
+            warnings.push(format!("{k}: too many distinct values; {n} samples were not broken down by this tag"));
+        }
+
+        // Percentiles named by thresholds are computed too.
+        let mut wanted: HashMap<&str, Vec<f64>> = HashMap::new();
+        for m in &self.metrics {
+            for t in &m.decl.thresholds {
+                if let Some(p) = threshold::percentile_of(t) {
+                    wanted.entry(m.name.as_str()).or_default().push(p);
+                }
+            }
+        }
+
+        let mut series_out = BTreeMap::new();
+        let mut ts_out = BTreeMap::new();
+        for s in self.series {
+            let extra = wanted.get(s.metric.as_str()).cloned().unwrap_or_default();
+            let (summary, stored) = summarize(&s, duration_ms, first_bucket, &extra);
+            if summary.samples == 0 {
+                continue;
+            }
+            ts_out.insert(s.key.clone(), stored);
+            series_out.insert(s.key, summary);
+        }
+
+        let mut metrics = BTreeMap::new();
+        let mut thresholds = Vec::new();
+        for m in self.metrics {
+            for expr in &m.decl.thresholds {
+                let ok = series_out.get(&m.name).and_then(|s: &SeriesSummary| threshold::evaluate(expr, &s.values));
+                thresholds.push(Threshold { metric: m.name.clone(), expr: expr.clone(), ok, source: "evaluated".into() });
+            }
+            metrics.insert(m.name, m.decl);
+        }
+
+        let checks = if self.checks.is_empty() { None } else { Some(check_tree(&self.checks)) };
+        Aggregated {
+            metrics,
+            series: series_out,
+            timeseries: K6TimeSeries {
+                bucket_ms: self.width_ms,
+                first_bucket,
+                buckets,
+                relative_accuracy: DEFAULT_RELATIVE_ACCURACY,
+                series: ts_out,
+            },
+            thresholds,
+            checks,
+            start_ns,
+            end_ns,
+            stats,
+            warnings,
+        }
+    }
+}
+
+impl Series {
+    fn data_len(&self) -> u64 {
+        match &self.data {
+            SeriesData::Counter { total, .. } => total.n,
+            SeriesData::Gauge { total, .. } => total.n,
+            SeriesData::Rate { total, .. } => total.n,
+            SeriesData::Trend { total, .. } => total.n,
+        }
+    }
+}
+
+fn offset(idx: i64, first: i64) -> u32 {
+    (idx - first) as u32
+}
+
+fn summarize(s: &Series, duration_ms: Option<f64>, first: i64, extra_pcts: &[f64]) -> (SeriesSummary, StoredSeries) {
+    let mut values = BTreeMap::new();
+    let mut stored = StoredSeries::default();
+    let mut percentiles = PercentileSource::None;
+    let samples = s.data_len();
+    match &s.data {
+        SeriesData::Counter { total, buckets } => {
+            stored.kind = Some(MetricType::Counter);
+            values.insert("count".into(), total.sum);
+            if let Some(d) = duration_ms.filter(|d| *d > 0.0) {
+                values.insert("rate".into(), total.sum / (d / 1000.0));
+            }
+            for (i, c) in buckets.occupied() {
+                stored.t.push(offset(i, first));
+                stored.n.push(c.n);
+                stored.sum.push(c.sum);
+            }
+        }
+        SeriesData::Gauge { total, buckets } => {
+            stored.kind = Some(MetricType::Gauge);
+            if total.n > 0 {
+                values.insert("value".into(), total.last);
+                values.insert("min".into(), total.min);
+                values.insert("max".into(), total.max);
+            }
+            for (i, c) in buckets.occupied() {
+                stored.t.push(offset(i, first));
+                stored.n.push(c.n);
+                stored.last.push(c.last);
+                stored.min.push(c.min);
+                stored.max.push(c.max);
+            }
+        }
+        SeriesData::Rate { total, buckets } => {
+            stored.kind = Some(MetricType::Rate);
+            if total.n > 0 {
+                values.insert("rate".into(), total.passes as f64 / total.n as f64);
+            }
+            values.insert("passes".into(), total.passes as f64);
+            values.insert("fails".into(), (total.n - total.passes) as f64);
+            for (i, c) in buckets.occupied() {
+                stored.t.push(offset(i, first));
+                stored.n.push(c.n);
+                stored.passes.push(c.passes);
+            }
+        }
+        SeriesData::Trend { total, values: kept, buckets, .. } => {
+            stored.kind = Some(MetricType::Trend);
+            let mut whole = LogHistogram::default();
+            for (i, c) in buckets.occupied() {
+                stored.t.push(offset(i, first));
+                stored.n.push(c.n);
+                stored.sum.push(c.sum);
+                stored.min.push(c.min);
+                stored.max.push(c.max);
+                stored.hist.push(c.hist.to_stored());
+                whole.merge(&c.hist);
+            }
+            if total.n > 0 {
+                values.insert("count".into(), total.n as f64);
+                values.insert("avg".into(), total.sum / total.n as f64);
+                values.insert("min".into(), total.min);
+                values.insert("max".into(), total.max);
+                let pcts = SUMMARY_PERCENTILES
+                    .iter()
+                    .map(|(k, p)| (k.to_string(), *p))
+                    .chain(extra_pcts.iter().map(|p| (threshold::percentile_key(*p), *p)));
+                match kept {
+                    Some(v) if v.len() as u64 == total.n => {
+                        let mut sorted = v.clone();
+                        sorted.sort_by(f64::total_cmp);
+                        for (k, p) in pcts {
+                            values.insert(k, k6_percentile(&sorted, p));
+                        }
+                        percentiles = PercentileSource::Exact;
+                    }
+                    _ => {
+                        for (k, p) in pcts {
+                            if let Some(x) = whole.percentile(p, total.min, total.max) {
+                                values.insert(k, x);
+                            }
+                        }
+                        percentiles = PercentileSource::Histogram;
+                    }
+                }
+            }
+        }
+    }
+    let summary = SeriesSummary {
+        metric: s.metric.clone(),
+        tags: s.tags.clone(),
+        origin: s.origin,
+        samples,
+        first_ns: (s.first_ns != i64::MAX).then_some(s.first_ns),
+        last_ns: (s.last_ns != i64::MIN).then_some(s.last_ns),
+        values,
+        percentiles,
+    };
+    (summary, stored)
+}
+
+/// Builds the group tree from `(group path, check) → (passes, fails)`.
+/// Group paths are k6's: `""` for the root, `::a::b` for nested groups.
+fn check_tree(checks: &BTreeMap<(String, String), (u64, u64)>) -> CheckGroup {
+    let mut root = CheckGroup::default();
+    for ((group, check), (passes, fails)) in checks {
+        let mut node = &mut root;
+        let mut path = String::new();
+        for part in group.split("::").filter(|p| !p.is_empty()) {
+            path = format!("{path}::{part}");
+            let pos = match node.groups.iter().position(|g| g.name == part) {
+                Some(p) => p,
+                None => {
+                    node.groups.push(CheckGroup { name: part.to_string(), path: path.clone(), ..Default::default() });
+                    node.groups.len() - 1
+                }
+            };
+            node = &mut node.groups[pos];
+        }
+        node.checks.push(CheckResult {
+            name: check.clone(),
+            path: format!("{group}::{check}"),
+            passes: *passes,
+            fails: *fails,
+        });
+    }
+    root
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags<'a>(kv: &[(&'a str, &'a str)]) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+        kv.iter().map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v))).collect()
+    }
+
+    #[test]
+    fn coarsens_to_at_most_max_buckets() {
+        let mut a = Aggregator::new(AggregatorOptions { max_buckets: 50, ..Default::default() });
+        // 10 minutes of one sample a second.
+        for s in 0..600i64 {
+            a.add_point("http_reqs", s * 1_000_000_000, 1.0, &tags(&[("name", "x")]));
+        }
+        let out = a.finish(None);
+        assert!(out.timeseries.buckets <= 50, "{} buckets", out.timeseries.buckets);
+        assert_eq!(out.timeseries.bucket_ms, 20_000);
+        let total: u64 = out.timeseries.series["http_reqs"].n.iter().sum();
+        assert_eq!(total, 600);
+        assert_eq!(out.series["http_reqs"].values["count"], 600.0);
+        assert_eq!(out.series["http_reqs{name:x}"].values["count"], 600.0);
+    }
+
+    #[test]
+    fn trend_summary_matches_k6_interpolation() {
+        let mut a = Aggregator::new(AggregatorOptions::default());
+        for (i, v) in [5.0, 1.0, 3.0, 2.0, 4.0].iter().enumerate() {
+            a.add_point("http_req_duration", i as i64 * 1_000_000, *v, &tags(&[("status", "200")]));
+        }
+        let out = a.finish(None);
+        let v = &out.series["http_req_duration"].values;
+        assert_eq!(v["avg"], 3.0);
+        assert_eq!(v["med"], 3.0);
+        assert!((v["p(90)"] - 4.6).abs() < 1e-12);
+        assert_eq!(out.series["http_req_duration"].percentiles, PercentileSource::Exact);
+    }
+
+    #[test]
+    fn falls_back_to_histogram_past_the_value_budget() {
+        let mut a = Aggregator::new(AggregatorOptions { max_values_total: 10, ..Default::default() });
+        for i in 0..1000 {
+            a.add_point("http_req_duration", i * 1_000_000, (i + 1) as f64, &[]);
+        }
+        let out = a.finish(None);
+        let s = &out.series["http_req_duration"];
+        assert_eq!(s.percentiles, PercentileSource::Histogram);
+        assert!((s.values["p(95)"] - 950.05).abs() / 950.05 < 0.006);
+        assert_eq!(s.values["max"], 1000.0);
+    }
+
+    #[test]
+    fn caps_tag_cardinality() {
+        let mut a = Aggregator::new(AggregatorOptions { max_tag_values: 3, ..Default::default() });
+        for i in 0..10 {
+            let n = format!("n{i}");
+            a.add_point("http_reqs", 0, 1.0, &tags(&[("name", &n)]));
+        }
+        let out = a.finish(None);
+        assert_eq!(out.series.keys().filter(|k| k.starts_with("http_reqs{name:")).count(), 3);
+        assert_eq!(out.stats.breakdown_overflow["http_reqs{name}"], 7);
+        assert_eq!(out.series["http_reqs"].values["count"], 10.0);
+    }
+
+    #[test]
+    fn builds_nested_check_groups() {
+        let mut a = Aggregator::new(AggregatorOptions::default());
+        a.add_point("checks", 0, 1.0, &tags(&[("check", "ok"), ("group", "")]));
+        a.add_point("checks", 0, 0.0, &tags(&[("check", "ok"), ("group", "::login::form")]));
+        let out = a.finish(None);
+        let root = out.checks.unwrap();
+        assert_eq!(root.checks[0].passes, 1);
+        assert_eq!(root.groups[0].name, "login");
+        assert_eq!(root.groups[0].groups[0].checks[0].fails, 1);
+        assert_eq!(root.groups[0].groups[0].checks[0].path, "::login::form::ok");
+    }
+}

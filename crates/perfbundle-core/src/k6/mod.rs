@@ -1,0 +1,13 @@
+//! The k6 side of the model: metric declarations, per-series end-of-test
+//! summaries (the numbers k6 prints) and bucketed time series with mergeable
+//! histograms.
+
+pub mod aggregate;
+pub mod assemble;
+pub mod builtin;
+pub mod model;
+pub mod text;
+
+pub use aggregate::{Aggregated, Aggregator, AggregatorOptions};
+pub use assemble::{assemble, metrics_view};
+pub use model::*;

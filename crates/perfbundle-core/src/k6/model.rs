@@ -1,0 +1,302 @@
+//! Serializable k6 model: the `k6/summary.json` and `k6/timeseries.json`
+//! entries of a bundle (FORMAT.md describes every field).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::histogram::StoredHistogram;
+
+/// A k6 metric type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricType {
+    Counter,
+    Gauge,
+    Rate,
+    Trend,
+}
+
+impl MetricType {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "counter" => MetricType::Counter,
+            "gauge" => MetricType::Gauge,
+            "rate" => MetricType::Rate,
+            "trend" => MetricType::Trend,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Rate => "rate",
+            MetricType::Trend => "trend",
+        }
+    }
+}
+
+/// A sub-metric as k6 declares it: `http_req_duration{expected_response:true}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmetricDecl {
+    pub name: String,
+    pub suffix: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A metric declaration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricDecl {
+    #[serde(rename = "type")]
+    pub kind: MetricType,
+    /// `default`, `time` (values in ms) or `data` (bytes).
+    pub contains: String,
+    #[serde(default)]
+    pub thresholds: Vec<String>,
+    #[serde(default)]
+    pub submetrics: Vec<SubmetricDecl>,
+    /// Where the type came from: `declared` (a `Metric` line), `builtin`, `summary`, `option` or `guessed`.
+    #[serde(default = "declared")]
+    pub type_source: String,
+}
+
+fn declared() -> String {
+    "declared".into()
+}
+
+/// How a series was selected from a metric's samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeriesOrigin {
+    /// Every sample of the metric.
+    Metric,
+    /// A sub-metric k6 declared (samples whose tags include all of `tags`).
+    Submetric,
+    /// A break-down by one tag's value.
+    Tag,
+}
+
+/// Where a trend's percentiles come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PercentileSource {
+    /// From every sample value, as k6 computes them.
+    Exact,
+    /// From the mergeable histogram (within its relative accuracy).
+    Histogram,
+    /// Copied from k6's own summary (no point stream was given).
+    Reported,
+    /// Not a trend.
+    None,
+}
+
+/// The end-of-test summary of one series, in k6's keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesSummary {
+    pub metric: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    pub origin: SeriesOrigin,
+    /// Number of samples.
+    pub samples: u64,
+    /// Time of the first and last sample (Unix ns), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_ns: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_ns: Option<i64>,
+    /// k6 summary keys: `count rate` (counter), `rate passes fails` (rate),
+    /// `value min max` (gauge), `count avg min med max p(90) p(95) p(99)` (trend).
+    pub values: BTreeMap<String, f64>,
+    pub percentiles: PercentileSource,
+}
+
+/// A threshold and whether it passed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    /// The metric or sub-metric it is on, in k6's form.
+    pub metric: String,
+    pub expr: String,
+    /// `true` passed, `false` crossed, `None` could not be evaluated.
+    pub ok: Option<bool>,
+    /// `summary-export`, `handle-summary` (k6's own verdict) or `evaluated` (by perfbundle).
+    pub source: String,
+}
+
+/// One check's passes and fails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub path: String,
+    pub passes: u64,
+    pub fails: u64,
+}
+
+/// A k6 group with its checks and sub-groups (the root group has name `""`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CheckGroup {
+    pub name: String,
+    pub path: String,
+    #[serde(default)]
+    pub checks: Vec<CheckResult>,
+    #[serde(default)]
+    pub groups: Vec<CheckGroup>,
+}
+
+/// A metric as k6's own summary reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportedMetric {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<MetricType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+    pub values: BTreeMap<String, f64>,
+    /// Expression → passed.
+    #[serde(default)]
+    pub thresholds: BTreeMap<String, bool>,
+}
+
+/// Counts of what the ingest saw and set aside.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct IngestStats {
+    pub lines: u64,
+    pub points: u64,
+    pub metric_lines: u64,
+    /// Lines skipped with `--lenient`.
+    pub bad_lines: u64,
+    /// `metric{tag}` → samples not broken down because the tag had too many values.
+    #[serde(default)]
+    pub breakdown_overflow: BTreeMap<String, u64>,
+}
+
+/// The `k6/summary.json` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct K6Summary {
+    /// Input kind of the point stream (`k6-json`, `k6-csv`), if any.
+    #[serde(default)]
+    pub points_source: Option<String>,
+    /// Input kind of k6's own summary (`k6-summary-export`, `k6-handle-summary`), if any.
+    #[serde(default)]
+    pub summary_source: Option<String>,
+    /// Test run duration in ms, and where it came from.
+    #[serde(default)]
+    pub duration_ms: Option<f64>,
+    #[serde(default)]
+    pub duration_source: Option<String>,
+    #[serde(default)]
+    pub start_ns: Option<i64>,
+    #[serde(default)]
+    pub end_ns: Option<i64>,
+    pub metrics: BTreeMap<String, MetricDecl>,
+    pub series: BTreeMap<String, SeriesSummary>,
+    #[serde(default)]
+    pub thresholds: Vec<Threshold>,
+    #[serde(default)]
+    pub checks: Option<CheckGroup>,
+    #[serde(default)]
+    pub reported: Option<BTreeMap<String, ReportedMetric>>,
+    #[serde(default)]
+    pub stats: IngestStats,
+}
+
+/// One series' buckets, stored column-wise. `t[i]` is the bucket's offset from
+/// the grid's `first_bucket`; every other present column has the same length.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StoredSeries {
+    #[serde(rename = "type")]
+    pub kind: Option<MetricType>,
+    pub t: Vec<u32>,
+    /// Samples in the bucket.
+    pub n: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sum: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub min: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub max: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passes: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hist: Vec<StoredHistogram>,
+}
+
+/// The `k6/timeseries.json` entry: every series on one grid of equal buckets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct K6TimeSeries {
+    /// Bucket width in ms.
+    pub bucket_ms: u64,
+    /// Absolute index of the first bucket: bucket `k` covers
+    /// `[k * bucket_ms, (k + 1) * bucket_ms)` ms since the Unix epoch.
+    pub first_bucket: i64,
+    /// Number of buckets in the grid.
+    pub buckets: u64,
+    /// Relative accuracy of every histogram.
+    pub relative_accuracy: f64,
+    pub series: BTreeMap<String, StoredSeries>,
+}
+
+impl K6TimeSeries {
+    /// Checks the invariants a reader relies on.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.bucket_ms == 0 {
+            return Err("bucket_ms is 0".into());
+        }
+        if !(self.relative_accuracy > 0.0 && self.relative_accuracy < 1.0) {
+            return Err("relative_accuracy must be in (0, 1)".into());
+        }
+        for (key, s) in &self.series {
+            let n = s.t.len();
+            if s.n.len() != n {
+                return Err(format!("series {key:?}: column n has {} items, t has {n}", s.n.len()));
+            }
+            for (col, len) in [
+                ("sum", s.sum.len()),
+                ("min", s.min.len()),
+                ("max", s.max.len()),
+                ("last", s.last.len()),
+                ("passes", s.passes.len()),
+                ("hist", s.hist.len()),
+            ] {
+                if len != 0 && len != n {
+                    return Err(format!("series {key:?}: column {col} has {len} items, t has {n}"));
+                }
+            }
+            if s.t.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("series {key:?}: bucket offsets are not increasing"));
+            }
+            if s.t.last().is_some_and(|&t| u64::from(t) >= self.buckets) {
+                return Err(format!("series {key:?}: bucket offset beyond the grid"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The k6 series key in k6's form: `metric` or `metric{k:v,k2:v2}`.
+pub fn series_key(metric: &str, tags: &BTreeMap<String, String>) -> String {
+    if tags.is_empty() {
+        return metric.to_string();
+    }
+    let inner: Vec<String> = tags.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+    format!("{metric}{{{}}}", inner.join(","))
+}
+
+/// Splits `metric{k:v,…}` into the metric name and its tags (k6's sub-metric syntax).
+pub fn parse_series_key(key: &str) -> (String, BTreeMap<String, String>) {
+    let mut tags = BTreeMap::new();
+    match (key.find('{'), key.ends_with('}')) {
+        (Some(open), true) => {
+            let inner = &key[open + 1..key.len() - 1];
+            for part in inner.split(',') {
+                if let Some((k, v)) = part.split_once(':') {
+                    tags.insert(k.trim().to_string(), v.trim().to_string());
+                }
+            }
+            (key[..open].to_string(), tags)
+        }
+        _ => (key.to_string(), tags),
+    }
+}

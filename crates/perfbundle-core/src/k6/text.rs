@@ -1,0 +1,242 @@
+//! The human end-of-test summary, laid out like k6's own.
+
+use std::fmt::Write;
+
+use super::model::*;
+
+/// Formats a value of a metric that `contains` `time` (ms), `data` (bytes) or `default`.
+pub fn format_value(v: f64, contains: &str) -> String {
+    match contains {
+        "time" => format_ms(v),
+        "data" => format_bytes(v),
+        _ => format_number(v),
+    }
+}
+
+/// k6's duration style: `107.14µs`, `95.08ms`, `1.12s`, `1m3s`.
+pub fn format_ms(ms: f64) -> String {
+    let a = ms.abs();
+    if a == 0.0 {
+        "0s".into()
+    } else if a < 0.001 {
+        format!("{:.0}ns", ms * 1e6)
+    } else if a < 1.0 {
+        format!("{:.2}µs", ms * 1e3)
+    } else if a < 1000.0 {
+        format!("{ms:.2}ms")
+    } else if a < 60_000.0 {
+        format!("{:.2}s", ms / 1e3)
+    } else {
+        let total_s = (ms / 1e3).round() as i64;
+        let (h, m, s) = (total_s / 3600, (total_s / 60) % 60, total_s % 60);
+        if h > 0 {
+            format!("{h}h{m}m{s}s")
+        } else {
+            format!("{m}m{s}s")
+        }
+    }
+}
+
+/// Bytes in SI units as k6 prints them: `196 kB`, `1.2 MB`.
+pub fn format_bytes(b: f64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = b;
+    let mut i = 0;
+    while v.abs() >= 1000.0 && i < units.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 || v.abs() >= 10.0 {
+        format!("{v:.0} {}", units[i])
+    } else {
+        format!("{v:.1} {}", units[i])
+    }
+}
+
+/// A plain number: integers as such, others with up to 6 significant decimals.
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.2}%", v * 100.0)
+}
+
+/// One `name....: values` line for a series.
+pub fn series_line(label: &str, s: &SeriesSummary, contains: &str, kind: MetricType) -> String {
+    let v = |k: &str| s.values.get(k).copied();
+    let body = match kind {
+        MetricType::Trend => {
+            let mut parts = Vec::new();
+            for k in ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)"] {
+                if let Some(x) = v(k) {
+                    parts.push(format!("{k}={}", format_value(x, contains)));
+                }
+            }
+            parts.join(" ")
+        }
+        MetricType::Counter => {
+            let c = v("count").unwrap_or(0.0);
+            match v("rate") {
+                Some(r) => format!("{:<8} {}/s", format_value(c, contains), format_value(r, contains)),
+                None => format_value(c, contains),
+            }
+        }
+        MetricType::Rate => {
+            let (p, f) = (v("passes").unwrap_or(0.0), v("fails").unwrap_or(0.0));
+            format!("{:<7} {} out of {}", pct(v("rate").unwrap_or(0.0)), p, p + f)
+        }
+        MetricType::Gauge => format!(
+            "{:<8} min={} max={}",
+            format_value(v("value").unwrap_or(0.0), contains),
+            format_value(v("min").unwrap_or(0.0), contains),
+            format_value(v("max").unwrap_or(0.0), contains)
+        ),
+    };
+    let dots = 38usize.saturating_sub(label.chars().count() + 1).max(3);
+    format!("{label}{}: {body}", ".".repeat(dots))
+}
+
+fn section_of(metric: &str) -> &'static str {
+    if metric.starts_with("http_") {
+        "HTTP"
+    } else if matches!(metric, "iteration_duration" | "iterations" | "vus" | "vus_max" | "dropped_iterations") {
+        "EXECUTION"
+    } else if matches!(metric, "data_received" | "data_sent") {
+        "NETWORK"
+    } else if metric.starts_with("ws_") {
+        "WEBSOCKETS"
+    } else if metric.starts_with("grpc_") {
+        "GRPC"
+    } else if metric.starts_with("browser_") {
+        "BROWSER"
+    } else if metric == "checks" {
+        "CHECKS"
+    } else {
+        "CUSTOM"
+    }
+}
+
+fn write_checks(out: &mut String, g: &CheckGroup, indent: usize) {
+    let pad = " ".repeat(indent);
+    if !g.name.is_empty() {
+        let _ = writeln!(out, "{pad}█ {}", g.name);
+    }
+    for c in &g.checks {
+        let total = c.passes + c.fails;
+        if c.fails == 0 {
+            let _ = writeln!(out, "{pad}  ✓ {}", c.name);
+        } else {
+            let share = if total > 0 { c.passes as f64 * 100.0 / total as f64 } else { 0.0 };
+            let _ = writeln!(out, "{pad}  ✗ {}\n{pad}    ↳ {share:.0}% — ✓ {} / ✗ {}", c.name, c.passes, c.fails);
+        }
+    }
+    for sub in &g.groups {
+        write_checks(out, sub, indent + 2);
+    }
+}
+
+/// The k6-style summary of a bundle's k6 data. `by_tag` also lists each
+/// series broken down by that tag (e.g. `name`).
+pub fn render(s: &K6Summary, by_tag: Option<&str>) -> String {
+    let mut out = String::new();
+    if !s.thresholds.is_empty() {
+        out.push_str("  █ THRESHOLDS\n\n");
+        let mut last = "";
+        for t in &s.thresholds {
+            if t.metric != last {
+                let _ = writeln!(out, "    {}", t.metric);
+                last = &t.metric;
+            }
+            let mark = match t.ok {
+                Some(true) => "✓",
+                Some(false) => "✗",
+                None => "?",
+            };
+            let shown = crate::threshold::parse(&t.expr)
+                .and_then(|p| {
+                    let series = s.series.get(&t.metric)?;
+                    let v = series.values.get(&p.aggregation)?;
+                    let contains = s.metrics.get(&series.metric).map(|d| d.contains.as_str()).unwrap_or("default");
+                    let shown = if p.aggregation == "rate" { pct(*v) } else { format_value(*v, contains) };
+                    Some(format!(" {}={}", p.aggregation, shown))
+                })
+                .unwrap_or_default();
+            let _ = writeln!(out, "    {mark} '{}'{shown}", t.expr);
+        }
+        out.push('\n');
+    }
+    out.push_str("  █ TOTAL RESULTS\n\n");
+    if let Some(c) = s.series.get("checks") {
+        let p = c.values.get("passes").copied().unwrap_or(0.0);
+        let f = c.values.get("fails").copied().unwrap_or(0.0);
+        let t = p + f;
+        let rate = s.duration_ms.filter(|d| *d > 0.0).map(|d| format!(" {}/s", format_number((t / (d / 1000.0) * 1e6).round() / 1e6)));
+        let _ = writeln!(out, "    checks_total.......................: {t:<8}{}", rate.unwrap_or_default());
+        if t > 0.0 {
+            let _ = writeln!(out, "    checks_succeeded...................: {:<7} {p} out of {t}", pct(p / t));
+            let _ = writeln!(out, "    checks_failed......................: {:<7} {f} out of {t}", pct(f / t));
+        }
+        out.push('\n');
+    }
+    if let Some(g) = &s.checks {
+        write_checks(&mut out, g, 4);
+        out.push('\n');
+    }
+    let mut sections: Vec<(&str, Vec<String>)> = Vec::new();
+    for (name, decl) in &s.metrics {
+        if name == "checks" {
+            continue;
+        }
+        let Some(series) = s.series.get(name) else { continue };
+        let section = section_of(name);
+        let mut lines = vec![series_line(name, series, &decl.contains, decl.kind)];
+        for (key, sub) in s.series.range(format!("{name}{{")..format!("{name}|")) {
+            let shown = match sub.origin {
+                SeriesOrigin::Submetric => true,
+                SeriesOrigin::Tag => by_tag.is_some_and(|t| sub.tags.contains_key(t)),
+                SeriesOrigin::Metric => false,
+            };
+            if shown && sub.metric == *name {
+                let label = format!("  {{ {} }}", &key[name.len() + 1..key.len() - 1]);
+                lines.push(series_line(&label, sub, &decl.contains, decl.kind));
+            }
+        }
+        match sections.iter_mut().find(|(s, _)| *s == section) {
+            Some((_, l)) => l.extend(lines),
+            None => sections.push((section, lines)),
+        }
+    }
+    let order = ["HTTP", "EXECUTION", "NETWORK", "WEBSOCKETS", "GRPC", "BROWSER", "CUSTOM"];
+    sections.sort_by_key(|(s, _)| order.iter().position(|o| o == s));
+    for (name, lines) in sections {
+        let _ = writeln!(out, "    {name}");
+        for l in lines {
+            let _ = writeln!(out, "    {l}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_k6() {
+        assert_eq!(format_ms(0.107149), "107.15µs");
+        assert_eq!(format_ms(95.0805625), "95.08ms");
+        assert_eq!(format_ms(1126.23), "1.13s");
+        assert_eq!(format_ms(63_000.0), "1m3s");
+        assert_eq!(format_bytes(196_011.0), "196 kB");
+        assert_eq!(format_bytes(6211.0), "6.2 kB");
+        assert_eq!(format_number(5.0), "5");
+        assert_eq!(format_number(33.651707), "33.651707");
+    }
+}
