@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -64,21 +64,28 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
 }
 
 /// Reads another thread's output chunk by chunk: the producer thread
-/// decompresses while this one parses.
+/// decompresses while this one parses. Chunk buffers go back to the producer
+/// to be refilled, so no memory is allocated per chunk.
 pub struct ChannelReader {
     rx: Receiver<io::Result<Vec<u8>>>,
+    back: SyncSender<Vec<u8>>,
     cur: Vec<u8>,
     pos: usize,
     done: bool,
 }
 
+const CHUNK: usize = 1 << 20;
+const CHUNKS_IN_FLIGHT: usize = 4;
+
 impl ChannelReader {
     /// Runs `source` on a thread of its own, reading it in 1 MiB chunks.
     pub fn spawn<R: Read + Send + 'static>(mut source: R) -> (Self, std::thread::JoinHandle<R>) {
-        let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(8);
+        let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(CHUNKS_IN_FLIGHT);
+        let (back, spare) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 2);
         let handle = std::thread::spawn(move || {
             loop {
-                let mut buf = vec![0u8; 1 << 20];
+                let mut buf = spare.try_recv().unwrap_or_default();
+                buf.resize(CHUNK, 0);
                 let mut filled = 0;
                 let res = loop {
                     match source.read(&mut buf[filled..]) {
@@ -94,13 +101,10 @@ impl ChannelReader {
                     }
                 };
                 buf.truncate(filled);
-                let end = filled == 0;
                 match res {
+                    Ok(()) if filled == 0 => break,
                     Ok(()) => {
-                        if !end && tx.send(Ok(buf)).is_err() {
-                            break;
-                        }
-                        if end {
+                        if tx.send(Ok(buf)).is_err() {
                             break;
                         }
                     }
@@ -115,7 +119,7 @@ impl ChannelReader {
             }
             source
         });
-        (ChannelReader { rx, cur: Vec::new(), pos: 0, done: false }, handle)
+        (ChannelReader { rx, back, cur: Vec::new(), pos: 0, done: false }, handle)
     }
 }
 
@@ -134,7 +138,8 @@ impl BufRead for ChannelReader {
         while self.pos >= self.cur.len() && !self.done {
             match self.rx.recv() {
                 Ok(Ok(chunk)) => {
-                    self.cur = chunk;
+                    let used = std::mem::replace(&mut self.cur, chunk);
+                    let _ = self.back.try_send(used);
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {

@@ -16,40 +16,58 @@ pub const DEFAULT_RELATIVE_ACCURACY: f64 = 0.005;
 /// Magnitudes below this are counted as zero.
 pub const MIN_MAGNITUDE: f64 = 1e-9;
 
-/// Dense counts of consecutive bucket indices starting at `offset`.
+/// Counts of the occupied bucket indices, sorted by index. Memory grows with
+/// the number of distinct buckets hit, not with their range.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Dense {
-    offset: i32,
+    idx: Vec<i32>,
     counts: Vec<u64>,
 }
 
 impl Dense {
-    fn add(&mut self, index: i32, n: u64) {
-        if self.counts.is_empty() {
-            self.offset = index;
-            self.counts.push(n);
-            return;
+    /// Adds `n` to bucket `index`; `true` when that bucket was not occupied before.
+    #[inline]
+    fn add(&mut self, index: i32, n: u64) -> bool {
+        // Fast paths: appending at the end, or hitting the last bucket.
+        match self.idx.last() {
+            None => {
+                self.idx.push(index);
+                self.counts.push(n);
+                return true;
+            }
+            Some(&last) if last == index => {
+                if let Some(c) = self.counts.last_mut() {
+                    *c += n;
+                }
+                return false;
+            }
+            Some(&last) if last < index => {
+                self.idx.push(index);
+                self.counts.push(n);
+                return true;
+            }
+            _ => {}
         }
-        if index < self.offset {
-            let grow = (self.offset - index) as usize;
-            let mut v = vec![0u64; grow];
-            v.extend_from_slice(&self.counts);
-            self.counts = v;
-            self.offset = index;
+        match self.idx.binary_search(&index) {
+            Ok(p) => {
+                self.counts[p] += n;
+                false
+            }
+            Err(p) => {
+                self.idx.insert(p, index);
+                self.counts.insert(p, n);
+                true
+            }
         }
-        let pos = (index - self.offset) as usize;
-        if pos >= self.counts.len() {
-            self.counts.resize(pos + 1, 0);
-        }
-        self.counts[pos] += n;
+    }
+
+    /// Number of occupied buckets.
+    fn len(&self) -> usize {
+        self.idx.len()
     }
 
     fn iter(&self) -> impl DoubleEndedIterator<Item = (i32, u64)> + '_ {
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(move |(i, c)| (self.offset + i as i32, *c))
+        self.idx.iter().copied().zip(self.counts.iter().copied())
     }
 
     fn total(&self) -> u64 {
@@ -84,10 +102,8 @@ impl Dense {
                 return Err("negative bucket count".into());
             }
             let i = i32::try_from(idx).map_err(|_| "bucket index out of range".to_string())?;
-            if !d.counts.is_empty() && (i - d.offset) as usize > 1 << 20 {
-                return Err("bucket index range too wide".into());
-            }
-            d.add(i, pair[1] as u64);
+            d.idx.push(i);
+            d.counts.push(pair[1] as u64);
         }
         Ok(d)
     }
@@ -131,25 +147,31 @@ impl LogHistogram {
         2.0 * self.gamma.powi(index) / (self.gamma + 1.0)
     }
 
-    /// Adds one value. NaN is ignored.
-    pub fn add(&mut self, v: f64) {
-        self.add_n(v, 1);
+    /// Adds one value. NaN is ignored. Returns `true` when it occupied a new bucket.
+    pub fn add(&mut self, v: f64) -> bool {
+        self.add_n(v, 1)
     }
 
-    /// Adds `n` copies of `v`. NaN is ignored.
-    pub fn add_n(&mut self, v: f64, n: u64) {
+    /// Adds `n` copies of `v`. NaN is ignored. Returns `true` when it occupied a new bucket.
+    pub fn add_n(&mut self, v: f64, n: u64) -> bool {
         if v.is_nan() {
-            return;
+            return false;
         }
         if v.abs() < MIN_MAGNITUDE {
             self.zeros += n;
+            false
         } else if v > 0.0 {
             let i = self.index(v);
-            self.pos.add(i, n);
+            self.pos.add(i, n)
         } else {
             let i = self.index(-v);
-            self.neg.add(i, n);
+            self.neg.add(i, n)
         }
+    }
+
+    /// Number of occupied buckets (a measure of its memory: 12 bytes each).
+    pub fn occupied(&self) -> usize {
+        self.pos.len() + self.neg.len()
     }
 
     /// Number of values added.

@@ -119,8 +119,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::with_capacity(m.size_hint().unwrap_or(12));
-                while let Some((k, v)) = m.next_entry::<Cow<'de, str>, TagValue<'de>>()? {
-                    out.push((k, v.0));
+                while let Some((k, v)) = m.next_entry::<TagValue<'de>, TagValue<'de>>()? {
+                    out.push((k.0, v.0));
                 }
                 Ok(Tags(out))
             }
@@ -146,41 +146,46 @@ pub fn ingest<R: BufRead>(
     let mut bytes = 0u64;
     let mut next_progress = 0u64;
     let mut content_lines = 0u64;
+    let read_err = |line_no: u64, e| {
+        IngestError::read(file, format!("reading after line {line_no} (truncated or corrupt input?)"), e)
+    };
     loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
-            IngestError::read(file, format!("reading after line {line_no} (truncated or corrupt input?)"), e)
-        })?;
-        if n == 0 {
+        // Lines wholly inside the reader's buffer are parsed in place; a line
+        // that straddles two buffers is copied out first.
+        let avail = reader.fill_buf().map_err(|e| read_err(line_no, e))?;
+        if avail.is_empty() {
             break;
         }
-        line_no += 1;
+        let (n, outcome) = match avail.iter().position(|b| *b == b'\n') {
+            Some(pos) => {
+                line_no += 1;
+                (pos + 1, handle_line(&avail[..pos], line_no, agg, &mut content_lines))
+            }
+            None => {
+                buf.clear();
+                let n = reader.read_until(b'\n', &mut buf).map_err(|e| read_err(line_no, e))?;
+                line_no += 1;
+                bytes += n as u64;
+                if let Err(message) = handle_line(&buf, line_no, agg, &mut content_lines) {
+                    if !opts.lenient {
+                        return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
+                    }
+                    agg.stats_mut().bad_lines += 1;
+                }
+                continue;
+            }
+        };
+        reader.consume(n);
         bytes += n as u64;
         if bytes >= next_progress {
             on_progress(bytes);
             next_progress = bytes + (8 << 20);
         }
-        let mut line = &buf[..];
-        while let Some((last, rest)) = line.split_last() {
-            if matches!(last, b'\n' | b'\r') {
-                line = rest;
-            } else {
-                break;
+        if let Err(message) = outcome {
+            if !opts.lenient {
+                return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
             }
-        }
-        if line_no == 1 {
-            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-        }
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        content_lines += 1;
-        if let Err(message) = ingest_line(line, agg) {
-            if opts.lenient {
-                agg.stats_mut().bad_lines += 1;
-                continue;
-            }
-            return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
+            agg.stats_mut().bad_lines += 1;
         }
     }
     on_progress(bytes);
@@ -189,6 +194,25 @@ pub fn ingest<R: BufRead>(
         return Err(IngestError::Empty { file: file.to_string() });
     }
     Ok(())
+}
+
+fn handle_line(line: &[u8], line_no: u64, agg: &mut Aggregator, content_lines: &mut u64) -> Result<(), String> {
+    let mut line = line;
+    while let Some((last, rest)) = line.split_last() {
+        if matches!(last, b'\n' | b'\r') {
+            line = rest;
+        } else {
+            break;
+        }
+    }
+    if line_no == 1 {
+        line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    }
+    if line.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(());
+    }
+    *content_lines += 1;
+    ingest_line(line, agg)
 }
 
 fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {

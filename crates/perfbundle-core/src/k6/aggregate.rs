@@ -41,8 +41,12 @@ pub struct AggregatorOptions {
     pub max_values_per_metric_series: usize,
     /// Exact values kept per sub-series. Default is 250,000.
     pub max_values_per_sub_series: usize,
-    /// Exact values kept in all. Default is 6,000,000 (48 MB).
+    /// Exact values kept in all. Default is 4,000,000 (32 MB); whole-metric
+    /// series may use all of it, sub-series a third.
     pub max_values_total: usize,
+    /// Most histogram buckets held over all time buckets of all series (12
+    /// bytes each); past it, time buckets are widened. Default is 4,000,000.
+    pub max_hist_slots: usize,
     /// Types to use for metrics the input does not declare (name → type).
     pub type_hints: HashMap<String, (MetricType, String)>,
     /// Sub-metrics to track besides those the input declares (k6 keys such as
@@ -59,7 +63,8 @@ impl Default for AggregatorOptions {
             max_tag_values: 200,
             max_values_per_metric_series: 2_000_000,
             max_values_per_sub_series: 250_000,
-            max_values_total: 6_000_000,
+            max_values_total: 4_000_000,
+            max_hist_slots: 4_000_000,
             type_hints: HashMap::new(),
             extra_submetrics: Vec::new(),
         }
@@ -149,7 +154,8 @@ struct TrendCell {
     hist: LogHistogram,
 }
 impl TrendCell {
-    fn add(&mut self, v: f64) {
+    /// Adds a value; `true` when its histogram occupied a new bucket.
+    fn add(&mut self, v: f64) -> bool {
         if self.n == 0 || v < self.min {
             self.min = v;
         }
@@ -158,7 +164,7 @@ impl TrendCell {
         }
         self.sum += v;
         self.n += 1;
-        self.hist.add(v);
+        self.hist.add(v)
     }
 }
 impl Cell for TrendCell {
@@ -269,7 +275,8 @@ impl Series {
         Series { key, metric: metric.to_string(), tags, origin, first_ns: i64::MAX, last_ns: i64::MIN, data }
     }
 
-    fn add(&mut self, idx: i64, ns: i64, v: f64, budget: &mut ValueBudget) {
+    /// Adds a sample; returns the number of histogram buckets it newly occupied.
+    fn add(&mut self, idx: i64, ns: i64, v: f64, budget: &mut ValueBudget) -> usize {
         self.first_ns = self.first_ns.min(ns);
         self.last_ns = self.last_ns.max(ns);
         match &mut self.data {
@@ -279,10 +286,12 @@ impl Series {
                 let c = buckets.at(idx);
                 c.n += 1;
                 c.sum += v;
+                0
             }
             SeriesData::Gauge { total, buckets } => {
                 total.add(v);
                 buckets.at(idx).add(v);
+                0
             }
             SeriesData::Rate { total, buckets } => {
                 let pass = u64::from(v != 0.0);
@@ -291,6 +300,7 @@ impl Series {
                 let c = buckets.at(idx);
                 c.n += 1;
                 c.passes += pass;
+                0
             }
             SeriesData::Trend { total, values, cap, buckets } => {
                 // The whole-run histogram is rebuilt from the buckets at the end.
@@ -311,8 +321,16 @@ impl Series {
                         budget.used += 1;
                     }
                 }
-                buckets.at(idx).add(v);
+                usize::from(buckets.at(idx).add(v))
             }
+        }
+    }
+
+    /// Histogram buckets occupied over all time buckets.
+    fn hist_slots(&self) -> usize {
+        match &self.data {
+            SeriesData::Trend { buckets, .. } => buckets.cells.iter().map(|c| c.hist.occupied()).sum(),
+            _ => 0,
         }
     }
 
@@ -329,8 +347,53 @@ impl Series {
 #[derive(Debug)]
 struct TagBreakdown {
     key: String,
-    values: HashMap<String, usize>,
+    values: HashMap<String, usize, FxBuild>,
     overflow: u64,
+}
+
+impl TagBreakdown {
+    fn new(key: &str) -> Self {
+        TagBreakdown { key: key.to_string(), values: HashMap::default(), overflow: 0 }
+    }
+
+    /// Key comparison that rejects on length and first byte before comparing bytes.
+    #[inline]
+    fn is_key(&self, k: &str) -> bool {
+        k.len() == self.key.len() && k.as_bytes().first() == self.key.as_bytes().first() && k == self.key
+    }
+}
+
+/// The Fx hash (as in rustc): fast for short keys. Tag values come from the
+/// input, but each breakdown holds at most `max_tag_values` of them.
+#[derive(Debug, Default, Clone, Copy)]
+struct FxBuild;
+
+#[derive(Debug, Default)]
+struct FxHasher(u64);
+
+impl std::hash::BuildHasher for FxBuild {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 #[derive(Debug)]
@@ -348,15 +411,22 @@ struct MetricState {
 pub struct Aggregator {
     opts: AggregatorOptions,
     metrics: Vec<MetricState>,
-    metric_ids: HashMap<String, usize>,
+    metric_ids: HashMap<String, usize, FxBuild>,
     series: Vec<Series>,
     width_ms: u64,
     min_idx: i64,
     max_idx: i64,
     budget: ValueBudget,
+    sub_budget: ValueBudget,
     checks: BTreeMap<(String, String), (u64, u64)>,
     stats: IngestStats,
     warnings: Vec<String>,
+    /// Histogram buckets occupied in all trend cells.
+    hist_slots: usize,
+    /// Reused list of the series one sample goes to.
+    scratch: Vec<usize>,
+    /// The last metric looked up (k6 streams runs of one metric).
+    last_metric: Option<(String, usize)>,
 }
 
 /// What [`Aggregator::finish`] returns.
@@ -384,15 +454,19 @@ impl Aggregator {
         Aggregator {
             opts,
             metrics: Vec::new(),
-            metric_ids: HashMap::new(),
+            metric_ids: HashMap::default(),
             series: Vec::new(),
             width_ms,
             min_idx: i64::MAX,
             max_idx: i64::MIN,
             budget: ValueBudget { used: 0, cap },
+            sub_budget: ValueBudget { used: 0, cap: cap / 3 },
             checks: BTreeMap::new(),
             stats: IngestStats::default(),
             warnings: Vec::new(),
+            scratch: Vec::new(),
+            last_metric: None,
+            hist_slots: 0,
         }
     }
 
@@ -435,12 +509,12 @@ impl Aggregator {
             .opts
             .breakdown_tags
             .iter()
-            .map(|k| TagBreakdown { key: k.clone(), values: HashMap::new(), overflow: 0 })
+            .map(|k| TagBreakdown::new(k))
             .collect();
         for s in &decl.submetrics {
             for k in s.tags.keys() {
                 if !by_tag.iter().any(|b| &b.key == k) {
-                    by_tag.push(TagBreakdown { key: k.clone(), values: HashMap::new(), overflow: 0 });
+                    by_tag.push(TagBreakdown::new(k));
                 }
             }
         }
@@ -498,7 +572,20 @@ impl Aggregator {
     }
 
     fn metric_id(&mut self, name: &str) -> usize {
+        if let Some((n, id)) = &self.last_metric {
+            if n == name {
+                return *id;
+            }
+        }
         if let Some(&id) = self.metric_ids.get(name) {
+            match &mut self.last_metric {
+                Some((n, i)) => {
+                    n.clear();
+                    n.push_str(name);
+                    *i = id;
+                }
+                None => self.last_metric = Some((name.to_string(), id)),
+            }
             return id;
         }
         let (kind, contains, source) = if let Some((k, c)) = self.opts.type_hints.get(name) {
@@ -537,13 +624,14 @@ impl Aggregator {
         self.max_idx = self.max_idx.max(idx);
 
         let total = self.metrics[id].total;
-        self.series[total].add(idx, time_ns, value, &mut self.budget);
+        let mut new_slots = self.series[total].add(idx, time_ns, value, &mut self.budget);
 
         let max_tag_values = self.opts.max_tag_values;
-        let mut targets: Vec<usize> = Vec::new();
+        let mut targets = std::mem::take(&mut self.scratch);
+        targets.clear();
         let m = &mut self.metrics[id];
         for b in &mut m.by_tag {
-            let Some((_, v)) = tags.iter().find(|(k, _)| k.as_ref() == b.key) else { continue };
+            let Some((_, v)) = tags.iter().find(|(k, _)| b.is_key(k)) else { continue };
             match b.values.get(v.as_ref()) {
                 Some(&sid) => targets.push(sid),
                 None if b.values.len() >= max_tag_values => b.overflow += 1,
@@ -572,8 +660,18 @@ impl Aggregator {
                 targets.push(*sid);
             }
         }
-        for sid in targets {
-            self.series[sid].add(idx, time_ns, value, &mut self.budget);
+        for &sid in &targets {
+            new_slots += self.series[sid].add(idx, time_ns, value, &mut self.sub_budget);
+        }
+        self.scratch = targets;
+        self.hist_slots += new_slots;
+        if self.hist_slots > self.opts.max_hist_slots {
+            // Widen the time buckets until the histograms take at most three
+            // quarters of their budget (or the run is one bucket).
+            self.coarsen_step();
+            while self.hist_slots > self.opts.max_hist_slots * 3 / 4 && self.max_idx > self.min_idx {
+                self.coarsen_step();
+            }
         }
         if metric == "checks" {
             let get = |key: &str| tags.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v.to_string());
@@ -592,19 +690,26 @@ impl Aggregator {
     fn coarsen_to_fit(&mut self, lo: i64, hi: i64) {
         let (mut lo, mut hi) = (lo, hi);
         while (hi - lo) as u64 >= self.opts.max_buckets {
-            let next = WIDTH_LADDER_MS.iter().copied().find(|w| *w > self.width_ms).unwrap_or(self.width_ms * 2);
-            let ratio = (next / self.width_ms) as i64;
-            for s in &mut self.series {
-                s.coarsen(ratio);
-            }
-            self.width_ms = next;
+            let ratio = self.coarsen_step();
             lo = lo.div_euclid(ratio);
             hi = hi.div_euclid(ratio);
-            if self.min_idx != i64::MAX {
-                self.min_idx = self.min_idx.div_euclid(ratio);
-                self.max_idx = self.max_idx.div_euclid(ratio);
-            }
         }
+    }
+
+    /// Widens the time buckets to the next width of the ladder; returns the ratio.
+    fn coarsen_step(&mut self) -> i64 {
+        let next = WIDTH_LADDER_MS.iter().copied().find(|w| *w > self.width_ms).unwrap_or(self.width_ms * 2);
+        let ratio = (next / self.width_ms) as i64;
+        for s in &mut self.series {
+            s.coarsen(ratio);
+        }
+        self.hist_slots = self.series.iter().map(Series::hist_slots).sum();
+        self.width_ms = next;
+        if self.min_idx != i64::MAX {
+            self.min_idx = self.min_idx.div_euclid(ratio);
+            self.max_idx = self.max_idx.div_euclid(ratio);
+        }
+        ratio
     }
 
     /// Ends the aggregation. `duration_ms` is the test run duration used for
