@@ -10,7 +10,11 @@ mod fsio;
 mod inputs;
 
 #[derive(Parser)]
-#[command(name = "perfbundle", version, about = "Pack k6 results (and, later, profiles) into one .perfbundle file; inspect, verify and unpack it.")]
+#[command(
+    name = "perfbundle",
+    version,
+    about = "Pack k6 results (and, later, profiles) into one .perfbundle file; inspect, verify and unpack it."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -131,7 +131,14 @@ impl LogHistogram {
     pub fn new(relative_accuracy: f64) -> Self {
         let a = relative_accuracy.clamp(1e-6, 0.5);
         let gamma = (1.0 + a) / (1.0 - a);
-        LogHistogram { ln_gamma: gamma.ln(), gamma, accuracy: a, zeros: 0, pos: Dense::default(), neg: Dense::default() }
+        LogHistogram {
+            ln_gamma: gamma.ln(),
+            gamma,
+            accuracy: a,
+            zeros: 0,
+            pos: Dense::default(),
+            neg: Dense::default(),
+        }
     }
 
     pub fn relative_accuracy(&self) -> f64 {
@@ -230,7 +237,11 @@ impl LogHistogram {
 
     /// The stored form (see FORMAT.md, "histogram").
     pub fn to_stored(&self) -> StoredHistogram {
-        StoredHistogram { zeros: self.zeros, pos: self.pos.to_sparse(), neg: self.neg.to_sparse() }
+        StoredHistogram {
+            zeros: self.zeros,
+            pos: self.pos.to_sparse(),
+            neg: self.neg.to_sparse(),
+        }
     }
 
     /// Rebuilds from the stored form; `relative_accuracy` comes from the entry header.
@@ -290,7 +301,10 @@ mod tests {
         for p in [0.5, 0.9, 0.95, 0.99] {
             let exact = k6_percentile(&vals, p);
             let approx = h.percentile(p, vals[0], vals[vals.len() - 1]).unwrap();
-            assert!(((approx - exact) / exact).abs() < 0.006, "p{p}: {approx} vs {exact}");
+            assert!(
+                ((approx - exact) / exact).abs() < 0.006,
+                "p{p}: {approx} vs {exact}"
+            );
         }
     }
 
@@ -316,8 +330,24 @@ mod tests {
         let s = h.to_stored();
         let back = LogHistogram::from_stored(&s, DEFAULT_RELATIVE_ACCURACY).unwrap();
         assert_eq!(back, h);
-        assert!(LogHistogram::from_stored(&StoredHistogram { zeros: 0, pos: vec![1], neg: vec![] }, 0.005).is_err());
-        assert!(LogHistogram::from_stored(&StoredHistogram { zeros: 0, pos: vec![1, 2, 0, 1], neg: vec![] }, 0.005).is_err());
+        assert!(LogHistogram::from_stored(
+            &StoredHistogram {
+                zeros: 0,
+                pos: vec![1],
+                neg: vec![]
+            },
+            0.005
+        )
+        .is_err());
+        assert!(LogHistogram::from_stored(
+            &StoredHistogram {
+                zeros: 0,
+                pos: vec![1, 2, 0, 1],
+                neg: vec![]
+            },
+            0.005
+        )
+        .is_err());
     }
 
     proptest! {

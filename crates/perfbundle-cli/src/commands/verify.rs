@@ -24,7 +24,10 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
         a.file.display(),
         m.format_version,
         m.entries.len() + 1,
-        std::iter::once("manifest.json").chain(m.entries.iter().map(|e| e.path.as_str())).collect::<Vec<_>>().join(", ")
+        std::iter::once("manifest.json")
+            .chain(m.entries.iter().map(|e| e.path.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     Ok(ExitCode::SUCCESS)
 }

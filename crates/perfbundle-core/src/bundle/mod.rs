@@ -9,7 +9,7 @@ pub mod tar;
 mod writer;
 
 pub use manifest::*;
-pub use reader::{read_entries, Bundle, EntryVisit, ReadLimits};
+pub use reader::{read_entries, Bundle, EntryVisit, EntryVisitor, ReadLimits};
 pub use writer::{BundleBuilder, PendingEntry};
 
 /// Entry kinds of format 1.
@@ -58,7 +58,16 @@ mod tests {
     #[test]
     fn refuses_escaping_paths() {
         assert!(check_entry_path("k6/summary.json").is_ok());
-        for bad in ["../x", "a/../../x", "/etc/passwd", "a//b", "C:/x", "a\\b", "", "./a"] {
+        for bad in [
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            "a//b",
+            "C:/x",
+            "a\\b",
+            "",
+            "./a",
+        ] {
             assert!(check_entry_path(bad).is_err(), "{bad}");
         }
     }

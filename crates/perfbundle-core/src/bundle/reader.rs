@@ -29,7 +29,12 @@ pub struct ReadLimits {
 
 impl Default for ReadLimits {
     fn default() -> Self {
-        ReadLimits { max_manifest_bytes: 16 << 20, max_model_entry_bytes: 512 << 20, max_total_bytes: 16 << 30, max_entries: 100_000 }
+        ReadLimits {
+            max_manifest_bytes: 16 << 20,
+            max_model_entry_bytes: 512 << 20,
+            max_total_bytes: 16 << 30,
+            max_entries: 100_000,
+        }
     }
 }
 
@@ -44,6 +49,10 @@ impl ReadLimits {
     }
 }
 
+/// The visitor [`read_entries`] calls for each entry after the manifest.
+pub type EntryVisitor<'v> =
+    dyn FnMut(&Manifest, EntryVisit<'_>, &mut dyn Read) -> Result<(), BundleError> + 'v;
+
 /// What the visitor of [`read_entries`] is given for each entry after the manifest.
 #[derive(Debug)]
 pub struct EntryVisit<'a> {
@@ -53,18 +62,29 @@ pub struct EntryVisit<'a> {
 /// Checks and parses `manifest.json`'s bytes: format name, then the major
 /// version (before the schema, so a newer major gets a version error).
 pub fn parse_manifest(bytes: &[u8], file: &str) -> Result<Manifest, BundleError> {
-    let bad = |reason: String| BundleError::NotABundle { file: file.into(), reason };
-    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(format!("manifest.json is not JSON: {e}")))?;
+    let bad = |reason: String| BundleError::NotABundle {
+        file: file.into(),
+        reason,
+    };
+    let v: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| bad(format!("manifest.json is not JSON: {e}")))?;
     if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
         return Err(bad("manifest.json has no \"format\": \"perfbundle\"".into()));
     }
-    let ver = v.get("format_version").and_then(|f| f.as_str()).unwrap_or("");
+    let ver = v
+        .get("format_version")
+        .and_then(|f| f.as_str())
+        .unwrap_or("");
     match parse_version(ver) {
         Some((FORMAT_MAJOR, _)) => {}
         _ => {
             return Err(BundleError::UnsupportedVersion {
                 file: file.into(),
-                found: if ver.is_empty() { "(missing)".into() } else { ver.into() },
+                found: if ver.is_empty() {
+                    "(missing)".into()
+                } else {
+                    ver.into()
+                },
                 supported_major: FORMAT_MAJOR,
             })
         }
@@ -84,7 +104,10 @@ fn read_block<R: Read>(r: &mut R, buf: &mut [u8; tar::BLOCK]) -> io::Result<bool
             if got == 0 {
                 return Ok(false);
             }
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside a header"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "archive ends inside a header",
+            ));
         }
         got += n;
     }
@@ -101,15 +124,25 @@ pub fn read_entries<R: Read>(
     reader: R,
     file: &str,
     limits: &ReadLimits,
-    visit: &mut dyn FnMut(&Manifest, EntryVisit<'_>, &mut dyn Read) -> Result<(), BundleError>,
+    visit: &mut EntryVisitor<'_>,
 ) -> Result<Manifest, BundleError> {
     let mut br = BufReader::with_capacity(1 << 16, reader);
-    let head = io::BufRead::fill_buf(&mut br).map_err(|e| BundleError::Io { file: file.into(), context: "reading".into(), source: e })?;
+    let head = io::BufRead::fill_buf(&mut br).map_err(|e| BundleError::Io {
+        file: file.into(),
+        context: "reading".into(),
+        source: e,
+    })?;
     if head.is_empty() {
-        return Err(BundleError::NotABundle { file: file.into(), reason: "the file is empty".into() });
+        return Err(BundleError::NotABundle {
+            file: file.into(),
+            reason: "the file is empty".into(),
+        });
     }
     if !crate::ingest::gzip::is_gzip(head) {
-        return Err(BundleError::NotABundle { file: file.into(), reason: "not gzip-compressed".into() });
+        return Err(BundleError::NotABundle {
+            file: file.into(),
+            reason: "not gzip-compressed".into(),
+        });
     }
     let mut gz = MultiGzDecoder::new(br);
     let io_err = |context: &str| {
@@ -124,34 +157,77 @@ pub fn read_entries<R: Read>(
 
     // The manifest comes first.
     if !read_block(&mut gz, &mut block).map_err(io_err("reading the first header"))? {
-        return Err(BundleError::NotABundle { file: file.into(), reason: "empty archive".into() });
+        return Err(BundleError::NotABundle {
+            file: file.into(),
+            reason: "empty archive".into(),
+        });
     }
     let h = tar::parse_header(&block)
-        .map_err(|r| BundleError::NotABundle { file: file.into(), reason: r })?
-        .ok_or_else(|| BundleError::NotABundle { file: file.into(), reason: "empty archive".into() })?;
+        .map_err(|r| BundleError::NotABundle {
+            file: file.into(),
+            reason: r,
+        })?
+        .ok_or_else(|| BundleError::NotABundle {
+            file: file.into(),
+            reason: "empty archive".into(),
+        })?;
     if h.path != paths::MANIFEST {
-        return Err(BundleError::NotABundle { file: file.into(), reason: format!("first entry is {:?}, not manifest.json", h.path) });
+        return Err(BundleError::NotABundle {
+            file: file.into(),
+            reason: format!("first entry is {:?}, not manifest.json", h.path),
+        });
     }
     if h.size > limits.max_manifest_bytes {
-        return Err(BundleError::TooLarge { file: file.into(), path: h.path, size: h.size, limit: limits.max_manifest_bytes });
+        return Err(BundleError::TooLarge {
+            file: file.into(),
+            path: h.path,
+            size: h.size,
+            limit: limits.max_manifest_bytes,
+        });
     }
     let mut mbytes = Vec::with_capacity(h.size as usize);
-    (&mut gz).take(h.size).read_to_end(&mut mbytes).map_err(io_err("reading manifest.json"))?;
+    (&mut gz)
+        .take(h.size)
+        .read_to_end(&mut mbytes)
+        .map_err(io_err("reading manifest.json"))?;
     if mbytes.len() as u64 != h.size {
-        return Err(BundleError::NotABundle { file: file.into(), reason: "archive ends inside manifest.json".into() });
+        return Err(BundleError::NotABundle {
+            file: file.into(),
+            reason: "archive ends inside manifest.json".into(),
+        });
     }
     skip_padding(&mut gz, h.size).map_err(io_err("reading manifest.json"))?;
     let manifest = parse_manifest(&mbytes, file)?;
 
-    let total: u64 = manifest.entries.iter().map(|e| e.size).fold(0u64, |a, b| a.saturating_add(b));
+    let total: u64 = manifest
+        .entries
+        .iter()
+        .map(|e| e.size)
+        .fold(0u64, |a, b| a.saturating_add(b));
     if total > limits.max_total_bytes {
-        return Err(BundleError::TooLarge { file: file.into(), path: "(all entries)".into(), size: total, limit: limits.max_total_bytes });
+        return Err(BundleError::TooLarge {
+            file: file.into(),
+            path: "(all entries)".into(),
+            size: total,
+            limit: limits.max_total_bytes,
+        });
     }
     if manifest.entries.len() > limits.max_entries {
-        return Err(BundleError::NotABundle { file: file.into(), reason: format!("{} entries is over the limit of {}", manifest.entries.len(), limits.max_entries) });
+        return Err(BundleError::NotABundle {
+            file: file.into(),
+            reason: format!(
+                "{} entries is over the limit of {}",
+                manifest.entries.len(),
+                limits.max_entries
+            ),
+        });
     }
     for e in &manifest.entries {
-        check_entry_path(&e.path).map_err(|reason| BundleError::UnsafePath { file: file.into(), path: e.path.clone(), reason })?;
+        check_entry_path(&e.path).map_err(|reason| BundleError::UnsafePath {
+            file: file.into(),
+            path: e.path.clone(),
+            reason,
+        })?;
     }
 
     let mut seen: HashSet<String> = HashSet::new();
@@ -160,18 +236,33 @@ pub fn read_entries<R: Read>(
         if !read_block(&mut gz, &mut block).map_err(io_err("reading a header"))? {
             break;
         }
-        let Some(h) = tar::parse_header(&block).map_err(|r| BundleError::NotABundle { file: file.into(), reason: r })? else {
+        let Some(h) = tar::parse_header(&block).map_err(|r| BundleError::NotABundle {
+            file: file.into(),
+            reason: r,
+        })?
+        else {
             break;
         };
-        check_entry_path(&h.path).map_err(|reason| BundleError::UnsafePath { file: file.into(), path: h.path.clone(), reason })?;
+        check_entry_path(&h.path).map_err(|reason| BundleError::UnsafePath {
+            file: file.into(),
+            path: h.path.clone(),
+            reason,
+        })?;
         if h.typeflag == b'5' {
             continue;
         }
         let Some(rec) = manifest.entries.iter().find(|e| e.path == h.path) else {
-            return Err(BundleError::UnlistedEntry { file: file.into(), path: h.path });
+            return Err(BundleError::UnlistedEntry {
+                file: file.into(),
+                path: h.path,
+            });
         };
         if !seen.insert(h.path.clone()) {
-            return Err(BundleError::BadEntry { file: file.into(), path: h.path, reason: "appears twice in the archive".into() });
+            return Err(BundleError::BadEntry {
+                file: file.into(),
+                path: h.path,
+                reason: "appears twice in the archive".into(),
+            });
         }
         if h.size != rec.size {
             return Err(BundleError::BadEntry {
@@ -182,22 +273,43 @@ pub fn read_entries<R: Read>(
         }
         read_total = read_total.saturating_add(h.size);
         if read_total > limits.max_total_bytes {
-            return Err(BundleError::TooLarge { file: file.into(), path: h.path, size: read_total, limit: limits.max_total_bytes });
+            return Err(BundleError::TooLarge {
+                file: file.into(),
+                path: h.path,
+                size: read_total,
+                limit: limits.max_total_bytes,
+            });
         }
-        let mut er = EntryReader { inner: (&mut gz).take(h.size), hasher: Sha256::new(), read: 0 };
+        let mut er = EntryReader {
+            inner: (&mut gz).take(h.size),
+            hasher: Sha256::new(),
+            read: 0,
+        };
         visit(&manifest, EntryVisit { record: rec }, &mut er)?;
         io::copy(&mut er, &mut io::sink()).map_err(io_err(&format!("reading {}", h.path)))?;
         if er.read != h.size {
-            return Err(BundleError::BadEntry { file: file.into(), path: h.path, reason: "archive ends inside this entry".into() });
+            return Err(BundleError::BadEntry {
+                file: file.into(),
+                path: h.path,
+                reason: "archive ends inside this entry".into(),
+            });
         }
         let actual = hex::encode(er.hasher.finalize());
         if actual != rec.sha256 {
-            return Err(BundleError::ChecksumMismatch { file: file.into(), path: h.path, expected: rec.sha256.clone(), actual });
+            return Err(BundleError::ChecksumMismatch {
+                file: file.into(),
+                path: h.path,
+                expected: rec.sha256.clone(),
+                actual,
+            });
         }
         skip_padding(&mut gz, h.size).map_err(io_err(&format!("reading {}", h.path)))?;
     }
     if let Some(missing) = manifest.entries.iter().find(|e| !seen.contains(&e.path)) {
-        return Err(BundleError::MissingEntry { file: file.into(), path: missing.path.clone() });
+        return Err(BundleError::MissingEntry {
+            file: file.into(),
+            path: missing.path.clone(),
+        });
     }
     Ok(manifest)
 }
@@ -206,7 +318,10 @@ fn skip_padding<R: Read>(r: &mut R, size: u64) -> io::Result<()> {
     let pad = (tar::BLOCK as u64 - size % tar::BLOCK as u64) % tar::BLOCK as u64;
     let n = io::copy(&mut r.take(pad), &mut io::sink())?;
     if n != pad {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside padding"));
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "archive ends inside padding",
+        ));
     }
     Ok(())
 }
@@ -239,7 +354,11 @@ impl Bundle {
     /// plus each model entry parsed against its schema. Raw entries are
     /// hashed but not kept. Entries of kinds this version does not know are
     /// checked and skipped.
-    pub fn read<R: Read>(reader: R, file: &str, limits: &ReadLimits) -> Result<Bundle, BundleError> {
+    pub fn read<R: Read>(
+        reader: R,
+        file: &str,
+        limits: &ReadLimits,
+    ) -> Result<Bundle, BundleError> {
         let mut k6_summary = None;
         let mut k6_timeseries = None;
         let max_model = limits.max_model_entry_bytes;
@@ -249,29 +368,51 @@ impl Bundle {
                 return Ok(());
             }
             if e.record.size > max_model {
-                return Err(BundleError::TooLarge { file: file.into(), path: e.record.path.clone(), size: e.record.size, limit: max_model });
+                return Err(BundleError::TooLarge {
+                    file: file.into(),
+                    path: e.record.path.clone(),
+                    size: e.record.size,
+                    limit: max_model,
+                });
             }
             let mut bytes = Vec::with_capacity(e.record.size as usize);
-            r.read_to_end(&mut bytes).map_err(|source| BundleError::Io {
+            r.read_to_end(&mut bytes)
+                .map_err(|source| BundleError::Io {
+                    file: file.into(),
+                    context: format!("reading {} (truncated or corrupt archive?)", e.record.path),
+                    source,
+                })?;
+            let schema = |reason: String| BundleError::Schema {
                 file: file.into(),
-                context: format!("reading {} (truncated or corrupt archive?)", e.record.path),
-                source,
-            })?;
-            let schema = |reason: String| BundleError::Schema { file: file.into(), path: e.record.path.clone(), reason };
+                path: e.record.path.clone(),
+                reason,
+            };
             if kind == kinds::K6_SUMMARY {
-                k6_summary = Some(serde_json::from_slice::<K6Summary>(&bytes).map_err(|er| schema(er.to_string()))?);
+                k6_summary = Some(
+                    serde_json::from_slice::<K6Summary>(&bytes)
+                        .map_err(|er| schema(er.to_string()))?,
+                );
             } else {
-                let ts: K6TimeSeries = serde_json::from_slice(&bytes).map_err(|er| schema(er.to_string()))?;
+                let ts: K6TimeSeries =
+                    serde_json::from_slice(&bytes).map_err(|er| schema(er.to_string()))?;
                 ts.validate().map_err(schema)?;
                 k6_timeseries = Some(ts);
             }
             Ok(())
         })?;
-        Ok(Bundle { manifest, k6_summary, k6_timeseries })
+        Ok(Bundle {
+            manifest,
+            k6_summary,
+            k6_timeseries,
+        })
     }
 
     /// Reads a bundle held in memory (the viewer's path).
-    pub fn from_bytes(bytes: &[u8], file: &str, limits: &ReadLimits) -> Result<Bundle, BundleError> {
+    pub fn from_bytes(
+        bytes: &[u8],
+        file: &str,
+        limits: &ReadLimits,
+    ) -> Result<Bundle, BundleError> {
         Self::read(bytes, file, limits)
     }
 }

@@ -147,7 +147,11 @@ pub fn ingest<R: BufRead>(
     let mut next_progress = 0u64;
     let mut content_lines = 0u64;
     let read_err = |line_no: u64, e| {
-        IngestError::read(file, format!("reading after line {line_no} (truncated or corrupt input?)"), e)
+        IngestError::read(
+            file,
+            format!("reading after line {line_no} (truncated or corrupt input?)"),
+            e,
+        )
     };
     loop {
         // Lines wholly inside the reader's buffer are parsed in place; a line
@@ -159,16 +163,25 @@ pub fn ingest<R: BufRead>(
         let (n, outcome) = match avail.iter().position(|b| *b == b'\n') {
             Some(pos) => {
                 line_no += 1;
-                (pos + 1, handle_line(&avail[..pos], line_no, agg, &mut content_lines))
+                (
+                    pos + 1,
+                    handle_line(&avail[..pos], line_no, agg, &mut content_lines),
+                )
             }
             None => {
                 buf.clear();
-                let n = reader.read_until(b'\n', &mut buf).map_err(|e| read_err(line_no, e))?;
+                let n = reader
+                    .read_until(b'\n', &mut buf)
+                    .map_err(|e| read_err(line_no, e))?;
                 line_no += 1;
                 bytes += n as u64;
                 if let Err(message) = handle_line(&buf, line_no, agg, &mut content_lines) {
                     if !opts.lenient {
-                        return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
+                        return Err(IngestError::BadLine {
+                            file: file.to_string(),
+                            line: line_no,
+                            message,
+                        });
                     }
                     agg.stats_mut().bad_lines += 1;
                 }
@@ -183,7 +196,11 @@ pub fn ingest<R: BufRead>(
         }
         if let Err(message) = outcome {
             if !opts.lenient {
-                return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
+                return Err(IngestError::BadLine {
+                    file: file.to_string(),
+                    line: line_no,
+                    message,
+                });
             }
             agg.stats_mut().bad_lines += 1;
         }
@@ -191,12 +208,19 @@ pub fn ingest<R: BufRead>(
     on_progress(bytes);
     agg.stats_mut().lines += line_no;
     if content_lines == 0 {
-        return Err(IngestError::Empty { file: file.to_string() });
+        return Err(IngestError::Empty {
+            file: file.to_string(),
+        });
     }
     Ok(())
 }
 
-fn handle_line(line: &[u8], line_no: u64, agg: &mut Aggregator, content_lines: &mut u64) -> Result<(), String> {
+fn handle_line(
+    line: &[u8],
+    line_no: u64,
+    agg: &mut Aggregator,
+    content_lines: &mut u64,
+) -> Result<(), String> {
     let mut line = line;
     while let Some((last, rest)) = line.split_last() {
         if matches!(last, b'\n' | b'\r') {
@@ -216,11 +240,13 @@ fn handle_line(line: &[u8], line_no: u64, agg: &mut Aggregator, content_lines: &
 }
 
 fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
-    let l: Line<'_> = serde_json::from_slice(line).map_err(|e| format!("not a k6 JSON line: {e}"))?;
+    let l: Line<'_> =
+        serde_json::from_slice(line).map_err(|e| format!("not a k6 JSON line: {e}"))?;
     match l.kind.as_ref() {
         "Point" => {
             let time = l.data.time.ok_or("Point without data.time")?;
-            let ns = parse_rfc3339_ns(&time).ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
+            let ns = parse_rfc3339_ns(&time)
+                .ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
             let value = l.data.value.ok_or("Point without a numeric data.value")?;
             let tags = l.data.tags.map(|t| t.0).unwrap_or_default();
             agg.add_point(&l.metric, ns, value, &tags);
@@ -228,7 +254,8 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
         }
         "Metric" => {
             let kind_s = l.data.kind.ok_or("Metric without data.type")?;
-            let kind = MetricType::parse(&kind_s).ok_or_else(|| format!("unknown metric type {kind_s:?}"))?;
+            let kind = MetricType::parse(&kind_s)
+                .ok_or_else(|| format!("unknown metric type {kind_s:?}"))?;
             let submetrics = l
                 .data
                 .submetrics
@@ -256,7 +283,11 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
                 &l.metric,
                 MetricDecl {
                     kind,
-                    contains: l.data.contains.map(|c| c.into_owned()).unwrap_or_else(|| "default".into()),
+                    contains: l
+                        .data
+                        .contains
+                        .map(|c| c.into_owned())
+                        .unwrap_or_else(|| "default".into()),
                     thresholds: l.data.thresholds.unwrap_or_default(),
                     submetrics,
                     type_source: "declared".into(),
@@ -264,7 +295,9 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
             );
             Ok(())
         }
-        other => Err(format!("unknown line type {other:?} (expected \"Metric\" or \"Point\")")),
+        other => Err(format!(
+            "unknown line type {other:?} (expected \"Metric\" or \"Point\")"
+        )),
     }
 }
 
@@ -281,11 +314,24 @@ mod tests {
     #[test]
     fn reads_declarations_and_points() {
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        ingest(SAMPLE.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap();
+        ingest(
+            SAMPLE.as_bytes(),
+            "t.json",
+            &mut agg,
+            &JsonOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
         let out = agg.finish(None);
         assert_eq!(out.series["http_req_duration"].values["avg"], 15.0);
-        assert_eq!(out.series["http_req_duration{expected_response:true}"].values["avg"], 20.0);
-        assert_eq!(out.series["http_req_duration{status:500}"].values["max"], 10.0);
+        assert_eq!(
+            out.series["http_req_duration{expected_response:true}"].values["avg"],
+            20.0
+        );
+        assert_eq!(
+            out.series["http_req_duration{status:500}"].values["max"],
+            10.0
+        );
         assert_eq!(out.thresholds[0].ok, Some(false));
     }
 
@@ -293,19 +339,43 @@ mod tests {
     fn reports_the_line_of_a_bad_line() {
         let text = format!("{SAMPLE}{{\"metric\":\"x\",\"type\":\"Point\",\"data\":{{\"time\":\"nope\",\"value\":1}}}}\n");
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        let err = ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
-        assert!(err.to_string().starts_with("t.json: line 4: data.time"), "{err}");
+        let err = ingest(
+            text.as_bytes(),
+            "t.json",
+            &mut agg,
+            &JsonOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("t.json: line 4: data.time"),
+            "{err}"
+        );
 
         let mut agg = Aggregator::new(AggregatorOptions::default());
         let text = format!("{SAMPLE}{{oops\n");
-        ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::lenient(true), &mut |_| {}).unwrap();
+        ingest(
+            text.as_bytes(),
+            "t.json",
+            &mut agg,
+            &JsonOptions::lenient(true),
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!(agg.finish(None).stats.bad_lines, 1);
     }
 
     #[test]
     fn empty_input_is_an_error() {
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        let err = ingest(&b"\n\n"[..], "e.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
+        let err = ingest(
+            &b"\n\n"[..],
+            "e.json",
+            &mut agg,
+            &JsonOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert!(matches!(err, IngestError::Empty { .. }));
     }
 }

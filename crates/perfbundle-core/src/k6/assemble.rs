@@ -29,7 +29,13 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
         points_source: None,
         summary_source: summary.as_ref().map(|s| s.kind.name().to_string()),
         duration_ms: duration_from_summary,
-        duration_source: duration_from_summary.map(|_| summary.as_ref().map(|s| s.kind.name()).unwrap_or_default().to_string()),
+        duration_source: duration_from_summary.map(|_| {
+            summary
+                .as_ref()
+                .map(|s| s.kind.name())
+                .unwrap_or_default()
+                .to_string()
+        }),
         start_ns: None,
         end_ns: None,
         metrics: BTreeMap::new(),
@@ -74,13 +80,19 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
                 })
             })
             .collect();
-        if s.checks.as_ref().is_some_and(|c| !c.checks.is_empty() || !c.groups.is_empty()) || out.checks.is_none() {
+        if s.checks
+            .as_ref()
+            .is_some_and(|c| !c.checks.is_empty() || !c.groups.is_empty())
+            || out.checks.is_none()
+        {
             out.checks = s.checks.clone();
         }
         if out.points_source.is_none() {
             for (key, r) in &s.metrics {
                 let (metric, tags) = parse_series_key(key);
-                let Some(kind) = r.kind.or_else(|| out.metrics.get(&metric).map(|m| m.kind)) else { continue };
+                let Some(kind) = r.kind.or_else(|| out.metrics.get(&metric).map(|m| m.kind)) else {
+                    continue;
+                };
                 if tags.is_empty() {
                     out.metrics.insert(
                         metric.clone(),
@@ -94,7 +106,10 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
                     );
                 }
                 let samples = match kind {
-                    MetricType::Rate => r.values.get("passes").unwrap_or(&0.0) + r.values.get("fails").unwrap_or(&0.0),
+                    MetricType::Rate => {
+                        r.values.get("passes").unwrap_or(&0.0)
+                            + r.values.get("fails").unwrap_or(&0.0)
+                    }
                     MetricType::Trend => *r.values.get("count").unwrap_or(&0.0),
                     _ => 0.0,
                 } as u64;
@@ -102,25 +117,39 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
                     key.clone(),
                     SeriesSummary {
                         metric,
-                        origin: if tags.is_empty() { SeriesOrigin::Metric } else { SeriesOrigin::Submetric },
+                        origin: if tags.is_empty() {
+                            SeriesOrigin::Metric
+                        } else {
+                            SeriesOrigin::Submetric
+                        },
                         tags,
                         samples,
                         first_ns: None,
                         last_ns: None,
                         values: r.values.clone(),
-                        percentiles: if kind == MetricType::Trend { PercentileSource::Reported } else { PercentileSource::None },
+                        percentiles: if kind == MetricType::Trend {
+                            PercentileSource::Reported
+                        } else {
+                            PercentileSource::None
+                        },
                     },
                 );
             }
         } else {
             for key in s.metrics.keys() {
                 if !out.series.contains_key(key) {
-                    warnings.push(format!("k6's summary has {key}, which the point stream has no sample of"));
+                    warnings.push(format!(
+                        "k6's summary has {key}, which the point stream has no sample of"
+                    ));
                 }
             }
         }
     }
-    Assembled { summary: out, timeseries, warnings }
+    Assembled {
+        summary: out,
+        timeseries,
+        warnings,
+    }
 }
 
 /// `{NAME: {"type", "contains", "values", "thresholds"?}}` for every series,
@@ -131,7 +160,10 @@ pub fn metrics_view(s: &K6Summary) -> Value {
         let decl = s.metrics.get(&series.metric);
         let mut m = Map::new();
         m.insert("type".into(), json!(decl.map(|d| d.kind.as_str())));
-        m.insert("contains".into(), json!(decl.map(|d| d.contains.as_str()).unwrap_or("default")));
+        m.insert(
+            "contains".into(),
+            json!(decl.map(|d| d.contains.as_str()).unwrap_or("default")),
+        );
         m.insert("values".into(), json!(series.values));
         let th: Map<String, Value> = s
             .thresholds
