@@ -199,6 +199,8 @@ pub fn ingest<R: BufRead>(
                     tags.push((Cow::Owned(percent_decode(k)), Cow::Owned(percent_decode(v))));
                 }
             }
+            let tags: Vec<(&str, &str)> =
+                tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
             agg.add_point(&fields[c_name], ns, value, &tags);
             Ok(())
         })();

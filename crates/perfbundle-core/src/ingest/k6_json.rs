@@ -146,6 +146,7 @@ pub fn ingest<R: BufRead>(
     let mut bytes = 0u64;
     let mut next_progress = 0u64;
     let mut content_lines = 0u64;
+    let mut scratch = TagScratch::default();
     let read_err = |line_no: u64, e| {
         IngestError::read(
             file,
@@ -165,7 +166,13 @@ pub fn ingest<R: BufRead>(
                 line_no += 1;
                 (
                     pos + 1,
-                    handle_line(&avail[..pos], line_no, agg, &mut content_lines),
+                    handle_line(
+                        &avail[..pos],
+                        line_no,
+                        agg,
+                        &mut content_lines,
+                        &mut scratch,
+                    ),
                 )
             }
             None => {
@@ -175,7 +182,9 @@ pub fn ingest<R: BufRead>(
                     .map_err(|e| read_err(line_no, e))?;
                 line_no += 1;
                 bytes += n as u64;
-                if let Err(message) = handle_line(&buf, line_no, agg, &mut content_lines) {
+                if let Err(message) =
+                    handle_line(&buf, line_no, agg, &mut content_lines, &mut scratch)
+                {
                     if !opts.lenient {
                         return Err(IngestError::BadLine {
                             file: file.to_string(),
@@ -220,6 +229,7 @@ fn handle_line(
     line_no: u64,
     agg: &mut Aggregator,
     content_lines: &mut u64,
+    scratch: &mut TagScratch,
 ) -> Result<(), String> {
     let mut line = line;
     while let Some((last, rest)) = line.split_last() {
@@ -236,7 +246,123 @@ fn handle_line(
         return Ok(());
     }
     *content_lines += 1;
+    let mut tags = scratch.take();
+    if let Some((metric, time, value)) = fast_point(line, &mut tags) {
+        let ns = parse_rfc3339_ns(time)
+            .ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
+        agg.add_point(metric, ns, value, &tags);
+        scratch.put(tags);
+        return Ok(());
+    }
+    scratch.put(tags);
     ingest_line(line, agg)
+}
+
+/// A tag list whose allocation is reused from line to line.
+#[derive(Default)]
+struct TagScratch(Vec<(&'static str, &'static str)>);
+
+impl TagScratch {
+    fn take<'a>(&mut self) -> Vec<(&'a str, &'a str)> {
+        let v = std::mem::take(&mut self.0);
+        // Empty, so nothing is mapped; collecting reuses the allocation.
+        v.into_iter().map(|_| ("", "")).collect()
+    }
+
+    fn put(&mut self, mut v: Vec<(&str, &str)>) {
+        v.clear();
+        self.0 = v.into_iter().map(|_| ("", "")).collect();
+    }
+}
+
+/// A byte cursor for [`fast_point`].
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn lit(&mut self, l: &[u8]) -> Option<()> {
+        if self.b.get(self.i..self.i + l.len())? == l {
+            self.i += l.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// A string without escapes or control characters.
+    #[inline]
+    fn string(&mut self) -> Option<&'a str> {
+        if self.b.get(self.i) != Some(&b'"') {
+            return None;
+        }
+        let start = self.i + 1;
+        let len = self
+            .b
+            .get(start..)?
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let end = start + len;
+        if self.b[end] != b'"' {
+            return None;
+        }
+        self.i = end + 1;
+        std::str::from_utf8(&self.b[start..end]).ok()
+    }
+
+    #[inline]
+    fn number(&mut self) -> Option<f64> {
+        let start = self.i;
+        while self.i < self.b.len()
+            && matches!(
+                self.b[self.i],
+                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+            )
+        {
+            self.i += 1;
+        }
+        let text = &self.b[start..self.i];
+        match (text.first(), text.last()) {
+            (Some(b'-' | b'0'..=b'9'), Some(b'0'..=b'9')) => {
+                std::str::from_utf8(text).ok()?.parse().ok()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The fast path for a `Point` line exactly as k6 writes it:
+/// `{"metric":M,"type":"Point","data":{"time":T,"value":V,"tags":{…}}}` with
+/// no whitespace and no escapes. Anything else returns `None` (and the line
+/// goes through the full JSON parser), so this never changes what is read.
+fn fast_point<'a>(
+    line: &'a [u8],
+    tags: &mut Vec<(&'a str, &'a str)>,
+) -> Option<(&'a str, &'a str, f64)> {
+    let mut c = Cursor { b: line, i: 0 };
+    c.lit(b"{\"metric\":")?;
+    let metric = c.string()?;
+    c.lit(b",\"type\":\"Point\",\"data\":{\"time\":")?;
+    let time = c.string()?;
+    c.lit(b",\"value\":")?;
+    let value = c.number()?;
+    c.lit(b",\"tags\":{")?;
+    if c.lit(b"}").is_none() {
+        loop {
+            let k = c.string()?;
+            c.lit(b":")?;
+            let v = c.string()?;
+            tags.push((k, v));
+            if c.lit(b",").is_none() {
+                c.lit(b"}")?;
+                break;
+            }
+        }
+    }
+    c.lit(b"}}")?;
+    (c.i == line.len()).then_some((metric, time, value))
 }
 
 fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
@@ -249,6 +375,8 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
                 .ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
             let value = l.data.value.ok_or("Point without a numeric data.value")?;
             let tags = l.data.tags.map(|t| t.0).unwrap_or_default();
+            let tags: Vec<(&str, &str)> =
+                tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
             agg.add_point(&l.metric, ns, value, &tags);
             Ok(())
         }
@@ -363,6 +491,62 @@ mod tests {
         )
         .unwrap();
         assert_eq!(agg.finish(None).stats.bad_lines, 1);
+    }
+
+    #[test]
+    fn fast_path_reads_what_the_full_parser_reads() {
+        let lines = [
+            r#"{"metric":"http_reqs","type":"Point","data":{"time":"2026-11-24T19:50:03.6Z","value":1,"tags":{"a":"x","b":"y"}}}"#,
+            r#"{"metric":"vus","type":"Point","data":{"time":"2026-11-24T19:50:03.6Z","value":-1.5e-3,"tags":{}}}"#,
+        ];
+        for l in lines {
+            let mut tags = Vec::new();
+            let (m, t, v) = fast_point(l.as_bytes(), &mut tags).expect("fast path");
+            let full: Line<'_> = serde_json::from_str(l).unwrap();
+            assert_eq!(m, full.metric);
+            assert_eq!(t, full.data.time.unwrap());
+            assert_eq!(v, full.data.value.unwrap());
+            let ft: Vec<(String, String)> = full
+                .data
+                .tags
+                .unwrap()
+                .0
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            let got: Vec<(String, String)> = tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(got, ft);
+        }
+        // Departures from k6's exact layout go to the full parser.
+        for l in [
+            r#"{"metric":"a\u0041","type":"Point","data":{"time":"t","value":1,"tags":{}}}"#,
+            r#"{"type":"Point","metric":"a","data":{"time":"t","value":1,"tags":{}}}"#,
+            r#"{"metric":"a","type":"Point","data":{"time":"t","value":1,"tags":null}}"#,
+            r#"{"metric":"a","type":"Point","data":{"time":"t","value":.5,"tags":{}}}"#,
+            r#"{"metric":"a","type":"Point","data":{"time":"t","value":1,"tags":{}}} x"#,
+            r#"{"metric":"a","type":"Point","data":{"time":"t","value":1,"tags":{"k":"v",}}}"#,
+        ] {
+            assert!(fast_point(l.as_bytes(), &mut Vec::new()).is_none(), "{l}");
+        }
+    }
+
+    #[test]
+    fn escaped_tags_are_read_through_the_full_parser() {
+        let text = r#"{"metric":"http_reqs","type":"Point","data":{"time":"2026-11-24T19:50:03Z","value":1,"tags":{"name":"a\"b"}}}
+"#;
+        let mut agg = Aggregator::new(AggregatorOptions::default());
+        ingest(
+            text.as_bytes(),
+            "t.json",
+            &mut agg,
+            &JsonOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(agg.finish(None).series["http_reqs{name:a\"b}"].samples, 1);
     }
 
     #[test]

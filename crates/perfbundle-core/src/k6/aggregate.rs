@@ -6,7 +6,6 @@
 //! broken down per metric is capped; exact sample values are kept only up to a
 //! budget, past which a series' percentiles come from its histogram.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use super::builtin::{builtin_metric, DEFAULT_BREAKDOWN_TAGS};
@@ -716,13 +715,7 @@ impl Aggregator {
     }
 
     /// Adds one sample.
-    pub fn add_point(
-        &mut self,
-        metric: &str,
-        time_ns: i64,
-        value: f64,
-        tags: &[(Cow<'_, str>, Cow<'_, str>)],
-    ) {
+    pub fn add_point(&mut self, metric: &str, time_ns: i64, value: f64, tags: &[(&str, &str)]) {
         let id = self.metric_id(metric);
         self.stats.points += 1;
         let mut idx = time_ns.div_euclid(self.bucket_ns());
@@ -746,7 +739,7 @@ impl Aggregator {
             let Some((_, v)) = tags.iter().find(|(k, _)| b.is_key(k)) else {
                 continue;
             };
-            match b.values.get(v.as_ref()) {
+            match b.values.get(*v) {
                 Some(&sid) => targets.push(sid),
                 None if b.values.len() >= max_tag_values => b.overflow += 1,
                 None => {
@@ -780,10 +773,9 @@ impl Aggregator {
             }
         }
         for (want, sid) in &m.submetrics {
-            let all = want.iter().all(|(k, v)| {
-                tags.iter()
-                    .any(|(tk, tv)| tk.as_ref() == k && tv.as_ref() == v)
-            });
+            let all = want
+                .iter()
+                .all(|(k, v)| tags.iter().any(|(tk, tv)| tk == k && tv == v));
             if all && !targets.contains(sid) {
                 targets.push(*sid);
             }
@@ -805,7 +797,7 @@ impl Aggregator {
         if metric == "checks" {
             let get = |key: &str| {
                 tags.iter()
-                    .find(|(k, _)| k.as_ref() == key)
+                    .find(|(k, _)| *k == key)
                     .map(|(_, v)| v.to_string())
             };
             if let Some(check) = get("check") {
@@ -1127,10 +1119,8 @@ fn check_tree(checks: &BTreeMap<(String, String), (u64, u64)>) -> CheckGroup {
 mod tests {
     use super::*;
 
-    fn tags<'a>(kv: &[(&'a str, &'a str)]) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
-        kv.iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
-            .collect()
+    fn tags<'a>(kv: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        kv.to_vec()
     }
 
     #[test]
