@@ -135,6 +135,36 @@ fn every_run_agrees_with_k6_summary_export() {
     }
 }
 
+/// (check path, passes, fails) of every check in a group tree; `checks` and
+/// `groups` may be objects (summary-export) or arrays (handleSummary, ours).
+fn flatten_checks(g: &Value, out: &mut Vec<(String, u64, u64)>) {
+    let items = |v: &Value| -> Vec<Value> {
+        match v {
+            Value::Array(a) => a.clone(),
+            Value::Object(o) => o.values().cloned().collect(),
+            _ => Vec::new(),
+        }
+    };
+    for c in items(&g["checks"]) {
+        out.push((
+            c["path"].as_str().unwrap_or_default().to_string(),
+            c["passes"].as_u64().unwrap_or(0),
+            c["fails"].as_u64().unwrap_or(0),
+        ));
+    }
+    for sub in items(&g["groups"]) {
+        flatten_checks(&sub, out);
+    }
+}
+
+/// The corpus runs, plus the real k6 captures under tests/fixtures (groups,
+/// scenarios, custom metrics and tags, failing thresholds).
+fn all_runs() -> Vec<std::path::PathBuf> {
+    let mut runs = runs_with_stream_and_summary();
+    runs.push(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop"));
+    runs
+}
+
 fn run_ok(args: &[&str]) {
     run(args, true);
 }

@@ -171,6 +171,7 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
                 .filter(|k| k.contains('{'))
                 .cloned()
                 .collect();
+            opts.extra_percentiles = s.percentiles();
         }
         opts.type_hints.extend(type_opts.clone());
         if inp.kind == InputKind::K6Csv {
@@ -347,11 +348,18 @@ fn sanitize(name: &str) -> String {
     s.chars().take(90).collect()
 }
 
+/// The default title: a folder input's name, or the folder a file input sits in.
 fn default_title(paths: &[PathBuf], all: &[Input]) -> String {
-    paths
-        .first()
-        .or(all.first().map(|i| &i.path))
-        .and_then(|p| std::fs::canonicalize(p).ok().or(Some(p.clone())))
+    let first = paths.first().or(all.first().map(|i| &i.path));
+    first
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .and_then(|p| {
+            if p.is_dir() {
+                Some(p)
+            } else {
+                p.parent().map(PathBuf::from)
+            }
+        })
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "perfbundle".into())
 }

@@ -50,7 +50,7 @@ struct Data<'a> {
     #[serde(borrow, default)]
     contains: Option<Cow<'a, str>>,
     #[serde(default)]
-    thresholds: Option<Vec<String>>,
+    thresholds: Option<Vec<serde_json::Value>>,
     #[serde(default)]
     submetrics: Option<Vec<RawSubmetric>>,
 }
@@ -416,7 +416,21 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
                         .contains
                         .map(|c| c.into_owned())
                         .unwrap_or_else(|| "default".into()),
-                    thresholds: l.data.thresholds.unwrap_or_default(),
+                    // Strings as k6 writes them; an object form's `threshold` field otherwise.
+                    thresholds: l
+                        .data
+                        .thresholds
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|t| match t {
+                            serde_json::Value::String(s) => Some(s),
+                            serde_json::Value::Object(o) => o
+                                .get("threshold")
+                                .and_then(|x| x.as_str())
+                                .map(String::from),
+                            _ => None,
+                        })
+                        .collect(),
                     submetrics,
                     type_source: "declared".into(),
                 },

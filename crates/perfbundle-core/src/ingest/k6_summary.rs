@@ -21,6 +21,22 @@ pub struct SummaryInput {
 }
 
 impl SummaryInput {
+    /// Every percentile k6's summary shows for a trend (`p(99.9)` → 0.999),
+    /// so the bundle carries the same keys.
+    pub fn percentiles(&self) -> Vec<f64> {
+        let mut out: Vec<f64> = Vec::new();
+        for m in self.metrics.values() {
+            for k in m.values.keys() {
+                if let Some(p) = crate::threshold::percentile_from_key(k) {
+                    if !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Metric types, for point streams that do not declare them (CSV).
     pub fn type_hints(&self) -> HashMap<String, (MetricType, String)> {
         self.metrics

@@ -53,6 +53,10 @@ pub struct AggregatorOptions {
     pub max_hist_slots: usize,
     /// Types to use for metrics the input does not declare (name → type).
     pub type_hints: HashMap<String, (MetricType, String)>,
+    /// Percentiles (0..=1) to compute for every trend besides med, p(90),
+    /// p(95), p(99) and those thresholds name (e.g. from a summary's
+    /// `summaryTrendStats`).
+    pub extra_percentiles: Vec<f64>,
     /// Sub-metrics to track besides those the input declares (k6 keys such as
     /// `http_req_duration{expected_response:true}`).
     pub extra_submetrics: Vec<String>,
@@ -74,6 +78,7 @@ impl Default for AggregatorOptions {
             max_hist_slots: 4_000_000,
             type_hints: HashMap::new(),
             extra_submetrics: Vec::new(),
+            extra_percentiles: Vec::new(),
         }
     }
 }
@@ -902,7 +907,8 @@ impl Aggregator {
         let mut series_out = BTreeMap::new();
         let mut ts_out = BTreeMap::new();
         for s in self.series {
-            let extra = wanted.get(s.metric.as_str()).cloned().unwrap_or_default();
+            let mut extra = wanted.get(s.metric.as_str()).cloned().unwrap_or_default();
+            extra.extend(self.opts.extra_percentiles.iter().copied());
             let (summary, stored) = summarize(&s, duration_ms, first_bucket, &extra);
             if summary.samples == 0 {
                 continue;

@@ -63,8 +63,9 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
+/// A ratio as a percentage, truncated to two decimals as k6 prints it.
 fn pct(v: f64) -> String {
-    format!("{:.2}%", v * 100.0)
+    format!("{:.2}%", (v * 10_000.0 + 1e-9).floor() / 100.0)
 }
 
 /// One `name....: values` line for a series.
@@ -73,10 +74,19 @@ pub fn series_line(label: &str, s: &SeriesSummary, contains: &str, kind: MetricT
     let body = match kind {
         MetricType::Trend => {
             let mut parts = Vec::new();
-            for k in ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)"] {
+            for k in ["avg", "min", "med", "max"] {
                 if let Some(x) = v(k) {
                     parts.push(format!("{k}={}", format_value(x, contains)));
                 }
+            }
+            let mut pcts: Vec<(f64, &String, f64)> = s
+                .values
+                .iter()
+                .filter_map(|(k, x)| crate::threshold::percentile_from_key(k).map(|p| (p, k, *x)))
+                .collect();
+            pcts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for (_, k, x) in pcts {
+                parts.push(format!("{k}={}", format_value(x, contains)));
             }
             parts.join(" ")
         }
@@ -116,7 +126,12 @@ fn section_of(metric: &str) -> &'static str {
         "HTTP"
     } else if matches!(
         metric,
-        "iteration_duration" | "iterations" | "vus" | "vus_max" | "dropped_iterations"
+        "iteration_duration"
+            | "iterations"
+            | "vus"
+            | "vus_max"
+            | "dropped_iterations"
+            | "group_duration"
     ) {
         "EXECUTION"
     } else if matches!(metric, "data_received" | "data_sent") {
@@ -293,5 +308,7 @@ mod tests {
         assert_eq!(format_bytes(6211.0), "6.2 kB");
         assert_eq!(format_number(5.0), "5");
         assert_eq!(format_number(33.651707), "33.651707");
+        assert_eq!(pct(19.0 / 24.0), "79.16%");
+        assert_eq!(pct(0.5), "50.00%");
     }
 }
