@@ -693,7 +693,7 @@ impl Aggregator {
             return id;
         }
         let (kind, contains, source) = if let Some((k, c)) = self.opts.type_hints.get(name) {
-            (*k, c.clone(), "summary")
+            (*k, c.clone(), "hint")
         } else if let Some((k, c)) = builtin_metric(name) {
             (k, c.to_string(), "builtin")
         } else {

@@ -57,7 +57,7 @@ pub struct MetricDecl {
     pub thresholds: Vec<String>,
     #[serde(default)]
     pub submetrics: Vec<SubmetricDecl>,
-    /// Where the type came from: `declared` (a `Metric` line), `builtin`, `summary`, `option` or `guessed`.
+    /// Where the type came from: `declared` (a `Metric` line), `builtin`, `hint`, `summary` or `guessed`.
     #[serde(default = "declared")]
     pub type_source: String,
 }
