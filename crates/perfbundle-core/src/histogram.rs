@@ -272,6 +272,13 @@ fn is_zero(v: &u64) -> bool {
 
 /// k6's own percentile over a sorted slice (linear interpolation), as in
 /// k6's `TrendSink.P`.
+///
+/// ```
+/// use perfbundle_core::histogram::k6_percentile;
+/// let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+/// assert_eq!(k6_percentile(&v, 0.5), 3.0);
+/// assert!((k6_percentile(&v, 0.9) - 4.6).abs() < 1e-12);
+/// ```
 pub fn k6_percentile(sorted: &[f64], p: f64) -> f64 {
     match sorted.len() {
         0 => 0.0,

@@ -13,6 +13,11 @@ pub struct ThresholdExpr {
 }
 
 /// Parses `AGG OP NUMBER` as k6 does (whitespace allowed around the parts).
+///
+/// ```
+/// let t = perfbundle_core::threshold::parse("p(95) < 250").unwrap();
+/// assert_eq!((t.aggregation.as_str(), t.op.as_str(), t.bound), ("p(95)", "<", 250.0));
+/// ```
 pub fn parse(expr: &str) -> Option<ThresholdExpr> {
     let s = expr.trim();
     let ops = ["<=", ">=", "===", "==", "!=", "<", ">"];

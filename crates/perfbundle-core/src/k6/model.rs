@@ -281,6 +281,14 @@ impl K6TimeSeries {
 }
 
 /// The k6 series key in k6's form: `metric` or `metric{k:v,k2:v2}`.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use perfbundle_core::k6::{parse_series_key, series_key};
+/// let tags = BTreeMap::from([("status".to_string(), "200".to_string())]);
+/// assert_eq!(series_key("http_reqs", &tags), "http_reqs{status:200}");
+/// assert_eq!(parse_series_key("http_reqs{status:200}"), ("http_reqs".to_string(), tags));
+/// ```
 pub fn series_key(metric: &str, tags: &BTreeMap<String, String>) -> String {
     if tags.is_empty() {
         return metric.to_string();
