@@ -98,7 +98,12 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
                         metric.clone(),
                         MetricDecl {
                             kind,
-                            contains: r.contains.clone().unwrap_or_else(|| "default".into()),
+                            // summary-export does not say what a metric contains; k6's built-ins are known.
+                            contains: r.contains.clone().unwrap_or_else(|| {
+                                super::builtin::builtin_metric(&metric)
+                                    .map(|(_, c)| c.to_string())
+                                    .unwrap_or_else(|| "default".into())
+                            }),
                             thresholds: r.thresholds.keys().cloned().collect(),
                             submetrics: Vec::new(),
                             type_source: "summary".into(),
