@@ -182,8 +182,13 @@ pub fn ingest<R: BufRead>(
                 .map_err(|_| format!("timestamp {:?} is not whole seconds", fields[c_time]))?;
             let value: f64 = fields[c_value]
                 .trim()
-                .parse()
-                .map_err(|_| format!("metric_value {:?} is not a number", fields[c_value]))?;
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or(())
+                .map_err(|_| {
+                    format!("metric_value {:?} is not a finite number", fields[c_value])
+                })?;
             let ns = secs
                 .checked_mul(1_000_000_000)
                 .ok_or("timestamp out of range")?;

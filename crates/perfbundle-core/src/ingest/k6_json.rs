@@ -374,6 +374,9 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
             let ns = parse_rfc3339_ns(&time)
                 .ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
             let value = l.data.value.ok_or("Point without a numeric data.value")?;
+            if !value.is_finite() {
+                return Err(format!("data.value {value} is not a finite number"));
+            }
             let tags = l.data.tags.map(|t| t.0).unwrap_or_default();
             let tags: Vec<(&str, &str)> =
                 tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();

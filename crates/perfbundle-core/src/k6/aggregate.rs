@@ -719,8 +719,13 @@ impl Aggregator {
         self.width_ms as i64 * 1_000_000
     }
 
-    /// Adds one sample.
+    /// Adds one sample. Non-finite values (which no k6 output holds) are
+    /// counted in `stats.non_finite` and otherwise ignored.
     pub fn add_point(&mut self, metric: &str, time_ns: i64, value: f64, tags: &[(&str, &str)]) {
+        if !value.is_finite() {
+            self.stats.non_finite += 1;
+            return;
+        }
         let id = self.metric_id(metric);
         self.stats.points += 1;
         let mut idx = time_ns.div_euclid(self.bucket_ns());
@@ -863,7 +868,7 @@ impl Aggregator {
             .map(|s| s.last_ns)
             .max();
         let duration_ms = duration_ms.or_else(|| match (start_ns, end_ns) {
-            (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1e6),
+            (Some(a), Some(b)) if b > a => Some((i128::from(b) - i128::from(a)) as f64 / 1e6),
             _ => None,
         });
         let first_bucket = if self.min_idx == i64::MAX {

@@ -53,7 +53,7 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
         out.end_ns = a.end_ns;
         if out.duration_ms.is_none() {
             if let (Some(s), Some(e)) = (a.start_ns, a.end_ns) {
-                out.duration_ms = Some((e - s) as f64 / 1e6);
+                out.duration_ms = Some((i128::from(e) - i128::from(s)) as f64 / 1e6);
                 out.duration_source = Some("points".into());
             }
         }

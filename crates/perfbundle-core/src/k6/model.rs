@@ -165,6 +165,9 @@ pub struct IngestStats {
     pub metric_lines: u64,
     /// Lines skipped with `--lenient`.
     pub bad_lines: u64,
+    /// Samples whose value was not a finite number (ignored).
+    #[serde(default)]
+    pub non_finite: u64,
     /// `metric{tag}` → samples not broken down because the tag had too many values.
     #[serde(default)]
     pub breakdown_overflow: BTreeMap<String, u64>,
