@@ -41,12 +41,12 @@ pub struct AggregatorOptions {
     pub min_bucket_ms: u64,
     /// Most distinct values of one tag broken down per metric. Default is 200.
     pub max_tag_values: usize,
-    /// Exact values kept per whole-metric series. Default is 2,000,000.
+    /// Exact values kept per whole-metric series. Default is 4,000,000.
     pub max_values_per_metric_series: usize,
     /// Exact values kept per sub-series. Default is 250,000.
     pub max_values_per_sub_series: usize,
-    /// Exact values kept in all. Default is 4,000,000 (32 MB); whole-metric
-    /// series may use all of it, sub-series a third.
+    /// Exact values kept for whole-metric series. Default is 4,000,000 (32 MB);
+    /// sub-series and k6's request-phase timings share another third of it.
     pub max_values_total: usize,
     /// Most histogram buckets held over all time buckets of all series (12
     /// bytes each); past it, time buckets are widened. Default is 4,000,000.
@@ -72,7 +72,7 @@ impl Default for AggregatorOptions {
             max_buckets: 2_000,
             min_bucket_ms: 100,
             max_tag_values: 200,
-            max_values_per_metric_series: 2_000_000,
+            max_values_per_metric_series: 4_000_000,
             max_values_per_sub_series: 250_000,
             max_values_total: 4_000_000,
             max_hist_slots: 4_000_000,
@@ -463,8 +463,24 @@ impl std::hash::Hasher for FxHasher {
     }
 }
 
+/// k6's request-phase timings: their percentiles matter less than
+/// `http_req_duration`'s, so they do not compete for the main budget of exact values.
+fn is_secondary(metric: &str) -> bool {
+    matches!(
+        metric,
+        "http_req_blocked"
+            | "http_req_connecting"
+            | "http_req_tls_handshaking"
+            | "http_req_sending"
+            | "http_req_waiting"
+            | "http_req_receiving"
+    )
+}
+
 #[derive(Debug)]
 struct MetricState {
+    /// Whether its whole-metric series draws on the main budget of exact values.
+    primary: bool,
     name: String,
     decl: MetricDecl,
     total: usize,
@@ -598,6 +614,7 @@ impl Aggregator {
         let mut decl = decl;
         decl.submetrics.clear();
         self.metrics.push(MetricState {
+            primary: !is_secondary(name),
             name: name.to_string(),
             decl,
             total,
@@ -665,7 +682,7 @@ impl Aggregator {
         tags: BTreeMap<String, String>,
         origin: SeriesOrigin,
     ) -> usize {
-        let cap = if origin == SeriesOrigin::Metric {
+        let cap = if origin == SeriesOrigin::Metric && !is_secondary(metric) {
             self.opts.max_values_per_metric_series
         } else {
             self.opts.max_values_per_sub_series
@@ -739,7 +756,14 @@ impl Aggregator {
         self.max_idx = self.max_idx.max(idx);
 
         let total = self.metrics[id].total;
-        let mut new_slots = self.series[total].add(idx, time_ns, value, &mut self.budget);
+        // Whole-metric series share the large budget of exact values, except
+        // k6's request-phase timings, which take their chance with sub-series.
+        let budget = if self.metrics[id].primary {
+            &mut self.budget
+        } else {
+            &mut self.sub_budget
+        };
+        let mut new_slots = self.series[total].add(idx, time_ns, value, budget);
 
         let max_tag_values = self.opts.max_tag_values;
         let mut targets = std::mem::take(&mut self.scratch);
