@@ -11,7 +11,9 @@ pub mod error;
 pub mod histogram;
 pub mod ingest;
 pub mod k6;
+pub mod profile;
 pub mod threshold;
+pub mod timeline;
 pub mod time;
 
 pub use error::{BundleError, IngestError};
