@@ -20,27 +20,11 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     pub fn create(dest: &Path) -> Result<(Self, File)> {
-        let dir = dest
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = dest
-            .file_name()
-            .with_context(|| format!("{}: not a file name", dest.display()))?;
-        let tmp = dir.join(format!(
-            ".{}.partial-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
+        let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = dest.file_name().with_context(|| format!("{}: not a file name", dest.display()))?;
+        let tmp = dir.join(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
         let f = File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-        Ok((
-            AtomicFile {
-                tmp,
-                dest: dest.to_path_buf(),
-                done: false,
-            },
-            f,
-        ))
+        Ok((AtomicFile { tmp, dest: dest.to_path_buf(), done: false }, f))
     }
 
     pub fn commit(mut self) -> Result<()> {
@@ -62,11 +46,7 @@ impl Drop for AtomicFile {
 /// Opens and reads a whole bundle with every check.
 pub fn read_bundle(path: &Path, limits: &ReadLimits) -> Result<Bundle> {
     let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    Ok(Bundle::read(
-        BufReader::with_capacity(1 << 20, f),
-        &path.display().to_string(),
-        limits,
-    )?)
+    Ok(Bundle::read(BufReader::with_capacity(1 << 20, f), &path.display().to_string(), limits)?)
 }
 
 /// A progress bar on stderr when stderr is a terminal, hidden otherwise.
@@ -76,9 +56,8 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-    ) {
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    {
         pb.set_style(style.progress_chars("=> "));
     }
     pb.set_message(what.to_string());
@@ -141,16 +120,7 @@ impl ChannelReader {
             }
             source
         });
-        (
-            ChannelReader {
-                rx,
-                back,
-                cur: Vec::new(),
-                pos: 0,
-                done: false,
-            },
-            handle,
-        )
+        (ChannelReader { rx, back, cur: Vec::new(), pos: 0, done: false }, handle)
     }
 }
 

@@ -26,29 +26,21 @@ impl Input {
         self.path.display().to_string()
     }
     pub fn file_name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.display())
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| self.display())
     }
 }
 
 /// Reads a whole (possibly gzip) file, decompressed, up to `limit` bytes.
 pub fn read_document(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let mut r = maybe_gunzip(BufReader::new(f))
-        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut r = maybe_gunzip(BufReader::new(f)).with_context(|| format!("{}: cannot read", path.display()))?;
     let mut out = Vec::new();
     (&mut r)
         .take(limit + 1)
         .read_to_end(&mut out)
         .with_context(|| format!("{}: reading (truncated or corrupt gzip?)", path.display()))?;
     if out.len() as u64 > limit {
-        bail!(
-            "{}: larger than {} MiB decompressed; not a summary file",
-            path.display(),
-            limit >> 20
-        );
+        bail!("{}: larger than {} MiB decompressed; not a summary file", path.display(), limit >> 20);
     }
     Ok(out)
 }
@@ -83,8 +75,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         .collect();
     items.sort();
     for p in items {
-        let meta = std::fs::symlink_metadata(&p)
-            .with_context(|| format!("{}: cannot stat", p.display()))?;
+        let meta = std::fs::symlink_metadata(&p).with_context(|| format!("{}: cannot stat", p.display()))?;
         if meta.is_dir() {
             walk(&p, out)?;
         } else if meta.is_file() {
@@ -102,11 +93,7 @@ pub fn collect(paths: &[PathBuf], forced: &[(InputKind, PathBuf)]) -> Result<Vec
         if !meta.is_file() {
             bail!("{}: --as needs a file, not a folder", p.display());
         }
-        out.push(Input {
-            path: p.clone(),
-            kind: *kind,
-            size: meta.len(),
-        });
+        out.push(Input { path: p.clone(), kind: *kind, size: meta.len() });
     }
     for p in paths {
         let meta = std::fs::metadata(p).with_context(|| format!("{}: cannot open", p.display()))?;
@@ -120,11 +107,7 @@ pub fn collect(paths: &[PathBuf], forced: &[(InputKind, PathBuf)]) -> Result<Vec
                 }
                 if let Some(kind) = detect_file(f)? {
                     let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
-                    out.push(Input {
-                        path: f.clone(),
-                        kind,
-                        size,
-                    });
+                    out.push(Input { path: f.clone(), kind, size });
                     found += 1;
                 }
             }

@@ -13,17 +13,9 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 
 /// Compares one metric's values with k6's. `rate_ok`: whether k6's summary was packed too, so
 /// counters' `rate` (it needs k6's test duration) and extra percentiles can be compared.
-fn compare(
-    run: &str,
-    name: &str,
-    ours: &Value,
-    k6: &serde_json::Map<String, Value>,
-    rate_ok: bool,
-) -> usize {
+fn compare(run: &str, name: &str, ours: &Value, k6: &serde_json::Map<String, Value>, rate_ok: bool) -> usize {
     let mut checked = 0;
-    let vals = ours["values"]
-        .as_object()
-        .unwrap_or_else(|| panic!("{run}: {name}: no values"));
+    let vals = ours["values"].as_object().unwrap_or_else(|| panic!("{run}: {name}: no values"));
     for (key, want) in k6 {
         let Some(want) = want.as_f64() else { continue };
         let (key, want) = match key.as_str() {
@@ -38,25 +30,17 @@ fn compare(
         if !rate_ok && key.starts_with("p(") && !["p(90)", "p(95)", "p(99)"].contains(&key) {
             continue;
         }
-        let got = vals
-            .get(key)
-            .and_then(Value::as_f64)
-            .unwrap_or_else(|| panic!("{run}: {name}: no {key} (have {vals:?})"));
+        let got =
+            vals.get(key).and_then(Value::as_f64).unwrap_or_else(|| panic!("{run}: {name}: no {key} (have {vals:?})"));
         let tol = match key {
             "count" | "passes" | "fails" => 0.0,
             k if k.starts_with("p(") => 0.01,
             _ => 1e-9,
         };
-        assert!(
-            close(got, want, tol),
-            "{run}: {name} {key}: perfbundle {got}, k6 {want}"
-        );
+        assert!(close(got, want, tol), "{run}: {name} {key}: perfbundle {got}, k6 {want}");
         // Small runs keep every value, so percentiles are k6's to the rounding.
         if key.starts_with("p(") {
-            assert!(
-                close(got, want, 1e-9),
-                "{run}: {name} {key}: perfbundle {got}, k6 {want} (exact expected)"
-            );
+            assert!(close(got, want, 1e-9), "{run}: {name} {key}: perfbundle {got}, k6 {want} (exact expected)");
         }
         checked += 1;
     }
@@ -66,37 +50,20 @@ fn compare(
 #[test]
 fn every_run_agrees_with_k6_summary_export() {
     let runs = all_runs();
-    assert!(
-        runs.len() >= 11,
-        "expected the corpus' runs, found {}",
-        runs.len()
-    );
+    assert!(runs.len() >= 11, "expected the corpus' runs, found {}", runs.len());
     let dir = tmpdir("agree");
     for run in runs {
-        let label = run
-            .strip_prefix(corpus())
-            .unwrap_or(&run)
-            .display()
-            .to_string();
+        let label = run.strip_prefix(corpus()).unwrap_or(&run).display().to_string();
         let label = label.rsplit("/tests/").next().unwrap_or(&label).to_string();
         let export: Value =
-            serde_json::from_slice(&std::fs::read(run.join("summary-export.json")).expect("read"))
-                .expect("json");
+            serde_json::from_slice(&std::fs::read(run.join("summary-export.json")).expect("read")).expect("json");
         let k6_metrics = export["metrics"].as_object().expect("metrics");
 
         for with_summary in [false, true] {
-            let out = dir.join(format!(
-                "{}-{with_summary}.perfbundle",
-                label.replace('/', "_")
-            ));
+            let out = dir.join(format!("{}-{with_summary}.perfbundle", label.replace('/', "_")));
             let stream = run.join("k6.json.gz");
             let summary = run.join("summary-export.json");
-            let mut args = vec![
-                "pack",
-                "-o",
-                out.to_str().unwrap(),
-                stream.to_str().unwrap(),
-            ];
+            let mut args = vec!["pack", "-o", out.to_str().unwrap(), stream.to_str().unwrap()];
             if with_summary {
                 args.push(summary.to_str().unwrap());
             }
@@ -106,9 +73,7 @@ fn every_run_agrees_with_k6_summary_export() {
             let mut checked = 0;
             for (name, m) in k6_metrics {
                 let theirs = m.as_object().expect("metric object");
-                let mine = ours
-                    .get(name)
-                    .unwrap_or_else(|| panic!("{label}: {name} missing from inspect --json"));
+                let mine = ours.get(name).unwrap_or_else(|| panic!("{label}: {name} missing from inspect --json"));
                 checked += compare(&label, name, mine, theirs, with_summary);
                 if let Some(th) = theirs.get("thresholds").and_then(Value::as_object) {
                     for (expr, crossed) in th {
@@ -118,11 +83,7 @@ fn every_run_agrees_with_k6_summary_export() {
                             assert!(ok.is_null(), "{label}: {name} '{expr}' cannot be known");
                             continue;
                         }
-                        assert_eq!(
-                            ok.as_bool(),
-                            Some(!crossed.as_bool().expect("bool")),
-                            "{label}: {name} '{expr}'"
-                        );
+                        assert_eq!(ok.as_bool(), Some(!crossed.as_bool().expect("bool")), "{label}: {name} '{expr}'");
                     }
                 }
             }
@@ -180,8 +141,7 @@ fn handle_summary_and_csv_agree_too() {
     for v in ["v1", "v2"] {
         let run = corpus().join("runs").join(v).join("k6-only");
         let hs: Value =
-            serde_json::from_slice(&std::fs::read(run.join("handle-summary.json")).expect("read"))
-                .expect("json");
+            serde_json::from_slice(&std::fs::read(run.join("handle-summary.json")).expect("read")).expect("json");
         let dir = tmpdir(&format!("hs-{v}"));
 
         // JSON stream + handleSummary: every value k6 computed, with its own test duration.
@@ -200,38 +160,23 @@ fn handle_summary_and_csv_agree_too() {
             assert_eq!(mine["type"], m["type"], "{v}: {name} type");
             compare(v, name, mine, theirs, true);
         }
-        assert_eq!(
-            j["manifest"]["run"]["duration_ms"],
-            hs["state"]["testRunDurationMs"]
-        );
+        assert_eq!(j["manifest"]["run"]["duration_ms"], hs["state"]["testRunDurationMs"]);
 
         // CSV alone: the same counts; values are printed with 6 decimals, so means agree to that.
         let out = dir.join("csv.perfbundle");
-        run_ok(&[
-            "pack",
-            "-o",
-            out.to_str().unwrap(),
-            run.join("k6.csv.gz").to_str().unwrap(),
-        ]);
+        run_ok(&["pack", "-o", out.to_str().unwrap(), run.join("k6.csv.gz").to_str().unwrap()]);
         let j = inspect_json(&out);
         for (name, m) in hs["metrics"].as_object().expect("metrics") {
-            let mine = j["k6"]["metrics"][name]["values"]
-                .as_object()
-                .unwrap_or_else(|| panic!("{v}: csv lacks {name}"));
+            let mine =
+                j["k6"]["metrics"][name]["values"].as_object().unwrap_or_else(|| panic!("{v}: csv lacks {name}"));
             for key in ["count", "passes", "fails"] {
                 if let Some(want) = m["values"][key].as_f64() {
                     assert_eq!(mine[key].as_f64(), Some(want), "{v}: csv {name} {key}");
                 }
             }
             for key in ["avg", "min", "max", "med"] {
-                if let (Some(want), Some(got)) = (
-                    m["values"][key].as_f64(),
-                    mine.get(key).and_then(Value::as_f64),
-                ) {
-                    assert!(
-                        (got - want).abs() <= 1e-6 + 1e-6 * want.abs(),
-                        "{v}: csv {name} {key}: {got} vs {want}"
-                    );
+                if let (Some(want), Some(got)) = (m["values"][key].as_f64(), mine.get(key).and_then(Value::as_f64)) {
+                    assert!((got - want).abs() <= 1e-6 + 1e-6 * want.abs(), "{v}: csv {name} {key}: {got} vs {want}");
                 }
             }
         }

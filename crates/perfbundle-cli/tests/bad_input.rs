@@ -10,9 +10,7 @@ use common::*;
 
 fn gunzip(p: &Path) -> Vec<u8> {
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(p).expect("open"))
-        .read_to_end(&mut out)
-        .expect("gunzip");
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(p).expect("open")).read_to_end(&mut out).expect("gunzip");
     out
 }
 
@@ -21,16 +19,8 @@ fn v1_stream() -> std::path::PathBuf {
 }
 
 fn assert_no_output(dir: &Path) {
-    let left: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name())
-        .collect();
-    assert!(
-        left.iter()
-            .all(|n| !n.to_string_lossy().contains("perfbundle")),
-        "left behind: {left:?}"
-    );
+    let left: Vec<_> = std::fs::read_dir(dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().contains("perfbundle")), "left behind: {left:?}");
 }
 
 #[test]
@@ -41,15 +31,9 @@ fn truncated_gzip() {
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
     let out_dir = tmpdir("trunc-out");
     let out = out_dir.join("x.perfbundle");
-    let o = run(
-        &["pack", "-o", out.to_str().unwrap(), cut.to_str().unwrap()],
-        false,
-    );
+    let o = run(&["pack", "-o", out.to_str().unwrap(), cut.to_str().unwrap()], false);
     let e = stderr(&o);
-    assert!(
-        e.contains("cut.json.gz") && e.contains("after line") && e.contains("truncated or corrupt"),
-        "{e}"
-    );
+    assert!(e.contains("cut.json.gz") && e.contains("after line") && e.contains("truncated or corrupt"), "{e}");
     assert_no_output(&out_dir);
 }
 
@@ -59,31 +43,16 @@ fn malformed_line_reports_its_number_and_lenient_skips_it() {
     let text = String::from_utf8(gunzip(&v1_stream())).expect("utf-8");
     let mut lines: Vec<&str> = text.lines().collect();
     let total = lines.len();
-    lines.insert(
-        41,
-        "{\"metric\":\"http_reqs\",\"type\":\"Point\",\"data\":{\"time\":",
-    );
+    lines.insert(41, "{\"metric\":\"http_reqs\",\"type\":\"Point\",\"data\":{\"time\":");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, lines.join("\n") + "\n").expect("write");
     let out = dir.join("x.perfbundle");
-    let o = run(
-        &["pack", "-o", out.to_str().unwrap(), bad.to_str().unwrap()],
-        false,
-    );
+    let o = run(&["pack", "-o", out.to_str().unwrap(), bad.to_str().unwrap()], false);
     let e = stderr(&o);
     assert!(e.contains("bad.json: line 42:"), "{e}");
     assert!(!out.exists());
 
-    run(
-        &[
-            "pack",
-            "--lenient",
-            "-o",
-            out.to_str().unwrap(),
-            bad.to_str().unwrap(),
-        ],
-        true,
-    );
+    run(&["pack", "--lenient", "-o", out.to_str().unwrap(), bad.to_str().unwrap()], true);
     let j = inspect_json(&out);
     let w = j["manifest"]["warnings"].to_string();
     assert!(w.contains("1 malformed lines skipped"), "{w}");
@@ -97,33 +66,19 @@ fn empty_file_wrong_kind_and_empty_folder() {
     let empty = dir.join("empty.json");
     std::fs::write(&empty, b"").expect("write");
     let out = dir.join("x.perfbundle");
-    let e = stderr(&run(
-        &["pack", "-o", out.to_str().unwrap(), empty.to_str().unwrap()],
-        false,
-    ));
+    let e = stderr(&run(&["pack", "-o", out.to_str().unwrap(), empty.to_str().unwrap()], false));
     assert!(e.contains("empty.json") && e.contains("empty"), "{e}");
 
     // Blank lines only, forced as a k6 stream.
     let blank = dir.join("blank.json");
     std::fs::write(&blank, b"\n\n").expect("write");
-    let e = stderr(&run(
-        &[
-            "pack",
-            "-o",
-            out.to_str().unwrap(),
-            "--as",
-            &format!("k6-json:{}", blank.display()),
-        ],
-        false,
-    ));
+    let e =
+        stderr(&run(&["pack", "-o", out.to_str().unwrap(), "--as", &format!("k6-json:{}", blank.display())], false));
     assert!(e.contains("blank.json: the file is empty"), "{e}");
 
     // A real file of another tool: k6's web dashboard HTML.
     let html = corpus().join("runs/v1/k6-only/k6-web-dashboard-report.html");
-    let e = stderr(&run(
-        &["pack", "-o", out.to_str().unwrap(), html.to_str().unwrap()],
-        false,
-    ));
+    let e = stderr(&run(&["pack", "-o", out.to_str().unwrap(), html.to_str().unwrap()], false));
     assert!(
         e.contains("k6-web-dashboard-report.html: not a known kind of input")
             && e.contains("k6-json")
@@ -133,24 +88,12 @@ fn empty_file_wrong_kind_and_empty_folder() {
 
     // A folder with no known input (the corpus' app sources).
     let apps = corpus().join("apps");
-    let e = stderr(&run(
-        &["pack", "-o", out.to_str().unwrap(), apps.to_str().unwrap()],
-        false,
-    ));
-    assert!(
-        e.contains("no known input in this folder") && e.contains("Known kinds"),
-        "{e}"
-    );
+    let e = stderr(&run(&["pack", "-o", out.to_str().unwrap(), apps.to_str().unwrap()], false));
+    assert!(e.contains("no known input in this folder") && e.contains("Known kinds"), "{e}");
 
     // Forcing the wrong kind: the summary parser says what is wrong.
     let e = stderr(&run(
-        &[
-            "pack",
-            "-o",
-            out.to_str().unwrap(),
-            "--as",
-            &format!("k6-summary-export:{}", v1_stream().display()),
-        ],
+        &["pack", "-o", out.to_str().unwrap(), "--as", &format!("k6-summary-export:{}", v1_stream().display())],
         false,
     ));
     assert!(e.contains("k6.json.gz") && e.contains("not JSON"), "{e}");
@@ -161,40 +104,24 @@ fn empty_file_wrong_kind_and_empty_folder() {
 fn tampered_bundle_fails_verify_and_inspect() {
     let dir = tmpdir("tamper");
     let good = dir.join("good.perfbundle");
-    run(
-        &[
-            "pack",
-            "-o",
-            good.to_str().unwrap(),
-            v1_stream().to_str().unwrap(),
-        ],
-        true,
-    );
+    run(&["pack", "-o", good.to_str().unwrap(), v1_stream().to_str().unwrap()], true);
     let o = run(&["verify", good.to_str().unwrap()], true);
     assert!(String::from_utf8_lossy(&o.stdout).contains("OK"));
 
     // Change one digit inside k6/summary.json, keep the archive well-formed.
     let tar = gunzip(&good);
-    let pos = tar
-        .windows(8)
-        .position(|w| w == b"\"count\":")
-        .expect("a count in the summary")
-        + 8;
+    let pos = tar.windows(8).position(|w| w == b"\"count\":").expect("a count in the summary") + 8;
     let mut bad_tar = tar.clone();
     bad_tar[pos] = if bad_tar[pos] == b'1' { b'2' } else { b'1' };
     let bad = dir.join("bad.perfbundle");
-    let mut gz = flate2::write::GzEncoder::new(
-        std::fs::File::create(&bad).expect("create"),
-        flate2::Compression::fast(),
-    );
+    let mut gz =
+        flate2::write::GzEncoder::new(std::fs::File::create(&bad).expect("create"), flate2::Compression::fast());
     gz.write_all(&bad_tar).expect("write");
     gz.finish().expect("finish");
     for cmd in ["verify", "inspect"] {
         let e = stderr(&run(&[cmd, bad.to_str().unwrap()], false));
         assert!(
-            e.contains("bad.perfbundle")
-                && e.contains("k6/summary.json")
-                && e.contains("checksum mismatch"),
+            e.contains("bad.perfbundle") && e.contains("k6/summary.json") && e.contains("checksum mismatch"),
             "{cmd}: {e}"
         );
     }
@@ -204,10 +131,7 @@ fn tampered_bundle_fails_verify_and_inspect() {
     let cut = dir.join("cut.perfbundle");
     std::fs::write(&cut, &bytes[..bytes.len() / 3]).expect("write");
     let e = stderr(&run(&["verify", cut.to_str().unwrap()], false));
-    assert!(
-        e.contains("cut.perfbundle") && e.contains("truncated or corrupt"),
-        "{e}"
-    );
+    assert!(e.contains("cut.perfbundle") && e.contains("truncated or corrupt"), "{e}");
 
     // Not a bundle at all.
     let e = stderr(&run(&["inspect", v1_stream().to_str().unwrap()], false));
@@ -222,10 +146,8 @@ fn sha(b: &[u8]) -> String {
 fn craft(path: &Path, manifest: serde_json::Value, entries: &[(&str, &[u8])]) {
     use perfbundle_core::bundle::tar;
     let m = serde_json::to_vec(&manifest).expect("json");
-    let mut gz = flate2::write::GzEncoder::new(
-        std::fs::File::create(path).expect("create"),
-        flate2::Compression::fast(),
-    );
+    let mut gz =
+        flate2::write::GzEncoder::new(std::fs::File::create(path).expect("create"), flate2::Compression::fast());
     tar::write_entry(&mut gz, "manifest.json", m.len() as u64, 0, &mut &m[..]).expect("write");
     for (p, b) in entries {
         tar::write_entry(&mut gz, p, b.len() as u64, 0, &mut &b[..]).expect("write");
@@ -237,14 +159,7 @@ fn craft(path: &Path, manifest: serde_json::Value, entries: &[(&str, &[u8])]) {
 #[test]
 fn unpack_refuses_escaping_paths_and_writes_nothing() {
     let dir = tmpdir("escape");
-    for (i, evil) in [
-        "../escaped.txt",
-        "/tmp/perfbundle-escaped.txt",
-        "a/../../escaped.txt",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, evil) in ["../escaped.txt", "/tmp/perfbundle-escaped.txt", "a/../../escaped.txt"].iter().enumerate() {
         let b = dir.join(format!("evil{i}.perfbundle"));
         craft(
             &b,
@@ -253,10 +168,7 @@ fn unpack_refuses_escaping_paths_and_writes_nothing() {
             &[(evil, b"evil")],
         );
         let dest = dir.join(format!("out{i}"));
-        let e = stderr(&run(
-            &["unpack", b.to_str().unwrap(), "-C", dest.to_str().unwrap()],
-            false,
-        ));
+        let e = stderr(&run(&["unpack", b.to_str().unwrap(), "-C", dest.to_str().unwrap()], false));
         assert!(e.contains("unsafe path") && e.contains(evil), "{e}");
         assert!(!dest.exists(), "destination created");
         assert!(!dir.join("escaped.txt").exists());
@@ -275,15 +187,7 @@ fn unpack_and_inspect_refuse_oversized_and_future_bundles() {
             "entries": [{"path": "raw/0/big", "kind": "raw", "size": 100u64 << 30, "sha256": "00"}]}),
         &[],
     );
-    let e = stderr(&run(
-        &[
-            "unpack",
-            b.to_str().unwrap(),
-            "-C",
-            dir.join("o").to_str().unwrap(),
-        ],
-        false,
-    ));
+    let e = stderr(&run(&["unpack", b.to_str().unwrap(), "-C", dir.join("o").to_str().unwrap()], false));
     assert!(e.contains("over the limit"), "{e}");
 
     // A real bomb: 64 MiB of zeros in a few KB, against --max-size 1 MiB.
@@ -297,14 +201,7 @@ fn unpack_and_inspect_refuse_oversized_and_future_bundles() {
     );
     assert!(std::fs::metadata(&b).expect("stat").len() < 1 << 20);
     let e = stderr(&run(
-        &[
-            "unpack",
-            "--max-size",
-            "1048576",
-            b.to_str().unwrap(),
-            "-C",
-            dir.join("o").to_str().unwrap(),
-        ],
+        &["unpack", "--max-size", "1048576", b.to_str().unwrap(), "-C", dir.join("o").to_str().unwrap()],
         false,
     ));
     assert!(e.contains("over the limit"), "{e}");
@@ -327,15 +224,6 @@ fn several_streams_are_refused_with_the_reason() {
     let out = dir.join("x.perfbundle");
     let a = corpus().join("runs/v1/k6-only/k6.json.gz");
     let b = corpus().join("runs/v2/k6-only/k6.json.gz");
-    let e = stderr(&run(
-        &[
-            "pack",
-            "-o",
-            out.to_str().unwrap(),
-            a.to_str().unwrap(),
-            b.to_str().unwrap(),
-        ],
-        false,
-    ));
+    let e = stderr(&run(&["pack", "-o", out.to_str().unwrap(), a.to_str().unwrap(), b.to_str().unwrap()], false));
     assert!(e.contains("several k6 point streams"), "{e}");
 }

@@ -20,25 +20,15 @@ fn bundles() -> Vec<std::path::PathBuf> {
 #[test]
 fn every_archive_verifies_and_keeps_its_figures() {
     let all = bundles();
-    assert!(
-        all.len() >= 2,
-        "archives/ should hold the v1 and v2 examples"
-    );
+    assert!(all.len() >= 2, "archives/ should hold the v1 and v2 examples");
     for b in all {
         let name = b.file_stem().expect("name").to_string_lossy().into_owned();
         let o = run(&["verify", b.to_str().expect("utf-8")], true);
-        assert!(
-            String::from_utf8_lossy(&o.stdout).contains(": OK"),
-            "{name}"
-        );
+        assert!(String::from_utf8_lossy(&o.stdout).contains(": OK"), "{name}");
         let j = inspect_json(&b);
         let expected: Value = serde_json::from_slice(
-            &std::fs::read(
-                repo_root()
-                    .join("archives/expected")
-                    .join(format!("{name}.metrics.json")),
-            )
-            .expect("expected file"),
+            &std::fs::read(repo_root().join("archives/expected").join(format!("{name}.metrics.json")))
+                .expect("expected file"),
         )
         .expect("json");
         let got = j["k6"]["metrics"].as_object().expect("k6.metrics");
@@ -48,15 +38,8 @@ fn every_archive_verifies_and_keeps_its_figures() {
             assert_eq!(got.get(key), Some(w), "{name}: {key} changed");
         }
         // The human view names the thresholds and the main metrics.
-        let text = String::from_utf8(run(&["inspect", b.to_str().expect("utf-8")], true).stdout)
-            .expect("utf-8");
-        for needle in [
-            "THRESHOLDS",
-            "p(95)<250",
-            "http_req_duration",
-            "http_reqs",
-            "checks_succeeded",
-        ] {
+        let text = String::from_utf8(run(&["inspect", b.to_str().expect("utf-8")], true).stdout).expect("utf-8");
+        for needle in ["THRESHOLDS", "p(95)<250", "http_req_duration", "http_reqs", "checks_succeeded"] {
             assert!(text.contains(needle), "{name}: inspect lacks {needle}");
         }
     }
@@ -69,28 +52,17 @@ fn archived_figures_are_k6s() {
         let b = repo_root().join(format!("archives/orders-api-{v}-k6.perfbundle"));
         let j = inspect_json(&b);
         let export: Value = serde_json::from_slice(
-            &std::fs::read(corpus().join(format!("runs/{v}/k6-only/summary-export.json")))
-                .expect("read"),
+            &std::fs::read(corpus().join(format!("runs/{v}/k6-only/summary-export.json"))).expect("read"),
         )
         .expect("json");
         let ours = &j["k6"]["metrics"];
         assert_eq!(
             ours["http_reqs"]["values"]["count"],
-            export["metrics"]["http_reqs"]["count"]
-                .as_f64()
-                .map(Value::from)
-                .expect("count")
+            export["metrics"]["http_reqs"]["count"].as_f64().map(Value::from).expect("count")
         );
-        let p95 = ours["http_req_duration"]["values"]["p(95)"]
-            .as_f64()
-            .expect("p95");
-        let k6_p95 = export["metrics"]["http_req_duration"]["p(95)"]
-            .as_f64()
-            .expect("k6 p95");
-        assert!(
-            (p95 - k6_p95).abs() < 1e-9 * k6_p95,
-            "{v}: {p95} vs {k6_p95}"
-        );
+        let p95 = ours["http_req_duration"]["values"]["p(95)"].as_f64().expect("p95");
+        let k6_p95 = export["metrics"]["http_req_duration"]["p(95)"].as_f64().expect("k6 p95");
+        assert!((p95 - k6_p95).abs() < 1e-9 * k6_p95, "{v}: {p95} vs {k6_p95}");
     }
 }
 
@@ -99,15 +71,7 @@ fn unpack_gives_back_the_raw_inputs() {
     let b = repo_root().join("archives/orders-api-v1-k6.perfbundle");
     let dir = tmpdir("golden-unpack");
     let dest = dir.join("out");
-    run(
-        &[
-            "unpack",
-            b.to_str().expect("utf-8"),
-            "-C",
-            dest.to_str().expect("utf-8"),
-        ],
-        true,
-    );
+    run(&["unpack", b.to_str().expect("utf-8"), "-C", dest.to_str().expect("utf-8")], true);
     let raw = std::fs::read(dest.join("raw/0/k6.json.gz")).expect("raw stream unpacked");
     let orig = std::fs::read(corpus().join("runs/v1/k6-only/k6.json.gz")).expect("corpus stream");
     assert_eq!(raw, orig);

@@ -35,18 +35,9 @@ fn a_run_folder_is_packed_with_roles_chosen_by_content() {
     assert_eq!(m["labels"]["commit"], "abc123");
     assert_eq!(m["tools"]["k6"], "v1.1.0");
     assert!(m["environment"]["cores"].as_u64().unwrap_or(0) >= 1);
-    let kinds: Vec<&str> = m["inputs"]
-        .as_array()
-        .expect("inputs")
-        .iter()
-        .map(|i| i["kind"].as_str().unwrap_or(""))
-        .collect();
-    for k in [
-        "k6-json",
-        "k6-csv",
-        "k6-summary-export",
-        "k6-handle-summary",
-    ] {
+    let kinds: Vec<&str> =
+        m["inputs"].as_array().expect("inputs").iter().map(|i| i["kind"].as_str().unwrap_or("")).collect();
+    for k in ["k6-json", "k6-csv", "k6-summary-export", "k6-handle-summary"] {
         assert!(kinds.contains(&k), "{kinds:?} lacks {k}");
     }
     // The web dashboard HTML in the folder is not an input.
@@ -54,33 +45,21 @@ fn a_run_folder_is_packed_with_roles_chosen_by_content() {
     assert_eq!(j["k6"]["points_source"], "k6-json");
     assert_eq!(j["k6"]["summary_source"], "k6-handle-summary");
     assert_eq!(m["run"]["start"], "2026-11-24T19:54:27.967Z");
-    let sha = m["inputs"]
-        .as_array()
-        .expect("inputs")
-        .iter()
-        .find(|i| i["kind"] == "k6-json")
-        .expect("json input")["sha256"]
+    let sha = m["inputs"].as_array().expect("inputs").iter().find(|i| i["kind"] == "k6-json").expect("json input")
+        ["sha256"]
         .clone();
     use sha2::Digest;
-    let want = hex::encode(sha2::Sha256::digest(
-        std::fs::read(run_dir.join("k6.json.gz")).expect("read"),
-    ));
+    let want = hex::encode(sha2::Sha256::digest(std::fs::read(run_dir.join("k6.json.gz")).expect("read")));
     assert_eq!(sha, Value::from(want));
 }
 
 #[test]
 fn k6_summaries_alone_give_k6s_figures() {
     let dir = tmpdir("summary-only");
-    for (file, rate_key) in [
-        ("summary-export.json", "value"),
-        ("handle-summary.json", "rate"),
-    ] {
+    for (file, rate_key) in [("summary-export.json", "value"), ("handle-summary.json", "rate")] {
         let src = corpus().join("runs/v1/k6-only").join(file);
         let out = dir.join(format!("{file}.perfbundle"));
-        run(
-            &["pack", "-o", out.to_str().unwrap(), src.to_str().unwrap()],
-            true,
-        );
+        run(&["pack", "-o", out.to_str().unwrap(), src.to_str().unwrap()], true);
         let j = inspect_json(&out);
         let k6: Value = serde_json::from_slice(&std::fs::read(&src).expect("read")).expect("json");
         let theirs = |name: &str| -> Value {
@@ -95,14 +74,8 @@ fn k6_summaries_alone_give_k6s_figures() {
         assert_eq!(d["type"], "trend");
         assert_eq!(d["contains"], "time");
         assert_eq!(d["values"]["p(95)"], theirs("http_req_duration")["p(95)"]);
-        assert_eq!(
-            j["k6"]["metrics"]["http_req_failed"]["values"]["rate"],
-            theirs("http_req_failed")[rate_key]
-        );
-        assert_eq!(
-            j["k6"]["metrics"]["http_reqs"]["values"]["count"].as_f64(),
-            theirs("http_reqs")["count"].as_f64()
-        );
+        assert_eq!(j["k6"]["metrics"]["http_req_failed"]["values"]["rate"], theirs("http_req_failed")[rate_key]);
+        assert_eq!(j["k6"]["metrics"]["http_reqs"]["values"]["count"].as_f64(), theirs("http_reqs")["count"].as_f64());
         assert_eq!(d["thresholds"]["p(95)<250"]["ok"], false);
         assert!(j["k6"]["points_source"].is_null());
     }
@@ -122,16 +95,9 @@ fn forced_kind_and_plain_inputs() {
     .expect("gunzip");
     let p = dir.join("points.data");
     std::fs::write(&p, &plain).expect("write");
-    for args in [
-        vec![p.to_str().unwrap().to_string()],
-        vec!["--as".to_string(), format!("k6-json:{}", p.display())],
-    ] {
+    for args in [vec![p.to_str().unwrap().to_string()], vec!["--as".to_string(), format!("k6-json:{}", p.display())]] {
         let out = dir.join("x.perfbundle");
-        let mut a = vec![
-            "pack".to_string(),
-            "-o".into(),
-            out.to_str().unwrap().into(),
-        ];
+        let mut a = vec!["pack".to_string(), "-o".into(), out.to_str().unwrap().into()];
         a.extend(args);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         run(&a, true);
@@ -139,16 +105,7 @@ fn forced_kind_and_plain_inputs() {
         assert_eq!(j["k6"]["metrics"]["http_reqs"]["values"]["count"], 1038.0);
         std::fs::remove_file(&out).expect("rm");
     }
-    let e = stderr(&run(
-        &[
-            "pack",
-            "-o",
-            dir.join("y.perfbundle").to_str().unwrap(),
-            "--as",
-            "nope:x",
-        ],
-        false,
-    ));
+    let e = stderr(&run(&["pack", "-o", dir.join("y.perfbundle").to_str().unwrap(), "--as", "nope:x"], false));
     assert!(e.contains("unknown kind") && e.contains("k6-json"), "{e}");
 }
 
@@ -159,8 +116,7 @@ fn inspect_by_tag_lists_the_break_down() {
     let text = String::from_utf8(out.stdout).expect("utf-8");
     for route in ["/fast", "/fib?n=30", "/hash", "/alloc", "/flaky", "/search"] {
         assert!(
-            text.lines()
-                .any(|l| l.contains("{ name:http://127.0.0.1:18080") && l.contains(route)),
+            text.lines().any(|l| l.contains("{ name:http://127.0.0.1:18080") && l.contains(route)),
             "no {route} row:\n{text}"
         );
     }

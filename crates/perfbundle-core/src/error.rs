@@ -8,11 +8,7 @@ use thiserror::Error;
 pub enum IngestError {
     /// A line of a line-oriented input could not be used.
     #[error("{file}: line {line}: {message}")]
-    BadLine {
-        file: String,
-        line: u64,
-        message: String,
-    },
+    BadLine { file: String, line: u64, message: String },
     /// The input as a whole is not what it claims to be.
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
@@ -31,17 +27,10 @@ pub enum IngestError {
 
 impl IngestError {
     pub(crate) fn read(file: &str, context: impl Into<String>, source: std::io::Error) -> Self {
-        IngestError::Read {
-            file: file.to_string(),
-            context: context.into(),
-            source,
-        }
+        IngestError::Read { file: file.to_string(), context: context.into(), source }
     }
     pub(crate) fn invalid(file: &str, message: impl Into<String>) -> Self {
-        IngestError::Invalid {
-            file: file.to_string(),
-            message: message.into(),
-        }
+        IngestError::Invalid { file: file.to_string(), message: message.into() }
     }
 }
 
@@ -54,47 +43,21 @@ pub enum BundleError {
         "{file}: format version {found} is not supported: this perfbundle reads major version {supported_major} \
          (upgrade perfbundle to read it)"
     )]
-    UnsupportedVersion {
-        file: String,
-        found: String,
-        supported_major: u32,
-    },
+    UnsupportedVersion { file: String, found: String, supported_major: u32 },
     #[error("{file}: entry {path:?}: {reason}")]
-    BadEntry {
-        file: String,
-        path: String,
-        reason: String,
-    },
+    BadEntry { file: String, path: String, reason: String },
     #[error("{file}: entry {path:?}: unsafe path ({reason}); refusing to read it")]
-    UnsafePath {
-        file: String,
-        path: String,
-        reason: String,
-    },
+    UnsafePath { file: String, path: String, reason: String },
     #[error("{file}: entry {path:?}: {size} bytes is over the limit of {limit} bytes")]
-    TooLarge {
-        file: String,
-        path: String,
-        size: u64,
-        limit: u64,
-    },
+    TooLarge { file: String, path: String, size: u64, limit: u64 },
     #[error("{file}: entry {path:?}: checksum mismatch: manifest says sha256 {expected}, content is {actual}")]
-    ChecksumMismatch {
-        file: String,
-        path: String,
-        expected: String,
-        actual: String,
-    },
+    ChecksumMismatch { file: String, path: String, expected: String, actual: String },
     #[error("{file}: entry {path:?} is listed in manifest.json but missing from the archive")]
     MissingEntry { file: String, path: String },
     #[error("{file}: entry {path:?} is in the archive but not listed in manifest.json")]
     UnlistedEntry { file: String, path: String },
     #[error("{file}: entry {path:?} does not match its schema: {reason}")]
-    Schema {
-        file: String,
-        path: String,
-        reason: String,
-    },
+    Schema { file: String, path: String, reason: String },
     #[error("{file}: {context}")]
     Io {
         file: String,

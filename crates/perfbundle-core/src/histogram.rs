@@ -237,11 +237,7 @@ impl LogHistogram {
 
     /// The stored form (see FORMAT.md, "histogram").
     pub fn to_stored(&self) -> StoredHistogram {
-        StoredHistogram {
-            zeros: self.zeros,
-            pos: self.pos.to_sparse(),
-            neg: self.neg.to_sparse(),
-        }
+        StoredHistogram { zeros: self.zeros, pos: self.pos.to_sparse(), neg: self.neg.to_sparse() }
     }
 
     /// Rebuilds from the stored form; `relative_accuracy` comes from the entry header.
@@ -308,10 +304,7 @@ mod tests {
         for p in [0.5, 0.9, 0.95, 0.99] {
             let exact = k6_percentile(&vals, p);
             let approx = h.percentile(p, vals[0], vals[vals.len() - 1]).unwrap();
-            assert!(
-                ((approx - exact) / exact).abs() < 0.006,
-                "p{p}: {approx} vs {exact}"
-            );
+            assert!(((approx - exact) / exact).abs() < 0.006, "p{p}: {approx} vs {exact}");
         }
     }
 
@@ -337,24 +330,9 @@ mod tests {
         let s = h.to_stored();
         let back = LogHistogram::from_stored(&s, DEFAULT_RELATIVE_ACCURACY).unwrap();
         assert_eq!(back, h);
-        assert!(LogHistogram::from_stored(
-            &StoredHistogram {
-                zeros: 0,
-                pos: vec![1],
-                neg: vec![]
-            },
-            0.005
-        )
-        .is_err());
-        assert!(LogHistogram::from_stored(
-            &StoredHistogram {
-                zeros: 0,
-                pos: vec![1, 2, 0, 1],
-                neg: vec![]
-            },
-            0.005
-        )
-        .is_err());
+        assert!(LogHistogram::from_stored(&StoredHistogram { zeros: 0, pos: vec![1], neg: vec![] }, 0.005).is_err());
+        assert!(LogHistogram::from_stored(&StoredHistogram { zeros: 0, pos: vec![1, 2, 0, 1], neg: vec![] }, 0.005)
+            .is_err());
     }
 
     proptest! {

@@ -13,8 +13,8 @@ pub mod ingest;
 pub mod k6;
 pub mod profile;
 pub mod threshold;
-pub mod timeline;
 pub mod time;
+pub mod timeline;
 
 pub use error::{BundleError, IngestError};
 

@@ -21,21 +21,15 @@ pub struct ThresholdExpr {
 pub fn parse(expr: &str) -> Option<ThresholdExpr> {
     let s = expr.trim();
     let ops = ["<=", ">=", "===", "==", "!=", "<", ">"];
-    let (pos, op) = ops
-        .iter()
-        .filter_map(|op| s.find(op).map(|p| (p, *op)))
-        .min_by_key(|(p, op)| (*p, usize::MAX - op.len()))?;
+    let (pos, op) =
+        ops.iter().filter_map(|op| s.find(op).map(|p| (p, *op))).min_by_key(|(p, op)| (*p, usize::MAX - op.len()))?;
     let agg = s[..pos].trim();
     let bound: f64 = s[pos + op.len()..].trim().parse().ok()?;
     let aggregation = match agg {
         "avg" | "min" | "max" | "med" | "count" | "rate" | "value" => agg.to_string(),
         _ => percentile_key(percentile_from_key(agg)?),
     };
-    Some(ThresholdExpr {
-        aggregation,
-        op: op.to_string(),
-        bound,
-    })
+    Some(ThresholdExpr { aggregation, op: op.to_string(), bound })
 }
 
 /// `p(95)` → 0.95.
@@ -79,10 +73,7 @@ mod tests {
     #[test]
     fn parses_k6_expressions() {
         let t = parse("p(95)<250").unwrap();
-        assert_eq!(
-            (t.aggregation.as_str(), t.op.as_str(), t.bound),
-            ("p(95)", "<", 250.0)
-        );
+        assert_eq!((t.aggregation.as_str(), t.op.as_str(), t.bound), ("p(95)", "<", 250.0));
         let t = parse(" rate <= 0.01 ").unwrap();
         assert_eq!((t.aggregation.as_str(), t.op.as_str()), ("rate", "<="));
         assert_eq!(parse("p(99.9)>=1").unwrap().aggregation, "p(99.9)");

@@ -67,7 +67,10 @@ impl Timeline {
                 return Err(format!("column {name} has {len} values, t_unix_ms has {n}"));
             }
         }
-        for (name, len) in [("array_buffers_bytes", self.array_buffers_bytes.len()), ("loop_utilization_percent", self.loop_utilization_percent.len())] {
+        for (name, len) in [
+            ("array_buffers_bytes", self.array_buffers_bytes.len()),
+            ("loop_utilization_percent", self.loop_utilization_percent.len()),
+        ] {
             if len != 0 && len != n {
                 return Err(format!("column {name} has {len} values, t_unix_ms has {n}"));
             }

@@ -38,13 +38,7 @@ fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
 
 fn small_bundle() -> Vec<u8> {
     let mut b = BundleBuilder::new(Manifest::new("round trip", "2026-11-27T00:00:00Z"), 0);
-    b.add_bytes(
-        "notes/extra.txt",
-        "note",
-        b"hello".to_vec(),
-        Some("extra.txt".into()),
-    )
-    .unwrap();
+    b.add_bytes("notes/extra.txt", "note", b"hello".to_vec(), Some("extra.txt".into())).unwrap();
     b.write(Vec::new(), "out", &mut |_| unreachable!()).unwrap()
 }
 
@@ -59,18 +53,12 @@ fn round_trips_and_starts_with_the_manifest() {
     let mut d = flate2::read::GzDecoder::new(&bytes[..]);
     let mut block = [0u8; 512];
     std::io::Read::read_exact(&mut d, &mut block).unwrap();
-    assert_eq!(
-        tar::parse_header(&block).unwrap().unwrap().path,
-        "manifest.json"
-    );
+    assert_eq!(tar::parse_header(&block).unwrap().unwrap().path, "manifest.json");
 }
 
 #[test]
 fn rejects_a_tampered_entry() {
-    let m = manifest_json(
-        "1.0",
-        json!([{"path": "a.txt", "kind": "note", "size": 5, "sha256": sha(b"hello")}]),
-    );
+    let m = manifest_json("1.0", json!([{"path": "a.txt", "kind": "note", "size": 5, "sha256": sha(b"hello")}]));
     let bytes = raw_bundle(&[("manifest.json", m), ("a.txt", b"hellO".to_vec())]);
     match read(&bytes) {
         Err(BundleError::ChecksumMismatch { path, .. }) => assert_eq!(path, "a.txt"),
@@ -83,17 +71,12 @@ fn rejects_unknown_major_version_with_a_clear_message() {
     let bytes = raw_bundle(&[("manifest.json", manifest_json("2.0", json!([])))]);
     let e = read(&bytes).unwrap_err();
     assert!(matches!(e, BundleError::UnsupportedVersion { .. }), "{e:?}");
-    assert!(
-        e.to_string()
-            .contains("format version 2.0 is not supported"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("format version 2.0 is not supported"), "{e}");
 }
 
 #[test]
 fn accepts_unknown_fields_of_a_known_major() {
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&manifest_json("1.9", json!([]))).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&manifest_json("1.9", json!([]))).unwrap();
     v["from_the_future"] = json!({"x": 1});
     let bytes = raw_bundle(&[("manifest.json", serde_json::to_vec(&v).unwrap())]);
     assert_eq!(read(&bytes).unwrap().manifest.format_version, "1.9");
@@ -102,15 +85,9 @@ fn accepts_unknown_fields_of_a_known_major() {
 #[test]
 fn refuses_escaping_paths_in_manifest_and_archive() {
     for bad in ["../evil", "/etc/evil", "a/../../evil"] {
-        let m = manifest_json(
-            "1.0",
-            json!([{"path": bad, "kind": "raw", "size": 1, "sha256": sha(b"x")}]),
-        );
+        let m = manifest_json("1.0", json!([{"path": bad, "kind": "raw", "size": 1, "sha256": sha(b"x")}]));
         let bytes = raw_bundle(&[("manifest.json", m), (bad, b"x".to_vec())]);
-        assert!(
-            matches!(read(&bytes), Err(BundleError::UnsafePath { .. })),
-            "{bad}"
-        );
+        assert!(matches!(read(&bytes), Err(BundleError::UnsafePath { .. })), "{bad}");
     }
     // Not listed in the manifest, but in the archive.
     let m = manifest_json("1.0", json!([]));
@@ -142,38 +119,23 @@ fn refuses_entries_over_the_limits() {
         other => panic!("{other:?}"),
     }
     let limits = ReadLimits::default().with_max_total_bytes(1 << 20);
-    assert!(matches!(
-        Bundle::from_bytes(&bytes, "bomb", &limits),
-        Err(BundleError::TooLarge { .. })
-    ));
+    assert!(matches!(Bundle::from_bytes(&bytes, "bomb", &limits), Err(BundleError::TooLarge { .. })));
 }
 
 #[test]
 fn rejects_missing_unlisted_and_malformed() {
-    let m = manifest_json(
-        "1.0",
-        json!([{"path": "a.txt", "kind": "note", "size": 1, "sha256": sha(b"x")}]),
-    );
-    assert!(matches!(
-        read(&raw_bundle(&[("manifest.json", m)])),
-        Err(BundleError::MissingEntry { .. })
-    ));
+    let m = manifest_json("1.0", json!([{"path": "a.txt", "kind": "note", "size": 1, "sha256": sha(b"x")}]));
+    assert!(matches!(read(&raw_bundle(&[("manifest.json", m)])), Err(BundleError::MissingEntry { .. })));
 
     let m = manifest_json("1.0", json!([]));
     let bytes = raw_bundle(&[("manifest.json", m), ("b.txt", b"x".to_vec())]);
-    assert!(matches!(
-        read(&bytes),
-        Err(BundleError::UnlistedEntry { .. })
-    ));
+    assert!(matches!(read(&bytes), Err(BundleError::UnlistedEntry { .. })));
 
     let bytes = raw_bundle(&[("other.json", b"{}".to_vec())]);
     assert!(matches!(read(&bytes), Err(BundleError::NotABundle { .. })));
 
     assert!(matches!(read(b""), Err(BundleError::NotABundle { .. })));
-    assert!(matches!(
-        read(b"plain text"),
-        Err(BundleError::NotABundle { .. })
-    ));
+    assert!(matches!(read(b"plain text"), Err(BundleError::NotABundle { .. })));
 
     // Truncated archive.
     let good = small_bundle();

@@ -15,8 +15,7 @@ fn reads_every_archive_from_bytes() {
         }
         n += 1;
         let bytes = std::fs::read(&p).expect("read");
-        let b = Bundle::from_bytes(&bytes, &p.display().to_string(), &ReadLimits::default())
-            .expect("readable");
+        let b = Bundle::from_bytes(&bytes, &p.display().to_string(), &ReadLimits::default()).expect("readable");
         assert!(b.manifest.format_version.starts_with("1."));
         let s = b.k6_summary.expect("k6 summary");
         let ts = b.k6_timeseries.expect("k6 time series");
@@ -29,19 +28,13 @@ fn reads_every_archive_from_bytes() {
             if !series.hist.is_empty() {
                 let mut whole = LogHistogram::new(ts.relative_accuracy);
                 for h in &series.hist {
-                    whole.merge(
-                        &LogHistogram::from_stored(h, ts.relative_accuracy).expect("histogram"),
-                    );
+                    whole.merge(&LogHistogram::from_stored(h, ts.relative_accuracy).expect("histogram"));
                 }
                 assert_eq!(whole.count(), total, "{key}");
                 let v = &s.series[key].values;
                 let med = whole.percentile(0.5, v["min"], v["max"]).expect("median");
                 let tol = 2.0 * ts.relative_accuracy * v["med"].abs() + 1e-9;
-                assert!(
-                    (med - v["med"]).abs() <= tol,
-                    "{key}: {med} vs {}",
-                    v["med"]
-                );
+                assert!((med - v["med"]).abs() <= tol, "{key}: {med} vs {}", v["med"]);
             }
         }
     }

@@ -55,25 +55,14 @@ pub fn run(a: InspectArgs) -> Result<ExitCode> {
         out.push_str(&format!("  labels: {}\n", l.join(" ")));
     }
     if let (Some(s), Some(e)) = (&m.run.start, &m.run.end) {
-        let d = m
-            .run
-            .duration_ms
-            .map(|d| format!(" ({})", text::format_ms(d)))
-            .unwrap_or_default();
+        let d = m.run.duration_ms.map(|d| format!(" ({})", text::format_ms(d))).unwrap_or_default();
         out.push_str(&format!("  run:    {s} → {e}{d}\n"));
     }
-    let inputs: Vec<String> = m
-        .inputs
-        .iter()
-        .map(|i| format!("{} ({})", i.name, i.kind))
-        .collect();
+    let inputs: Vec<String> = m.inputs.iter().map(|i| format!("{} ({})", i.name, i.kind)).collect();
     if !inputs.is_empty() {
         out.push_str(&format!("  inputs: {}\n", inputs.join(", ")));
     }
-    out.push_str(&format!(
-        "  format: {}, created {} by {}\n\n",
-        m.format_version, m.created_at, m.created_by
-    ));
+    out.push_str(&format!("  format: {}, created {} by {}\n\n", m.format_version, m.created_at, m.created_by));
     match &b.k6_summary {
         Some(s) => out.push_str(&text::render(s, a.by.as_deref())),
         None => out.push_str("  (no k6 data in this bundle)\n"),

@@ -56,9 +56,7 @@ pub struct PackArgs {
 }
 
 fn key_value(s: &str, what: &str) -> Result<(String, String)> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| anyhow!("{what} {s:?}: expected K=V"))?;
+    let (k, v) = s.split_once('=').ok_or_else(|| anyhow!("{what} {s:?}: expected K=V"))?;
     if k.trim().is_empty() {
         bail!("{what} {s:?}: empty key");
     }
@@ -66,16 +64,10 @@ fn key_value(s: &str, what: &str) -> Result<(String, String)> {
 }
 
 fn now_secs() -> u64 {
-    if let Some(s) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(s) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.parse().ok()) {
         return s;
     }
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn hash_file(path: &std::path::Path) -> Result<String> {
@@ -88,38 +80,19 @@ fn hash_file(path: &std::path::Path) -> Result<String> {
 pub fn run(a: PackArgs) -> Result<ExitCode> {
     let mut forced = Vec::new();
     for f in &a.forced {
-        let (k, p) = f
-            .split_once(':')
-            .ok_or_else(|| anyhow!("--as {f:?}: expected KIND:PATH"))?;
-        let kind = InputKind::from_name(k).ok_or_else(|| {
-            anyhow!(
-                "--as {f:?}: unknown kind {k:?}. Known kinds: {}",
-                InputKind::known_list()
-            )
-        })?;
+        let (k, p) = f.split_once(':').ok_or_else(|| anyhow!("--as {f:?}: expected KIND:PATH"))?;
+        let kind = InputKind::from_name(k)
+            .ok_or_else(|| anyhow!("--as {f:?}: unknown kind {k:?}. Known kinds: {}", InputKind::known_list()))?;
         forced.push((kind, PathBuf::from(p)));
     }
-    let labels: Vec<(String, String)> = a
-        .labels
-        .iter()
-        .map(|l| key_value(l, "--label"))
-        .collect::<Result<_>>()?;
-    let tools: Vec<(String, String)> = a
-        .tools
-        .iter()
-        .map(|l| key_value(l, "--tool"))
-        .collect::<Result<_>>()?;
+    let labels: Vec<(String, String)> = a.labels.iter().map(|l| key_value(l, "--label")).collect::<Result<_>>()?;
+    let tools: Vec<(String, String)> = a.tools.iter().map(|l| key_value(l, "--tool")).collect::<Result<_>>()?;
     let mut type_opts = HashMap::new();
     for t in &a.metric_types {
         let (name, kind) = key_value(t, "--metric-type")?;
-        let kind = MetricType::parse(&kind).ok_or_else(|| {
-            anyhow!("--metric-type {t:?}: kind must be counter, gauge, rate or trend")
-        })?;
-        let contains = if kind == MetricType::Trend {
-            "time"
-        } else {
-            "default"
-        };
+        let kind = MetricType::parse(&kind)
+            .ok_or_else(|| anyhow!("--metric-type {t:?}: kind must be counter, gauge, rate or trend"))?;
+        let contains = if kind == MetricType::Trend { "time" } else { "default" };
         type_opts.insert(name, (kind, contains.to_string()));
     }
 
@@ -127,29 +100,19 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     let mut warnings = Vec::new();
 
     // Roles: one point stream (JSON preferred over CSV), one k6 summary (handleSummary preferred).
-    let pick = |kind: InputKind| {
-        all.iter()
-            .filter(move |i| i.kind == kind)
-            .collect::<Vec<_>>()
-    };
+    let pick = |kind: InputKind| all.iter().filter(move |i| i.kind == kind).collect::<Vec<_>>();
     let jsons = pick(InputKind::K6Json);
     let csvs = pick(InputKind::K6Csv);
     if jsons.len() > 1 || (jsons.is_empty() && csvs.len() > 1) {
-        let names: Vec<String> = jsons
-            .iter()
-            .chain(csvs.iter())
-            .map(|i| i.display())
-            .collect();
+        let names: Vec<String> = jsons.iter().chain(csvs.iter()).map(|i| i.display()).collect();
         bail!(
             "several k6 point streams ({}): a bundle holds one run; pack each run on its own (merging the shards of one distributed run is not supported yet)",
             names.join(", ")
         );
     }
     let stream: Option<&Input> = jsons.first().or(csvs.first()).copied();
-    let summaries: Vec<&Input> = pick(InputKind::K6HandleSummary)
-        .into_iter()
-        .chain(pick(InputKind::K6SummaryExport))
-        .collect();
+    let summaries: Vec<&Input> =
+        pick(InputKind::K6HandleSummary).into_iter().chain(pick(InputKind::K6SummaryExport)).collect();
     let summary_input: Option<&Input> = summaries.first().copied();
 
     let mut records: Vec<InputRecord> = Vec::new();
@@ -165,12 +128,7 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
         let mut opts = AggregatorOptions::default();
         if let Some(s) = &summary {
             opts.type_hints = s.type_hints();
-            opts.extra_submetrics = s
-                .metrics
-                .keys()
-                .filter(|k| k.contains('{'))
-                .cloned()
-                .collect();
+            opts.extra_submetrics = s.metrics.keys().filter(|k| k.contains('{')).cloned().collect();
             opts.extra_percentiles = s.percentiles();
         }
         opts.type_hints.extend(type_opts.clone());
@@ -178,19 +136,12 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
             opts.min_bucket_ms = 1000;
         }
         let mut agg = Aggregator::new(opts);
-        let file =
-            File::open(&inp.path).with_context(|| format!("{}: cannot open", inp.display()))?;
+        let file = File::open(&inp.path).with_context(|| format!("{}: cannot open", inp.display()))?;
         let pb = progress(inp.size, &inp.file_name());
-        let tap = Tap {
-            inner: file,
-            hasher: Sha256::new(),
-            bytes: 0,
-            progress: pb.clone(),
-        };
+        let tap = Tap { inner: file, hasher: Sha256::new(), bytes: 0, progress: pb.clone() };
         let display = inp.display();
         // Decompression runs on its own thread; parsing on this one.
-        let source =
-            DecompressSource::new(tap).with_context(|| format!("{display}: cannot read"))?;
+        let source = DecompressSource::new(tap).with_context(|| format!("{display}: cannot read"))?;
         let (reader, handle) = ChannelReader::spawn(source);
         let json_opts = JsonOptions::lenient(a.lenient);
         let res = match inp.kind {
@@ -199,23 +150,14 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
         };
         pb.finish_and_clear();
         res?;
-        let source = handle
-            .join()
-            .map_err(|_| anyhow!("{display}: the reading thread failed"))?;
+        let source = handle.join().map_err(|_| anyhow!("{display}: the reading thread failed"))?;
         let tap = source.into_tap();
         if tap.bytes != inp.size {
-            bail!(
-                "{display}: read {} bytes but the file has {}; it changed while packing",
-                tap.bytes,
-                inp.size
-            );
+            bail!("{display}: read {} bytes but the file has {}; it changed while packing", tap.bytes, inp.size);
         }
         stream_hash = Some(hex::encode(tap.hasher.finalize()));
         if agg_bad_lines(&agg) > 0 {
-            warnings.push(format!(
-                "{display}: {} malformed lines skipped (--lenient)",
-                agg_bad_lines(&agg)
-            ));
+            warnings.push(format!("{display}: {} malformed lines skipped (--lenient)", agg_bad_lines(&agg)));
         }
         assembled_points = Some((agg, inp.kind.name().to_string()));
     }
@@ -224,10 +166,7 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     warnings.extend(asm.warnings);
 
     let created = now_secs();
-    let title = a
-        .title
-        .clone()
-        .unwrap_or_else(|| default_title(&a.inputs, &all));
+    let title = a.title.clone().unwrap_or_else(|| default_title(&a.inputs, &all));
     let mut manifest = Manifest::new(title, format_rfc3339_secs(created as i64));
     manifest.labels = labels.into_iter().collect();
     manifest.tools = tools.into_iter().collect();
@@ -249,18 +188,11 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
             (Some(st), Some(h)) if st.path == inp.path => h.clone(),
             _ => hash_file(&inp.path)?,
         };
-        let used = stream.is_some_and(|s| s.path == inp.path)
-            || summary_input.is_some_and(|s| s.path == inp.path);
+        let used = stream.is_some_and(|s| s.path == inp.path) || summary_input.is_some_and(|s| s.path == inp.path);
         if !used {
-            warnings.push(format!(
-                "{}: not used ({} already given by another input)",
-                inp.display(),
-                role(inp.kind)
-            ));
+            warnings.push(format!("{}: not used ({} already given by another input)", inp.display(), role(inp.kind)));
         }
-        let raw_entry = a
-            .keep_raw
-            .then(|| format!("raw/{n}/{}", sanitize(&inp.file_name())));
+        let raw_entry = a.keep_raw.then(|| format!("raw/{n}/{}", sanitize(&inp.file_name())));
         if let Some(p) = &raw_entry {
             raw_paths.insert(p.clone(), inp.path.clone());
             raw_entries.push((p.clone(), inp.size, sha.clone(), inp.file_name()));
@@ -288,21 +220,12 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
 
     let out_display = a.output.display().to_string();
     let (atomic, file) = AtomicFile::create(&a.output)?;
-    let w = b.write(
-        BufWriter::with_capacity(1 << 20, file),
-        &out_display,
-        &mut |p| {
-            let path = raw_paths
-                .get(p)
-                .ok_or_else(|| std::io::Error::other(format!("no source for {p}")))?;
-            Ok(Box::new(BufReader::new(File::open(path)?)))
-        },
-    )?;
-    let f = w
-        .into_inner()
-        .map_err(|e| anyhow!("{out_display}: writing: {}", e.error()))?;
-    f.sync_all()
-        .with_context(|| format!("{out_display}: writing"))?;
+    let w = b.write(BufWriter::with_capacity(1 << 20, file), &out_display, &mut |p| {
+        let path = raw_paths.get(p).ok_or_else(|| std::io::Error::other(format!("no source for {p}")))?;
+        Ok(Box::new(BufReader::new(File::open(path)?)))
+    })?;
+    let f = w.into_inner().map_err(|e| anyhow!("{out_display}: writing: {}", e.error()))?;
+    f.sync_all().with_context(|| format!("{out_display}: writing"))?;
     drop(f);
     atomic.commit()?;
 
@@ -333,16 +256,8 @@ fn role(kind: InputKind) -> &'static str {
 }
 
 fn sanitize(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let s: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
     let s = s.trim_start_matches('.').to_string();
     let s = if s.is_empty() { "input".to_string() } else { s };
     s.chars().take(90).collect()
@@ -353,13 +268,7 @@ fn default_title(paths: &[PathBuf], all: &[Input]) -> String {
     let first = paths.first().or(all.first().map(|i| &i.path));
     first
         .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
-        .and_then(|p| {
-            if p.is_dir() {
-                Some(p)
-            } else {
-                p.parent().map(PathBuf::from)
-            }
-        })
+        .and_then(|p| if p.is_dir() { Some(p) } else { p.parent().map(PathBuf::from) })
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "perfbundle".into())
 }

@@ -33,44 +33,24 @@ fn safe_join(root: &Path, entry: &str) -> Option<PathBuf> {
 }
 
 pub fn run(a: UnpackArgs) -> Result<ExitCode> {
-    if a.dir.exists()
-        && std::fs::read_dir(&a.dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
+    if a.dir.exists() && std::fs::read_dir(&a.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         bail!("{}: exists and is not an empty folder", a.dir.display());
     }
-    let parent = a
-        .dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("{}: cannot create", parent.display()))?;
-    let name = a
-        .dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "unpack".into());
+    let parent = a.dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create", parent.display()))?;
+    let name = a.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "unpack".into());
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    std::fs::create_dir_all(&staging)
-        .with_context(|| format!("{}: cannot create", staging.display()))?;
+    std::fs::create_dir_all(&staging).with_context(|| format!("{}: cannot create", staging.display()))?;
     let result = unpack_into(&a, &staging);
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
     if a.dir.exists() {
-        std::fs::remove_dir(&a.dir)
-            .with_context(|| format!("{}: cannot replace", a.dir.display()))?;
+        std::fs::remove_dir(&a.dir).with_context(|| format!("{}: cannot replace", a.dir.display()))?;
     }
-    std::fs::rename(&staging, &a.dir)
-        .with_context(|| format!("{}: cannot move into place", a.dir.display()))?;
-    crate::emit(&format!(
-        "unpacked {} into {}\n",
-        a.file.display(),
-        a.dir.display()
-    ));
+    std::fs::rename(&staging, &a.dir).with_context(|| format!("{}: cannot move into place", a.dir.display()))?;
+    crate::emit(&format!("unpacked {} into {}\n", a.file.display(), a.dir.display()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -78,37 +58,25 @@ fn unpack_into(a: &UnpackArgs, staging: &Path) -> Result<()> {
     let f = File::open(&a.file).with_context(|| format!("{}: cannot open", a.file.display()))?;
     let display = a.file.display().to_string();
     let limits = ReadLimits::default().with_max_total_bytes(a.max_size);
-    let manifest = read_entries(
-        BufReader::with_capacity(1 << 20, f),
-        &display,
-        &limits,
-        &mut |_, e, r| {
-            let path = &e.record.path;
-            let dest = safe_join(staging, path).ok_or_else(|| BundleError::UnsafePath {
-                file: display.clone(),
-                path: path.clone(),
-                reason: "not a plain relative path".into(),
-            })?;
-            let io = |context: String| {
-                let file = display.clone();
-                move |source| BundleError::Io {
-                    file,
-                    context,
-                    source,
-                }
-            };
-            if let Some(dir) = dest.parent() {
-                std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
-            }
-            let mut w = BufWriter::new(
-                File::create(&dest).map_err(io(format!("creating {}", dest.display())))?,
-            );
-            std::io::copy(r, &mut w).map_err(io(format!("writing {}", dest.display())))?;
-            w.flush()
-                .map_err(io(format!("writing {}", dest.display())))?;
-            Ok(())
-        },
-    )?;
+    let manifest = read_entries(BufReader::with_capacity(1 << 20, f), &display, &limits, &mut |_, e, r| {
+        let path = &e.record.path;
+        let dest = safe_join(staging, path).ok_or_else(|| BundleError::UnsafePath {
+            file: display.clone(),
+            path: path.clone(),
+            reason: "not a plain relative path".into(),
+        })?;
+        let io = |context: String| {
+            let file = display.clone();
+            move |source| BundleError::Io { file, context, source }
+        };
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        }
+        let mut w = BufWriter::new(File::create(&dest).map_err(io(format!("creating {}", dest.display())))?);
+        std::io::copy(r, &mut w).map_err(io(format!("writing {}", dest.display())))?;
+        w.flush().map_err(io(format!("writing {}", dest.display())))?;
+        Ok(())
+    })?;
     let m = serde_json::to_vec_pretty(&manifest)?;
     std::fs::write(staging.join("manifest.json"), m).context("writing manifest.json")?;
     Ok(())

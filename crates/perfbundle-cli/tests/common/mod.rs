@@ -11,11 +11,7 @@ pub fn corpus() -> PathBuf {
     let p = std::env::var_os("PERFBUNDLE_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    assert!(
-        p.join("runs").is_dir(),
-        "the real-output corpus is not at {} (set PERFBUNDLE_CORPUS)",
-        p.display()
-    );
+    assert!(p.join("runs").is_dir(), "the real-output corpus is not at {} (set PERFBUNDLE_CORPUS)", p.display());
     p
 }
 
@@ -56,10 +52,7 @@ pub fn tmpdir(name: &str) -> PathBuf {
 
 /// `inspect --json` of a bundle, parsed.
 pub fn inspect_json(bundle: &Path) -> serde_json::Value {
-    let out = run(
-        &["inspect", "--json", bundle.to_str().expect("utf-8 path")],
-        true,
-    );
+    let out = run(&["inspect", "--json", bundle.to_str().expect("utf-8 path")], true);
     serde_json::from_slice(&out.stdout).expect("inspect --json prints JSON")
 }
 

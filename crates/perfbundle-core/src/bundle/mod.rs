@@ -17,6 +17,8 @@ pub mod kinds {
     pub const K6_SUMMARY: &str = "k6-summary";
     pub const K6_TIMESERIES: &str = "k6-timeseries";
     pub const RAW: &str = "raw";
+    pub const PROFILE: &str = "profile";
+    pub const TIMELINE: &str = "timeline";
 }
 
 /// Paths of the model entries.
@@ -24,6 +26,16 @@ pub mod paths {
     pub const MANIFEST: &str = "manifest.json";
     pub const K6_SUMMARY: &str = "k6/summary.json";
     pub const K6_TIMESERIES: &str = "k6/timeseries.json";
+
+    /// Path of the n-th profile.
+    pub fn profile(n: usize) -> String {
+        format!("profiles/{n}.json")
+    }
+
+    /// Path of the n-th process timeline.
+    pub fn timeline(n: usize) -> String {
+        format!("timelines/{n}.json")
+    }
 }
 
 /// Checks that an entry path is relative, `/`-separated, and stays inside the
@@ -58,16 +70,7 @@ mod tests {
     #[test]
     fn refuses_escaping_paths() {
         assert!(check_entry_path("k6/summary.json").is_ok());
-        for bad in [
-            "../x",
-            "a/../../x",
-            "/etc/passwd",
-            "a//b",
-            "C:/x",
-            "a\\b",
-            "",
-            "./a",
-        ] {
+        for bad in ["../x", "a/../../x", "/etc/passwd", "a//b", "C:/x", "a\\b", "", "./a"] {
             assert!(check_entry_path(bad).is_err(), "{bad}");
         }
     }

@@ -12,6 +12,8 @@ use super::manifest::{parse_version, EntryRecord, Manifest, FORMAT_MAJOR, FORMAT
 use super::{check_entry_path, kinds, paths, tar};
 use crate::error::BundleError;
 use crate::k6::{K6Summary, K6TimeSeries};
+use crate::profile::Profile;
+use crate::timeline::Timeline;
 
 /// Size limits applied while reading (decompression-bomb protection).
 #[derive(Debug, Clone)]
@@ -50,8 +52,7 @@ impl ReadLimits {
 }
 
 /// The visitor [`read_entries`] calls for each entry after the manifest.
-pub type EntryVisitor<'v> =
-    dyn FnMut(&Manifest, EntryVisit<'_>, &mut dyn Read) -> Result<(), BundleError> + 'v;
+pub type EntryVisitor<'v> = dyn FnMut(&Manifest, EntryVisit<'_>, &mut dyn Read) -> Result<(), BundleError> + 'v;
 
 /// What the visitor of [`read_entries`] is given for each entry after the manifest.
 #[derive(Debug)]
@@ -62,29 +63,19 @@ pub struct EntryVisit<'a> {
 /// Checks and parses `manifest.json`'s bytes: format name, then the major
 /// version (before the schema, so a newer major gets a version error).
 pub fn parse_manifest(bytes: &[u8], file: &str) -> Result<Manifest, BundleError> {
-    let bad = |reason: String| BundleError::NotABundle {
-        file: file.into(),
-        reason,
-    };
-    let v: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| bad(format!("manifest.json is not JSON: {e}")))?;
+    let bad = |reason: String| BundleError::NotABundle { file: file.into(), reason };
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| bad(format!("manifest.json is not JSON: {e}")))?;
     if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
         return Err(bad("manifest.json has no \"format\": \"perfbundle\"".into()));
     }
-    let ver = v
-        .get("format_version")
-        .and_then(|f| f.as_str())
-        .unwrap_or("");
+    let ver = v.get("format_version").and_then(|f| f.as_str()).unwrap_or("");
     match parse_version(ver) {
         Some((FORMAT_MAJOR, _)) => {}
         _ => {
             return Err(BundleError::UnsupportedVersion {
                 file: file.into(),
-                found: if ver.is_empty() {
-                    "(missing)".into()
-                } else {
-                    ver.into()
-                },
+                found: if ver.is_empty() { "(missing)".into() } else { ver.into() },
                 supported_major: FORMAT_MAJOR,
             })
         }
@@ -104,10 +95,7 @@ fn read_block<R: Read>(r: &mut R, buf: &mut [u8; tar::BLOCK]) -> io::Result<bool
             if got == 0 {
                 return Ok(false);
             }
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "archive ends inside a header",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside a header"));
         }
         got += n;
     }
@@ -133,16 +121,10 @@ pub fn read_entries<R: Read>(
         source: e,
     })?;
     if head.is_empty() {
-        return Err(BundleError::NotABundle {
-            file: file.into(),
-            reason: "the file is empty".into(),
-        });
+        return Err(BundleError::NotABundle { file: file.into(), reason: "the file is empty".into() });
     }
     if !crate::ingest::gzip::is_gzip(head) {
-        return Err(BundleError::NotABundle {
-            file: file.into(),
-            reason: "not gzip-compressed".into(),
-        });
+        return Err(BundleError::NotABundle { file: file.into(), reason: "not gzip-compressed".into() });
     }
     let mut gz = MultiGzDecoder::new(br);
     let io_err = |context: &str| {
@@ -157,20 +139,11 @@ pub fn read_entries<R: Read>(
 
     // The manifest comes first.
     if !read_block(&mut gz, &mut block).map_err(io_err("reading the first header"))? {
-        return Err(BundleError::NotABundle {
-            file: file.into(),
-            reason: "empty archive".into(),
-        });
+        return Err(BundleError::NotABundle { file: file.into(), reason: "empty archive".into() });
     }
     let h = tar::parse_header(&block)
-        .map_err(|r| BundleError::NotABundle {
-            file: file.into(),
-            reason: r,
-        })?
-        .ok_or_else(|| BundleError::NotABundle {
-            file: file.into(),
-            reason: "empty archive".into(),
-        })?;
+        .map_err(|r| BundleError::NotABundle { file: file.into(), reason: r })?
+        .ok_or_else(|| BundleError::NotABundle { file: file.into(), reason: "empty archive".into() })?;
     if h.path != paths::MANIFEST {
         return Err(BundleError::NotABundle {
             file: file.into(),
@@ -186,24 +159,14 @@ pub fn read_entries<R: Read>(
         });
     }
     let mut mbytes = Vec::with_capacity(h.size as usize);
-    (&mut gz)
-        .take(h.size)
-        .read_to_end(&mut mbytes)
-        .map_err(io_err("reading manifest.json"))?;
+    (&mut gz).take(h.size).read_to_end(&mut mbytes).map_err(io_err("reading manifest.json"))?;
     if mbytes.len() as u64 != h.size {
-        return Err(BundleError::NotABundle {
-            file: file.into(),
-            reason: "archive ends inside manifest.json".into(),
-        });
+        return Err(BundleError::NotABundle { file: file.into(), reason: "archive ends inside manifest.json".into() });
     }
     skip_padding(&mut gz, h.size).map_err(io_err("reading manifest.json"))?;
     let manifest = parse_manifest(&mbytes, file)?;
 
-    let total: u64 = manifest
-        .entries
-        .iter()
-        .map(|e| e.size)
-        .fold(0u64, |a, b| a.saturating_add(b));
+    let total: u64 = manifest.entries.iter().map(|e| e.size).fold(0u64, |a, b| a.saturating_add(b));
     if total > limits.max_total_bytes {
         return Err(BundleError::TooLarge {
             file: file.into(),
@@ -215,11 +178,7 @@ pub fn read_entries<R: Read>(
     if manifest.entries.len() > limits.max_entries {
         return Err(BundleError::NotABundle {
             file: file.into(),
-            reason: format!(
-                "{} entries is over the limit of {}",
-                manifest.entries.len(),
-                limits.max_entries
-            ),
+            reason: format!("{} entries is over the limit of {}", manifest.entries.len(), limits.max_entries),
         });
     }
     for e in &manifest.entries {
@@ -236,10 +195,8 @@ pub fn read_entries<R: Read>(
         if !read_block(&mut gz, &mut block).map_err(io_err("reading a header"))? {
             break;
         }
-        let Some(h) = tar::parse_header(&block).map_err(|r| BundleError::NotABundle {
-            file: file.into(),
-            reason: r,
-        })?
+        let Some(h) =
+            tar::parse_header(&block).map_err(|r| BundleError::NotABundle { file: file.into(), reason: r })?
         else {
             break;
         };
@@ -252,10 +209,7 @@ pub fn read_entries<R: Read>(
             continue;
         }
         let Some(rec) = manifest.entries.iter().find(|e| e.path == h.path) else {
-            return Err(BundleError::UnlistedEntry {
-                file: file.into(),
-                path: h.path,
-            });
+            return Err(BundleError::UnlistedEntry { file: file.into(), path: h.path });
         };
         if !seen.insert(h.path.clone()) {
             return Err(BundleError::BadEntry {
@@ -280,11 +234,7 @@ pub fn read_entries<R: Read>(
                 limit: limits.max_total_bytes,
             });
         }
-        let mut er = EntryReader {
-            inner: (&mut gz).take(h.size),
-            hasher: Sha256::new(),
-            read: 0,
-        };
+        let mut er = EntryReader { inner: (&mut gz).take(h.size), hasher: Sha256::new(), read: 0 };
         visit(&manifest, EntryVisit { record: rec }, &mut er)?;
         io::copy(&mut er, &mut io::sink()).map_err(io_err(&format!("reading {}", h.path)))?;
         if er.read != h.size {
@@ -306,10 +256,7 @@ pub fn read_entries<R: Read>(
         skip_padding(&mut gz, h.size).map_err(io_err(&format!("reading {}", h.path)))?;
     }
     if let Some(missing) = manifest.entries.iter().find(|e| !seen.contains(&e.path)) {
-        return Err(BundleError::MissingEntry {
-            file: file.into(),
-            path: missing.path.clone(),
-        });
+        return Err(BundleError::MissingEntry { file: file.into(), path: missing.path.clone() });
     }
     Ok(manifest)
 }
@@ -318,10 +265,7 @@ fn skip_padding<R: Read>(r: &mut R, size: u64) -> io::Result<()> {
     let pad = (tar::BLOCK as u64 - size % tar::BLOCK as u64) % tar::BLOCK as u64;
     let n = io::copy(&mut r.take(pad), &mut io::sink())?;
     if n != pad {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "archive ends inside padding",
-        ));
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside padding"));
     }
     Ok(())
 }
@@ -347,6 +291,10 @@ pub struct Bundle {
     pub manifest: Manifest,
     pub k6_summary: Option<K6Summary>,
     pub k6_timeseries: Option<K6TimeSeries>,
+    /// Profiles, in manifest order.
+    pub profiles: Vec<Profile>,
+    /// Process timelines, in manifest order.
+    pub timelines: Vec<Timeline>,
 }
 
 impl Bundle {
@@ -354,17 +302,15 @@ impl Bundle {
     /// plus each model entry parsed against its schema. Raw entries are
     /// hashed but not kept. Entries of kinds this version does not know are
     /// checked and skipped.
-    pub fn read<R: Read>(
-        reader: R,
-        file: &str,
-        limits: &ReadLimits,
-    ) -> Result<Bundle, BundleError> {
+    pub fn read<R: Read>(reader: R, file: &str, limits: &ReadLimits) -> Result<Bundle, BundleError> {
         let mut k6_summary = None;
         let mut k6_timeseries = None;
+        let mut profiles = Vec::new();
+        let mut timelines = Vec::new();
         let max_model = limits.max_model_entry_bytes;
         let manifest = read_entries(reader, file, limits, &mut |_, e, r| {
             let kind = e.record.kind.as_str();
-            if kind != kinds::K6_SUMMARY && kind != kinds::K6_TIMESERIES {
+            if ![kinds::K6_SUMMARY, kinds::K6_TIMESERIES, kinds::PROFILE, kinds::TIMELINE].contains(&kind) {
                 return Ok(());
             }
             if e.record.size > max_model {
@@ -376,43 +322,41 @@ impl Bundle {
                 });
             }
             let mut bytes = Vec::with_capacity(e.record.size as usize);
-            r.read_to_end(&mut bytes)
-                .map_err(|source| BundleError::Io {
-                    file: file.into(),
-                    context: format!("reading {} (truncated or corrupt archive?)", e.record.path),
-                    source,
-                })?;
-            let schema = |reason: String| BundleError::Schema {
+            r.read_to_end(&mut bytes).map_err(|source| BundleError::Io {
                 file: file.into(),
-                path: e.record.path.clone(),
-                reason,
-            };
-            if kind == kinds::K6_SUMMARY {
-                k6_summary = Some(
-                    serde_json::from_slice::<K6Summary>(&bytes)
-                        .map_err(|er| schema(er.to_string()))?,
-                );
-            } else {
-                let ts: K6TimeSeries =
-                    serde_json::from_slice(&bytes).map_err(|er| schema(er.to_string()))?;
-                ts.validate().map_err(schema)?;
-                k6_timeseries = Some(ts);
+                context: format!("reading {} (truncated or corrupt archive?)", e.record.path),
+                source,
+            })?;
+            let schema =
+                |reason: String| BundleError::Schema { file: file.into(), path: e.record.path.clone(), reason };
+            match kind {
+                kinds::K6_SUMMARY => {
+                    k6_summary =
+                        Some(serde_json::from_slice::<K6Summary>(&bytes).map_err(|er| schema(er.to_string()))?);
+                }
+                kinds::K6_TIMESERIES => {
+                    let ts: K6TimeSeries = serde_json::from_slice(&bytes).map_err(|er| schema(er.to_string()))?;
+                    ts.validate().map_err(schema)?;
+                    k6_timeseries = Some(ts);
+                }
+                kinds::PROFILE => {
+                    let p: Profile = serde_json::from_slice(&bytes).map_err(|er| schema(er.to_string()))?;
+                    p.validate().map_err(schema)?;
+                    profiles.push(p);
+                }
+                _ => {
+                    let t: Timeline = serde_json::from_slice(&bytes).map_err(|er| schema(er.to_string()))?;
+                    t.validate().map_err(schema)?;
+                    timelines.push(t);
+                }
             }
             Ok(())
         })?;
-        Ok(Bundle {
-            manifest,
-            k6_summary,
-            k6_timeseries,
-        })
+        Ok(Bundle { manifest, k6_summary, k6_timeseries, profiles, timelines })
     }
 
     /// Reads a bundle held in memory (the viewer's path).
-    pub fn from_bytes(
-        bytes: &[u8],
-        file: &str,
-        limits: &ReadLimits,
-    ) -> Result<Bundle, BundleError> {
+    pub fn from_bytes(bytes: &[u8], file: &str, limits: &ReadLimits) -> Result<Bundle, BundleError> {
         Self::read(bytes, file, limits)
     }
 }

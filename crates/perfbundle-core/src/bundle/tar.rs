@@ -35,12 +35,7 @@ pub fn header(path: &str, size: u64, mtime: u64) -> io::Result<[u8; BLOCK]> {
             .filter(|(i, c)| *c == '/' && *i <= 155 && path.len() - i - 1 <= 100)
             .map(|(i, _)| i)
             .next()
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("path too long for ustar: {path}"),
-                )
-            })?;
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("path too long for ustar: {path}")))?;
         (&path[..split], &path[split + 1..])
     };
     h[..name.len()].copy_from_slice(name.as_bytes());
@@ -59,17 +54,7 @@ pub fn header(path: &str, size: u64, mtime: u64) -> io::Result<[u8; BLOCK]> {
     h[257..263].copy_from_slice(b"ustar\0");
     h[263..265].copy_from_slice(b"00");
     h[345..345 + prefix.len()].copy_from_slice(prefix.as_bytes());
-    let sum: u32 = h
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            if (148..156).contains(&i) {
-                32
-            } else {
-                u32::from(*b)
-            }
-        })
-        .sum();
+    let sum: u32 = h.iter().enumerate().map(|(i, b)| if (148..156).contains(&i) { 32 } else { u32::from(*b) }).sum();
     let s = format!("{sum:06o}\0 ");
     h[148..156].copy_from_slice(s.as_bytes());
     Ok(h)
@@ -79,18 +64,11 @@ fn parse_num(field: &[u8]) -> Result<u64, String> {
     if field.first().is_some_and(|b| b & 0x80 != 0) {
         let mut v: u64 = u64::from(field[0] & 0x7f);
         for b in &field[1..] {
-            v = v
-                .checked_mul(256)
-                .and_then(|x| x.checked_add(u64::from(*b)))
-                .ok_or("size overflow")?;
+            v = v.checked_mul(256).and_then(|x| x.checked_add(u64::from(*b))).ok_or("size overflow")?;
         }
         return Ok(v);
     }
-    let s: String = field
-        .iter()
-        .take_while(|b| **b != 0)
-        .map(|b| *b as char)
-        .collect();
+    let s: String = field.iter().take_while(|b| **b != 0).map(|b| *b as char).collect();
     let s = s.trim();
     if s.is_empty() {
         return Ok(0);
@@ -109,61 +87,29 @@ pub fn parse_header(h: &[u8; BLOCK]) -> Result<Option<Header>, String> {
         return Ok(None);
     }
     let stored = parse_num(&h[148..156])?;
-    let sum: u64 = h
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            if (148..156).contains(&i) {
-                32
-            } else {
-                u64::from(*b)
-            }
-        })
-        .sum();
+    let sum: u64 = h.iter().enumerate().map(|(i, b)| if (148..156).contains(&i) { 32 } else { u64::from(*b) }).sum();
     if stored != sum {
-        return Err(format!("header checksum mismatch (stored {stored}, computed {sum}): not a tar archive or corrupt"));
+        return Err(format!(
+            "header checksum mismatch (stored {stored}, computed {sum}): not a tar archive or corrupt"
+        ));
     }
     if &h[257..262] != b"ustar" {
         return Err("not a ustar header".into());
     }
     let name = cstr(&h[0..100])?;
     let prefix = cstr(&h[345..500])?;
-    let path = if prefix.is_empty() {
-        name
-    } else {
-        format!("{prefix}/{name}")
-    };
+    let path = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
     let typeflag = match h[156] {
         b'0' | 0 => b'0',
         b'5' => b'5',
-        b'1' | b'2' => {
-            return Err(format!(
-                "entry {path:?} is a link; bundles hold regular files only"
-            ))
-        }
-        other => {
-            return Err(format!(
-                "entry {path:?} has unsupported type {:?}",
-                other as char
-            ))
-        }
+        b'1' | b'2' => return Err(format!("entry {path:?} is a link; bundles hold regular files only")),
+        other => return Err(format!("entry {path:?} has unsupported type {:?}", other as char)),
     };
-    Ok(Some(Header {
-        path,
-        size: parse_num(&h[124..136])?,
-        mtime: parse_num(&h[136..148])?,
-        typeflag,
-    }))
+    Ok(Some(Header { path, size: parse_num(&h[124..136])?, mtime: parse_num(&h[136..148])?, typeflag }))
 }
 
 /// Writes `size` bytes from `data` as one entry, then padding.
-pub fn write_entry<W: Write, R: Read>(
-    w: &mut W,
-    path: &str,
-    size: u64,
-    mtime: u64,
-    data: &mut R,
-) -> io::Result<()> {
+pub fn write_entry<W: Write, R: Read>(w: &mut W, path: &str, size: u64, mtime: u64, data: &mut R) -> io::Result<()> {
     w.write_all(&header(path, size, mtime)?)?;
     let copied = io::copy(&mut data.take(size), w)?;
     if copied != size {
@@ -189,23 +135,9 @@ mod tests {
     fn header_round_trips() {
         let h = header("k6/summary.json", 1234, 99).unwrap();
         let p = parse_header(&h).unwrap().unwrap();
-        assert_eq!(
-            p,
-            Header {
-                path: "k6/summary.json".into(),
-                size: 1234,
-                mtime: 99,
-                typeflag: b'0'
-            }
-        );
+        assert_eq!(p, Header { path: "k6/summary.json".into(), size: 1234, mtime: 99, typeflag: b'0' });
         let long = format!("raw/{}/f.json", "d".repeat(120));
-        assert_eq!(
-            parse_header(&header(&long, 1, 0).unwrap())
-                .unwrap()
-                .unwrap()
-                .path,
-            long
-        );
+        assert_eq!(parse_header(&header(&long, 1, 0).unwrap()).unwrap().unwrap().path, long);
         let big = header("big", 20 << 30, 0).unwrap();
         assert_eq!(parse_header(&big).unwrap().unwrap().size, 20 << 30);
     }

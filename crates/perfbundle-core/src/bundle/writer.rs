@@ -36,11 +36,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl BundleBuilder {
     /// `mtime` (Unix seconds) is written into every tar header.
     pub fn new(manifest: Manifest, mtime: u64) -> Self {
-        BundleBuilder {
-            manifest,
-            entries: Vec::new(),
-            mtime,
-        }
+        BundleBuilder { manifest, entries: Vec::new(), mtime }
     }
 
     pub fn manifest_mut(&mut self) -> &mut Manifest {
@@ -66,16 +62,9 @@ impl BundleBuilder {
     }
 
     /// Adds a JSON entry serialized from `value`.
-    pub fn add_json<T: serde::Serialize>(
-        &mut self,
-        path: &str,
-        kind: &str,
-        value: &T,
-    ) -> Result<(), BundleError> {
-        let bytes = serde_json::to_vec(value).map_err(|e| BundleError::Write {
-            file: path.into(),
-            reason: format!("serializing: {e}"),
-        })?;
+    pub fn add_json<T: serde::Serialize>(&mut self, path: &str, kind: &str, value: &T) -> Result<(), BundleError> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| BundleError::Write { file: path.into(), reason: format!("serializing: {e}") })?;
         self.add_bytes(path, kind, bytes, None)
     }
 
@@ -88,26 +77,14 @@ impl BundleBuilder {
         sha256: String,
         original_name: Option<String>,
     ) -> Result<(), BundleError> {
-        let rec = EntryRecord {
-            path: path.into(),
-            kind: kind.into(),
-            size,
-            sha256: sha256.clone(),
-            original_name,
-        };
+        let rec = EntryRecord { path: path.into(), kind: kind.into(), size, sha256: sha256.clone(), original_name };
         self.push(rec, PendingEntry::External { size, sha256 })
     }
 
     fn push(&mut self, rec: EntryRecord, e: PendingEntry) -> Result<(), BundleError> {
-        check_entry_path(&rec.path).map_err(|r| BundleError::Write {
-            file: rec.path.clone(),
-            reason: r,
-        })?;
+        check_entry_path(&rec.path).map_err(|r| BundleError::Write { file: rec.path.clone(), reason: r })?;
         if rec.path == paths::MANIFEST || self.entries.iter().any(|(r, _)| r.path == rec.path) {
-            return Err(BundleError::Write {
-                file: rec.path,
-                reason: "duplicate entry path".into(),
-            });
+            return Err(BundleError::Write { file: rec.path, reason: "duplicate entry path".into() });
         }
         self.entries.push((rec, e));
         Ok(())
@@ -123,47 +100,30 @@ impl BundleBuilder {
         open_external: &mut dyn FnMut(&str) -> std::io::Result<Box<dyn Read>>,
     ) -> Result<W, BundleError> {
         self.manifest.entries = self.entries.iter().map(|(r, _)| r.clone()).collect();
-        let io = |context: String| {
-            move |source: std::io::Error| BundleError::Io {
-                file: file.to_string(),
-                context,
-                source,
-            }
-        };
-        let manifest =
-            serde_json::to_vec_pretty(&self.manifest).map_err(|e| BundleError::Write {
-                file: file.into(),
-                reason: format!("serializing the manifest: {e}"),
-            })?;
+        let io =
+            |context: String| move |source: std::io::Error| BundleError::Io { file: file.to_string(), context, source };
+        let manifest = serde_json::to_vec_pretty(&self.manifest)
+            .map_err(|e| BundleError::Write { file: file.into(), reason: format!("serializing the manifest: {e}") })?;
         let mut gz = GzEncoder::new(w, Compression::new(6));
-        tar::write_entry(
-            &mut gz,
-            paths::MANIFEST,
-            manifest.len() as u64,
-            self.mtime,
-            &mut &manifest[..],
-        )
-        .map_err(io("writing manifest.json".into()))?;
+        tar::write_entry(&mut gz, paths::MANIFEST, manifest.len() as u64, self.mtime, &mut &manifest[..])
+            .map_err(io("writing manifest.json".into()))?;
         for (rec, pending) in self.entries {
             match pending {
-                PendingEntry::Bytes(b) => {
-                    tar::write_entry(&mut gz, &rec.path, b.len() as u64, self.mtime, &mut &b[..])
-                        .map_err(io(format!("writing {}", rec.path)))?
-                }
+                PendingEntry::Bytes(b) => tar::write_entry(&mut gz, &rec.path, b.len() as u64, self.mtime, &mut &b[..])
+                    .map_err(io(format!("writing {}", rec.path)))?,
                 PendingEntry::External { size, sha256 } => {
-                    let r = open_external(&rec.path)
-                        .map_err(io(format!("opening the source of {}", rec.path)))?;
-                    let mut hr = HashingReader {
-                        inner: r,
-                        hasher: Sha256::new(),
-                    };
+                    let r = open_external(&rec.path).map_err(io(format!("opening the source of {}", rec.path)))?;
+                    let mut hr = HashingReader { inner: r, hasher: Sha256::new() };
                     tar::write_entry(&mut gz, &rec.path, size, self.mtime, &mut hr)
                         .map_err(io(format!("writing {}", rec.path)))?;
                     let actual = hex::encode(hr.hasher.finalize());
                     if actual != sha256 {
                         return Err(BundleError::Write {
                             file: file.into(),
-                            reason: format!("{}: the input changed while packing (sha256 {actual}, was {sha256})", rec.path),
+                            reason: format!(
+                                "{}: the input changed while packing (sha256 {actual}, was {sha256})",
+                                rec.path
+                            ),
                         });
                     }
                 }

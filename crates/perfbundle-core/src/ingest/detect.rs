@@ -16,12 +16,8 @@ pub enum InputKind {
 }
 
 impl InputKind {
-    pub const ALL: &'static [InputKind] = &[
-        InputKind::K6Json,
-        InputKind::K6Csv,
-        InputKind::K6SummaryExport,
-        InputKind::K6HandleSummary,
-    ];
+    pub const ALL: &'static [InputKind] =
+        &[InputKind::K6Json, InputKind::K6Csv, InputKind::K6SummaryExport, InputKind::K6HandleSummary];
 
     /// The name used in manifests and in `--as KIND:PATH`.
     pub fn name(self) -> &'static str {
@@ -48,19 +44,12 @@ impl InputKind {
 
     /// Whether the whole file is parsed as one JSON document (and so must fit in memory).
     pub fn is_document(self) -> bool {
-        matches!(
-            self,
-            InputKind::K6SummaryExport | InputKind::K6HandleSummary
-        )
+        matches!(self, InputKind::K6SummaryExport | InputKind::K6HandleSummary)
     }
 
     /// A list of every known kind, for error messages.
     pub fn known_list() -> String {
-        Self::ALL
-            .iter()
-            .map(|k| format!("{} ({})", k.name(), k.describe()))
-            .collect::<Vec<_>>()
-            .join("; ")
+        Self::ALL.iter().map(|k| format!("{} ({})", k.name(), k.describe())).collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -97,9 +86,8 @@ pub fn detect(head: &[u8], complete: bool) -> Option<InputKind> {
     }
     let v: serde_json::Value = serde_json::from_slice(text).ok()?;
     let metrics = v.get("metrics")?.as_object()?;
-    let handle_like = metrics
-        .values()
-        .any(|m| m.get("values").is_some_and(|x| x.is_object()) && m.get("type").is_some());
+    let handle_like =
+        metrics.values().any(|m| m.get("values").is_some_and(|x| x.is_object()) && m.get("type").is_some());
     if handle_like {
         Some(InputKind::K6HandleSummary)
     } else if v.get("root_group").is_some() || metrics.values().all(|m| m.is_object()) {
@@ -118,14 +106,8 @@ mod tests {
         let json = br#"{"type":"Metric","data":{"name":"vus","type":"gauge","contains":"default","thresholds":[],"submetrics":null},"metric":"vus"}
 "#;
         assert_eq!(detect(json, false), Some(InputKind::K6Json));
-        assert_eq!(
-            detect(b"metric_name,timestamp,metric_value,check\n", false),
-            Some(InputKind::K6Csv)
-        );
-        assert_eq!(
-            detect(br#"{"root_group":{},"metrics":{"x":{"count":1}}}"#, true),
-            Some(InputKind::K6SummaryExport)
-        );
+        assert_eq!(detect(b"metric_name,timestamp,metric_value,check\n", false), Some(InputKind::K6Csv));
+        assert_eq!(detect(br#"{"root_group":{},"metrics":{"x":{"count":1}}}"#, true), Some(InputKind::K6SummaryExport));
         assert_eq!(
             detect(br#"{"metrics":{"x":{"type":"counter","contains":"default","values":{"count":1}}}}"#, true),
             Some(InputKind::K6HandleSummary)

@@ -12,14 +12,7 @@ pub fn is_gzip(head: &[u8]) -> bool {
 /// Wraps `reader` in a gzip decoder when its first bytes are gzip's.
 pub fn maybe_gunzip<'a, R: BufRead + 'a>(mut reader: R) -> std::io::Result<Box<dyn BufRead + 'a>> {
     let gz = is_gzip(reader.fill_buf()?);
-    Ok(if gz {
-        Box::new(BufReader::with_capacity(
-            1 << 20,
-            MultiGzDecoder::new(reader),
-        ))
-    } else {
-        Box::new(reader)
-    })
+    Ok(if gz { Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(reader))) } else { Box::new(reader) })
 }
 
 /// The first `max` bytes of the decompressed content of `head` (which may be

@@ -65,8 +65,7 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 1) && s.is_char_boundary(i + 3)
-        {
+        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 1) && s.is_char_boundary(i + 3) {
             if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;
@@ -98,11 +97,7 @@ pub fn ingest<R: BufRead>(
     loop {
         buf.clear();
         let n = reader.read_line(&mut buf).map_err(|e| {
-            IngestError::read(
-                file,
-                format!("reading after line {line_no} (truncated, corrupt or not UTF-8?)"),
-                e,
-            )
+            IngestError::read(file, format!("reading after line {line_no} (truncated, corrupt or not UTF-8?)"), e)
         })?;
         if n == 0 {
             break;
@@ -114,11 +109,7 @@ pub fn ingest<R: BufRead>(
             next_progress = bytes + (8 << 20);
         }
         let line = buf.trim_end_matches(['\n', '\r']);
-        let line = if line_no == 1 {
-            line.trim_start_matches('\u{feff}')
-        } else {
-            line
-        };
+        let line = if line_no == 1 { line.trim_start_matches('\u{feff}') } else { line };
         if line.trim().is_empty() {
             continue;
         }
@@ -129,13 +120,7 @@ pub fn ingest<R: BufRead>(
                 agg.stats_mut().bad_lines += 1;
                 continue;
             }
-            Err(m) => {
-                return Err(IngestError::BadLine {
-                    file: file.into(),
-                    line: line_no,
-                    message: m,
-                })
-            }
+            Err(m) => return Err(IngestError::BadLine { file: file.into(), line: line_no, message: m }),
         };
         let Some(cols) = &header else {
             let cols: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
@@ -157,12 +142,7 @@ pub fn ingest<R: BufRead>(
             c_extra = find("extra_tags");
             skip = cols
                 .iter()
-                .map(|c| {
-                    matches!(
-                        c.as_str(),
-                        "metric_name" | "timestamp" | "metric_value" | "extra_tags" | "metadata"
-                    )
-                })
+                .map(|c| matches!(c.as_str(), "metric_name" | "timestamp" | "metric_value" | "extra_tags" | "metadata"))
                 .collect();
             header = Some(cols);
             continue;
@@ -170,11 +150,7 @@ pub fn ingest<R: BufRead>(
         rows += 1;
         let row = (|| -> Result<(), String> {
             if fields.len() != cols.len() {
-                return Err(format!(
-                    "{} fields, the header has {}",
-                    fields.len(),
-                    cols.len()
-                ));
+                return Err(format!("{} fields, the header has {}", fields.len(), cols.len()));
             }
             let secs: i64 = fields[c_time]
                 .trim()
@@ -186,12 +162,8 @@ pub fn ingest<R: BufRead>(
                 .ok()
                 .filter(|v| v.is_finite())
                 .ok_or(())
-                .map_err(|_| {
-                    format!("metric_value {:?} is not a finite number", fields[c_value])
-                })?;
-            let ns = secs
-                .checked_mul(1_000_000_000)
-                .ok_or("timestamp out of range")?;
+                .map_err(|_| format!("metric_value {:?} is not a finite number", fields[c_value]))?;
+            let ns = secs.checked_mul(1_000_000_000).ok_or("timestamp out of range")?;
             let mut tags: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(cols.len());
             for (i, f) in fields.iter().enumerate() {
                 if !skip[i] && !f.is_empty() {
@@ -204,8 +176,7 @@ pub fn ingest<R: BufRead>(
                     tags.push((Cow::Owned(percent_decode(k)), Cow::Owned(percent_decode(v))));
                 }
             }
-            let tags: Vec<(&str, &str)> =
-                tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+            let tags: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
             agg.add_point(&fields[c_name], ns, value, &tags);
             Ok(())
         })();
@@ -213,20 +184,14 @@ pub fn ingest<R: BufRead>(
             if opts.lenient {
                 agg.stats_mut().bad_lines += 1;
             } else {
-                return Err(IngestError::BadLine {
-                    file: file.into(),
-                    line: line_no,
-                    message,
-                });
+                return Err(IngestError::BadLine { file: file.into(), line: line_no, message });
             }
         }
     }
     on_progress(bytes);
     agg.stats_mut().lines += line_no;
     if header.is_none() {
-        return Err(IngestError::Empty {
-            file: file.to_string(),
-        });
+        return Err(IngestError::Empty { file: file.to_string() });
     }
     if rows == 0 {
         return Err(IngestError::invalid(file, "a header but no rows"));
@@ -252,18 +217,8 @@ mod tests {
                    http_reqs,100,1.000000,,,200,journey=browse,\n\
                    checks,100,0.000000,is ok,,,,\n\
                    vus,101,3.000000,,,,,\n";
-        let mut agg = Aggregator::new(AggregatorOptions {
-            min_bucket_ms: 1000,
-            ..Default::default()
-        });
-        ingest(
-            csv.as_bytes(),
-            "k.csv",
-            &mut agg,
-            &JsonOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+        let mut agg = Aggregator::new(AggregatorOptions { min_bucket_ms: 1000, ..Default::default() });
+        ingest(csv.as_bytes(), "k.csv", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap();
         let out = agg.finish(None);
         assert_eq!(out.series["http_reqs"].values["count"], 1.0);
         assert_eq!(out.series["checks"].values["fails"], 1.0);
@@ -276,14 +231,7 @@ mod tests {
     fn reports_bad_rows() {
         let csv = "metric_name,timestamp,metric_value\nhttp_reqs,abc,1\n";
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        let e = ingest(
-            csv.as_bytes(),
-            "k.csv",
-            &mut agg,
-            &JsonOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap_err();
+        let e = ingest(csv.as_bytes(), "k.csv", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
     }
 }

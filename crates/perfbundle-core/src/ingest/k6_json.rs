@@ -148,11 +148,7 @@ pub fn ingest<R: BufRead>(
     let mut content_lines = 0u64;
     let mut scratch = TagScratch::default();
     let read_err = |line_no: u64, e| {
-        IngestError::read(
-            file,
-            format!("reading after line {line_no} (truncated or corrupt input?)"),
-            e,
-        )
+        IngestError::read(file, format!("reading after line {line_no} (truncated or corrupt input?)"), e)
     };
     loop {
         // Lines wholly inside the reader's buffer are parsed in place; a line
@@ -164,33 +160,16 @@ pub fn ingest<R: BufRead>(
         let (n, outcome) = match avail.iter().position(|b| *b == b'\n') {
             Some(pos) => {
                 line_no += 1;
-                (
-                    pos + 1,
-                    handle_line(
-                        &avail[..pos],
-                        line_no,
-                        agg,
-                        &mut content_lines,
-                        &mut scratch,
-                    ),
-                )
+                (pos + 1, handle_line(&avail[..pos], line_no, agg, &mut content_lines, &mut scratch))
             }
             None => {
                 buf.clear();
-                let n = reader
-                    .read_until(b'\n', &mut buf)
-                    .map_err(|e| read_err(line_no, e))?;
+                let n = reader.read_until(b'\n', &mut buf).map_err(|e| read_err(line_no, e))?;
                 line_no += 1;
                 bytes += n as u64;
-                if let Err(message) =
-                    handle_line(&buf, line_no, agg, &mut content_lines, &mut scratch)
-                {
+                if let Err(message) = handle_line(&buf, line_no, agg, &mut content_lines, &mut scratch) {
                     if !opts.lenient {
-                        return Err(IngestError::BadLine {
-                            file: file.to_string(),
-                            line: line_no,
-                            message,
-                        });
+                        return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
                     }
                     agg.stats_mut().bad_lines += 1;
                 }
@@ -205,11 +184,7 @@ pub fn ingest<R: BufRead>(
         }
         if let Err(message) = outcome {
             if !opts.lenient {
-                return Err(IngestError::BadLine {
-                    file: file.to_string(),
-                    line: line_no,
-                    message,
-                });
+                return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
             }
             agg.stats_mut().bad_lines += 1;
         }
@@ -217,9 +192,7 @@ pub fn ingest<R: BufRead>(
     on_progress(bytes);
     agg.stats_mut().lines += line_no;
     if content_lines == 0 {
-        return Err(IngestError::Empty {
-            file: file.to_string(),
-        });
+        return Err(IngestError::Empty { file: file.to_string() });
     }
     Ok(())
 }
@@ -248,8 +221,7 @@ fn handle_line(
     *content_lines += 1;
     let mut tags = scratch.take();
     if let Some((metric, time, value)) = fast_point(line, &mut tags) {
-        let ns = parse_rfc3339_ns(time)
-            .ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
+        let ns = parse_rfc3339_ns(time).ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
         agg.add_point(metric, ns, value, &tags);
         scratch.put(tags);
         return Ok(());
@@ -299,11 +271,7 @@ impl<'a> Cursor<'a> {
             return None;
         }
         let start = self.i + 1;
-        let len = self
-            .b
-            .get(start..)?
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let len = self.b.get(start..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
         let end = start + len;
         if self.b[end] != b'"' {
             return None;
@@ -315,19 +283,12 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn number(&mut self) -> Option<f64> {
         let start = self.i;
-        while self.i < self.b.len()
-            && matches!(
-                self.b[self.i],
-                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
-            )
-        {
+        while self.i < self.b.len() && matches!(self.b[self.i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
             self.i += 1;
         }
         let text = &self.b[start..self.i];
         match (text.first(), text.last()) {
-            (Some(b'-' | b'0'..=b'9'), Some(b'0'..=b'9')) => {
-                std::str::from_utf8(text).ok()?.parse().ok()
-            }
+            (Some(b'-' | b'0'..=b'9'), Some(b'0'..=b'9')) => std::str::from_utf8(text).ok()?.parse().ok(),
             _ => None,
         }
     }
@@ -337,10 +298,7 @@ impl<'a> Cursor<'a> {
 /// `{"metric":M,"type":"Point","data":{"time":T,"value":V,"tags":{…}}}` with
 /// no whitespace and no escapes. Anything else returns `None` (and the line
 /// goes through the full JSON parser), so this never changes what is read.
-fn fast_point<'a>(
-    line: &'a [u8],
-    tags: &mut Vec<(&'a str, &'a str)>,
-) -> Option<(&'a str, &'a str, f64)> {
+fn fast_point<'a>(line: &'a [u8], tags: &mut Vec<(&'a str, &'a str)>) -> Option<(&'a str, &'a str, f64)> {
     let mut c = Cursor { b: line, i: 0 };
     c.lit(b"{\"metric\":")?;
     let metric = c.string()?;
@@ -366,27 +324,23 @@ fn fast_point<'a>(
 }
 
 fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
-    let l: Line<'_> =
-        serde_json::from_slice(line).map_err(|e| format!("not a k6 JSON line: {e}"))?;
+    let l: Line<'_> = serde_json::from_slice(line).map_err(|e| format!("not a k6 JSON line: {e}"))?;
     match l.kind.as_ref() {
         "Point" => {
             let time = l.data.time.ok_or("Point without data.time")?;
-            let ns = parse_rfc3339_ns(&time)
-                .ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
+            let ns = parse_rfc3339_ns(&time).ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
             let value = l.data.value.ok_or("Point without a numeric data.value")?;
             if !value.is_finite() {
                 return Err(format!("data.value {value} is not a finite number"));
             }
             let tags = l.data.tags.map(|t| t.0).unwrap_or_default();
-            let tags: Vec<(&str, &str)> =
-                tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+            let tags: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
             agg.add_point(&l.metric, ns, value, &tags);
             Ok(())
         }
         "Metric" => {
             let kind_s = l.data.kind.ok_or("Metric without data.type")?;
-            let kind = MetricType::parse(&kind_s)
-                .ok_or_else(|| format!("unknown metric type {kind_s:?}"))?;
+            let kind = MetricType::parse(&kind_s).ok_or_else(|| format!("unknown metric type {kind_s:?}"))?;
             let submetrics = l
                 .data
                 .submetrics
@@ -414,11 +368,7 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
                 &l.metric,
                 MetricDecl {
                     kind,
-                    contains: l
-                        .data
-                        .contains
-                        .map(|c| c.into_owned())
-                        .unwrap_or_else(|| "default".into()),
+                    contains: l.data.contains.map(|c| c.into_owned()).unwrap_or_else(|| "default".into()),
                     // Strings as k6 writes them; an object form's `threshold` field otherwise.
                     thresholds: l
                         .data
@@ -427,10 +377,9 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
                         .into_iter()
                         .filter_map(|t| match t {
                             serde_json::Value::String(s) => Some(s),
-                            serde_json::Value::Object(o) => o
-                                .get("threshold")
-                                .and_then(|x| x.as_str())
-                                .map(String::from),
+                            serde_json::Value::Object(o) => {
+                                o.get("threshold").and_then(|x| x.as_str()).map(String::from)
+                            }
                             _ => None,
                         })
                         .collect(),
@@ -440,9 +389,7 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
             );
             Ok(())
         }
-        other => Err(format!(
-            "unknown line type {other:?} (expected \"Metric\" or \"Point\")"
-        )),
+        other => Err(format!("unknown line type {other:?} (expected \"Metric\" or \"Point\")")),
     }
 }
 
@@ -459,54 +406,25 @@ mod tests {
     #[test]
     fn reads_declarations_and_points() {
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        ingest(
-            SAMPLE.as_bytes(),
-            "t.json",
-            &mut agg,
-            &JsonOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+        ingest(SAMPLE.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap();
         let out = agg.finish(None);
         assert_eq!(out.series["http_req_duration"].values["avg"], 15.0);
-        assert_eq!(
-            out.series["http_req_duration{expected_response:true}"].values["avg"],
-            20.0
-        );
-        assert_eq!(
-            out.series["http_req_duration{status:500}"].values["max"],
-            10.0
-        );
+        assert_eq!(out.series["http_req_duration{expected_response:true}"].values["avg"], 20.0);
+        assert_eq!(out.series["http_req_duration{status:500}"].values["max"], 10.0);
         assert_eq!(out.thresholds[0].ok, Some(false));
     }
 
     #[test]
     fn reports_the_line_of_a_bad_line() {
-        let text = format!("{SAMPLE}{{\"metric\":\"x\",\"type\":\"Point\",\"data\":{{\"time\":\"nope\",\"value\":1}}}}\n");
+        let text =
+            format!("{SAMPLE}{{\"metric\":\"x\",\"type\":\"Point\",\"data\":{{\"time\":\"nope\",\"value\":1}}}}\n");
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        let err = ingest(
-            text.as_bytes(),
-            "t.json",
-            &mut agg,
-            &JsonOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string().starts_with("t.json: line 4: data.time"),
-            "{err}"
-        );
+        let err = ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
+        assert!(err.to_string().starts_with("t.json: line 4: data.time"), "{err}");
 
         let mut agg = Aggregator::new(AggregatorOptions::default());
         let text = format!("{SAMPLE}{{oops\n");
-        ingest(
-            text.as_bytes(),
-            "t.json",
-            &mut agg,
-            &JsonOptions::lenient(true),
-            &mut |_| {},
-        )
-        .unwrap();
+        ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::lenient(true), &mut |_| {}).unwrap();
         assert_eq!(agg.finish(None).stats.bad_lines, 1);
     }
 
@@ -523,18 +441,9 @@ mod tests {
             assert_eq!(m, full.metric);
             assert_eq!(t, full.data.time.unwrap());
             assert_eq!(v, full.data.value.unwrap());
-            let ft: Vec<(String, String)> = full
-                .data
-                .tags
-                .unwrap()
-                .0
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect();
-            let got: Vec<(String, String)> = tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
+            let ft: Vec<(String, String)> =
+                full.data.tags.unwrap().0.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+            let got: Vec<(String, String)> = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             assert_eq!(got, ft);
         }
         // Departures from k6's exact layout go to the full parser.
@@ -555,28 +464,14 @@ mod tests {
         let text = r#"{"metric":"http_reqs","type":"Point","data":{"time":"2026-11-24T19:50:03Z","value":1,"tags":{"name":"a\"b"}}}
 "#;
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        ingest(
-            text.as_bytes(),
-            "t.json",
-            &mut agg,
-            &JsonOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+        ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap();
         assert_eq!(agg.finish(None).series["http_reqs{name:a\"b}"].samples, 1);
     }
 
     #[test]
     fn empty_input_is_an_error() {
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        let err = ingest(
-            &b"\n\n"[..],
-            "e.json",
-            &mut agg,
-            &JsonOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap_err();
+        let err = ingest(&b"\n\n"[..], "e.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
         assert!(matches!(err, IngestError::Empty { .. }));
     }
 }

@@ -55,17 +55,15 @@ pub fn parse(bytes: &[u8], file: &str, kind: InputKind) -> Result<SummaryInput, 
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(IngestError::Empty { file: file.into() });
     }
-    let v: Value = serde_json::from_slice(bytes)
-        .map_err(|e| IngestError::invalid(file, format!("not JSON: {e}")))?;
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| IngestError::invalid(file, format!("not JSON: {e}")))?;
     let metrics_v = v
         .get("metrics")
         .and_then(Value::as_object)
         .ok_or_else(|| IngestError::invalid(file, "no \"metrics\" object: not a k6 summary"))?;
     let mut metrics = BTreeMap::new();
     for (name, m) in metrics_v {
-        let obj = m.as_object().ok_or_else(|| {
-            IngestError::invalid(file, format!("metrics.{name} is not an object"))
-        })?;
+        let obj =
+            m.as_object().ok_or_else(|| IngestError::invalid(file, format!("metrics.{name} is not an object")))?;
         let rm = match kind {
             InputKind::K6HandleSummary => handle_metric(obj),
             _ => export_metric(obj),
@@ -74,67 +72,33 @@ pub fn parse(bytes: &[u8], file: &str, kind: InputKind) -> Result<SummaryInput, 
     }
     let checks = v.get("root_group").map(|g| group(g, kind));
     let duration_ms = match kind {
-        InputKind::K6HandleSummary => v
-            .get("state")
-            .and_then(|s| s.get("testRunDurationMs"))
-            .and_then(Value::as_f64),
+        InputKind::K6HandleSummary => v.get("state").and_then(|s| s.get("testRunDurationMs")).and_then(Value::as_f64),
         _ => None,
     }
     .or_else(|| {
-        metrics
-            .values()
-            .filter(|m| m.kind == Some(MetricType::Counter))
-            .find_map(|m| {
-                let (c, r) = (m.values.get("count")?, m.values.get("rate")?);
-                (*r > 0.0).then(|| c / r * 1000.0)
-            })
+        metrics.values().filter(|m| m.kind == Some(MetricType::Counter)).find_map(|m| {
+            let (c, r) = (m.values.get("count")?, m.values.get("rate")?);
+            (*r > 0.0).then(|| c / r * 1000.0)
+        })
     });
-    Ok(SummaryInput {
-        kind,
-        metrics,
-        checks,
-        duration_ms,
-    })
+    Ok(SummaryInput { kind, metrics, checks, duration_ms })
 }
 
 fn numbers(obj: &serde_json::Map<String, Value>) -> BTreeMap<String, f64> {
-    obj.iter()
-        .filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), x)))
-        .collect()
+    obj.iter().filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), x))).collect()
 }
 
 fn handle_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
-    let kind = obj
-        .get("type")
-        .and_then(Value::as_str)
-        .and_then(MetricType::parse);
-    let values = obj
-        .get("values")
-        .and_then(Value::as_object)
-        .map(numbers)
-        .unwrap_or_default();
+    let kind = obj.get("type").and_then(Value::as_str).and_then(MetricType::parse);
+    let values = obj.get("values").and_then(Value::as_object).map(numbers).unwrap_or_default();
     let thresholds = obj
         .get("thresholds")
         .and_then(Value::as_object)
         .map(|t| {
-            t.iter()
-                .filter_map(|(expr, r)| {
-                    r.get("ok")
-                        .and_then(Value::as_bool)
-                        .map(|ok| (expr.clone(), ok))
-                })
-                .collect()
+            t.iter().filter_map(|(expr, r)| r.get("ok").and_then(Value::as_bool).map(|ok| (expr.clone(), ok))).collect()
         })
         .unwrap_or_default();
-    ReportedMetric {
-        kind,
-        contains: obj
-            .get("contains")
-            .and_then(Value::as_str)
-            .map(String::from),
-        values,
-        thresholds,
-    }
+    ReportedMetric { kind, contains: obj.get("contains").and_then(Value::as_str).map(String::from), values, thresholds }
 }
 
 fn export_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
@@ -161,27 +125,13 @@ fn export_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
     let thresholds = obj
         .get("thresholds")
         .and_then(Value::as_object)
-        .map(|t| {
-            t.iter()
-                .filter_map(|(e, b)| b.as_bool().map(|crossed| (e.clone(), !crossed)))
-                .collect()
-        })
+        .map(|t| t.iter().filter_map(|(e, b)| b.as_bool().map(|crossed| (e.clone(), !crossed))).collect())
         .unwrap_or_default();
-    ReportedMetric {
-        kind,
-        contains: None,
-        values,
-        thresholds,
-    }
+    ReportedMetric { kind, contains: None, values, thresholds }
 }
 
 fn group(g: &Value, kind: InputKind) -> CheckGroup {
-    let s = |k: &str| {
-        g.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let s = |k: &str| g.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     let items = |k: &str| -> Vec<Value> {
         match g.get(k) {
             Some(Value::Array(a)) => a.clone(),
@@ -193,27 +143,14 @@ fn group(g: &Value, kind: InputKind) -> CheckGroup {
     let checks = items("checks")
         .iter()
         .map(|c| CheckResult {
-            name: c
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            path: c
-                .get("path")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            name: c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            path: c.get("path").and_then(Value::as_str).unwrap_or_default().to_string(),
             passes: c.get("passes").and_then(Value::as_u64).unwrap_or(0),
             fails: c.get("fails").and_then(Value::as_u64).unwrap_or(0),
         })
         .collect();
     let groups = items("groups").iter().map(|x| group(x, kind)).collect();
-    CheckGroup {
-        name: s("name"),
-        path: s("path"),
-        checks,
-        groups,
-    }
+    CheckGroup { name: s("name"), path: s("path"), checks, groups }
 }
 
 #[cfg(test)]

@@ -15,17 +15,12 @@ use crate::threshold;
 
 /// Bucket widths in ms; each divides the next. Past the end, widths double.
 pub const WIDTH_LADDER_MS: &[u64] = &[
-    100, 200, 1_000, 2_000, 10_000, 20_000, 60_000, 120_000, 600_000, 1_200_000, 3_600_000,
-    7_200_000, 21_600_000, 43_200_000, 86_400_000,
+    100, 200, 1_000, 2_000, 10_000, 20_000, 60_000, 120_000, 600_000, 1_200_000, 3_600_000, 7_200_000, 21_600_000,
+    43_200_000, 86_400_000,
 ];
 
 /// Trend percentiles every summary carries (k6's keys).
-pub const SUMMARY_PERCENTILES: &[(&str, f64)] = &[
-    ("med", 0.5),
-    ("p(90)", 0.9),
-    ("p(95)", 0.95),
-    ("p(99)", 0.99),
-];
+pub const SUMMARY_PERCENTILES: &[(&str, f64)] = &[("med", 0.5), ("p(90)", 0.9), ("p(95)", 0.95), ("p(99)", 0.99)];
 
 /// Options of the aggregation.
 #[derive(Debug, Clone)]
@@ -65,10 +60,7 @@ pub struct AggregatorOptions {
 impl Default for AggregatorOptions {
     fn default() -> Self {
         AggregatorOptions {
-            breakdown_tags: DEFAULT_BREAKDOWN_TAGS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            breakdown_tags: DEFAULT_BREAKDOWN_TAGS.iter().map(|s| s.to_string()).collect(),
             max_buckets: 2_000,
             min_bucket_ms: 100,
             max_tag_values: 200,
@@ -242,34 +234,16 @@ impl<T: Cell> Buckets<T> {
     }
 
     fn occupied(&self) -> impl Iterator<Item = (i64, &T)> {
-        self.cells
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !c.is_empty())
-            .map(move |(i, c)| (self.first + i as i64, c))
+        self.cells.iter().enumerate().filter(|(_, c)| !c.is_empty()).map(move |(i, c)| (self.first + i as i64, c))
     }
 }
 
 #[derive(Debug)]
 enum SeriesData {
-    Counter {
-        total: CounterCell,
-        buckets: Buckets<CounterCell>,
-    },
-    Gauge {
-        total: GaugeCell,
-        buckets: Buckets<GaugeCell>,
-    },
-    Rate {
-        total: RateCell,
-        buckets: Buckets<RateCell>,
-    },
-    Trend {
-        total: TrendCell,
-        values: Option<Vec<f64>>,
-        cap: usize,
-        buckets: Buckets<TrendCell>,
-    },
+    Counter { total: CounterCell, buckets: Buckets<CounterCell> },
+    Gauge { total: GaugeCell, buckets: Buckets<GaugeCell> },
+    Rate { total: RateCell, buckets: Buckets<RateCell> },
+    Trend { total: TrendCell, values: Option<Vec<f64>>, cap: usize, buckets: Buckets<TrendCell> },
 }
 
 #[derive(Debug)]
@@ -299,18 +273,9 @@ impl Series {
         cap: usize,
     ) -> Self {
         let data = match kind {
-            MetricType::Counter => SeriesData::Counter {
-                total: Default::default(),
-                buckets: Default::default(),
-            },
-            MetricType::Gauge => SeriesData::Gauge {
-                total: Default::default(),
-                buckets: Default::default(),
-            },
-            MetricType::Rate => SeriesData::Rate {
-                total: Default::default(),
-                buckets: Default::default(),
-            },
+            MetricType::Counter => SeriesData::Counter { total: Default::default(), buckets: Default::default() },
+            MetricType::Gauge => SeriesData::Gauge { total: Default::default(), buckets: Default::default() },
+            MetricType::Rate => SeriesData::Rate { total: Default::default(), buckets: Default::default() },
             MetricType::Trend => SeriesData::Trend {
                 total: Default::default(),
                 values: Some(Vec::new()),
@@ -318,15 +283,7 @@ impl Series {
                 buckets: Default::default(),
             },
         };
-        Series {
-            key,
-            metric: metric.to_string(),
-            tags,
-            origin,
-            first_ns: i64::MAX,
-            last_ns: i64::MIN,
-            data,
-        }
+        Series { key, metric: metric.to_string(), tags, origin, first_ns: i64::MAX, last_ns: i64::MIN, data }
     }
 
     /// Adds a sample; returns the number of histogram buckets it newly occupied.
@@ -356,12 +313,7 @@ impl Series {
                 c.passes += pass;
                 0
             }
-            SeriesData::Trend {
-                total,
-                values,
-                cap,
-                buckets,
-            } => {
+            SeriesData::Trend { total, values, cap, buckets } => {
                 // The whole-run histogram is rebuilt from the buckets at the end.
                 total.n += 1;
                 total.sum += v;
@@ -388,9 +340,7 @@ impl Series {
     /// Histogram buckets occupied over all time buckets.
     fn hist_slots(&self) -> usize {
         match &self.data {
-            SeriesData::Trend { buckets, .. } => {
-                buckets.cells.iter().map(|c| c.hist.occupied()).sum()
-            }
+            SeriesData::Trend { buckets, .. } => buckets.cells.iter().map(|c| c.hist.occupied()).sum(),
             _ => 0,
         }
     }
@@ -414,19 +364,13 @@ struct TagBreakdown {
 
 impl TagBreakdown {
     fn new(key: &str) -> Self {
-        TagBreakdown {
-            key: key.to_string(),
-            values: HashMap::default(),
-            overflow: 0,
-        }
+        TagBreakdown { key: key.to_string(), values: HashMap::default(), overflow: 0 }
     }
 
     /// Key comparison that rejects on length and first byte before comparing bytes.
     #[inline]
     fn is_key(&self, k: &str) -> bool {
-        k.len() == self.key.len()
-            && k.as_bytes().first() == self.key.as_bytes().first()
-            && k == self.key
+        k.len() == self.key.len() && k.as_bytes().first() == self.key.as_bytes().first() && k == self.key
     }
 }
 
@@ -543,10 +487,7 @@ impl Aggregator {
             min_idx: i64::MAX,
             max_idx: i64::MIN,
             budget: ValueBudget { used: 0, cap },
-            sub_budget: ValueBudget {
-                used: 0,
-                cap: cap / 3,
-            },
+            sub_budget: ValueBudget { used: 0, cap: cap / 3 },
             checks: BTreeMap::new(),
             stats: IngestStats::default(),
             warnings: Vec::new(),
@@ -590,19 +531,8 @@ impl Aggregator {
             return;
         }
         let id = self.metrics.len();
-        let total = self.new_series(
-            name.to_string(),
-            name,
-            decl.kind,
-            BTreeMap::new(),
-            SeriesOrigin::Metric,
-        );
-        let mut by_tag: Vec<TagBreakdown> = self
-            .opts
-            .breakdown_tags
-            .iter()
-            .map(|k| TagBreakdown::new(k))
-            .collect();
+        let total = self.new_series(name.to_string(), name, decl.kind, BTreeMap::new(), SeriesOrigin::Metric);
+        let mut by_tag: Vec<TagBreakdown> = self.opts.breakdown_tags.iter().map(|k| TagBreakdown::new(k)).collect();
         for s in &decl.submetrics {
             for k in s.tags.keys() {
                 if !by_tag.iter().any(|b| &b.key == k) {
@@ -625,52 +555,26 @@ impl Aggregator {
         for s in subs {
             self.add_submetric(id, s);
         }
-        let extra: Vec<String> = self
-            .opts
-            .extra_submetrics
-            .iter()
-            .filter(|k| parse_series_key(k).0 == name)
-            .cloned()
-            .collect();
+        let extra: Vec<String> =
+            self.opts.extra_submetrics.iter().filter(|k| parse_series_key(k).0 == name).cloned().collect();
         for key in extra {
             let (_, tags) = parse_series_key(&key);
             if !tags.is_empty() {
                 let suffix = key[name.len() + 1..key.len() - 1].to_string();
-                self.add_submetric(
-                    id,
-                    SubmetricDecl {
-                        name: key,
-                        suffix,
-                        tags,
-                    },
-                );
+                self.add_submetric(id, SubmetricDecl { name: key, suffix, tags });
             }
         }
     }
 
     fn add_submetric(&mut self, id: usize, s: SubmetricDecl) {
-        if self.metrics[id]
-            .decl
-            .submetrics
-            .iter()
-            .any(|x| x.name == s.name)
-        {
+        if self.metrics[id].decl.submetrics.iter().any(|x| x.name == s.name) {
             return;
         }
         let kind = self.metrics[id].decl.kind;
         let metric = self.metrics[id].name.clone();
-        let sid = self.new_series(
-            s.name.clone(),
-            &metric,
-            kind,
-            s.tags.clone(),
-            SeriesOrigin::Submetric,
-        );
+        let sid = self.new_series(s.name.clone(), &metric, kind, s.tags.clone(), SeriesOrigin::Submetric);
         let m = &mut self.metrics[id];
-        m.submetrics.push((
-            s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            sid,
-        ));
+        m.submetrics.push((s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(), sid));
         m.decl.submetrics.push(s);
     }
 
@@ -687,8 +591,7 @@ impl Aggregator {
         } else {
             self.opts.max_values_per_sub_series
         };
-        self.series
-            .push(Series::new(key, metric, kind, tags, origin, cap));
+        self.series.push(Series::new(key, metric, kind, tags, origin, cap));
         self.series.len() - 1
     }
 
@@ -721,13 +624,7 @@ impl Aggregator {
         };
         self.declare(
             name,
-            MetricDecl {
-                kind,
-                contains,
-                thresholds: Vec::new(),
-                submetrics: Vec::new(),
-                type_source: source.into(),
-            },
+            MetricDecl { kind, contains, thresholds: Vec::new(), submetrics: Vec::new(), type_source: source.into() },
         );
         self.metric_ids[name]
     }
@@ -758,11 +655,7 @@ impl Aggregator {
         let total = self.metrics[id].total;
         // Whole-metric series share the large budget of exact values, except
         // k6's request-phase timings, which take their chance with sub-series.
-        let budget = if self.metrics[id].primary {
-            &mut self.budget
-        } else {
-            &mut self.sub_budget
-        };
+        let budget = if self.metrics[id].primary { &mut self.budget } else { &mut self.sub_budget };
         let mut new_slots = self.series[total].add(idx, time_ns, value, budget);
 
         let max_tag_values = self.opts.max_tag_values;
@@ -783,21 +676,10 @@ impl Aggregator {
                     let kind = m.decl.kind;
                     let cap = self.opts.max_values_per_sub_series;
                     // Same key as a declared sub-metric: share its series.
-                    let sid = match m
-                        .submetrics
-                        .iter()
-                        .find(|(_, s)| self.series[*s].key == key)
-                    {
+                    let sid = match m.submetrics.iter().find(|(_, s)| self.series[*s].key == key) {
                         Some((_, s)) => *s,
                         None => {
-                            self.series.push(Series::new(
-                                key,
-                                &m.name,
-                                kind,
-                                t,
-                                SeriesOrigin::Tag,
-                                cap,
-                            ));
+                            self.series.push(Series::new(key, &m.name, kind, t, SeriesOrigin::Tag, cap));
                             self.series.len() - 1
                         }
                     };
@@ -807,9 +689,7 @@ impl Aggregator {
             }
         }
         for (want, sid) in &m.submetrics {
-            let all = want
-                .iter()
-                .all(|(k, v)| tags.iter().any(|(tk, tv)| tk == k && tv == v));
+            let all = want.iter().all(|(k, v)| tags.iter().any(|(tk, tv)| tk == k && tv == v));
             if all && !targets.contains(sid) {
                 targets.push(*sid);
             }
@@ -823,17 +703,12 @@ impl Aggregator {
             // Widen the time buckets until the histograms take at most three
             // quarters of their budget (or the run is one bucket).
             self.coarsen_step();
-            while self.hist_slots > self.opts.max_hist_slots * 3 / 4 && self.max_idx > self.min_idx
-            {
+            while self.hist_slots > self.opts.max_hist_slots * 3 / 4 && self.max_idx > self.min_idx {
                 self.coarsen_step();
             }
         }
         if metric == "checks" {
-            let get = |key: &str| {
-                tags.iter()
-                    .find(|(k, _)| *k == key)
-                    .map(|(_, v)| v.to_string())
-            };
+            let get = |key: &str| tags.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string());
             if let Some(check) = get("check") {
                 let group = get("group").unwrap_or_default();
                 let e = self.checks.entry((group, check)).or_default();
@@ -857,11 +732,7 @@ impl Aggregator {
 
     /// Widens the time buckets to the next width of the ladder; returns the ratio.
     fn coarsen_step(&mut self) -> i64 {
-        let next = WIDTH_LADDER_MS
-            .iter()
-            .copied()
-            .find(|w| *w > self.width_ms)
-            .unwrap_or(self.width_ms * 2);
+        let next = WIDTH_LADDER_MS.iter().copied().find(|w| *w > self.width_ms).unwrap_or(self.width_ms * 2);
         let ratio = (next / self.width_ms) as i64;
         for s in &mut self.series {
             s.coarsen(ratio);
@@ -879,48 +750,26 @@ impl Aggregator {
     /// counters' `rate` (k6's own when a summary gave it; the span of the
     /// samples otherwise).
     pub fn finish(self, duration_ms: Option<f64>) -> Aggregated {
-        let start_ns = self
-            .series
-            .iter()
-            .filter(|s| s.first_ns != i64::MAX)
-            .map(|s| s.first_ns)
-            .min();
-        let end_ns = self
-            .series
-            .iter()
-            .filter(|s| s.last_ns != i64::MIN)
-            .map(|s| s.last_ns)
-            .max();
+        let start_ns = self.series.iter().filter(|s| s.first_ns != i64::MAX).map(|s| s.first_ns).min();
+        let end_ns = self.series.iter().filter(|s| s.last_ns != i64::MIN).map(|s| s.last_ns).max();
         let duration_ms = duration_ms.or_else(|| match (start_ns, end_ns) {
             (Some(a), Some(b)) if b > a => Some((i128::from(b) - i128::from(a)) as f64 / 1e6),
             _ => None,
         });
-        let first_bucket = if self.min_idx == i64::MAX {
-            0
-        } else {
-            self.min_idx
-        };
-        let buckets = if self.min_idx == i64::MAX {
-            0
-        } else {
-            (self.max_idx - self.min_idx + 1) as u64
-        };
+        let first_bucket = if self.min_idx == i64::MAX { 0 } else { self.min_idx };
+        let buckets = if self.min_idx == i64::MAX { 0 } else { (self.max_idx - self.min_idx + 1) as u64 };
 
         let mut stats = self.stats;
         for m in &self.metrics {
             for b in &m.by_tag {
                 if b.overflow > 0 {
-                    stats
-                        .breakdown_overflow
-                        .insert(format!("{}{{{}}}", m.name, b.key), b.overflow);
+                    stats.breakdown_overflow.insert(format!("{}{{{}}}", m.name, b.key), b.overflow);
                 }
             }
         }
         let mut warnings = self.warnings;
         for (k, n) in &stats.breakdown_overflow {
-            warnings.push(format!(
-                "{k}: too many distinct values; {n} samples were not broken down by this tag"
-            ));
+            warnings.push(format!("{k}: too many distinct values; {n} samples were not broken down by this tag"));
         }
 
         // Percentiles named by thresholds are computed too.
@@ -950,9 +799,7 @@ impl Aggregator {
         let mut thresholds = Vec::new();
         for m in self.metrics {
             for expr in &m.decl.thresholds {
-                let ok = series_out
-                    .get(&m.name)
-                    .and_then(|s: &SeriesSummary| threshold::evaluate(expr, &s.values));
+                let ok = series_out.get(&m.name).and_then(|s: &SeriesSummary| threshold::evaluate(expr, &s.values));
                 thresholds.push(Threshold {
                     metric: m.name.clone(),
                     expr: expr.clone(),
@@ -963,11 +810,7 @@ impl Aggregator {
             metrics.insert(m.name, m.decl);
         }
 
-        let checks = if self.checks.is_empty() {
-            None
-        } else {
-            Some(check_tree(&self.checks))
-        };
+        let checks = if self.checks.is_empty() { None } else { Some(check_tree(&self.checks)) };
         Aggregated {
             metrics,
             series: series_out,
@@ -1003,12 +846,7 @@ fn offset(idx: i64, first: i64) -> u32 {
     (idx - first) as u32
 }
 
-fn summarize(
-    s: &Series,
-    duration_ms: Option<f64>,
-    first: i64,
-    extra_pcts: &[f64],
-) -> (SeriesSummary, StoredSeries) {
+fn summarize(s: &Series, duration_ms: Option<f64>, first: i64, extra_pcts: &[f64]) -> (SeriesSummary, StoredSeries) {
     let mut values = BTreeMap::new();
     let mut stored = StoredSeries::default();
     let mut percentiles = PercentileSource::None;
@@ -1054,12 +892,7 @@ fn summarize(
                 stored.passes.push(c.passes);
             }
         }
-        SeriesData::Trend {
-            total,
-            values: kept,
-            buckets,
-            ..
-        } => {
+        SeriesData::Trend { total, values: kept, buckets, .. } => {
             stored.kind = Some(MetricType::Trend);
             let mut whole = LogHistogram::default();
             for (i, c) in buckets.occupied() {
@@ -1079,11 +912,7 @@ fn summarize(
                 let pcts = SUMMARY_PERCENTILES
                     .iter()
                     .map(|(k, p)| (k.to_string(), *p))
-                    .chain(
-                        extra_pcts
-                            .iter()
-                            .map(|p| (threshold::percentile_key(*p), *p)),
-                    );
+                    .chain(extra_pcts.iter().map(|p| (threshold::percentile_key(*p), *p)));
                 match kept {
                     Some(v) if v.len() as u64 == total.n => {
                         let mut sorted = v.clone();
@@ -1130,11 +959,7 @@ fn check_tree(checks: &BTreeMap<(String, String), (u64, u64)>) -> CheckGroup {
             let pos = match node.groups.iter().position(|g| g.name == part) {
                 Some(p) => p,
                 None => {
-                    node.groups.push(CheckGroup {
-                        name: part.to_string(),
-                        path: path.clone(),
-                        ..Default::default()
-                    });
+                    node.groups.push(CheckGroup { name: part.to_string(), path: path.clone(), ..Default::default() });
                     node.groups.len() - 1
                 }
             };
@@ -1160,20 +985,13 @@ mod tests {
 
     #[test]
     fn coarsens_to_at_most_max_buckets() {
-        let mut a = Aggregator::new(AggregatorOptions {
-            max_buckets: 50,
-            ..Default::default()
-        });
+        let mut a = Aggregator::new(AggregatorOptions { max_buckets: 50, ..Default::default() });
         // 10 minutes of one sample a second.
         for s in 0..600i64 {
             a.add_point("http_reqs", s * 1_000_000_000, 1.0, &tags(&[("name", "x")]));
         }
         let out = a.finish(None);
-        assert!(
-            out.timeseries.buckets <= 50,
-            "{} buckets",
-            out.timeseries.buckets
-        );
+        assert!(out.timeseries.buckets <= 50, "{} buckets", out.timeseries.buckets);
         assert_eq!(out.timeseries.bucket_ms, 20_000);
         let total: u64 = out.timeseries.series["http_reqs"].n.iter().sum();
         assert_eq!(total, 600);
@@ -1185,30 +1003,19 @@ mod tests {
     fn trend_summary_matches_k6_interpolation() {
         let mut a = Aggregator::new(AggregatorOptions::default());
         for (i, v) in [5.0, 1.0, 3.0, 2.0, 4.0].iter().enumerate() {
-            a.add_point(
-                "http_req_duration",
-                i as i64 * 1_000_000,
-                *v,
-                &tags(&[("status", "200")]),
-            );
+            a.add_point("http_req_duration", i as i64 * 1_000_000, *v, &tags(&[("status", "200")]));
         }
         let out = a.finish(None);
         let v = &out.series["http_req_duration"].values;
         assert_eq!(v["avg"], 3.0);
         assert_eq!(v["med"], 3.0);
         assert!((v["p(90)"] - 4.6).abs() < 1e-12);
-        assert_eq!(
-            out.series["http_req_duration"].percentiles,
-            PercentileSource::Exact
-        );
+        assert_eq!(out.series["http_req_duration"].percentiles, PercentileSource::Exact);
     }
 
     #[test]
     fn falls_back_to_histogram_past_the_value_budget() {
-        let mut a = Aggregator::new(AggregatorOptions {
-            max_values_total: 10,
-            ..Default::default()
-        });
+        let mut a = Aggregator::new(AggregatorOptions { max_values_total: 10, ..Default::default() });
         for i in 0..1000 {
             a.add_point("http_req_duration", i * 1_000_000, (i + 1) as f64, &[]);
         }
@@ -1221,22 +1028,13 @@ mod tests {
 
     #[test]
     fn caps_tag_cardinality() {
-        let mut a = Aggregator::new(AggregatorOptions {
-            max_tag_values: 3,
-            ..Default::default()
-        });
+        let mut a = Aggregator::new(AggregatorOptions { max_tag_values: 3, ..Default::default() });
         for i in 0..10 {
             let n = format!("n{i}");
             a.add_point("http_reqs", 0, 1.0, &tags(&[("name", &n)]));
         }
         let out = a.finish(None);
-        assert_eq!(
-            out.series
-                .keys()
-                .filter(|k| k.starts_with("http_reqs{name:"))
-                .count(),
-            3
-        );
+        assert_eq!(out.series.keys().filter(|k| k.starts_with("http_reqs{name:")).count(), 3);
         assert_eq!(out.stats.breakdown_overflow["http_reqs{name}"], 7);
         assert_eq!(out.series["http_reqs"].values["count"], 10.0);
     }
@@ -1245,12 +1043,7 @@ mod tests {
     fn builds_nested_check_groups() {
         let mut a = Aggregator::new(AggregatorOptions::default());
         a.add_point("checks", 0, 1.0, &tags(&[("check", "ok"), ("group", "")]));
-        a.add_point(
-            "checks",
-            0,
-            0.0,
-            &tags(&[("check", "ok"), ("group", "::login::form")]),
-        );
+        a.add_point("checks", 0, 0.0, &tags(&[("check", "ok"), ("group", "::login::form")]));
         let out = a.finish(None);
         let root = out.checks.unwrap();
         assert_eq!(root.checks[0].passes, 1);

@@ -29,13 +29,8 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
         points_source: None,
         summary_source: summary.as_ref().map(|s| s.kind.name().to_string()),
         duration_ms: duration_from_summary,
-        duration_source: duration_from_summary.map(|_| {
-            summary
-                .as_ref()
-                .map(|s| s.kind.name())
-                .unwrap_or_default()
-                .to_string()
-        }),
+        duration_source: duration_from_summary
+            .map(|_| summary.as_ref().map(|s| s.kind.name()).unwrap_or_default().to_string()),
         start_ns: None,
         end_ns: None,
         metrics: BTreeMap::new(),
@@ -80,11 +75,7 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
                 })
             })
             .collect();
-        if s.checks
-            .as_ref()
-            .is_some_and(|c| !c.checks.is_empty() || !c.groups.is_empty())
-            || out.checks.is_none()
-        {
+        if s.checks.as_ref().is_some_and(|c| !c.checks.is_empty() || !c.groups.is_empty()) || out.checks.is_none() {
             out.checks = s.checks.clone();
         }
         if out.points_source.is_none() {
@@ -111,10 +102,7 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
                     );
                 }
                 let samples = match kind {
-                    MetricType::Rate => {
-                        r.values.get("passes").unwrap_or(&0.0)
-                            + r.values.get("fails").unwrap_or(&0.0)
-                    }
+                    MetricType::Rate => r.values.get("passes").unwrap_or(&0.0) + r.values.get("fails").unwrap_or(&0.0),
                     MetricType::Trend => *r.values.get("count").unwrap_or(&0.0),
                     _ => 0.0,
                 } as u64;
@@ -122,11 +110,7 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
                     key.clone(),
                     SeriesSummary {
                         metric,
-                        origin: if tags.is_empty() {
-                            SeriesOrigin::Metric
-                        } else {
-                            SeriesOrigin::Submetric
-                        },
+                        origin: if tags.is_empty() { SeriesOrigin::Metric } else { SeriesOrigin::Submetric },
                         tags,
                         samples,
                         first_ns: None,
@@ -143,18 +127,12 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
         } else {
             for key in s.metrics.keys() {
                 if !out.series.contains_key(key) {
-                    warnings.push(format!(
-                        "k6's summary has {key}, which the point stream has no sample of"
-                    ));
+                    warnings.push(format!("k6's summary has {key}, which the point stream has no sample of"));
                 }
             }
         }
     }
-    Assembled {
-        summary: out,
-        timeseries,
-        warnings,
-    }
+    Assembled { summary: out, timeseries, warnings }
 }
 
 /// `{NAME: {"type", "contains", "values", "thresholds"?}}` for every series,
@@ -165,17 +143,10 @@ pub fn metrics_view(s: &K6Summary) -> Value {
         let decl = s.metrics.get(&series.metric);
         let mut m = Map::new();
         m.insert("type".into(), json!(decl.map(|d| d.kind.as_str())));
-        m.insert(
-            "contains".into(),
-            json!(decl.map(|d| d.contains.as_str()).unwrap_or("default")),
-        );
+        m.insert("contains".into(), json!(decl.map(|d| d.contains.as_str()).unwrap_or("default")));
         m.insert("values".into(), json!(series.values));
-        let th: Map<String, Value> = s
-            .thresholds
-            .iter()
-            .filter(|t| &t.metric == key)
-            .map(|t| (t.expr.clone(), json!({ "ok": t.ok })))
-            .collect();
+        let th: Map<String, Value> =
+            s.thresholds.iter().filter(|t| &t.metric == key).map(|t| (t.expr.clone(), json!({ "ok": t.ok }))).collect();
         if !th.is_empty() {
             m.insert("thresholds".into(), Value::Object(th));
         }

@@ -14,9 +14,7 @@ pub fn builtin_metric(name: &str) -> Option<(MetricType, &'static str)> {
         | "ws_msgs_received"
         | "ws_sessions"
         | "browser_http_req_failed_count" => (Counter, "default"),
-        "data_sent" | "data_received" | "browser_data_sent" | "browser_data_received" => {
-            (Counter, "data")
-        }
+        "data_sent" | "data_received" | "browser_data_sent" | "browser_data_received" => (Counter, "data"),
         "vus" | "vus_max" => (Gauge, "default"),
         "http_req_failed" | "checks" | "browser_http_req_failed" => (Rate, "default"),
         "http_req_duration"
@@ -45,13 +43,5 @@ pub fn builtin_metric(name: &str) -> Option<(MetricType, &'static str)> {
 }
 
 /// Tag keys that every series is broken down by (k6's usual ones).
-pub const DEFAULT_BREAKDOWN_TAGS: &[&str] = &[
-    "name",
-    "scenario",
-    "group",
-    "method",
-    "status",
-    "expected_response",
-    "check",
-    "error_code",
-];
+pub const DEFAULT_BREAKDOWN_TAGS: &[&str] =
+    &["name", "scenario", "group", "method", "status", "expected_response", "check", "error_code"];

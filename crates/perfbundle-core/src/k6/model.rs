@@ -253,10 +253,7 @@ impl K6TimeSeries {
         for (key, s) in &self.series {
             let n = s.t.len();
             if s.n.len() != n {
-                return Err(format!(
-                    "series {key:?}: column n has {} items, t has {n}",
-                    s.n.len()
-                ));
+                return Err(format!("series {key:?}: column n has {} items, t has {n}", s.n.len()));
             }
             for (col, len) in [
                 ("sum", s.sum.len()),
@@ -267,9 +264,7 @@ impl K6TimeSeries {
                 ("hist", s.hist.len()),
             ] {
                 if len != 0 && len != n {
-                    return Err(format!(
-                        "series {key:?}: column {col} has {len} items, t has {n}"
-                    ));
+                    return Err(format!("series {key:?}: column {col} has {len} items, t has {n}"));
                 }
             }
             if s.t.windows(2).any(|w| w[0] >= w[1]) {

@@ -93,22 +93,13 @@ pub fn series_line(label: &str, s: &SeriesSummary, contains: &str, kind: MetricT
         MetricType::Counter => {
             let c = v("count").unwrap_or(0.0);
             match v("rate") {
-                Some(r) => format!(
-                    "{:<8} {}/s",
-                    format_value(c, contains),
-                    format_value(r, contains)
-                ),
+                Some(r) => format!("{:<8} {}/s", format_value(c, contains), format_value(r, contains)),
                 None => format_value(c, contains),
             }
         }
         MetricType::Rate => {
             let (p, f) = (v("passes").unwrap_or(0.0), v("fails").unwrap_or(0.0));
-            format!(
-                "{:<7} {} out of {}",
-                pct(v("rate").unwrap_or(0.0)),
-                p,
-                p + f
-            )
+            format!("{:<7} {} out of {}", pct(v("rate").unwrap_or(0.0)), p, p + f)
         }
         MetricType::Gauge => format!(
             "{:<8} min={} max={}",
@@ -126,12 +117,7 @@ fn section_of(metric: &str) -> &'static str {
         "HTTP"
     } else if matches!(
         metric,
-        "iteration_duration"
-            | "iterations"
-            | "vus"
-            | "vus_max"
-            | "dropped_iterations"
-            | "group_duration"
+        "iteration_duration" | "iterations" | "vus" | "vus_max" | "dropped_iterations" | "group_duration"
     ) {
         "EXECUTION"
     } else if matches!(metric, "data_received" | "data_sent") {
@@ -159,16 +145,8 @@ fn write_checks(out: &mut String, g: &CheckGroup, indent: usize) {
         if c.fails == 0 {
             let _ = writeln!(out, "{pad}  ✓ {}", c.name);
         } else {
-            let share = if total > 0 {
-                c.passes as f64 * 100.0 / total as f64
-            } else {
-                0.0
-            };
-            let _ = writeln!(
-                out,
-                "{pad}  ✗ {}\n{pad}    ↳ {share:.0}% — ✓ {} / ✗ {}",
-                c.name, c.passes, c.fails
-            );
+            let share = if total > 0 { c.passes as f64 * 100.0 / total as f64 } else { 0.0 };
+            let _ = writeln!(out, "{pad}  ✗ {}\n{pad}    ↳ {share:.0}% — ✓ {} / ✗ {}", c.name, c.passes, c.fails);
         }
     }
     for sub in &g.groups {
@@ -197,16 +175,8 @@ pub fn render(s: &K6Summary, by_tag: Option<&str>) -> String {
                 .and_then(|p| {
                     let series = s.series.get(&t.metric)?;
                     let v = series.values.get(&p.aggregation)?;
-                    let contains = s
-                        .metrics
-                        .get(&series.metric)
-                        .map(|d| d.contains.as_str())
-                        .unwrap_or("default");
-                    let shown = if p.aggregation == "rate" {
-                        pct(*v)
-                    } else {
-                        format_value(*v, contains)
-                    };
+                    let contains = s.metrics.get(&series.metric).map(|d| d.contains.as_str()).unwrap_or("default");
+                    let shown = if p.aggregation == "rate" { pct(*v) } else { format_value(*v, contains) };
                     Some(format!(" {}={}", p.aggregation, shown))
                 })
                 .unwrap_or_default();
@@ -219,28 +189,14 @@ pub fn render(s: &K6Summary, by_tag: Option<&str>) -> String {
         let p = c.values.get("passes").copied().unwrap_or(0.0);
         let f = c.values.get("fails").copied().unwrap_or(0.0);
         let t = p + f;
-        let rate = s.duration_ms.filter(|d| *d > 0.0).map(|d| {
-            format!(
-                " {}/s",
-                format_number((t / (d / 1000.0) * 1e6).round() / 1e6)
-            )
-        });
-        let _ = writeln!(
-            out,
-            "    checks_total.......................: {t:<8}{}",
-            rate.unwrap_or_default()
-        );
+        let rate = s
+            .duration_ms
+            .filter(|d| *d > 0.0)
+            .map(|d| format!(" {}/s", format_number((t / (d / 1000.0) * 1e6).round() / 1e6)));
+        let _ = writeln!(out, "    checks_total.......................: {t:<8}{}", rate.unwrap_or_default());
         if t > 0.0 {
-            let _ = writeln!(
-                out,
-                "    checks_succeeded...................: {:<7} {p} out of {t}",
-                pct(p / t)
-            );
-            let _ = writeln!(
-                out,
-                "    checks_failed......................: {:<7} {f} out of {t}",
-                pct(f / t)
-            );
+            let _ = writeln!(out, "    checks_succeeded...................: {:<7} {p} out of {t}", pct(p / t));
+            let _ = writeln!(out, "    checks_failed......................: {:<7} {f} out of {t}", pct(f / t));
         }
         out.push('\n');
     }
@@ -274,15 +230,7 @@ pub fn render(s: &K6Summary, by_tag: Option<&str>) -> String {
             None => sections.push((section, lines)),
         }
     }
-    let order = [
-        "HTTP",
-        "EXECUTION",
-        "NETWORK",
-        "WEBSOCKETS",
-        "GRPC",
-        "BROWSER",
-        "CUSTOM",
-    ];
+    let order = ["HTTP", "EXECUTION", "NETWORK", "WEBSOCKETS", "GRPC", "BROWSER", "CUSTOM"];
     sections.sort_by_key(|(s, _)| order.iter().position(|o| o == s));
     for (name, lines) in sections {
         let _ = writeln!(out, "    {name}");

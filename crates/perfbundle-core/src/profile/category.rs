@@ -114,8 +114,14 @@ mod tests {
 
     #[test]
     fn splits_v8_names() {
-        assert_eq!(split_js_location("fibonacciNaive /a/server-v1.js:12:25"), Some(("fibonacciNaive", "/a/server-v1.js", 12, 25)));
-        assert_eq!(split_js_location(" node:internal/main/run_main_module:1:1"), Some(("", "node:internal/main/run_main_module", 1, 1)));
+        assert_eq!(
+            split_js_location("fibonacciNaive /a/server-v1.js:12:25"),
+            Some(("fibonacciNaive", "/a/server-v1.js", 12, 25))
+        );
+        assert_eq!(
+            split_js_location(" node:internal/main/run_main_module:1:1"),
+            Some(("", "node:internal/main/run_main_module", 1, 1))
+        );
         assert_eq!(split_js_location("_init"), None);
     }
 }

@@ -71,6 +71,9 @@ mod tests {
         assert_eq!(p.total_samples, 3);
         assert_eq!(p.nodes.self_samples[0], 1, "the empty sample counts at the root");
         assert!(p.folded(false).contains(&"main /a/app.js:1:1;work /a/app.js:5:3 1".to_string()));
-        assert!(ingest(&b"[[{\"name\""[..], "cut", "c").unwrap_err().to_string().contains("cut: not a Clinic.js flame samples file"));
+        assert!(ingest(&b"[[{\"name\""[..], "cut", "c")
+            .unwrap_err()
+            .to_string()
+            .contains("cut: not a Clinic.js flame samples file"));
     }
 }

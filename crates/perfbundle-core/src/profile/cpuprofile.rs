@@ -73,11 +73,15 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
     let mut parent: Vec<Option<usize>> = vec![None; p.nodes.len()];
     for (i, n) in p.nodes.iter().enumerate() {
         for c in &n.children {
-            let &ci = index.get(c).ok_or_else(|| IngestError::invalid(file, format!("node {} lists child {c}, which is not a node", n.id)))?;
+            let &ci = index.get(c).ok_or_else(|| {
+                IngestError::invalid(file, format!("node {} lists child {c}, which is not a node", n.id))
+            })?;
             parent[ci] = Some(i);
         }
         if let Some(pid) = n.parent {
-            let &pi = index.get(&pid).ok_or_else(|| IngestError::invalid(file, format!("node {} has parent {pid}, which is not a node", n.id)))?;
+            let &pi = index.get(&pid).ok_or_else(|| {
+                IngestError::invalid(file, format!("node {} has parent {pid}, which is not a node", n.id))
+            })?;
             parent[i] = Some(pi);
         }
     }
@@ -135,7 +139,9 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
         let mut t = p.start_time;
         let n = p.samples.len();
         for (k, s) in p.samples.iter().enumerate() {
-            let &i = index.get(s).ok_or_else(|| IngestError::invalid(file, format!("sample {k} is node {s}, which is not a node")))?;
+            let &i = index
+                .get(s)
+                .ok_or_else(|| IngestError::invalid(file, format!("sample {k} is node {s}, which is not a node")))?;
             t += p.time_deltas[k];
             // A sample lasts until the next one (the last until endTime).
             let next = if k + 1 < n { p.time_deltas[k + 1] } else { p.end_time.map(|e| e - t).unwrap_or(0) };
@@ -170,7 +176,10 @@ mod tests {
         assert_eq!((top[0].function.as_str(), top[0].self_samples, top[0].total_samples), ("work", 2, 2));
         let main = top.iter().find(|f| f.function == "main").unwrap();
         assert_eq!((main.self_samples, main.total_samples), (0, 2));
-        assert_eq!(p.folded(false), vec!["(garbage collector) 1", "main file:///a/app.js:1:1;work file:///a/app.js:10:5 2"]);
+        assert_eq!(
+            p.folded(false),
+            vec!["(garbage collector) 1", "main file:///a/app.js:1:1;work file:///a/app.js:10:5 2"]
+        );
         assert_eq!(p.duration_us, Some(400.0));
         assert_eq!(p.samples.as_ref().unwrap().dt_us, vec![0, 100, 100]);
         // Wall time: 100 + 100 µs for work, the last sample until endTime for GC.

@@ -27,10 +27,8 @@ pub fn frame_of(name: &str) -> Frame {
         (name, None)
     };
     let js = base.strip_prefix("JS:").map(|s| s.trim_start_matches(['*', '~', '^']));
-    let (file, line, col) = js
-        .and_then(super::category::split_js_location)
-        .map(|(_, f, l, c)| (f.to_string(), l, c))
-        .unwrap_or_default();
+    let (file, line, col) =
+        js.and_then(super::category::split_js_location).map(|(_, f, l, c)| (f.to_string(), l, c)).unwrap_or_default();
     let category = cat.unwrap_or_else(|| {
         if js.is_some() {
             categorize(base, &file)
@@ -77,9 +75,8 @@ pub(crate) fn read_into<R: BufRead>(
     let mut no = 0u64;
     loop {
         line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| IngestError::read(file, format!("reading after line {no}"), e))?;
+        let n =
+            reader.read_line(&mut line).map_err(|e| IngestError::read(file, format!("reading after line {no}"), e))?;
         if n == 0 {
             break;
         }

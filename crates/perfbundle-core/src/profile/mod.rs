@@ -113,7 +113,8 @@ impl Profile {
         }
         let n = &self.nodes;
         let nn = n.parent.len();
-        if n.frame.len() != nn || n.self_samples.len() != nn || (!n.self_weight.is_empty() && n.self_weight.len() != nn) {
+        if n.frame.len() != nn || n.self_samples.len() != nn || (!n.self_weight.is_empty() && n.self_weight.len() != nn)
+        {
             return Err("node columns differ in length".into());
         }
         if nn == 0 || n.parent[0] != -1 {
@@ -161,7 +162,8 @@ impl Profile {
         let mut by: HashMap<(&str, &str), (Category, u64, u64)> = HashMap::new();
         for i in 1..self.nodes.parent.len() {
             let fr = self.nodes.frame[i] as usize;
-            let e = by.entry((&self.frames.name[fr], &self.frames.file[fr])).or_insert((self.frames.category[fr], 0, 0));
+            let e =
+                by.entry((&self.frames.name[fr], &self.frames.file[fr])).or_insert((self.frames.category[fr], 0, 0));
             e.1 += self.nodes.self_samples[i];
         }
         // Totals: walk each sample's path once per distinct function.

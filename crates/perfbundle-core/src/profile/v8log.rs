@@ -36,7 +36,9 @@ impl CodeRecord {
                     line,
                     col,
                 },
-                None => Frame { name: self.name.clone(), file: String::new(), line: 0, col: 0, category: Category::App },
+                None => {
+                    Frame { name: self.name.clone(), file: String::new(), line: 0, col: 0, category: Category::App }
+                }
             },
             "CODE" => {
                 let name = match self.code_kind.as_deref() {
@@ -92,12 +94,16 @@ pub(crate) fn vm_state_frame(vm: i64) -> Option<Frame> {
 /// Reads a `…-v8.log.json` (as 0x leaves it) into a profile: one sample per tick.
 pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, IngestError> {
     let log: LogJson = serde_json::from_reader(std::io::BufReader::new(reader)).map_err(|e| {
-        IngestError::invalid(file, format!("not a V8 `--prof-process --preprocess` JSON (with code and ticks arrays): {e}"))
+        IngestError::invalid(
+            file,
+            format!("not a V8 `--prof-process --preprocess` JSON (with code and ticks arrays): {e}"),
+        )
     })?;
     let mut b = ProfileBuilder::new(name, "0x");
     let mut frame_of_code: HashMap<usize, u32> = HashMap::new();
     let mut stack: Vec<u32> = Vec::new();
-    let program = b.intern(Frame { name: "(program)".into(), file: String::new(), line: 0, col: 0, category: Category::Other });
+    let program =
+        b.intern(Frame { name: "(program)".into(), file: String::new(), line: 0, col: 0, category: Category::Other });
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     for (k, t) in log.ticks.iter().enumerate() {
         stack.clear();
@@ -107,10 +113,9 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
                 continue;
             }
             let code = code as usize;
-            let rec = log
-                .code
-                .get(code)
-                .ok_or_else(|| IngestError::invalid(file, format!("tick {k} refers to code {code}, past the code table")))?;
+            let rec = log.code.get(code).ok_or_else(|| {
+                IngestError::invalid(file, format!("tick {k} refers to code {code}, past the code table"))
+            })?;
             let f = match frame_of_code.get(&code) {
                 Some(&f) => f,
                 None => {
