@@ -36,7 +36,101 @@ pub fn json_view(b: &Bundle) -> serde_json::Value {
             "summary_source": s.summary_source,
         })
     });
-    json!({ "manifest": b.manifest, "k6": k6 })
+    let profiles: Vec<_> = b
+        .profiles
+        .iter()
+        .map(|p| {
+            let top: Vec<_> = p
+                .functions()
+                .into_iter()
+                .take(10)
+                .map(|f| json!({"function": f.function, "file": f.file, "category": f.category, "self_samples": f.self_samples, "total_samples": f.total_samples}))
+                .collect();
+            json!({
+                "name": p.name,
+                "source": p.source,
+                "total_samples": p.total_samples,
+                "frames": p.frames.name.len(),
+                "duration_us": p.duration_us,
+                "weight_unit": p.weight_unit,
+                "tools": p.tools,
+                "top_self": top,
+            })
+        })
+        .collect();
+    let timelines: Vec<_> = b
+        .timelines
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.name,
+                "source": t.source,
+                "samples": t.t_unix_ms.len(),
+                "start_unix_ms": t.t_unix_ms.first(),
+                "end_unix_ms": t.t_unix_ms.last(),
+                "gc_events": t.gc.len(),
+                "tools": t.tools,
+            })
+        })
+        .collect();
+    json!({ "manifest": b.manifest, "k6": k6, "profiles": profiles, "timelines": timelines })
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::NAN, f64::max)
+}
+
+/// The profile and timeline part of the human view.
+fn render_profiles(b: &Bundle) -> String {
+    let mut out = String::new();
+    for p in &b.profiles {
+        let dur = p.duration_us.map(|d| format!(", {}", text::format_ms(d / 1000.0))).unwrap_or_default();
+        out.push_str(&format!(
+            "  █ PROFILE {} ({}): {} samples{dur}, {} frames\n\n",
+            p.name,
+            p.source,
+            p.total_samples,
+            p.frames.name.len()
+        ));
+        out.push_str("      self     self%    total%  category    function\n");
+        let total = p.total_samples.max(1) as f64;
+        for f in p.functions().into_iter().take(10) {
+            let loc = if f.file.is_empty() { String::new() } else { format!("  {}", f.file) };
+            out.push_str(&format!(
+                "    {:>6}  {:>7.2}%  {:>7.2}%  {:<10}  {}{loc}\n",
+                f.self_samples,
+                f.self_samples as f64 * 100.0 / total,
+                f.total_samples as f64 * 100.0 / total,
+                f.category.as_str(),
+                f.function
+            ));
+        }
+        out.push('\n');
+    }
+    for t in &b.timelines {
+        let (start, end) = (t.t_unix_ms.first().copied().unwrap_or(0.0), t.t_unix_ms.last().copied().unwrap_or(0.0));
+        out.push_str(&format!(
+            "  █ TIMELINE {} ({}): {} samples, {} → {} ({})\n",
+            t.name,
+            t.source,
+            t.t_unix_ms.len(),
+            perfbundle_core::time::format_rfc3339_ms((start * 1e6) as i64),
+            perfbundle_core::time::format_rfc3339_ms((end * 1e6) as i64),
+            text::format_ms(end - start)
+        ));
+        let mean_cpu = t.cpu_percent.iter().sum::<f64>() / t.cpu_percent.len().max(1) as f64;
+        out.push_str(&format!(
+            "    cpu mean {:.1}% max {:.1}%   rss max {}   heap used max {}   event-loop delay max {}   handles max {}   gc events {}\n\n",
+            mean_cpu,
+            max(&t.cpu_percent),
+            text::format_bytes(max(&t.rss_bytes)),
+            text::format_bytes(max(&t.heap_used_bytes)),
+            text::format_ms(max(&t.event_loop_delay_ms)),
+            t.active_handles.iter().max().copied().unwrap_or(0),
+            t.gc.len()
+        ));
+    }
+    out
 }
 
 pub fn run(a: InspectArgs) -> Result<ExitCode> {
@@ -65,8 +159,9 @@ pub fn run(a: InspectArgs) -> Result<ExitCode> {
     out.push_str(&format!("  format: {}, created {} by {}\n\n", m.format_version, m.created_at, m.created_by));
     match &b.k6_summary {
         Some(s) => out.push_str(&text::render(s, a.by.as_deref())),
-        None => out.push_str("  (no k6 data in this bundle)\n"),
+        None => out.push_str("  (no k6 data in this bundle)\n\n"),
     }
+    out.push_str(&render_profiles(&b));
     for w in &m.warnings {
         out.push_str(&format!("  warning: {w}\n"));
     }

@@ -3,5 +3,6 @@
 pub mod host;
 pub mod inspect;
 pub mod pack;
+pub mod profiles;
 pub mod unpack;
 pub mod verify;

@@ -18,7 +18,7 @@ use perfbundle_core::time::{format_rfc3339_ms, format_rfc3339_secs};
 use sha2::{Digest, Sha256};
 
 use crate::fsio::{progress, AtomicFile, ChannelReader, Tap};
-use crate::inputs::{self, Input, MAX_DOCUMENT_BYTES};
+use crate::inputs::{self, Forced, Input, MAX_DOCUMENT_BYTES};
 
 /// Pack k6 outputs into one .perfbundle.
 #[derive(Args, Debug)]
@@ -80,10 +80,15 @@ fn hash_file(path: &std::path::Path) -> Result<String> {
 pub fn run(a: PackArgs) -> Result<ExitCode> {
     let mut forced = Vec::new();
     for f in &a.forced {
-        let (k, p) = f.split_once(':').ok_or_else(|| anyhow!("--as {f:?}: expected KIND:PATH"))?;
+        let (k, p) = f.split_once(':').ok_or_else(|| anyhow!("--as {f:?}: expected KIND:PATH or profile:NAME=PATH"))?;
+        if k == "profile" {
+            let (name, path) = p.split_once('=').ok_or_else(|| anyhow!("--as {f:?}: expected profile:NAME=PATH"))?;
+            forced.push(Forced { kind: None, name: Some(name.to_string()), path: PathBuf::from(path) });
+            continue;
+        }
         let kind = InputKind::from_name(k)
             .ok_or_else(|| anyhow!("--as {f:?}: unknown kind {k:?}. Known kinds: {}", InputKind::known_list()))?;
-        forced.push((kind, PathBuf::from(p)));
+        forced.push(Forced { kind: Some(kind), name: None, path: PathBuf::from(p) });
     }
     let labels: Vec<(String, String)> = a.labels.iter().map(|l| key_value(l, "--label")).collect::<Result<_>>()?;
     let tools: Vec<(String, String)> = a.tools.iter().map(|l| key_value(l, "--tool")).collect::<Result<_>>()?;
@@ -162,14 +167,29 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
         assembled_points = Some((agg, inp.kind.name().to_string()));
     }
 
+    let has_k6 = assembled_points.is_some() || summary.is_some();
     let asm = assemble(assembled_points, summary);
     warnings.extend(asm.warnings);
+
+    // Profiles and timelines, in input order.
+    let mut profiles = Vec::new();
+    let mut timelines = Vec::new();
+    for inp in all.iter().filter(|i| i.kind.is_profile() || i.kind == InputKind::ClinicDoctor) {
+        if inp.kind == InputKind::ClinicDoctor {
+            timelines.push(super::profiles::timeline(inp)?);
+        } else {
+            profiles.push(super::profiles::profile(inp)?);
+        }
+    }
 
     let created = now_secs();
     let title = a.title.clone().unwrap_or_else(|| default_title(&a.inputs, &all));
     let mut manifest = Manifest::new(title, format_rfc3339_secs(created as i64));
     manifest.labels = labels.into_iter().collect();
-    manifest.tools = tools.into_iter().collect();
+    for (k, v) in profiles.iter().flat_map(|p| p.tools.iter()).chain(timelines.iter().flat_map(|t| t.tools.iter())) {
+        manifest.tools.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    manifest.tools.extend(tools);
     if a.this_host {
         manifest.environment = crate::commands::host::this_host();
     }
@@ -184,35 +204,46 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     let mut raw_paths: HashMap<String, PathBuf> = HashMap::new();
     let mut raw_entries = Vec::new();
     for (n, inp) in all.iter().enumerate() {
-        let sha = match (stream, &stream_hash) {
-            (Some(st), Some(h)) if st.path == inp.path => h.clone(),
-            _ => hash_file(&inp.path)?,
-        };
-        let used = stream.is_some_and(|s| s.path == inp.path) || summary_input.is_some_and(|s| s.path == inp.path);
+        let used = !matches!(
+            inp.kind,
+            InputKind::K6Json | InputKind::K6Csv | InputKind::K6SummaryExport | InputKind::K6HandleSummary
+        ) || stream.is_some_and(|s| s.path == inp.path)
+            || summary_input.is_some_and(|s| s.path == inp.path);
         if !used {
             warnings.push(format!("{}: not used ({} already given by another input)", inp.display(), role(inp.kind)));
         }
-        let raw_entry = a.keep_raw.then(|| format!("raw/{n}/{}", sanitize(&inp.file_name())));
-        if let Some(p) = &raw_entry {
-            raw_paths.insert(p.clone(), inp.path.clone());
-            raw_entries.push((p.clone(), inp.size, sha.clone(), inp.file_name()));
+        for f in &inp.files {
+            let sha = match (stream, &stream_hash) {
+                (Some(st), Some(h)) if st.path == *f => h.clone(),
+                _ => hash_file(f)?,
+            };
+            let size = std::fs::metadata(f).with_context(|| format!("{}: cannot stat", f.display()))?.len();
+            let fname = inputs::file_name(f);
+            let raw_entry = a.keep_raw.then(|| format!("raw/{n}/{}", sanitize(&fname)));
+            if let Some(p) = &raw_entry {
+                raw_paths.insert(p.clone(), f.clone());
+                raw_entries.push((p.clone(), size, sha.clone(), fname.clone()));
+            }
+            let name =
+                if inp.files.len() > 1 || *f != inp.path { format!("{}/{fname}", inp.file_name()) } else { fname };
+            records.push(InputRecord { name, kind: inp.kind.name().into(), size, sha256: sha, used, raw_entry });
         }
-        records.push(InputRecord {
-            name: inp.file_name(),
-            kind: inp.kind.name().into(),
-            size: inp.size,
-            sha256: sha,
-            used,
-            raw_entry,
-        });
     }
     manifest.inputs = records;
     manifest.warnings = warnings.clone();
 
     let mut b = BundleBuilder::new(manifest, created);
-    b.add_json(paths::K6_SUMMARY, kinds::K6_SUMMARY, &asm.summary)?;
-    if let Some(ts) = &asm.timeseries {
-        b.add_json(paths::K6_TIMESERIES, kinds::K6_TIMESERIES, ts)?;
+    if has_k6 {
+        b.add_json(paths::K6_SUMMARY, kinds::K6_SUMMARY, &asm.summary)?;
+        if let Some(ts) = &asm.timeseries {
+            b.add_json(paths::K6_TIMESERIES, kinds::K6_TIMESERIES, ts)?;
+        }
+    }
+    for (i, p) in profiles.iter().enumerate() {
+        b.add_json(&paths::profile(i), kinds::PROFILE, p)?;
+    }
+    for (i, t) in timelines.iter().enumerate() {
+        b.add_json(&paths::timeline(i), kinds::TIMELINE, t)?;
     }
     for (p, size, sha, name) in raw_entries {
         b.add_external(&p, kinds::RAW, size, sha, Some(name))?;
@@ -236,10 +267,12 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
-        "wrote {out_display} ({size} bytes): {} inputs, {} series, {} points",
+        "wrote {out_display} ({size} bytes): {} inputs, {} k6 series, {} k6 points, {} profiles, {} timelines",
         all.len(),
         asm.summary.series.len(),
-        asm.summary.stats.points
+        asm.summary.stats.points,
+        profiles.len(),
+        timelines.len()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -252,6 +285,7 @@ fn role(kind: InputKind) -> &'static str {
     match kind {
         InputKind::K6Json | InputKind::K6Csv => "the k6 point stream",
         InputKind::K6SummaryExport | InputKind::K6HandleSummary => "k6's summary",
+        _ => "its role",
     }
 }
 

@@ -13,11 +13,33 @@ pub enum InputKind {
     K6SummaryExport,
     /// The `data` object of k6's `handleSummary()`, dumped as JSON.
     K6HandleSummary,
+    /// A V8 `.cpuprofile` (`node --cpu-prof`, Chrome DevTools).
+    CpuProfile,
+    /// `perf script` text.
+    PerfScript,
+    /// Folded stacks (`a;b;c N` per line).
+    Folded,
+    /// An 0x output folder, or its `…-v8.log.json`.
+    ZeroX,
+    /// A Clinic.js flame data folder, or its `…-clinic-flame-samples`.
+    ClinicFlame,
+    /// A Clinic.js doctor data folder.
+    ClinicDoctor,
 }
 
 impl InputKind {
-    pub const ALL: &'static [InputKind] =
-        &[InputKind::K6Json, InputKind::K6Csv, InputKind::K6SummaryExport, InputKind::K6HandleSummary];
+    pub const ALL: &'static [InputKind] = &[
+        InputKind::K6Json,
+        InputKind::K6Csv,
+        InputKind::K6SummaryExport,
+        InputKind::K6HandleSummary,
+        InputKind::CpuProfile,
+        InputKind::PerfScript,
+        InputKind::Folded,
+        InputKind::ZeroX,
+        InputKind::ClinicFlame,
+        InputKind::ClinicDoctor,
+    ];
 
     /// The name used in manifests and in `--as KIND:PATH`.
     pub fn name(self) -> &'static str {
@@ -26,6 +48,12 @@ impl InputKind {
             InputKind::K6Csv => "k6-csv",
             InputKind::K6SummaryExport => "k6-summary-export",
             InputKind::K6HandleSummary => "k6-handle-summary",
+            InputKind::CpuProfile => "cpuprofile",
+            InputKind::PerfScript => "perf-script",
+            InputKind::Folded => "folded",
+            InputKind::ZeroX => "0x",
+            InputKind::ClinicFlame => "clinic-flame",
+            InputKind::ClinicDoctor => "clinic-doctor",
         }
     }
 
@@ -39,7 +67,25 @@ impl InputKind {
             InputKind::K6Csv => "k6 --out csv (plain or gzip)",
             InputKind::K6SummaryExport => "k6 --summary-export JSON",
             InputKind::K6HandleSummary => "k6 handleSummary() data as JSON",
+            InputKind::CpuProfile => "V8 .cpuprofile from node --cpu-prof or Chrome DevTools",
+            InputKind::PerfScript => "perf script text",
+            InputKind::Folded => "folded stacks, one `a;b;c COUNT` per line",
+            InputKind::ZeroX => "0x output folder (or its -v8.log.json)",
+            InputKind::ClinicFlame => "Clinic.js flame data folder (or its -clinic-flame-samples)",
+            InputKind::ClinicDoctor => "Clinic.js doctor data folder",
         }
+    }
+
+    /// Whether it becomes a profile.
+    pub fn is_profile(self) -> bool {
+        matches!(
+            self,
+            InputKind::CpuProfile
+                | InputKind::PerfScript
+                | InputKind::Folded
+                | InputKind::ZeroX
+                | InputKind::ClinicFlame
+        )
     }
 
     /// Whether the whole file is parsed as one JSON document (and so must fit in memory).
@@ -71,8 +117,20 @@ pub fn detect(head: &[u8], complete: bool) -> Option<InputKind> {
     if text.starts_with(b"metric_name,timestamp,metric_value") {
         return Some(InputKind::K6Csv);
     }
+    if text[0] == b'[' {
+        // Clinic.js flame samples: an array of arrays of frame records.
+        let rest: Vec<u8> = text[1..].iter().copied().filter(|b| !b.is_ascii_whitespace()).take(16).collect();
+        return (rest.starts_with(b"[{\"") || rest.starts_with(b"[]")).then_some(InputKind::ClinicFlame);
+    }
     if text[0] != b'{' {
-        return None;
+        return detect_text_profile(text, complete);
+    }
+    let key: Vec<u8> = text[1..].iter().copied().filter(|b| !b.is_ascii_whitespace()).take(10).collect();
+    if key.starts_with(b"\"nodes\"") {
+        return Some(InputKind::CpuProfile);
+    }
+    if key.starts_with(b"\"code\"") {
+        return Some(InputKind::ZeroX);
     }
     let first_line = text.split(|b| *b == b'\n').next().unwrap_or(text);
     let first_line = first_line.strip_suffix(b"\r").unwrap_or(first_line);
@@ -97,6 +155,24 @@ pub fn detect(head: &[u8], complete: bool) -> Option<InputKind> {
     }
 }
 
+/// perf script or folded stacks, from their first lines.
+fn detect_text_profile(text: &[u8], complete: bool) -> Option<InputKind> {
+    use inferno::collapse::Collapse;
+    let s = String::from_utf8_lossy(text);
+    if inferno::collapse::perf::Folder::default().is_applicable(&s) == Some(true) {
+        return Some(InputKind::PerfScript);
+    }
+    // Folded: every whole line is `frames COUNT`, and some stack has two frames.
+    let mut lines: Vec<&str> = s.lines().collect();
+    if !complete && !s.ends_with('\n') {
+        lines.pop();
+    }
+    let lines: Vec<&str> = lines.into_iter().filter(|l| !l.trim().is_empty()).collect();
+    let all = !lines.is_empty()
+        && lines.iter().all(|l| !l.starts_with([' ', '\t']) && crate::profile::folded::split_line(l).is_some());
+    (all && lines.iter().any(|l| l.contains(';'))).then_some(InputKind::Folded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +191,12 @@ mod tests {
         assert_eq!(detect(b"<html>", true), None);
         assert_eq!(detect(b"", true), None);
         assert_eq!(detect(br#"{"a":1}"#, true), None);
+        assert_eq!(detect(br#"{"nodes":[{"id":1,"callFrame":{}}]"#, false), Some(InputKind::CpuProfile));
+        assert_eq!(detect(b"{\n  \"code\": [\n", false), Some(InputKind::ZeroX));
+        assert_eq!(detect(b"[[{\"name\":\"x\",\"type\":\"JS\"}],[]]", true), Some(InputKind::ClinicFlame));
+        assert_eq!(detect(b"main;work 3\nmain 1\n", true), Some(InputKind::Folded));
+        assert_eq!(detect(b"hello 3\n", true), None);
+        let perf = b"node 11418  6108.381101:   10101010 cpu-clock:ppp: \n\t    7fa98400a644 JS:*fib /a.js:12:25+0x4 (/tmp/perf-11418.map)\n\n";
+        assert_eq!(detect(perf, true), Some(InputKind::PerfScript));
     }
 }

@@ -1,0 +1,72 @@
+//! Reading profile and timeline inputs (files or profiler folders) through
+//! the core's ingesters.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use perfbundle_core::ingest::InputKind;
+use perfbundle_core::profile::{clinic_flame, cpuprofile, folded, perf, v8log, Profile};
+use perfbundle_core::timeline::{self, Timeline};
+
+use crate::inputs::{self, Input, MAX_DOCUMENT_BYTES};
+
+/// A profile's default name: the file's name without its usual extensions, or the folder's name.
+pub fn default_name(inp: &Input) -> String {
+    let n = inp.file_name();
+    let mut s = n.as_str();
+    for ext in [".gz", ".cpuprofile", ".txt", ".folded", ".json"] {
+        s = s.strip_suffix(ext).unwrap_or(s);
+    }
+    s.to_string()
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Ingests one profile input.
+pub fn profile(inp: &Input) -> Result<Profile> {
+    let name = inp.name.clone().unwrap_or_else(|| default_name(inp));
+    let main = &inp.files[0];
+    let file = display(main);
+    let mut p = match inp.kind {
+        InputKind::CpuProfile => cpuprofile::ingest(inputs::open(main)?, &file, &name)?,
+        InputKind::PerfScript => perf::ingest(inputs::open(main)?, &file, &name)?,
+        InputKind::Folded => folded::ingest(inputs::open(main)?, &file, &name)?,
+        InputKind::ZeroX => {
+            if inputs::file_name(main).starts_with("stacks.") {
+                // 0x --kernel-tracing: perf script text.
+                let mut p = perf::ingest(inputs::open(main)?, &file, &name)?;
+                p.source = "0x".into();
+                p
+            } else {
+                v8log::ingest(inputs::open(main)?, &file, &name)?
+            }
+        }
+        InputKind::ClinicFlame => clinic_flame::ingest(inputs::open(main)?, &file, &name)?,
+        other => anyhow::bail!("{file}: a {} input is not a profile", other.name()),
+    };
+    // Clinic's systeminfo names the node and tool versions.
+    if let Some(si) = inp.files.iter().find(|f| inputs::file_name(f).ends_with("-systeminfo")) {
+        let v: serde_json::Value = serde_json::from_slice(&inputs::read_document(si, MAX_DOCUMENT_BYTES)?)
+            .with_context(|| format!("{}: not JSON", si.display()))?;
+        if let Some(t) = v.get("toolVersion").and_then(|x| x.as_str()) {
+            p.tools.insert("@clinic/flame".into(), t.into());
+        }
+        if let Some(n) = v.get("nodeVersions").and_then(|x| x.get("node")).and_then(|x| x.as_str()) {
+            p.tools.insert("node".into(), n.into());
+        }
+    }
+    Ok(p)
+}
+
+/// Ingests a Clinic.js doctor folder.
+pub fn timeline(inp: &Input) -> Result<Timeline> {
+    let name = inp.name.clone().unwrap_or_else(|| inp.file_name());
+    let find = |suffix: &str| inp.files.iter().find(|f| inputs::file_name(f).ends_with(suffix));
+    let ps = &inp.files[0];
+    let ps_bytes = inputs::read_document(ps, MAX_DOCUMENT_BYTES)?;
+    let te = find("-traceevent").map(|f| inputs::read_document(f, MAX_DOCUMENT_BYTES)).transpose()?;
+    let si = find("-systeminfo").map(|f| inputs::read_document(f, MAX_DOCUMENT_BYTES)).transpose()?;
+    Ok(timeline::clinic_doctor(&name, &ps_bytes, &display(ps), te.as_deref(), si.as_deref())?)
+}
