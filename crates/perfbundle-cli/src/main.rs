@@ -26,6 +26,7 @@ enum Command {
     Inspect(commands::inspect::InspectArgs),
     Verify(commands::verify::VerifyArgs),
     Unpack(commands::unpack::UnpackArgs),
+    Export(commands::export::ExportArgs),
 }
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Unpack(a) => commands::unpack::run(a),
+        Command::Export(a) => commands::export::run(a),
     };
     match result {
         Ok(code) => code,

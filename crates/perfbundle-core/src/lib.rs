@@ -12,6 +12,7 @@ pub mod histogram;
 pub mod ingest;
 pub mod k6;
 pub mod profile;
+pub mod render;
 pub mod threshold;
 pub mod time;
 pub mod timeline;

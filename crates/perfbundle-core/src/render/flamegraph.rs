@@ -1,0 +1,79 @@
+//! Flame graphs and icicle graphs of a [`Profile`], drawn by the `inferno`
+//! crate (searchable and zoomable as inferno's own SVGs are), coloured by
+//! frame category. inferno escapes every name, so a frame named
+//! `<script>…</script>` is text in the SVG, not markup.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use inferno::flamegraph::color::{parse_hex_color, PaletteMap};
+use inferno::flamegraph::{self as ifg, Direction};
+
+use crate::profile::{Category, Profile};
+
+/// Options of [`write_flamegraph`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct FlameOptions {
+    /// Draw an icicle graph (roots at the top). Default is `false`.
+    pub icicle: bool,
+    /// Title; default is the profile's name and source.
+    pub title: Option<String>,
+}
+
+impl FlameOptions {
+    pub fn icicle(icicle: bool) -> Self {
+        FlameOptions { icicle, title: None }
+    }
+}
+
+/// Writes an SVG flame graph of sample counts.
+pub fn write_flamegraph<W: Write>(p: &Profile, opts: &FlameOptions, w: W) -> std::io::Result<()> {
+    let lines = p.folded(false);
+    let mut palette = PaletteMap::default();
+    let mut seen: HashMap<String, Category> = HashMap::new();
+    for fr in 0..p.frames.name.len() {
+        seen.entry(p.frame_label(fr)).or_insert(p.frames.category[fr]);
+    }
+    for (label, cat) in &seen {
+        let (r, g, b) = cat.color();
+        if let Some(c) = parse_hex_color(&format!("#{r:02x}{g:02x}{b:02x}")) {
+            palette.insert(label, c);
+        }
+    }
+    let mut o = ifg::Options::default();
+    o.title = opts.title.clone().unwrap_or_else(|| format!("{} ({}, {} samples)", p.name, p.source, p.total_samples));
+    o.subtitle = Some("colours: app, dependency, node core, v8, native, gc, idle, kernel".into());
+    o.count_name = "samples".into();
+    o.palette_map = Some(&mut palette);
+    if opts.icicle {
+        o.direction = Direction::Inverted;
+    }
+    if lines.is_empty() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("profile {} has no samples", p.name)));
+    }
+    ifg::from_lines(&mut o, lines.iter().map(String::as_str), w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::folded;
+
+    #[test]
+    fn escapes_names_and_colours_by_category() {
+        let text = "main;<script>alert(1)</script> 3\nmain;epoll_wait_[k] 1\n";
+        let p = folded::ingest(text.as_bytes(), "x.folded", "x & <y>").unwrap();
+        let mut svg = Vec::new();
+        write_flamegraph(&p, &FlameOptions::default(), &mut svg).unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(!svg.contains("<script>alert(1)"), "unescaped name in the SVG");
+        assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!svg.contains("x & <y>"));
+        let (r, g, b) = Category::Kernel.color();
+        assert!(svg.contains(&format!("rgb({r},{g},{b})")), "kernel colour missing");
+        let mut ice = Vec::new();
+        write_flamegraph(&p, &FlameOptions::icicle(true), &mut ice).unwrap();
+        assert_ne!(svg.as_bytes(), &ice[..]);
+    }
+}

@@ -1,0 +1,3 @@
+//! Drawing the model as standalone SVG (no I/O: writes to any `Write`).
+
+pub mod flamegraph;
