@@ -127,11 +127,15 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
             stack.push(f);
         }
         stack.reverse();
-        if let Some(vf) = vm_state_frame(t.vm) {
-            let f = b.intern(vf);
-            stack.push(f);
-        } else if stack.is_empty() {
-            stack.push(program);
+        // A tick with no resolved frame is named by V8's VM state, as 0x does.
+        if stack.is_empty() {
+            match vm_state_frame(t.vm) {
+                Some(vf) => {
+                    let f = b.intern(vf);
+                    stack.push(f);
+                }
+                None => stack.push(program),
+            }
         }
         let node = b.add_stack(&stack, 1, 0);
         b.add_sample_time(node, t.tm);
