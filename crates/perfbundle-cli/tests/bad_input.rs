@@ -227,3 +227,76 @@ fn several_streams_are_refused_with_the_reason() {
     let e = stderr(&run(&["pack", "-o", out.to_str().unwrap(), a.to_str().unwrap(), b.to_str().unwrap()], false));
     assert!(e.contains("several k6 point streams"), "{e}");
 }
+
+#[test]
+fn broken_profiles_name_the_file_and_what_was_expected() {
+    let dir = tmpdir("bad-profiles");
+    let out = dir.join("x.perfbundle");
+    let o = out.to_str().unwrap();
+
+    // A .cpuprofile cut in half.
+    let cp = std::fs::read_dir(corpus().join("runs/v1/cpu-prof"))
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "cpuprofile"))
+        .expect("cpuprofile");
+    let bytes = std::fs::read(&cp).expect("read");
+    let cut = dir.join("cut.cpuprofile");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let e = stderr(&run(&["pack", "-o", o, cut.to_str().unwrap()], false));
+    assert!(e.contains("cut.cpuprofile: not a complete .cpuprofile") && e.contains("EOF"), "{e}");
+
+    // A perf script with a line that is none of perf's.
+    let text = gunzip(&corpus().join("runs/v1/perf/perf.script.txt.gz"));
+    let text = String::from_utf8(text).expect("utf-8");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(20, "this line is not from perf");
+    let bad = dir.join("bad.perf.txt");
+    std::fs::write(&bad, lines.join("\n") + "\n").expect("write");
+    let e = stderr(&run(&["pack", "-o", o, "--as", &format!("perf-script:{}", bad.display())], false));
+    assert!(e.contains("bad.perf.txt: line 21: not a `perf script` line") && e.contains("expected a sample header"), "{e}");
+
+    // An 0x folder whose data file is gone.
+    let src = corpus().join("runs/v1/0x/10295.0x");
+    let zx = dir.join("10295.0x");
+    std::fs::create_dir_all(&zx).expect("mkdir");
+    for f in ["flamegraph.html", "meta.json"] {
+        std::fs::copy(src.join(f), zx.join(f)).expect("copy");
+    }
+    let e = stderr(&run(&["pack", "-o", o, zx.to_str().unwrap()], false));
+    assert!(e.contains("10295.0x: an 0x output folder, but its data file is missing") && e.contains("v8.log.json"), "{e}");
+
+    // A Clinic.js folder of another tool (bubbleprof; the file inside is hand-made).
+    let bp = dir.join("777.clinic-bubbleprof");
+    std::fs::create_dir_all(&bp).expect("mkdir");
+    std::fs::write(bp.join("777.clinic-bubbleprof-systeminfo"), b"{}").expect("write");
+    let e = stderr(&run(&["pack", "-o", o, bp.to_str().unwrap()], false));
+    assert!(e.contains("a Clinic.js bubbleprof folder") && e.contains("doctor and flame"), "{e}");
+
+    // A Clinic doctor folder whose processstat is cut mid-frame.
+    let src = corpus().join("runs/v1/clinic-doctor/10618.clinic-doctor");
+    let cd = dir.join("10618.clinic-doctor");
+    std::fs::create_dir_all(&cd).expect("mkdir");
+    let ps = std::fs::read(src.join("10618.clinic-doctor-processstat")).expect("read");
+    std::fs::write(cd.join("10618.clinic-doctor-processstat"), &ps[..ps.len() - 7]).expect("write");
+    let e = stderr(&run(&["pack", "-o", o, cd.to_str().unwrap()], false));
+    assert!(e.contains("10618.clinic-doctor-processstat") && e.contains("truncated"), "{e}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn names_in_flame_graphs_are_text() {
+    let dir = tmpdir("escape-svg");
+    // Hand-made folded stacks with hostile names.
+    let f = dir.join("evil.folded");
+    std::fs::write(&f, "main;<script>alert(1)</script> 5\nmain;a&b\"c'd 2\n").expect("write");
+    let b = dir.join("evil.perfbundle");
+    run(&["pack", "-o", b.to_str().unwrap(), f.to_str().unwrap()], true);
+    run(&["export", b.to_str().unwrap(), "--out-dir", dir.join("out").to_str().unwrap(), "--flamegraph", "--icicle"], true);
+    for name in ["evil.svg", "evil.icicle.svg"] {
+        let svg = std::fs::read_to_string(dir.join("out").join(name)).expect("svg");
+        assert!(!svg.contains("<script>alert(1)"), "{name}: raw markup from a name");
+        assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{name}: name missing");
+        assert!(svg.starts_with("<?xml"), "{name}");
+    }
+}
