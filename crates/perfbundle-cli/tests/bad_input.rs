@@ -254,7 +254,10 @@ fn broken_profiles_name_the_file_and_what_was_expected() {
     let bad = dir.join("bad.perf.txt");
     std::fs::write(&bad, lines.join("\n") + "\n").expect("write");
     let e = stderr(&run(&["pack", "-o", o, "--as", &format!("perf-script:{}", bad.display())], false));
-    assert!(e.contains("bad.perf.txt: line 21: not a `perf script` line") && e.contains("expected a sample header"), "{e}");
+    assert!(
+        e.contains("bad.perf.txt: line 21: not a `perf script` line") && e.contains("expected a sample header"),
+        "{e}"
+    );
 
     // An 0x folder whose data file is gone.
     let src = corpus().join("runs/v1/0x/10295.0x");
@@ -264,7 +267,10 @@ fn broken_profiles_name_the_file_and_what_was_expected() {
         std::fs::copy(src.join(f), zx.join(f)).expect("copy");
     }
     let e = stderr(&run(&["pack", "-o", o, zx.to_str().unwrap()], false));
-    assert!(e.contains("10295.0x: an 0x output folder, but its data file is missing") && e.contains("v8.log.json"), "{e}");
+    assert!(
+        e.contains("10295.0x: an 0x output folder, but its data file is missing") && e.contains("v8.log.json"),
+        "{e}"
+    );
 
     // A Clinic.js folder of another tool (bubbleprof; the file inside is hand-made).
     let bp = dir.join("777.clinic-bubbleprof");
@@ -292,7 +298,10 @@ fn names_in_flame_graphs_are_text() {
     std::fs::write(&f, "main;<script>alert(1)</script> 5\nmain;a&b\"c'd 2\n").expect("write");
     let b = dir.join("evil.perfbundle");
     run(&["pack", "-o", b.to_str().unwrap(), f.to_str().unwrap()], true);
-    run(&["export", b.to_str().unwrap(), "--out-dir", dir.join("out").to_str().unwrap(), "--flamegraph", "--icicle"], true);
+    run(
+        &["export", b.to_str().unwrap(), "--out-dir", dir.join("out").to_str().unwrap(), "--flamegraph", "--icicle"],
+        true,
+    );
     for name in ["evil.svg", "evil.icicle.svg"] {
         let svg = std::fs::read_to_string(dir.join("out").join(name)).expect("svg");
         assert!(!svg.contains("<script>alert(1)"), "{name}: raw markup from a name");

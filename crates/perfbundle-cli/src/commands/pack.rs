@@ -120,6 +120,14 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
         pick(InputKind::K6HandleSummary).into_iter().chain(pick(InputKind::K6SummaryExport)).collect();
     let summary_input: Option<&Input> = summaries.first().copied();
 
+    // Every file but the point stream (hashed as it streams) is hashed on a
+    // thread of its own while the inputs are read.
+    let to_hash: Vec<PathBuf> =
+        all.iter().flat_map(|i| i.files.iter().cloned()).filter(|f| stream.is_none_or(|s| s.path != *f)).collect();
+    let hasher = std::thread::spawn(move || {
+        to_hash.into_iter().map(|f| (f.clone(), hash_file(&f).map_err(|e| format!("{e:#}")))).collect::<HashMap<_, _>>()
+    });
+
     let mut records: Vec<InputRecord> = Vec::new();
     let mut summary: Option<SummaryInput> = None;
     if let Some(s) = summary_input {
@@ -201,6 +209,7 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     manifest.run.duration_ms = s.duration_ms;
 
     // Inputs, their hashes, and raw entries.
+    let mut hashes = hasher.join().map_err(|_| anyhow!("the hashing thread failed"))?;
     let mut raw_paths: HashMap<String, PathBuf> = HashMap::new();
     let mut raw_entries = Vec::new();
     for (n, inp) in all.iter().enumerate() {
@@ -215,7 +224,10 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
         for f in &inp.files {
             let sha = match (stream, &stream_hash) {
                 (Some(st), Some(h)) if st.path == *f => h.clone(),
-                _ => hash_file(f)?,
+                _ => hashes
+                    .remove(f)
+                    .unwrap_or_else(|| Err(format!("{}: not hashed", f.display())))
+                    .map_err(|e| anyhow!(e))?,
             };
             let size = std::fs::metadata(f).with_context(|| format!("{}: cannot stat", f.display()))?.len();
             let fname = inputs::file_name(f);

@@ -26,10 +26,9 @@ pub struct ScriptStats {
 /// Parses a sample header's event name and period (`node 1 6108.38: 10101010 cpu-clock:ppp:`).
 fn header_event(line: &str) -> Option<(String, Option<u64>)> {
     // The timestamp is the first token of digits and a dot ending in ':'.
-    let mut pos = 0;
     for tok in line.split_whitespace() {
-        let start = line[pos..].find(tok)? + pos;
-        pos = start + tok.len();
+        // `tok` is a sub-slice of `line`: its end is found from the pointers, without a search.
+        let pos = tok.as_ptr() as usize - line.as_ptr() as usize + tok.len();
         if let Some(t) = tok.strip_suffix(':') {
             if t.contains('.') && t.parse::<f64>().is_ok() {
                 let rest = &line[pos..];
@@ -44,42 +43,82 @@ fn header_event(line: &str) -> Option<(String, Option<u64>)> {
     None
 }
 
-/// Passes the script through line by line, checking and counting.
+/// Passes the script through to inferno untouched, looking at each line as
+/// inferno consumes it: sample headers are parsed and counted, indented
+/// frame lines skipped over, anything else reported.
 struct Observe<R> {
     inner: R,
-    line: Vec<u8>,
-    pos: usize,
+    /// The current line so far, when it is not indented (a header candidate).
+    cur: Vec<u8>,
+    at_start: bool,
+    skipping: bool,
     stats: ScriptStats,
 }
 
 impl<R: BufRead> Observe<R> {
-    fn observe(&mut self) {
-        self.stats.lines += 1;
-        let text = String::from_utf8_lossy(&self.line);
-        let t = text.trim_end();
-        if t.is_empty() || t.trim_start().starts_with('#') {
-            return;
+    fn new(inner: R) -> Self {
+        Observe { inner, cur: Vec::with_capacity(256), at_start: true, skipping: false, stats: ScriptStats::default() }
+    }
+
+    fn scan(cur: &mut Vec<u8>, at_start: &mut bool, skipping: &mut bool, stats: &mut ScriptStats, chunk: &[u8]) {
+        let mut i = 0;
+        while i < chunk.len() {
+            if *at_start {
+                *at_start = false;
+                *skipping = matches!(chunk[i], b' ' | b'\t');
+            }
+            let nl = memchr::memchr(b'\n', &chunk[i..]);
+            let end = nl.map_or(chunk.len(), |p| i + p);
+            if !*skipping {
+                cur.extend_from_slice(&chunk[i..end]);
+            }
+            match nl {
+                Some(_) => {
+                    if !*skipping {
+                        Self::line(cur, stats);
+                        cur.clear();
+                    }
+                    stats.lines += 1;
+                    *at_start = true;
+                    i = end + 1;
+                }
+                None => i = chunk.len(),
+            }
         }
-        if t.starts_with([' ', '\t']) {
+    }
+
+    /// A whole non-indented line.
+    fn line(line: &[u8], stats: &mut ScriptStats) {
+        let text = String::from_utf8_lossy(line);
+        let t = text.trim_end();
+        if t.is_empty() || t.starts_with('#') {
             return;
         }
         match header_event(t) {
             Some((event, period)) => {
-                let first = self.stats.event.get_or_insert_with(|| event.clone());
+                let first = stats.event.get_or_insert_with(|| event.clone());
                 if *first == event {
-                    self.stats.samples += 1;
+                    stats.samples += 1;
                     if let Some(p) = period {
-                        if !self.stats.periods.contains(&p) && self.stats.periods.len() < 8 {
-                            self.stats.periods.push(p);
+                        if !stats.periods.contains(&p) && stats.periods.len() < 8 {
+                            stats.periods.push(p);
                         }
                     }
                 }
             }
             None => {
-                if self.stats.bad_line.is_none() {
-                    self.stats.bad_line = Some((self.stats.lines, t.chars().take(80).collect()));
+                if stats.bad_line.is_none() {
+                    stats.bad_line = Some((stats.lines + 1, t.chars().take(80).collect()));
                 }
             }
+        }
+    }
+
+    /// The last line, when the text does not end with a newline.
+    fn finish(&mut self) {
+        if !self.at_start && !self.skipping && !self.cur.is_empty() {
+            Self::line(&self.cur, &mut self.stats);
+            self.stats.lines += 1;
         }
     }
 }
@@ -96,29 +135,40 @@ impl<R: BufRead> Read for Observe<R> {
 
 impl<R: BufRead> BufRead for Observe<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.pos >= self.line.len() {
-            self.line.clear();
-            self.pos = 0;
-            if self.inner.read_until(b'\n', &mut self.line)? > 0 {
-                self.observe();
-            }
-        }
-        Ok(&self.line[self.pos..])
+        self.inner.fill_buf()
     }
 
     fn consume(&mut self, amt: usize) {
-        self.pos += amt;
+        // The bytes being consumed are still in the inner buffer: look at them first.
+        let Observe { inner, cur, at_start, skipping, stats } = self;
+        if let Ok(buf) = inner.fill_buf() {
+            Self::scan(cur, at_start, skipping, stats, &buf[..amt.min(buf.len())]);
+        }
+        self.inner.consume(amt);
+    }
+}
+
+/// Threads to fold with: all cores with the `multithreaded` feature (as
+/// `inferno-collapse-perf` does), one otherwise.
+fn threads() -> usize {
+    #[cfg(feature = "multithreaded")]
+    {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    }
+    #[cfg(not(feature = "multithreaded"))]
+    {
+        1
     }
 }
 
 /// Folds `perf script` text exactly as `inferno-collapse-perf` does with
-/// default options (one thread), returning the folded lines and what the
+/// default options, returning the folded lines and what the
 /// check saw. With `annotate`, kernel and JIT frames get inferno's `_[k]`
 /// and `_[j]` suffixes (used to categorise frames).
 pub fn fold<R: BufRead>(reader: R, file: &str, annotate: bool) -> Result<(Vec<u8>, ScriptStats), IngestError> {
-    let mut obs = Observe { inner: reader, line: Vec::with_capacity(256), pos: 0, stats: ScriptStats::default() };
+    let mut obs = Observe::new(reader);
     let mut opts = Options::default();
-    opts.nthreads = 1;
+    opts.nthreads = threads();
     opts.annotate_kernel = annotate;
     opts.annotate_jit = annotate;
     let mut folder = Folder::from(opts);
@@ -126,6 +176,7 @@ pub fn fold<R: BufRead>(reader: R, file: &str, annotate: bool) -> Result<(Vec<u8
     folder
         .collapse(&mut obs, &mut out)
         .map_err(|e| IngestError::read(file, format!("reading after line {}", obs.stats.lines), e))?;
+    obs.finish();
     let stats = obs.stats;
     if let Some((n, text)) = &stats.bad_line {
         return Err(IngestError::BadLine {
