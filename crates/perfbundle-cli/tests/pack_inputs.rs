@@ -121,3 +121,44 @@ fn inspect_by_tag_lists_the_break_down() {
         );
     }
 }
+
+#[test]
+fn one_bundle_holds_the_load_the_profiles_and_the_timeline() {
+    let dir = tmpdir("mixed");
+    let out = dir.join("run.perfbundle");
+    let v1 = corpus().join("runs/v1");
+    let cpu = std::fs::read_dir(v1.join("cpu-prof"))
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "cpuprofile"))
+        .expect("cpuprofile");
+    run(
+        &[
+            "pack",
+            "-o",
+            out.to_str().unwrap(),
+            "--keep-raw",
+            "--as",
+            &format!("profile:v1 under node --cpu-prof={}", cpu.display()),
+            v1.join("clinic-doctor").to_str().unwrap(),
+            v1.join("0x/10295.0x").to_str().unwrap(),
+        ],
+        true,
+    );
+    let j = inspect_json(&out);
+    let names: Vec<&str> = j["profiles"].as_array().expect("profiles").iter().map(|p| p["name"].as_str().unwrap_or("")).collect();
+    assert_eq!(names, ["v1 under node --cpu-prof", "10295.0x"]);
+    assert_eq!(j["timelines"][0]["source"], "clinic-doctor");
+    assert_eq!(j["k6"]["metrics"]["http_reqs"]["values"]["count"], 1062.0);
+    assert_eq!(j["manifest"]["tools"]["@clinic/doctor"], "11.0.0");
+    // The 0x folder's data file is kept under raw/, with its folder in the input's name.
+    let inputs = j["manifest"]["inputs"].as_array().expect("inputs");
+    assert!(inputs.iter().any(|i| i["kind"] == "0x" && i["name"].as_str().unwrap_or("").starts_with("10295.0x/")));
+    assert!(inputs.iter().all(|i| i["raw_entry"].is_string()));
+    let o = run(&["verify", out.to_str().unwrap()], true);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(text.contains("profiles/0.json") && text.contains("timelines/0.json"), "{text}");
+    let human = String::from_utf8(run(&["inspect", out.to_str().unwrap()], true).stdout).expect("utf-8");
+    assert!(human.contains("PROFILE v1 under node --cpu-prof (cpuprofile): 28768 samples"), "{human}");
+    assert!(human.contains("TIMELINE 10618.clinic-doctor (clinic-doctor): 745 samples"), "{human}");
+}
