@@ -146,7 +146,8 @@ fn one_bundle_holds_the_load_the_profiles_and_the_timeline() {
         true,
     );
     let j = inspect_json(&out);
-    let names: Vec<&str> = j["profiles"].as_array().expect("profiles").iter().map(|p| p["name"].as_str().unwrap_or("")).collect();
+    let names: Vec<&str> =
+        j["profiles"].as_array().expect("profiles").iter().map(|p| p["name"].as_str().unwrap_or("")).collect();
     assert_eq!(names, ["v1 under node --cpu-prof", "10295.0x"]);
     assert_eq!(j["timelines"][0]["source"], "clinic-doctor");
     assert_eq!(j["k6"]["metrics"]["http_reqs"]["values"]["count"], 1062.0);

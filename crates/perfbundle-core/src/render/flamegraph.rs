@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use inferno::flamegraph::color::{parse_hex_color, PaletteMap};
-use inferno::flamegraph::{self as ifg, Direction};
+use inferno::flamegraph::{self as ifg, Direction, TextTruncateDirection};
 
 use crate::profile::{Category, Profile};
 
@@ -45,6 +45,8 @@ pub fn write_flamegraph<W: Write>(p: &Profile, opts: &FlameOptions, w: W) -> std
     o.title = opts.title.clone().unwrap_or_else(|| format!("{} ({}, {} samples)", p.name, p.source, p.total_samples));
     o.subtitle = Some("colours: app, dependency, node core, v8, native, gc, idle, kernel".into());
     o.count_name = "samples".into();
+    // Function names come first in labels: cut the file path, not the name.
+    o.text_truncate_direction = TextTruncateDirection::Right;
     o.palette_map = Some(&mut palette);
     if opts.icicle {
         o.direction = Direction::Inverted;
