@@ -16,11 +16,23 @@ for v in v1 v2; do
     --label app=orders-api --label version="$v" --label scenario=dev-load --tool k6=v1.1.0 \
     "$CORPUS/runs/$v/k6-only/k6.json.gz" "$CORPUS/runs/$v/k6-only/summary-export.json"
 done
+# Profiles: the k6 run and the profiler's output of the same run, one bundle each.
+for spec in "v1 cpu-prof" "v2 cpu-prof" "v1 clinic-doctor" "v1 0x"; do
+  set -- $spec
+  out="archives/orders-api-$1-$2.perfbundle"
+  [ -e "$out" ] && { echo "keep $out (released bundles are not rewritten)"; continue; }
+  "$BIN" pack -o "$out" \
+    --title "orders-api $1 — dev load under $2" \
+    --label app=orders-api --label version="$1" --label scenario=dev-load --label profiler="$2" --tool k6=v1.1.0 \
+    "$CORPUS/runs/$1/$2"
+done
 mkdir -p archives/expected
 for f in archives/*.perfbundle; do
   name=$(basename "$f" .perfbundle)
   [ -e "archives/expected/$name.metrics.json" ] ||
     "$BIN" inspect --json "$f" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["k6"]["metrics"], indent=1, sort_keys=True))' > "archives/expected/$name.metrics.json"
+  [ -e "archives/expected/$name.profiles.json" ] ||
+    "$BIN" inspect --json "$f" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(json.dumps({"profiles": j.get("profiles", []), "timelines": j.get("timelines", [])}, indent=1, sort_keys=True))' > "archives/expected/$name.profiles.json"
 done
 python3 - <<'PY'
 import json, subprocess, glob, os
@@ -37,6 +49,8 @@ for f in sorted(glob.glob("archives/*.perfbundle")):
         "http_req_duration_p95_ms": d.get("p(95)"),
         "http_req_failed_rate": k.get("http_req_failed", {}).get("values", {}).get("rate"),
         "thresholds_passed": all(t["ok"] for t in j["k6"]["thresholds"]),
+        "profiles": [p["name"] for p in j.get("profiles", [])],
+        "timelines": [t["name"] for t in j.get("timelines", [])],
     })
 json.dump({"bundles": rows}, open("archives/index.json", "w"), indent=2)
 print(open("archives/index.json").read())

@@ -37,6 +37,13 @@ fn every_archive_verifies_and_keeps_its_figures() {
         for (key, w) in want {
             assert_eq!(got.get(key), Some(w), "{name}: {key} changed");
         }
+        let expected_profiles: Value = serde_json::from_slice(
+            &std::fs::read(repo_root().join("archives/expected").join(format!("{name}.profiles.json")))
+                .expect("expected profiles file"),
+        )
+        .expect("json");
+        assert_eq!(j["profiles"], expected_profiles["profiles"], "{name}: profiles changed");
+        assert_eq!(j["timelines"], expected_profiles["timelines"], "{name}: timelines changed");
         // The human view names the thresholds and the main metrics.
         let text = String::from_utf8(run(&["inspect", b.to_str().expect("utf-8")], true).stdout).expect("utf-8");
         for needle in ["THRESHOLDS", "p(95)<250", "http_req_duration", "http_reqs", "checks_succeeded"] {
