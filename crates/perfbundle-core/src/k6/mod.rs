@@ -7,6 +7,7 @@ pub mod assemble;
 pub mod builtin;
 pub mod model;
 pub mod text;
+pub mod view;
 
 pub use aggregate::{Aggregated, Aggregator, AggregatorOptions};
 pub use assemble::{assemble, metrics_view};

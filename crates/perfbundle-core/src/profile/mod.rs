@@ -10,6 +10,7 @@ mod builder;
 pub mod category;
 pub mod clinic_flame;
 pub mod cpuprofile;
+pub mod flame;
 pub mod folded;
 pub mod perf;
 pub mod v8log;

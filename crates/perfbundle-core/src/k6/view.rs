@@ -1,0 +1,173 @@
+//! What charts and range summaries read from the stored time series: one
+//! value per bucket for a chart line, and k6's summary keys for any time
+//! range, from the mergeable histograms. Shared by the viewer and the exports.
+
+use std::collections::BTreeMap;
+
+use super::model::{K6TimeSeries, MetricType, StoredSeries};
+use crate::histogram::LogHistogram;
+
+/// One chart point: bucket start (Unix ms) and value.
+pub type ChartPoint = (f64, f64);
+
+/// How to turn a series' buckets into one line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Line {
+    /// Counter: sum per second.
+    PerSecond,
+    /// Counter: sum per bucket.
+    Sum,
+    /// Gauge: the last value in the bucket.
+    Last,
+    /// Gauge: the largest value in the bucket.
+    Max,
+    /// Rate: share of non-zero samples (0..1).
+    Ratio,
+    /// Trend: mean.
+    Mean,
+    /// Trend: a percentile (0..1) from the bucket's histogram.
+    Percentile(f64),
+}
+
+impl K6TimeSeries {
+    /// Start of the bucket at offset `t` from the grid's first bucket, Unix ms.
+    pub fn bucket_start_ms(&self, t: u32) -> f64 {
+        (self.first_bucket + i64::from(t)) as f64 * self.bucket_ms as f64
+    }
+
+    /// The grid's span, Unix ms: start of the first bucket to end of the last.
+    pub fn span_ms(&self) -> (f64, f64) {
+        let start = self.first_bucket as f64 * self.bucket_ms as f64;
+        (start, start + self.buckets as f64 * self.bucket_ms as f64)
+    }
+
+    /// One value per occupied bucket of `key`, as `line` says.
+    pub fn line(&self, key: &str, line: Line) -> Vec<ChartPoint> {
+        let Some(s) = self.series.get(key) else { return Vec::new() };
+        let secs = self.bucket_ms as f64 / 1000.0;
+        let mut out = Vec::with_capacity(s.t.len());
+        for (i, &t) in s.t.iter().enumerate() {
+            let v = match line {
+                Line::PerSecond => s.sum.get(i).map(|x| x / secs),
+                Line::Sum => s.sum.get(i).copied(),
+                Line::Last => s.last.get(i).copied(),
+                Line::Max => s.max.get(i).copied(),
+                Line::Ratio => s.passes.get(i).map(|p| *p as f64 / s.n[i].max(1) as f64),
+                Line::Mean => s.sum.get(i).map(|x| x / s.n[i].max(1) as f64),
+                Line::Percentile(p) => s.hist.get(i).and_then(|h| {
+                    let hist = LogHistogram::from_stored(h, self.relative_accuracy).ok()?;
+                    hist.percentile(p, s.min[i], s.max[i])
+                }),
+            };
+            if let Some(v) = v {
+                out.push((self.bucket_start_ms(t), v));
+            }
+        }
+        out
+    }
+
+    /// k6's summary keys of `key` over the buckets that start in
+    /// `[from_ms, to_ms)`: `count`/`rate` (counter, per second of the range),
+    /// `rate`/`passes`/`fails`, `value`/`min`/`max` (gauge), and
+    /// `count`/`avg`/`min`/`med`/`max`/`p(90)`/`p(95)`/`p(99)` (trend, the
+    /// percentiles from the merged histograms).
+    pub fn range_values(&self, key: &str, from_ms: f64, to_ms: f64) -> BTreeMap<String, f64> {
+        let mut v = BTreeMap::new();
+        let Some(s) = self.series.get(key) else { return v };
+        let idx: Vec<usize> = (0..s.t.len())
+            .filter(|&i| {
+                let t = self.bucket_start_ms(s.t[i]);
+                t >= from_ms && t < to_ms
+            })
+            .collect();
+        let range_s = (to_ms - from_ms).max(self.bucket_ms as f64) / 1000.0;
+        match s.kind {
+            Some(MetricType::Counter) => {
+                let sum: f64 = idx.iter().map(|&i| s.sum[i]).sum();
+                v.insert("count".into(), sum);
+                v.insert("rate".into(), sum / range_s);
+            }
+            Some(MetricType::Rate) => {
+                let n: u64 = idx.iter().map(|&i| s.n[i]).sum();
+                let p: u64 = idx.iter().map(|&i| s.passes[i]).sum();
+                v.insert("passes".into(), p as f64);
+                v.insert("fails".into(), (n - p) as f64);
+                if n > 0 {
+                    v.insert("rate".into(), p as f64 / n as f64);
+                }
+            }
+            Some(MetricType::Gauge) => {
+                if let (Some(&first), Some(&last)) = (idx.first(), idx.last()) {
+                    let _ = first;
+                    v.insert("value".into(), s.last[last]);
+                    v.insert("min".into(), idx.iter().map(|&i| s.min[i]).fold(f64::INFINITY, f64::min));
+                    v.insert("max".into(), idx.iter().map(|&i| s.max[i]).fold(f64::NEG_INFINITY, f64::max));
+                }
+            }
+            Some(MetricType::Trend) => trend_range(self, s, &idx, &mut v),
+            None => {}
+        }
+        v
+    }
+}
+
+fn trend_range(ts: &K6TimeSeries, s: &StoredSeries, idx: &[usize], v: &mut BTreeMap<String, f64>) {
+    let n: u64 = idx.iter().map(|&i| s.n[i]).sum();
+    if n == 0 {
+        return;
+    }
+    let sum: f64 = idx.iter().map(|&i| s.sum[i]).sum();
+    let min = idx.iter().map(|&i| s.min[i]).fold(f64::INFINITY, f64::min);
+    let max = idx.iter().map(|&i| s.max[i]).fold(f64::NEG_INFINITY, f64::max);
+    let mut h = LogHistogram::new(ts.relative_accuracy);
+    for &i in idx {
+        if let Some(Ok(b)) = s.hist.get(i).map(|x| LogHistogram::from_stored(x, ts.relative_accuracy)) {
+            h.merge(&b);
+        }
+    }
+    v.insert("count".into(), n as f64);
+    v.insert("avg".into(), sum / n as f64);
+    v.insert("min".into(), min);
+    v.insert("max".into(), max);
+    for (k, p) in super::aggregate::SUMMARY_PERCENTILES {
+        if let Some(x) = h.percentile(*p, min, max) {
+            v.insert((*k).to_string(), x);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k6::{Aggregator, AggregatorOptions};
+
+    #[test]
+    fn lines_and_ranges_agree_with_the_whole_run() {
+        let mut a = Aggregator::new(AggregatorOptions::default());
+        for i in 0..100i64 {
+            let t = 1_000_000_000_000 + i * 50_000_000; // 20 per second for 5 s
+            a.add_point("http_reqs", t, 1.0, &[]);
+            a.add_point("http_req_duration", t, (i % 10) as f64 + 1.0, &[]);
+            a.add_point("http_req_failed", t, if i % 4 == 0 { 1.0 } else { 0.0 }, &[]);
+            a.add_point("vus", t, (i / 20) as f64, &[]);
+        }
+        let out = a.finish(None);
+        let ts = &out.timeseries;
+        let rate = ts.line("http_reqs", Line::PerSecond);
+        assert!(rate.iter().all(|(_, v)| (*v - 20.0).abs() < 1e-9), "{rate:?}");
+        let (from, to) = ts.span_ms();
+        let all = ts.range_values("http_req_duration", from, to);
+        let whole = &out.series["http_req_duration"].values;
+        assert_eq!(all["count"], 100.0);
+        assert!((all["avg"] - whole["avg"]).abs() < 1e-9);
+        assert_eq!(all["max"], whole["max"]);
+        assert!((all["med"] - whole["med"]).abs() <= 0.01 * whole["med"]);
+        let f = ts.range_values("http_req_failed", from, to);
+        assert_eq!((f["passes"], f["fails"]), (25.0, 75.0));
+        // The first second only.
+        let first = ts.range_values("http_reqs", from, from + 1000.0);
+        assert_eq!(first["count"], 20.0);
+        assert_eq!(ts.range_values("vus", from, from + 1000.0)["max"], 0.0);
+        assert_eq!(ts.line("vus", Line::Last).last().map(|p| p.1), Some(4.0));
+    }
+}

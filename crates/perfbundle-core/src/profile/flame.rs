@@ -1,0 +1,138 @@
+//! Flame graph geometry, independent of how it is drawn: which node goes
+//! where for a chosen focus, what a search covers. The viewer paints these
+//! rectangles on a canvas.
+
+use super::Profile;
+
+/// Navigation data over a profile's call tree.
+#[derive(Debug, Clone)]
+pub struct FlameIndex {
+    /// Children of each node, ordered by frame label (as flame graphs are).
+    pub children: Vec<Vec<u32>>,
+    /// Samples under each node (self + descendants).
+    pub totals: Vec<u64>,
+    /// Depth of each node (the root is 0).
+    pub depth: Vec<u32>,
+    pub max_depth: u32,
+}
+
+/// One rectangle: a node at a depth, `x` and `w` as fractions of the width.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FlameRect {
+    pub node: u32,
+    pub depth: u32,
+    pub x: f64,
+    pub w: f64,
+}
+
+impl FlameIndex {
+    pub fn new(p: &Profile) -> Self {
+        let n = p.nodes.parent.len();
+        let totals = p.node_totals();
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut depth = vec![0u32; n];
+        for i in 1..n {
+            let parent = p.nodes.parent[i] as usize;
+            children[parent].push(i as u32);
+            depth[i] = depth[parent] + 1;
+        }
+        let labels: Vec<String> = (0..p.frames.name.len()).map(|f| p.frame_label(f)).collect();
+        for c in &mut children {
+            c.sort_by(|a, b| {
+                let fa = p.nodes.frame[*a as usize] as usize;
+                let fb = p.nodes.frame[*b as usize] as usize;
+                labels[fa].cmp(&labels[fb])
+            });
+        }
+        let max_depth = depth.iter().copied().max().unwrap_or(0);
+        FlameIndex { children, totals, depth, max_depth }
+    }
+
+    /// The path from the root to `node`, root first.
+    pub fn ancestors(&self, p: &Profile, node: u32) -> Vec<u32> {
+        let mut v = vec![node];
+        let mut n = node as usize;
+        while n != 0 {
+            n = p.nodes.parent[n] as usize;
+            v.push(n as u32);
+        }
+        v.reverse();
+        v
+    }
+
+    /// Rectangles with `focus` spanning the whole width (its ancestors drawn
+    /// full width below it), leaving out those narrower than `min_frac`.
+    pub fn layout(&self, p: &Profile, focus: u32, min_frac: f64, out: &mut Vec<FlameRect>) {
+        out.clear();
+        let focus = focus.min(self.totals.len().saturating_sub(1) as u32);
+        for a in self.ancestors(p, focus) {
+            if a != focus {
+                out.push(FlameRect { node: a, depth: self.depth[a as usize], x: 0.0, w: 1.0 });
+            }
+        }
+        let total = self.totals[focus as usize].max(1) as f64;
+        let mut stack: Vec<(u32, f64)> = vec![(focus, 0.0)];
+        while let Some((node, x)) = stack.pop() {
+            let w = self.totals[node as usize] as f64 / total;
+            if w < min_frac {
+                continue;
+            }
+            out.push(FlameRect { node, depth: self.depth[node as usize], x, w });
+            let mut cx = x;
+            for &c in &self.children[node as usize] {
+                stack.push((c, cx));
+                cx += self.totals[c as usize] as f64 / total;
+            }
+        }
+    }
+
+    /// Nodes whose frame `matches`, and the samples under them (each sample
+    /// counted once, however many matching frames its stack holds).
+    pub fn search(&self, p: &Profile, matches: &dyn Fn(usize) -> bool) -> (Vec<bool>, u64) {
+        let n = p.nodes.parent.len();
+        let mut hit = vec![false; n];
+        let mut covered = 0u64;
+        let mut under_hit = vec![false; n];
+        for i in 1..n {
+            let parent = p.nodes.parent[i] as usize;
+            hit[i] = matches(p.nodes.frame[i] as usize);
+            under_hit[i] = under_hit[parent] || hit[parent];
+            if hit[i] && !under_hit[i] {
+                covered += self.totals[i];
+            }
+        }
+        (hit, covered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::folded;
+
+    #[test]
+    fn lays_out_and_searches() {
+        let p = folded::ingest("a;b 3\na;c 1\nd 4\na;b;a 2\n".as_bytes(), "t", "t").unwrap();
+        let ix = FlameIndex::new(&p);
+        let mut r = Vec::new();
+        ix.layout(&p, 0, 0.0, &mut r);
+        assert_eq!(r[0], FlameRect { node: 0, depth: 0, x: 0.0, w: 1.0 });
+        let name = |rect: &FlameRect| p.frames.name[p.nodes.frame[rect.node as usize] as usize].clone();
+        let a = *r.iter().find(|x| x.depth == 1 && name(x) == "a").unwrap();
+        assert!((a.w - 0.6).abs() < 1e-12 && a.x == 0.0);
+        let d = r.iter().find(|x| name(x) == "d").unwrap();
+        assert!((d.x - 0.6).abs() < 1e-12);
+        // Zoom into a: a spans the width, the root stays below it.
+        ix.layout(&p, a.node, 0.0, &mut r);
+        assert!(r.iter().any(|x| x.node == 0 && x.w == 1.0));
+        assert!(r.iter().any(|x| x.node == a.node && x.w == 1.0));
+        assert!(!r.iter().any(|x| name(x) == "d"));
+        // "a" appears twice on one stack: its samples count once.
+        let (hit, covered) = ix.search(&p, &|f| p.frames.name[f] == "a");
+        assert_eq!(hit.iter().filter(|h| **h).count(), 2);
+        assert_eq!(covered, 6);
+        // Narrow rectangles are left out.
+        ix.layout(&p, 0, 0.15, &mut r);
+        assert!(!r.iter().any(|x| name(x) == "c"));
+    }
+}
