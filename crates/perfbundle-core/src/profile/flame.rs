@@ -117,7 +117,10 @@ mod tests {
         let mut r = Vec::new();
         ix.layout(&p, 0, 0.0, &mut r);
         assert_eq!(r[0], FlameRect { node: 0, depth: 0, x: 0.0, w: 1.0 });
-        let name = |rect: &FlameRect| p.frames.name[p.nodes.frame[rect.node as usize] as usize].clone();
+        let name = |rect: &FlameRect| match p.nodes.frame[rect.node as usize] {
+            f if f < 0 => "all".to_string(),
+            f => p.frames.name[f as usize].clone(),
+        };
         let a = *r.iter().find(|x| x.depth == 1 && name(x) == "a").unwrap();
         assert!((a.w - 0.6).abs() < 1e-12 && a.x == 0.0);
         let d = r.iter().find(|x| name(x) == "d").unwrap();
