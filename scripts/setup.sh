@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need; idempotent: each tool is
-# installed only when it is missing. Only package registries are used.
+# installed only when it is missing (or at the wrong version). Only package
+# registries are used (crates.io, Debian, npm): no binary downloads.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 command -v cargo >/dev/null || { say "Rust (cargo) is needed: https://rustup.rs"; exit 1; }
+export PATH="$HOME/.cargo/bin:$PATH"
 
 if command -v rustup >/dev/null; then
   rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown ||
@@ -14,5 +17,28 @@ if command -v rustup >/dev/null; then
   done
 else
   say "no rustup: assuming the wasm32 target, rustfmt and clippy are installed"
+fi
+
+# trunk 0.21 (0.22 needs a newer rustc than 1.95).
+if ! trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
+  say "installing trunk 0.21 (takes several minutes, once)"
+  cargo install trunk --version '^0.21' --locked
+fi
+
+# wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock (installs only without --locked).
+WBG=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -n "$WBG" ] && ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG\$"; then
+  say "installing wasm-bindgen-cli $WBG"
+  cargo install wasm-bindgen-cli --version "$WBG"
+fi
+
+# Debian's chromium and its driver, for the browser tests.
+if [ "${PERFBUNDLE_SKIP_BROWSER:-}" != 1 ] && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing chromium and chromium-driver (Debian)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    say "chromium and chromedriver are needed for the browser tests: apt-get install chromium chromium-driver"
+  fi
 fi
 say "ready"

@@ -27,6 +27,7 @@ enum Command {
     Verify(commands::verify::VerifyArgs),
     Unpack(commands::unpack::UnpackArgs),
     Export(commands::export::ExportArgs),
+    View(commands::view::ViewArgs),
 }
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => commands::verify::run(a),
         Command::Unpack(a) => commands::unpack::run(a),
         Command::Export(a) => commands::export::run(a),
+        Command::View(a) => commands::view::run(a),
     };
     match result {
         Ok(code) => code,

@@ -7,3 +7,4 @@ pub mod pack;
 pub mod profiles;
 pub mod unpack;
 pub mod verify;
+pub mod view;

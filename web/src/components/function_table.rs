@@ -1,0 +1,64 @@
+//! The "sandwich" companion of a flame graph: every function with its self
+//! and total samples, sortable; clicking one searches for it.
+
+use leptos::prelude::*;
+
+use crate::state::use_state;
+
+#[derive(Clone, Copy, PartialEq)]
+enum SortBy {
+    SelfSamples,
+    Total,
+    Name,
+}
+
+#[component]
+pub fn FunctionTable() -> impl IntoView {
+    let state = use_state();
+    let sort = RwSignal::new(SortBy::SelfSamples);
+    let rows = move || {
+        let l = state.loaded.get()?;
+        let p = l.bundle.profiles.get(state.profile.get())?;
+        let total = p.total_samples.max(1) as f64;
+        let mut f = p.functions();
+        match sort.get() {
+            SortBy::SelfSamples => {}
+            SortBy::Total => f.sort_by(|a, b| b.total_samples.cmp(&a.total_samples).then(a.function.cmp(&b.function))),
+            SortBy::Name => f.sort_by(|a, b| a.function.cmp(&b.function)),
+        }
+        Some(
+            f.into_iter()
+                .take(300)
+                .map(|f| {
+                    let name = f.function.clone();
+                    view! {
+                        <tr data-testid="function-row" on:click=move |_| {
+                            state.regex.set(false);
+                            state.search.set(name.clone());
+                        }>
+                            <td class="num">{f.self_samples}</td>
+                            <td class="num">{format!("{:.2}%", f.self_samples as f64 * 100.0 / total)}</td>
+                            <td class="num">{f.total_samples}</td>
+                            <td class="num">{format!("{:.2}%", f.total_samples as f64 * 100.0 / total)}</td>
+                            <td>{f.category.as_str()}</td>
+                            <td class="fn">{f.function.clone()}<span class="file">{f.file.clone()}</span></td>
+                        </tr>
+                    }
+                })
+                .collect_view(),
+        )
+    };
+    let head = move |label: &'static str, by: SortBy, id: &'static str| {
+        view! { <th class="sortable" class:sorted=move || sort.get() == by data-testid=id on:click=move |_| sort.set(by)>{label}</th> }
+    };
+    view! {
+        <table class="functions" data-testid="function-table">
+            <thead><tr>
+                {head("self", SortBy::SelfSamples, "sort-self")}<th>"self %"</th>
+                {head("total", SortBy::Total, "sort-total")}<th>"total %"</th>
+                <th>"category"</th>{head("function", SortBy::Name, "sort-name")}
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}

@@ -1,0 +1,221 @@
+//! One time-series chart (SVG): lines, axes with units, a legend; hover
+//! shows a crosshair and values (shared by every chart); dragging selects a
+//! time range that zooms every chart.
+
+use leptos::prelude::*;
+use perfbundle_core::k6::text::format_value;
+use perfbundle_core::k6::view::ChartPoint;
+
+use crate::state::use_state;
+
+const W: f64 = 900.0;
+const H: f64 = 170.0;
+const L: f64 = 70.0;
+const R: f64 = 12.0;
+const T: f64 = 14.0;
+const B: f64 = 26.0;
+
+/// One line of a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartLine {
+    pub label: String,
+    pub color: &'static str,
+    pub points: Vec<ChartPoint>,
+}
+
+fn nice_max(v: f64) -> f64 {
+    if v <= 0.0 || !v.is_finite() {
+        return 1.0;
+    }
+    let p = 10f64.powf(v.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if v <= m * p {
+            return m * p;
+        }
+    }
+    10.0 * p
+}
+
+fn clock(ms: f64) -> String {
+    let s = perfbundle_core::time::format_rfc3339_ms((ms * 1e6) as i64);
+    s[11..19].to_string()
+}
+
+/// The value of a line at time `t` (the last point at or before it).
+fn value_at(points: &[ChartPoint], t: f64) -> Option<f64> {
+    let i = points.partition_point(|p| p.0 <= t);
+    (i > 0).then(|| points[i - 1].1)
+}
+
+#[component]
+pub fn LineChart(
+    /// Title shown above the chart.
+    title: String,
+    /// What the values are: `time` (ms), `data` (bytes), `percent` (0..1 ratio) or `default`.
+    contains: String,
+    lines: Vec<ChartLine>,
+    /// The x domain, Unix ms.
+    #[prop(into)]
+    domain: Signal<(f64, f64)>,
+    /// A test id for the chart.
+    testid: String,
+) -> impl IntoView {
+    let state = use_state();
+    let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
+    let contains2 = contains.clone();
+    let fmt = move |v: f64| -> String {
+        if contains2 == "percent" {
+            format!("{:.2}%", v * 100.0)
+        } else {
+            format_value(v, &contains2)
+        }
+    };
+    let lines = StoredValue::new(lines);
+    let x_of = move |t: f64| {
+        let (a, b) = domain.get();
+        L + (t - a) / (b - a).max(1.0) * (W - L - R)
+    };
+    let t_of = move |x: f64| {
+        let (a, b) = domain.get();
+        a + (x - L) / (W - L - R) * (b - a)
+    };
+    let y_max = Memo::new(move |_| {
+        let (a, b) = domain.get();
+        let m = lines.with_value(|ls| {
+            ls.iter().flat_map(|l| l.points.iter()).filter(|p| p.0 >= a && p.0 <= b).map(|p| p.1).fold(0.0, f64::max)
+        });
+        nice_max(m)
+    });
+    let y_of = move |v: f64| T + (1.0 - v / y_max.get()) * (H - T - B);
+    // Pointer position in SVG units.
+    let svg_x = |ev: &leptos::ev::MouseEvent| -> f64 {
+        use wasm_bindgen::JsCast;
+        let target = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        match target {
+            Some(el) => {
+                let r = el.get_bounding_client_rect();
+                (f64::from(ev.client_x()) - r.left()) / r.width().max(1.0) * W
+            }
+            None => 0.0,
+        }
+    };
+    let paths = move || {
+        let (a, b) = domain.get();
+        lines.with_value(|ls| {
+            ls.iter()
+                .map(|l| {
+                    let mut d = String::new();
+                    for p in l.points.iter().filter(|p| p.0 >= a && p.0 <= b) {
+                        d.push_str(if d.is_empty() { "M" } else { "L" });
+                        d.push_str(&format!("{:.1},{:.1} ", x_of(p.0), y_of(p.1)));
+                    }
+                    view! { <path d=d stroke=l.color fill="none" stroke-width="1.6" /> }
+                })
+                .collect_view()
+        })
+    };
+    let fmt_axis = fmt.clone();
+    let y_ticks = move || {
+        (0..=4)
+            .map(|i| {
+                let v = y_max.get() * f64::from(i) / 4.0;
+                let y = y_of(v);
+                view! {
+                    <line x1=L x2=W - R y1=y y2=y class="grid" />
+                    <text x=L - 6.0 y=y + 4.0 text-anchor="end" class="tick">{fmt_axis(v)}</text>
+                }
+            })
+            .collect_view()
+    };
+    let x_ticks = move || {
+        let (a, b) = domain.get();
+        (0..=5)
+            .map(|i| {
+                let t = a + (b - a) * f64::from(i) / 5.0;
+                let x = x_of(t);
+                view! { <text x=x y=H - 8.0 text-anchor="middle" class="tick">{clock(t)}</text> }
+            })
+            .collect_view()
+    };
+    let fmt_legend = fmt.clone();
+    let legend = move || {
+        let hover = state.hover.get();
+        lines.with_value(|ls| {
+            ls.iter()
+                .map(|l| {
+                    let v = hover.and_then(|t| value_at(&l.points, t)).map(|v| format!(" {}", fmt_legend(v))).unwrap_or_default();
+                    view! { <span class="legend-item"><i style=format!("background:{}", l.color)></i>{l.label.clone()}{v}</span> }
+                })
+                .collect_view()
+        })
+    };
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        let x = svg_x(&ev);
+        if (L..=W - R).contains(&x) {
+            state.hover.set(Some(t_of(x)));
+        }
+        if let Some((s, _)) = drag.get_untracked() {
+            drag.set(Some((s, x.clamp(L, W - R))));
+        }
+    };
+    let on_down = move |ev: leptos::ev::MouseEvent| {
+        let x = svg_x(&ev).clamp(L, W - R);
+        drag.set(Some((x, x)));
+    };
+    let on_up = move |_ev: leptos::ev::MouseEvent| {
+        if let Some((s, e)) = drag.get_untracked() {
+            if (e - s).abs() > 4.0 {
+                let (t0, t1) = (t_of(s.min(e)), t_of(s.max(e)));
+                state.range.set(Some((t0, t1)));
+            }
+        }
+        drag.set(None);
+    };
+    view! {
+        <figure class="chart" data-testid=testid>
+            <figcaption>{title.clone()}<span class="legend">{legend}</span></figcaption>
+            <svg
+                viewBox=format!("0 0 {W} {H}")
+                preserveAspectRatio="none"
+                role="img"
+                aria-label=title
+                on:mousemove=on_move
+                on:mousedown=on_down
+                on:mouseup=on_up
+                on:mouseleave=move |_| {
+                    state.hover.set(None);
+                    drag.set(None);
+                }
+            >
+                {y_ticks}
+                {x_ticks}
+                <line x1=L x2=L y1=T y2=H - B class="axis" />
+                <line x1=L x2=W - R y1=H - B y2=H - B class="axis" />
+                {paths}
+                {move || state.hover.get().map(|t| {
+                    let x = x_of(t);
+                    view! { <line x1=x x2=x y1=T y2=H - B class="crosshair" data-testid="crosshair" /> }
+                })}
+                {move || drag.get().map(|(s, e)| view! {
+                    <rect x=s.min(e) y=T width=(e - s).abs() height=H - T - B class="selection" />
+                })}
+            </svg>
+        </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_scales_and_lookups() {
+        assert_eq!(nice_max(0.0), 1.0);
+        assert_eq!(nice_max(3.2), 5.0);
+        assert_eq!(nice_max(180.0), 200.0);
+        let pts = [(0.0, 1.0), (10.0, 2.0)];
+        assert_eq!(value_at(&pts, 5.0), Some(1.0));
+        assert_eq!(value_at(&pts, -1.0), None);
+        assert_eq!(clock(1_795_549_803_000.0), "19:50:03");
+    }
+}

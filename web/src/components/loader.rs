@@ -1,0 +1,56 @@
+//! Opening a bundle: the file picker, and dropping a file anywhere on the page.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::load;
+use crate::state::use_state;
+
+#[component]
+pub fn Loader() -> impl IntoView {
+    let state = use_state();
+    let dragging = RwSignal::new(false);
+
+    // Drops anywhere on the page.
+    let doc = document();
+    let over = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::DragEvent)>::new(move |e: web_sys::DragEvent| {
+        e.prevent_default();
+        dragging.set(true);
+    });
+    let leave = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::DragEvent)>::new(move |_e: web_sys::DragEvent| {
+        dragging.set(false);
+    });
+    let drop = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::DragEvent)>::new(move |e: web_sys::DragEvent| {
+        e.prevent_default();
+        dragging.set(false);
+        if let Some(f) = e.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0)) {
+            load::open_file(state, f);
+        }
+    });
+    let _ = doc.add_event_listener_with_callback("dragover", over.as_ref().unchecked_ref());
+    let _ = doc.add_event_listener_with_callback("dragleave", leave.as_ref().unchecked_ref());
+    let _ = doc.add_event_listener_with_callback("drop", drop.as_ref().unchecked_ref());
+    over.forget();
+    leave.forget();
+    drop.forget();
+
+    let on_pick = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(f) = input.files().and_then(|l| l.get(0)) {
+            load::open_file(state, f);
+        }
+    };
+    view! {
+        <header class="top">
+            <span class="brand">"perfbundle"</span>
+            <span class="bundle-name" data-testid="bundle-name">
+                {move || state.loaded.get().map(|l| l.bundle.manifest.title.clone()).unwrap_or_default()}
+            </span>
+            <label class="open">
+                "Open…"
+                <input type="file" accept=".perfbundle,application/gzip" data-testid="file-input" on:change=on_pick />
+            </label>
+        </header>
+        <div class="drop-overlay" class:shown=move || dragging.get()>"Drop a .perfbundle to open it"</div>
+    }
+}

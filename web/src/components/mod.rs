@@ -1,0 +1,10 @@
+//! One component per file.
+
+pub mod charts;
+pub mod flame_graph;
+pub mod function_table;
+pub mod line_chart;
+pub mod loader;
+pub mod overview;
+pub mod runs_list;
+pub mod summary_table;

@@ -1,0 +1,65 @@
+//! The run at a glance: title, labels, window, environment, tools, and the summary table.
+
+use leptos::prelude::*;
+use perfbundle_core::k6::text::format_ms;
+
+use super::summary_table::SummaryTable;
+use crate::state::use_state;
+
+#[component]
+pub fn Overview() -> impl IntoView {
+    let state = use_state();
+    let loaded = move || state.loaded.get();
+    view! {
+        {move || loaded().map(|l| {
+            let m = l.bundle.manifest.clone();
+            let labels = m.labels.clone();
+            let env = m.environment.clone();
+            let env_rows: Vec<(String, String)> = [
+                ("host", env.host.clone()),
+                ("OS", env.os.clone()),
+                ("kernel", env.kernel.clone()),
+                ("arch", env.arch.clone()),
+                ("CPU", env.cpu.clone()),
+                ("cores", env.cores.map(|c| c.to_string())),
+                ("memory", env.memory_bytes.map(|b| perfbundle_core::k6::text::format_bytes(b as f64))),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+            .collect();
+            let tools: Vec<(String, String)> = m.tools.clone().into_iter().collect();
+            let window = match (&m.run.start, &m.run.end) {
+                (Some(s), Some(e)) => format!(
+                    "{s} → {e}{}",
+                    m.run.duration_ms.map(|d| format!(" ({})", format_ms(d))).unwrap_or_default()
+                ),
+                _ => "no k6 run window".into(),
+            };
+            view! {
+                <section class="overview" data-testid="overview">
+                    <h1 data-testid="title">{m.title.clone()}</h1>
+                    <p class="window" data-testid="run-window">{window}</p>
+                    <ul class="labels" data-testid="labels">
+                        {labels.into_iter().map(|(k, v)| view! { <li class="label"><b>{k}</b>"="{v}</li> }).collect_view()}
+                    </ul>
+                    <div class="meta">
+                        <table class="kv" data-testid="environment">
+                            <caption>"Environment"</caption>
+                            {if env_rows.is_empty() {
+                                view! { <tr><td colspan="2">"not recorded"</td></tr> }.into_any()
+                            } else {
+                                env_rows.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view().into_any()
+                            }}
+                        </table>
+                        <table class="kv" data-testid="tools">
+                            <caption>"Tools"</caption>
+                            {tools.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}
+                            <tr><th>"created by"</th><td>{m.created_by.clone()}</td></tr>
+                        </table>
+                    </div>
+                    <SummaryTable />
+                </section>
+            }
+        })}
+    }
+}

@@ -1,0 +1,72 @@
+//! The perfbundle viewer. State lives in signals ([`state::ViewerState`],
+//! provided through context); bundles are read with `perfbundle-core`
+//! compiled to wasm32 — the code the CLI writes them with; one component per
+//! file in `components/`. Every string from a bundle is rendered as text.
+
+pub mod components;
+pub mod load;
+pub mod permalink;
+pub mod state;
+
+use leptos::prelude::*;
+
+use components::{
+    charts::ChartsView, flame_graph::ProfilesView, loader::Loader, overview::Overview, runs_list::RunsList,
+};
+use state::{Status, Tab, ViewerState};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = ViewerState::new();
+    provide_context(state);
+    if let Some(url) = permalink::read(state) {
+        load::open_url(state, url);
+    }
+    permalink::follow(state);
+
+    let tab_button = move |tab: Tab, label: &'static str| {
+        view! {
+            <button
+                class="tab"
+                class:active=move || state.tab.get() == tab
+                data-testid=format!("tab-{}", tab.as_str())
+                on:click=move |_| state.tab.set(tab)
+            >
+                {label}
+            </button>
+        }
+    };
+
+    view! {
+        <Loader />
+        <div class="status">
+            {move || match state.status.get() {
+                Status::Idle => view! {
+                    <p class="hint" data-testid="idle">
+                        "Open a .perfbundle: choose a file, drop one anywhere on the page, or add ?bundle=URL to the address."
+                    </p>
+                }.into_any(),
+                Status::Loading(name) => view! {
+                    <p class="loading" data-testid="loading"><span class="spinner"></span>"Loading "{name}"…"</p>
+                }.into_any(),
+                Status::Failed(msg) => view! {
+                    <p class="error" role="alert" data-testid="error">{msg}</p>
+                }.into_any(),
+                Status::Ready => ().into_any(),
+            }}
+        </div>
+        <RunsList />
+        <Show when=move || state.loaded.with(|l| l.is_some())>
+            <nav class="tabs">
+                {tab_button(Tab::Overview, "Overview")}
+                {tab_button(Tab::Charts, "Charts")}
+                {tab_button(Tab::Profiles, "Profiles")}
+            </nav>
+            {move || match state.tab.get() {
+                Tab::Overview => view! { <Overview /> }.into_any(),
+                Tab::Charts => view! { <ChartsView /> }.into_any(),
+                Tab::Profiles => view! { <ProfilesView /> }.into_any(),
+            }}
+        </Show>
+    }
+}

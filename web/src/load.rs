@@ -1,0 +1,87 @@
+//! Getting a bundle's bytes — from a URL, a picked or dropped file — and
+//! reading them with the core crate.
+
+use std::sync::Arc;
+
+use perfbundle_core::bundle::{Bundle, ReadLimits};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::state::{Loaded, Status, ViewerState};
+use leptos::prelude::*;
+
+fn js_err(e: wasm_bindgen::JsValue) -> String {
+    e.as_string()
+        .or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()))
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// Fetches a URL (relative ones resolve against the page, so a viewer under a sub-path works).
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp =
+        JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| format!("{url}: cannot fetch: {}", js_err(e)))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| format!("{url}: not an HTTP response"))?;
+    if !resp.ok() {
+        return Err(format!("{url}: HTTP {} {}", resp.status(), resp.status_text()));
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(js_err)?).await.map_err(js_err)?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// Reads a picked or dropped file.
+pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let buf = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| format!("{}: cannot read: {}", file.name(), js_err(e)))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// Reads bundle bytes and shows the result (or what is wrong with them).
+pub fn open_bytes(state: ViewerState, name: &str, bytes: &[u8]) {
+    match Bundle::from_bytes(bytes, name, &ReadLimits::default()) {
+        Ok(b) => {
+            state.range.set(None);
+            state.loaded.set(Some(Arc::new(Loaded::new(name.to_string(), b))));
+            state.status.set(Status::Ready);
+        }
+        Err(e) => {
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            state.loaded.set(None);
+            state.status.set(Status::Failed(msg));
+        }
+    }
+}
+
+/// Loads a bundle from a URL.
+pub fn open_url(state: ViewerState, url: String) {
+    state.status.set(Status::Loading(url.clone()));
+    state.source_url.set(Some(url.clone()));
+    leptos::task::spawn_local(async move {
+        match fetch_bytes(&url).await {
+            Ok(bytes) => open_bytes(state, &url, &bytes),
+            Err(e) => {
+                state.loaded.set(None);
+                state.status.set(Status::Failed(e));
+            }
+        }
+    });
+}
+
+/// Loads a bundle from a file.
+pub fn open_file(state: ViewerState, file: web_sys::File) {
+    let name = file.name();
+    state.status.set(Status::Loading(name.clone()));
+    state.source_url.set(None);
+    leptos::task::spawn_local(async move {
+        match file_bytes(&file).await {
+            Ok(bytes) => open_bytes(state, &name, &bytes),
+            Err(e) => state.status.set(Status::Failed(e)),
+        }
+    });
+}

@@ -1,0 +1,79 @@
+//! The view in the URL: `?bundle=…&view=…&series=…&from=…&to=…&profile=…&focus=…&q=…&re=1&icicle=1`.
+
+use leptos::prelude::*;
+
+use crate::state::{Tab, ViewerState};
+
+fn params() -> Option<web_sys::UrlSearchParams> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()
+}
+
+/// Reads the URL into the state; returns the bundle URL to open, if any.
+pub fn read(state: ViewerState) -> Option<String> {
+    let p = params()?;
+    if let Some(t) = p.get("view").and_then(|v| Tab::parse(&v)) {
+        state.tab.set(t);
+    }
+    if let Some(s) = p.get("series") {
+        state.series.set(s);
+    }
+    if let (Some(a), Some(b)) = (p.get("from").and_then(|v| v.parse().ok()), p.get("to").and_then(|v| v.parse().ok())) {
+        state.range.set(Some((a, b)));
+    }
+    if let Some(v) = p.get("profile").and_then(|v| v.parse().ok()) {
+        state.profile.set(v);
+    }
+    if let Some(v) = p.get("focus").and_then(|v| v.parse().ok()) {
+        state.focus.set(v);
+    }
+    if let Some(q) = p.get("q") {
+        state.search.set(q);
+    }
+    state.regex.set(p.get("re").as_deref() == Some("1"));
+    state.icicle.set(p.get("icicle").as_deref() == Some("1"));
+    p.get("bundle")
+}
+
+/// Keeps the URL in step with the state (replaceState: no history spam).
+pub fn follow(state: ViewerState) {
+    Effect::new(move |_| {
+        let Ok(p) = web_sys::UrlSearchParams::new() else { return };
+        if let Some(u) = state.source_url.get() {
+            p.append("bundle", &u);
+        }
+        p.append("view", state.tab.get().as_str());
+        let s = state.series.get();
+        if !s.is_empty() {
+            p.append("series", &s);
+        }
+        if let Some((a, b)) = state.range.get() {
+            p.append("from", &format!("{a:.0}"));
+            p.append("to", &format!("{b:.0}"));
+        }
+        if state.tab.get() == Tab::Profiles {
+            p.append("profile", &state.profile.get().to_string());
+            let f = state.focus.get();
+            if f != 0 {
+                p.append("focus", &f.to_string());
+            }
+            let q = state.search.get();
+            if !q.is_empty() {
+                p.append("q", &q);
+            }
+            if state.regex.get() {
+                p.append("re", "1");
+            }
+            if state.icicle.get() {
+                p.append("icicle", "1");
+            }
+        }
+        let qs: String = p.to_string().into();
+        if let Some(w) = web_sys::window() {
+            if let Ok(h) = w.history() {
+                let path = w.location().pathname().unwrap_or_default();
+                let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("{path}?{qs}")));
+            }
+        }
+    });
+}

@@ -1,0 +1,110 @@
+//! The viewer's state: signals provided through context, no global mutable state.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use perfbundle_core::bundle::Bundle;
+use perfbundle_core::profile::flame::FlameIndex;
+
+/// Where loading stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    Idle,
+    /// Loading this file or URL.
+    Loading(String),
+    Ready,
+    /// What went wrong, in words for the page.
+    Failed(String),
+}
+
+/// The tab shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Charts,
+    Profiles,
+}
+
+impl Tab {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tab::Overview => "overview",
+            Tab::Charts => "charts",
+            Tab::Profiles => "profiles",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Tab> {
+        Some(match s {
+            "overview" => Tab::Overview,
+            "charts" => Tab::Charts,
+            "profiles" => Tab::Profiles,
+            _ => return None,
+        })
+    }
+}
+
+/// A bundle read into memory, with what the views derive from it once.
+#[derive(Debug)]
+pub struct Loaded {
+    pub name: String,
+    pub bundle: Bundle,
+    pub flames: Vec<FlameIndex>,
+}
+
+impl Loaded {
+    pub fn new(name: String, bundle: Bundle) -> Self {
+        let flames = bundle.profiles.iter().map(FlameIndex::new).collect();
+        Loaded { name, bundle, flames }
+    }
+}
+
+/// Every signal of the viewer.
+#[derive(Clone, Copy)]
+pub struct ViewerState {
+    pub status: RwSignal<Status>,
+    pub loaded: RwSignal<Option<Arc<Loaded>>>,
+    /// The bundle's URL when it came from one (kept in permalinks).
+    pub source_url: RwSignal<Option<String>>,
+    pub tab: RwSignal<Tab>,
+    /// Sub-series suffix (`{name:…}`), or empty for all samples.
+    pub series: RwSignal<String>,
+    /// Selected time range, Unix ms.
+    pub range: RwSignal<Option<(f64, f64)>>,
+    /// Time under the pointer in any chart, Unix ms.
+    pub hover: RwSignal<Option<f64>>,
+    pub profile: RwSignal<usize>,
+    pub focus: RwSignal<u32>,
+    pub search: RwSignal<String>,
+    pub regex: RwSignal<bool>,
+    pub icicle: RwSignal<bool>,
+}
+
+impl ViewerState {
+    pub fn new() -> Self {
+        ViewerState {
+            status: RwSignal::new(Status::Idle),
+            loaded: RwSignal::new(None),
+            source_url: RwSignal::new(None),
+            tab: RwSignal::new(Tab::Overview),
+            series: RwSignal::new(String::new()),
+            range: RwSignal::new(None),
+            hover: RwSignal::new(None),
+            profile: RwSignal::new(0),
+            focus: RwSignal::new(0),
+            search: RwSignal::new(String::new()),
+            regex: RwSignal::new(false),
+            icicle: RwSignal::new(false),
+        }
+    }
+}
+
+impl Default for ViewerState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The state provided by [`crate::App`].
+pub fn use_state() -> ViewerState {
+    expect_context::<ViewerState>()
+}
