@@ -49,6 +49,8 @@ pub fn ChartsView() -> impl IntoView {
     let charts = move || {
         let l = state.loaded.get()?;
         let suffix = state.series.get();
+        // Re-bin when the range changes.
+        let _ = domain.get();
         let mut out = Vec::new();
         if let (Some(ts), Some(s)) = (l.bundle.k6_timeseries.as_ref(), l.bundle.k6_summary.as_ref()) {
             let key = |m: &str| {

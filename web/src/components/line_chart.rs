@@ -133,7 +133,12 @@ pub fn LineChart(
             .map(|i| {
                 let t = a + (b - a) * f64::from(i) / 5.0;
                 let x = x_of(t);
-                view! { <text x=x y=H - 8.0 text-anchor="middle" class="tick">{clock(t)}</text> }
+                let anchor = match i {
+                    0 => "start",
+                    5 => "end",
+                    _ => "middle",
+                };
+                view! { <text x=x y=H - 8.0 text-anchor=anchor class="tick">{clock(t)}</text> }
             })
             .collect_view()
     };

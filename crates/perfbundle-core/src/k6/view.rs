@@ -41,6 +41,77 @@ impl K6TimeSeries {
         (start, start + self.buckets as f64 * self.bucket_ms as f64)
     }
 
+    /// One value per bin of `bin_ms` (a multiple of `bucket_ms`; smaller
+    /// means one bin per bucket) over the occupied buckets of `key`: buckets
+    /// are merged as they merge anywhere (sums add, histograms merge).
+    pub fn line_binned(&self, key: &str, line: Line, bin_ms: u64) -> Vec<ChartPoint> {
+        let ratio = (bin_ms / self.bucket_ms).max(1) as i64;
+        if ratio == 1 {
+            return self.line(key, line);
+        }
+        let Some(s) = self.series.get(key) else { return Vec::new() };
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < s.t.len() {
+            let bin = (self.first_bucket + i64::from(s.t[i])).div_euclid(ratio);
+            let mut j = i;
+            while j < s.t.len() && (self.first_bucket + i64::from(s.t[j])).div_euclid(ratio) == bin {
+                j += 1;
+            }
+            let start = (bin * ratio) as f64 * self.bucket_ms as f64;
+            let mut sub = StoredSeries { kind: s.kind, ..Default::default() };
+            for k in i..j {
+                sub.t.push(0);
+                sub.n.push(s.n[k]);
+                for (dst, src) in [(&mut sub.sum, &s.sum), (&mut sub.min, &s.min), (&mut sub.max, &s.max), (&mut sub.last, &s.last)] {
+                    if let Some(v) = src.get(k) {
+                        dst.push(*v);
+                    }
+                }
+                if let Some(p) = s.passes.get(k) {
+                    sub.passes.push(*p);
+                }
+                if let Some(h) = s.hist.get(k) {
+                    sub.hist.push(h.clone());
+                }
+            }
+            let secs = (ratio as f64 * self.bucket_ms as f64) / 1000.0;
+            let n: u64 = sub.n.iter().sum();
+            let v = match line {
+                Line::PerSecond => Some(sub.sum.iter().sum::<f64>() / secs),
+                Line::Sum => Some(sub.sum.iter().sum()),
+                Line::Last => sub.last.last().copied(),
+                Line::Max => sub.max.iter().copied().reduce(f64::max),
+                Line::Ratio => Some(sub.passes.iter().sum::<u64>() as f64 / n.max(1) as f64),
+                Line::Mean => Some(sub.sum.iter().sum::<f64>() / n.max(1) as f64),
+                Line::Percentile(p) => {
+                    let mut h = LogHistogram::new(self.relative_accuracy);
+                    for x in &sub.hist {
+                        if let Ok(b) = LogHistogram::from_stored(x, self.relative_accuracy) {
+                            h.merge(&b);
+                        }
+                    }
+                    let lo = sub.min.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = sub.max.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    h.percentile(p, lo, hi)
+                }
+            };
+            if let Some(v) = v {
+                out.push((start, v));
+            }
+            i = j;
+        }
+        out
+    }
+
+    /// A bin width for charts of a `span_ms` domain: a multiple of the
+    /// bucket width, at least 1 s, about `points` bins.
+    pub fn chart_bin_ms(&self, span_ms: f64, points: u32) -> u64 {
+        let want = (span_ms / f64::from(points.max(1))).max(1000.0);
+        let k = (want / self.bucket_ms as f64).ceil().max(1.0) as u64;
+        k * self.bucket_ms
+    }
+
     /// One value per occupied bucket of `key`, as `line` says.
     pub fn line(&self, key: &str, line: Line) -> Vec<ChartPoint> {
         let Some(s) = self.series.get(key) else { return Vec::new() };
@@ -169,5 +240,13 @@ mod tests {
         assert_eq!(first["count"], 20.0);
         assert_eq!(ts.range_values("vus", from, from + 1000.0)["max"], 0.0);
         assert_eq!(ts.line("vus", Line::Last).last().map(|p| p.1), Some(4.0));
+        // Binned by the second: 20 requests each, and the same p50 merged as over the whole run.
+        let bin = ts.chart_bin_ms(5000.0, 100);
+        assert_eq!(bin, 1000);
+        let per_s = ts.line_binned("http_reqs", Line::PerSecond, bin);
+        assert_eq!(per_s.len(), 5);
+        assert!(per_s.iter().all(|(_, v)| (*v - 20.0).abs() < 1e-9));
+        let sum: f64 = ts.line_binned("http_reqs", Line::Sum, 5000).iter().map(|p| p.1).sum();
+        assert_eq!(sum, 100.0);
     }
 }
