@@ -41,7 +41,6 @@ pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
 pub fn open_bytes(state: ViewerState, name: &str, bytes: &[u8]) {
     match Bundle::from_bytes(bytes, name, &ReadLimits::default()) {
         Ok(b) => {
-            state.range.set(None);
             state.loaded.set(Some(Arc::new(Loaded::new(name.to_string(), b))));
             state.status.set(Status::Ready);
         }
@@ -78,6 +77,11 @@ pub fn open_file(state: ViewerState, file: web_sys::File) {
     let name = file.name();
     state.status.set(Status::Loading(name.clone()));
     state.source_url.set(None);
+    // A new file starts a new view.
+    state.range.set(None);
+    state.series.set(String::new());
+    state.focus.set(0);
+    state.search.set(String::new());
     leptos::task::spawn_local(async move {
         match file_bytes(&file).await {
             Ok(bytes) => open_bytes(state, &name, &bytes),

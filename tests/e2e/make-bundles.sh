@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Bundles for the browser tests that the archives do not cover. Every input
+# here is hand-made for an edge case, and named so: hostile strings, a
+# format version from the future, a corrupt file, and a synthetic profile of
+# 100,000+ distinct frames for the flame graph's frame time.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=target/release/perfbundle
+OUT=target/e2e-bundles
+rm -rf "$OUT" && mkdir -p "$OUT" && W=$(mktemp -d) && trap 'rm -rf "$W"' EXIT
+
+# Hostile strings in the title, a label, a k6 tag value and a function name.
+cat > "$W/handmade-xss-k6.json" <<'J'
+{"type":"Metric","data":{"name":"http_reqs","type":"counter","contains":"default","thresholds":[],"submetrics":null},"metric":"http_reqs"}
+{"metric":"http_reqs","type":"Point","data":{"time":"2026-11-24T19:50:03.5Z","value":1,"tags":{"name":"<img src=x onerror=\"window.__xss=3\">","scenario":"<script>window.__xss=4</script>"}}}
+{"metric":"http_reqs","type":"Point","data":{"time":"2026-11-24T19:50:04.5Z","value":1,"tags":{"name":"<img src=x onerror=\"window.__xss=3\">","scenario":"<script>window.__xss=4</script>"}}}
+{"type":"Metric","data":{"name":"http_req_duration","type":"trend","contains":"time","thresholds":[],"submetrics":null},"metric":"http_req_duration"}
+{"metric":"http_req_duration","type":"Point","data":{"time":"2026-11-24T19:50:04.5Z","value":12.5,"tags":{"name":"<img src=x onerror=\"window.__xss=3\">","scenario":"<script>window.__xss=4</script>"}}}
+J
+printf 'main;<script>window.__xss=5</script> 3\nmain;<img src=x onerror="window.__xss=6"> 2\n' > "$W/handmade-xss.folded"
+"$BIN" pack -o "$OUT/xss.perfbundle" --title '<img src=x onerror="window.__xss=1">' --label 'evil=<script>window.__xss=2</script>' \
+  "$W/handmade-xss-k6.json" "$W/handmade-xss.folded" 2>/dev/null
+
+# A bundle of a future major version.
+python3 - "$OUT/future.perfbundle" <<'PY'
+import io, json, sys, tarfile
+m = json.dumps({"format": "perfbundle", "format_version": "2.0", "title": "from the future", "created_at": "2030-01-01T00:00:00Z", "created_by": "test", "entries": []}).encode()
+with tarfile.open(sys.argv[1], "w:gz", format=tarfile.USTAR_FORMAT) as t:
+    ti = tarfile.TarInfo("manifest.json"); ti.size = len(m); t.addfile(ti, io.BytesIO(m))
+PY
+head -c 4096 /dev/urandom > "$OUT/corrupt.perfbundle"
+
+# 120,000 distinct frames: 20,000 stacks of 6 frames each (synthetic).
+python3 - "$W/synthetic-wide.folded" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(20000):
+        f.write(";".join(f"f{d}_{i} synthetic.js:{i}:{d}" for d in range(6)) + f" {1 + i % 7}\n")
+PY
+"$BIN" pack -o "$OUT/wide-flame.perfbundle" --title "synthetic 120k-frame profile" "$W/synthetic-wide.folded" 2>/dev/null
+ls -la "$OUT"

@@ -1,0 +1,195 @@
+// The viewer as a person uses it, in headless Chromium: open bundles by URL
+// and by file, read the summary against `perfbundle inspect --json`, hover and
+// zoom charts, search and zoom flame graphs, permalinks, hostile strings,
+// errors. Screenshots land in test-results/ as artifacts; timings in
+// test-results/metrics.json (see BENCHMARKS.md).
+const { test, expect } = require('@playwright/test');
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'target/release/perfbundle');
+const ARCH = path.join(ROOT, 'archives');
+const E2E = 'http://127.0.0.1:8798';
+const metrics = {};
+const shot = (page, name) => page.screenshot({ path: path.join(__dirname, 'test-results', `${name}.png`), fullPage: true });
+const inspect = (file) => JSON.parse(execFileSync(BIN, ['inspect', '--json', path.join(ARCH, file)]).toString());
+
+test.afterAll(() => {
+  fs.mkdirSync(path.join(__dirname, 'test-results'), { recursive: true });
+  const f = path.join(__dirname, 'test-results', 'metrics.json');
+  const old = fs.existsSync(f) ? JSON.parse(fs.readFileSync(f)) : {};
+  fs.writeFileSync(f, JSON.stringify({ ...old, ...metrics }, null, 2));
+});
+
+async function summaryMatches(page, metricsJson, keys) {
+  for (const [metric, key] of keys) {
+    const cell = page.getByTestId(`v-${metric}-${key}`);
+    await expect(cell).toHaveAttribute('data-value', /.+/);
+    const shown = parseFloat(await cell.getAttribute('data-value'));
+    const want = metricsJson[metric].values[key];
+    expect(shown, `${metric} ${key}`).toBe(want);
+  }
+}
+
+const KEYS = [
+  ['http_req_duration', 'avg'], ['http_req_duration', 'min'], ['http_req_duration', 'med'], ['http_req_duration', 'max'],
+  ['http_req_duration', 'p(90)'], ['http_req_duration', 'p(95)'], ['http_req_duration', 'p(99)'],
+  ['http_reqs', 'count'], ['http_reqs', 'rate'], ['http_req_failed', 'rate'], ['checks', 'passes'], ['checks', 'fails'],
+  ['data_received', 'count'], ['data_sent', 'count'], ['iterations', 'count'], ['vus', 'max'],
+];
+
+test('overview by URL shows the numbers of inspect --json', async ({ page }) => {
+  const t0 = Date.now();
+  await page.goto('/?bundle=bundles/orders-api-v1-k6.perfbundle');
+  await expect(page.getByTestId('title')).toHaveText('orders-api v1 — dev load (k6 only)');
+  const j = inspect('orders-api-v1-k6.perfbundle');
+  await summaryMatches(page, j.k6.metrics, KEYS);
+  await expect(page.getByTestId('threshold')).toContainText('p(95)<250');
+  await expect(page.getByTestId('labels')).toContainText('version=v1');
+  metrics.overview_ms = Date.now() - t0;
+  await shot(page, 'overview');
+});
+
+test('first chart is drawn quickly, hover is shared, drag zooms every chart and the summary', async ({ page }) => {
+  const t0 = Date.now();
+  await page.goto('/?bundle=bundles/orders-api-v2-k6.perfbundle&view=charts');
+  await expect(page.locator('[data-testid=chart-rate] path').first()).toBeVisible();
+  metrics.first_chart_ms = Date.now() - t0;
+  const charts = page.locator('figure.chart');
+  const n = await charts.count();
+  expect(n).toBeGreaterThanOrEqual(4);
+  const svg = page.locator('[data-testid=chart-latency] svg');
+  await svg.scrollIntoViewIfNeeded();
+  const box = await svg.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await expect(page.getByTestId('crosshair')).toHaveCount(n);
+  await expect(page.locator('[data-testid=chart-latency] .legend')).toContainText('p95');
+  const whole = await page.getByTestId('v-http_reqs-count').getAttribute('data-value');
+  // Drag across the middle third.
+  await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.65, box.y + box.height * 0.5, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByTestId('summary-scope')).toContainText('selected time range');
+  await expect(page.getByTestId('range')).toContainText('selected');
+  const part = parseFloat(await page.getByTestId('v-http_reqs-count').getAttribute('data-value'));
+  expect(part).toBeGreaterThan(0);
+  expect(part).toBeLessThan(parseFloat(whole));
+  await shot(page, 'charts-zoomed');
+  // The range is in the URL: a reload shows the same range.
+  await page.reload();
+  await expect(page.getByTestId('summary-scope')).toContainText('selected time range');
+  await page.getByTestId('reset-range').click();
+  await expect(page.getByTestId('summary-scope')).toHaveText('whole run');
+  expect(await page.getByTestId('v-http_reqs-count').getAttribute('data-value')).toBe(whole);
+});
+
+test('a sub-series by tag shows its own figures', async ({ page }) => {
+  await page.goto('/?bundle=bundles/orders-api-v1-k6.perfbundle&view=charts');
+  const key = '{name:http://127.0.0.1:18080/fast}';
+  await page.getByTestId('series-select').selectOption(key);
+  const j = inspect('orders-api-v1-k6.perfbundle');
+  const want = j.k6.metrics[`http_req_duration${key}`].values['p(95)'];
+  await expect(page.getByTestId('v-http_req_duration-p(95)')).toHaveAttribute('data-value', String(want));
+});
+
+test('clinic doctor timelines are drawn under the k6 charts', async ({ page }) => {
+  await page.goto('/?bundle=bundles/orders-api-v1-clinic-doctor.perfbundle&view=charts');
+  await expect(page.getByTestId('timeline-title')).toContainText('clinic-doctor');
+  for (const id of ['chart-cpu-0', 'chart-memory-0', 'chart-delay-0', 'chart-handles-0']) {
+    await expect(page.locator(`[data-testid=${id}] path`).first()).toBeVisible();
+  }
+  await shot(page, 'timeline');
+});
+
+test('flame graph: hover, search, zoom, breadcrumb, icicle, function table, permalink', async ({ page }) => {
+  await page.goto('/?bundle=bundles/orders-api-v1-cpu-prof.perfbundle&view=profiles');
+  const canvas = page.getByTestId('flame-canvas');
+  await expect(canvas).toBeVisible();
+  const box = await canvas.boundingBox();
+  // The bottom row is "all"; the row above holds the top frames.
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height - 25);
+  await expect(page.getByTestId('flame-tooltip')).toContainText('total');
+  await page.getByTestId('flame-search').fill('fibonacci');
+  await expect(page.getByTestId('search-info')).toContainText('matches cover 1101 of 28768 samples');
+  await page.getByTestId('flame-regex').check();
+  await page.getByTestId('flame-search').fill('^fib.*Naive');
+  await expect(page.getByTestId('search-info')).toContainText('1101 of 28768');
+  await page.mouse.click(box.x + box.width * 0.6, box.y + box.height - 25);
+  await expect(page.getByTestId('crumb')).toHaveCount(2);
+  await shot(page, 'flame-zoomed');
+  await page.reload();
+  await expect(page.getByTestId('crumb')).toHaveCount(2);
+  await expect(page.getByTestId('flame-search')).toHaveValue('^fib.*Naive');
+  await page.getByTestId('crumb').first().click();
+  await expect(page.getByTestId('crumb')).toHaveCount(1);
+  await page.getByTestId('flame-icicle').check();
+  await page.getByTestId('sort-total').click();
+  await page.getByTestId('function-row').first().click();
+  await expect(page.getByTestId('flame-search')).not.toHaveValue('');
+  await shot(page, 'flame-icicle');
+});
+
+test('a flame graph of 120,000 frames zooms within a frame budget', async ({ page }) => {
+  await page.goto(`${E2E}/?bundle=bundles/wide-flame.perfbundle&view=profiles`);
+  const canvas = page.getByTestId('flame-canvas');
+  await expect(canvas).toBeVisible();
+  const box = await canvas.boundingBox();
+  const times = [];
+  for (const fx of [0.2, 0.5, 0.8]) {
+    await page.getByTestId('crumb').first().click();
+    await page.mouse.click(box.x + box.width * fx, box.y + box.height - 25);
+    await page.waitForTimeout(50);
+    times.push(await page.evaluate(() => window.__pbLastDrawMs));
+  }
+  metrics.flame_120k_rects_drawn = await page.evaluate(() => window.__pbLastDrawRects);
+  await page.getByTestId('crumb').first().click();
+  await page.waitForTimeout(50);
+  times.push(await page.evaluate(() => window.__pbLastDrawMs));
+  metrics.flame_120k_draw_ms = times;
+  for (const t of times) expect(t).toBeLessThan(100);
+});
+
+test('opening a file with the picker', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(path.join(ARCH, 'orders-api-v2-k6.perfbundle'));
+  await expect(page.getByTestId('title')).toHaveText('orders-api v2 — dev load (k6 only)');
+  await summaryMatches(page, inspect('orders-api-v2-k6.perfbundle').k6.metrics, KEYS);
+});
+
+test('the landing page lists the bundles of a folder', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('run-link')).toHaveCount(fs.readdirSync(ARCH).filter((f) => f.endsWith('.perfbundle')).length);
+  await page.getByTestId('run-link').first().click();
+  await expect(page.getByTestId('title')).toBeVisible();
+});
+
+test('errors are shown in the page', async ({ page }) => {
+  await page.goto('/?bundle=bundles/nope.perfbundle');
+  await expect(page.getByTestId('error')).toContainText('HTTP 404');
+  await page.goto(`${E2E}/?bundle=bundles/corrupt.perfbundle`);
+  await expect(page.getByTestId('error')).toContainText('not a perfbundle');
+  await page.goto(`${E2E}/?bundle=bundles/future.perfbundle`);
+  await expect(page.getByTestId('error')).toContainText('format version 2.0 is not supported');
+  await shot(page, 'error');
+});
+
+test('strings from a bundle are text, never markup', async ({ page }) => {
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  await page.goto(`${E2E}/?bundle=bundles/xss.perfbundle`);
+  await expect(page.getByTestId('title')).toHaveText('<img src=x onerror="window.__xss=1">');
+  await expect(page.getByTestId('labels')).toContainText('<script>window.__xss=2</script>');
+  await page.getByTestId('tab-charts').click();
+  await expect(page.getByTestId('series-select')).toContainText('<img src=x onerror="window.__xss=3">');
+  await page.getByTestId('series-select').selectOption({ index: 1 });
+  await page.getByTestId('tab-profiles').click();
+  await page.getByTestId('flame-search').fill('xss');
+  await expect(page.getByTestId('function-table')).toContainText('<script>window.__xss=5</script>');
+  expect(await page.evaluate(() => window.__xss)).toBeUndefined();
+  expect(await page.locator('img').count()).toBe(0);
+  expect(dialogs).toEqual([]);
+  await shot(page, 'xss');
+});
