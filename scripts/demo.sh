@@ -1,25 +1,16 @@
 #!/usr/bin/env bash
-# Builds everything and shows the example bundles: packs the real corpus runs
-# (v1 and v2) and prints their k6-style summaries. (The browser viewer comes
-# with a later issue; until then this is the view.)
+# README's first command: builds everything (the CLI and the browser viewer)
+# and shows the example bundles of archives/ in the viewer, served on
+# 127.0.0.1 (open the printed URL; Ctrl-C stops). PORT=… picks the port;
+# NO_SERVE=1 builds and checks without serving.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo build --release --locked
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo build --release --locked -p perfbundle-cli
+bash scripts/build-viewer.sh
 BIN=target/release/perfbundle
-CORPUS=${PERFBUNDLE_CORPUS:-../shared/corpus}
-mkdir -p target/examples
-if [ -d "$CORPUS/runs" ]; then
-  for v in v1 v2; do
-    "$BIN" pack -o "target/examples/orders-api-$v.perfbundle" --label version="$v" --title "orders-api $v" \
-      "$CORPUS/runs/$v/k6-only/k6.json.gz" "$CORPUS/runs/$v/k6-only/summary-export.json"
-  done
-  set -- target/examples/*.perfbundle
-else
-  echo "(no corpus at $CORPUS: showing the bundles in archives/)" >&2
-  set -- archives/*.perfbundle
-fi
-for b in "$@"; do
-  "$BIN" verify "$b"
-  "$BIN" inspect "$b"
-done
+for b in archives/*.perfbundle; do "$BIN" verify "$b" >/dev/null; done
+"$BIN" inspect archives/orders-api-v1-k6.perfbundle | head -20
+[ "${NO_SERVE:-}" = 1 ] && exit 0
+exec "$BIN" view archives --port "${PORT:-8765}"

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Every check, as CI runs it (.ci/run calls this): formatting, lints with
-# warnings denied, the tests (unit, property, the real corpus, the CLI as a
-# process), and the wasm32 build of the core crate, which must do no I/O.
+# warnings denied, the Rust tests (unit, property, the real corpus, the CLI as
+# a process), the wasm32 build of the core (which must do no I/O), the
+# viewer's component tests in headless Chromium, and its end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
 step() { printf '\n==> %s\n' "$*"; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -23,9 +27,19 @@ step "core builds for wasm32-unknown-unknown"
 cargo build -p perfbundle-core --target wasm32-unknown-unknown --locked
 
 step "tests"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked 2>&1 | tee "$log"
-# One closing line for the whole run, summed over every test binary.
+cargo test --workspace --locked 2>&1 | tee -a "$log"
+
+step "viewer components in headless Chromium (wasm-bindgen-test)"
+cargo test -p perfbundle-web --target wasm32-unknown-unknown --test browser --locked 2>&1 | tee -a "$log"
+
+step "viewer build (trunk, offline) and end-to-end tests (Playwright + Debian chromium)"
+bash scripts/build-viewer.sh
+cargo build --release --locked -p perfbundle-cli
+bash tests/e2e/make-bundles.sh >/dev/null
+(cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && npx playwright test) 2>&1 | tee -a "$log"
+echo "screenshots and timings: tests/e2e/test-results/"
+
+# One closing line for the whole run: cargo's `test result:` lines and Playwright's `N passed`.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' "$log"
+     /^ +[0-9]+ passed/ { p += $1 } /^ +[0-9]+ failed/ { f += $1 }
+     END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0 || f > 0) exit 1 }' "$log"

@@ -193,3 +193,18 @@ test('strings from a bundle are text, never markup', async ({ page }) => {
   expect(dialogs).toEqual([]);
   await shot(page, 'xss');
 });
+
+test('dropping a file anywhere on the page opens it', async ({ page }) => {
+  await page.goto('/');
+  const b64 = fs.readFileSync(path.join(ARCH, 'orders-api-v1-0x.perfbundle')).toString('base64');
+  await page.evaluate((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'dropped.perfbundle'));
+    document.body.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await expect(page.getByTestId('title')).toHaveText('orders-api v1 — dev load under 0x');
+  await page.getByTestId('tab-profiles').click();
+  await expect(page.getByTestId('profile-tab')).toContainText('10295.0x');
+});

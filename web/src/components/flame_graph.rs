@@ -22,8 +22,11 @@ fn label(p: &Profile, node: u32) -> String {
     }
 }
 
+/// A test on frame labels.
+pub type Matcher = Box<dyn Fn(&str) -> bool>;
+
 /// Which frames a search matches: case-insensitive substring, or a regex.
-pub fn matcher(query: &str, regex: bool) -> Result<Option<Box<dyn Fn(&str) -> bool>>, String> {
+pub fn matcher(query: &str, regex: bool) -> Result<Option<Matcher>, String> {
     if query.is_empty() {
         return Ok(None);
     }
@@ -103,6 +106,21 @@ trait StyleHeight {
 impl StyleHeight for web_sys::HtmlCanvasElement {
     fn style_height(&self, px: f64) -> Result<(), JsValue> {
         self.set_attribute("style", &format!("width:100%;height:{px}px"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_substrings_and_regexes() {
+        let m = matcher("FIB", false).unwrap().unwrap();
+        assert!(m("fibonacciNaive /a.js:1:1"));
+        let r = matcher("^fib.*Naive", true).unwrap().unwrap();
+        assert!(r("fibonacciNaive") && !r("xfibonacciNaive"));
+        assert!(matcher("(", true).is_err());
+        assert!(matcher("", false).unwrap().is_none());
     }
 }
 

@@ -91,10 +91,13 @@ pub fn LineChart(
     let svg_x = |ev: &leptos::ev::MouseEvent| -> f64 {
         use wasm_bindgen::JsCast;
         // Events are delegated: find the chart's <svg> from whatever was under the pointer.
-        let target = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|el| if el.tag_name().eq_ignore_ascii_case("svg") { Some(el) } else { el.closest("svg").ok().flatten() });
+        let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|el| {
+            if el.tag_name().eq_ignore_ascii_case("svg") {
+                Some(el)
+            } else {
+                el.closest("svg").ok().flatten()
+            }
+        });
         match target {
             Some(el) => {
                 let r = el.get_bounding_client_rect();

@@ -63,7 +63,9 @@ impl K6TimeSeries {
             for k in i..j {
                 sub.t.push(0);
                 sub.n.push(s.n[k]);
-                for (dst, src) in [(&mut sub.sum, &s.sum), (&mut sub.min, &s.min), (&mut sub.max, &s.max), (&mut sub.last, &s.last)] {
+                for (dst, src) in
+                    [(&mut sub.sum, &s.sum), (&mut sub.min, &s.min), (&mut sub.max, &s.max), (&mut sub.last, &s.last)]
+                {
                     if let Some(v) = src.get(k) {
                         dst.push(*v);
                     }
