@@ -30,12 +30,16 @@ with tarfile.open(sys.argv[1], "w:gz", format=tarfile.USTAR_FORMAT) as t:
 PY
 head -c 4096 /dev/urandom > "$OUT/corrupt.perfbundle"
 
-# 120,000 distinct frames: 20,000 stacks of 6 frames each (synthetic).
+# 102,655 distinct frames (synthetic): a tree five wide and seven deep
+# (97,655 frames), plus 5,000 one-frame stacks.
 python3 - "$W/synthetic-wide.folded" <<'PY'
-import sys
+import itertools, sys
 with open(sys.argv[1], "w") as f:
-    for i in range(20000):
-        f.write(";".join(f"f{d}_{i} synthetic.js:{i}:{d}" for d in range(6)) + f" {1 + i % 7}\n")
+    for path in itertools.product(range(5), repeat=7):
+        names = ["n" + "".join(map(str, path[: d + 1])) + " synthetic.js:" + str(d + 1) for d in range(7)]
+        f.write(";".join(names) + " " + str(1 + sum(path) % 5) + "\n")
+    for i in range(5000):
+        f.write(f"single{i} synthetic.js:99 1\n")
 PY
-"$BIN" pack -o "$OUT/wide-flame.perfbundle" --title "synthetic 120k-frame profile" "$W/synthetic-wide.folded" 2>/dev/null
+"$BIN" pack -o "$OUT/wide-flame.perfbundle" --title "synthetic profile of 102,655 frames" "$W/synthetic-wide.folded" 2>/dev/null
 ls -la "$OUT"
