@@ -211,3 +211,27 @@ test('dropping a file anywhere on the page opens it', async ({ page }) => {
   await page.getByTestId('tab-profiles').click();
   await expect(page.getByTestId('profile-tab')).toContainText('10295.0x');
 });
+
+test('under a sub-path of a static site, relative bundle paths work', async ({ page }) => {
+  // A plain static server (not perfbundle view): dist/ under /some/sub/path/, a bundle beside it.
+  const http = require('http');
+  const base = '/some/sub/path/';
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(req.url.split('?')[0]);
+    if (!url.startsWith(base)) { res.writeHead(404); return res.end(); }
+    const rel = url.slice(base.length) || 'index.html';
+    const file = rel.startsWith('data/') ? path.join(ARCH, rel.slice(5)) : path.join(ROOT, 'dist', rel);
+    if (rel.includes('..') || !fs.existsSync(file)) { res.writeHead(404); return res.end(); }
+    const type = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' }[path.extname(file)] || 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  try {
+    await page.goto(`http://127.0.0.1:${port}${base}?bundle=data/orders-api-v2-cpu-prof.perfbundle`);
+    await expect(page.getByTestId('title')).toHaveText('orders-api v2 — dev load under cpu-prof');
+  } finally {
+    server.close();
+  }
+});
