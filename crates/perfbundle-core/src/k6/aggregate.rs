@@ -96,6 +96,17 @@ impl Cell for CounterCell {
     }
 }
 
+/// Widens `[min, max]` to take `v`, `n` being the values seen before it.
+#[inline]
+fn widen(n: u64, min: &mut f64, max: &mut f64, v: f64) {
+    if n == 0 || v < *min {
+        *min = v;
+    }
+    if n == 0 || v > *max {
+        *max = v;
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct GaugeCell {
     n: u64,
@@ -105,12 +116,7 @@ struct GaugeCell {
 }
 impl GaugeCell {
     fn add(&mut self, v: f64) {
-        if self.n == 0 || v < self.min {
-            self.min = v;
-        }
-        if self.n == 0 || v > self.max {
-            self.max = v;
-        }
+        widen(self.n, &mut self.min, &mut self.max, v);
         self.last = v;
         self.n += 1;
     }
@@ -160,12 +166,7 @@ struct TrendCell {
 impl TrendCell {
     /// Adds a value; `true` when its histogram occupied a new bucket.
     fn add(&mut self, v: f64) -> bool {
-        if self.n == 0 || v < self.min {
-            self.min = v;
-        }
-        if self.n == 0 || v > self.max {
-            self.max = v;
-        }
+        widen(self.n, &mut self.min, &mut self.max, v);
         self.sum += v;
         self.n += 1;
         self.hist.add(v)
@@ -315,14 +316,9 @@ impl Series {
             }
             SeriesData::Trend { total, values, cap, buckets } => {
                 // The whole-run histogram is rebuilt from the buckets at the end.
+                widen(total.n, &mut total.min, &mut total.max, v);
                 total.n += 1;
                 total.sum += v;
-                if total.n == 1 || v < total.min {
-                    total.min = v;
-                }
-                if total.n == 1 || v > total.max {
-                    total.max = v;
-                }
                 if let Some(vals) = values {
                     if vals.len() >= *cap || budget.used >= budget.cap {
                         budget.used -= vals.len();
