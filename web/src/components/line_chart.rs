@@ -3,8 +3,8 @@
 //! time range that zooms every chart.
 
 use leptos::prelude::*;
-use perfbundle_core::k6::text::format_value;
 use perfbundle_core::k6::view::ChartPoint;
+use perfbundle_core::render::chart::{clock_label as clock, format_in, nice_max};
 
 use crate::state::use_state;
 
@@ -21,24 +21,6 @@ pub struct ChartLine {
     pub label: String,
     pub color: &'static str,
     pub points: Vec<ChartPoint>,
-}
-
-fn nice_max(v: f64) -> f64 {
-    if v <= 0.0 || !v.is_finite() {
-        return 1.0;
-    }
-    let p = 10f64.powf(v.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if v <= m * p {
-            return m * p;
-        }
-    }
-    10.0 * p
-}
-
-fn clock(ms: f64) -> String {
-    let s = perfbundle_core::time::format_rfc3339_ms((ms * 1e6) as i64);
-    s[11..19].to_string()
 }
 
 /// The value of a line at time `t` (the last point at or before it).
@@ -63,13 +45,7 @@ pub fn LineChart(
     let state = use_state();
     let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
     let contains2 = contains.clone();
-    let fmt = move |v: f64| -> String {
-        if contains2 == "percent" {
-            format!("{:.2}%", v * 100.0)
-        } else {
-            format_value(v, &contains2)
-        }
-    };
+    let fmt = move |v: f64| -> String { format_in(v, &contains2) };
     let lines = StoredValue::new(lines);
     let x_of = move |t: f64| {
         let (a, b) = domain.get();
@@ -221,13 +197,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nice_scales_and_lookups() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(3.2), 5.0);
-        assert_eq!(nice_max(180.0), 200.0);
+    fn lookups() {
         let pts = [(0.0, 1.0), (10.0, 2.0)];
         assert_eq!(value_at(&pts, 5.0), Some(1.0));
         assert_eq!(value_at(&pts, -1.0), None);
-        assert_eq!(clock(1_795_549_803_000.0), "19:50:03");
     }
 }

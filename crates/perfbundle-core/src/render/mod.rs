@@ -1,3 +1,4 @@
 //! Drawing the model as standalone SVG (no I/O: writes to any `Write`).
 
+pub mod chart;
 pub mod flamegraph;
