@@ -12,14 +12,21 @@ use perfbundle_core::render::flamegraph::{write_flamegraph, FlameOptions};
 
 use crate::fsio::{read_bundle, AtomicFile};
 
-/// Write files drawn from a bundle into a folder.
+/// Write files drawn from a bundle into a folder: a Markdown report with SVG
+/// charts and flame graphs, or flame/icicle graphs and folded stacks alone.
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// The bundle.
     pub file: PathBuf,
-    /// Destination folder (created if missing).
+    /// Destination folder (created if missing; an existing non-empty one needs --force).
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
+    /// report.md with the summary, per-name rows, and SVG charts, timelines and flame graphs beside it.
+    #[arg(long)]
+    pub markdown: bool,
+    /// Write into an existing, non-empty folder (files of the same names are replaced).
+    #[arg(long)]
+    pub force: bool,
     /// One SVG flame graph per profile (NAME.svg).
     #[arg(long)]
     pub flamegraph: bool,
@@ -62,17 +69,32 @@ fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<(
 }
 
 pub fn run(a: ExportArgs) -> Result<ExitCode> {
-    if !(a.flamegraph || a.icicle || a.folded) {
-        bail!("nothing to export: give --flamegraph, --icicle and/or --folded");
+    if !(a.markdown || a.flamegraph || a.icicle || a.folded) {
+        bail!("nothing to export: give --markdown, --flamegraph, --icicle and/or --folded");
     }
     let b = read_bundle(&a.file, &ReadLimits::default())?;
-    if b.profiles.is_empty() {
+    if b.profiles.is_empty() && !a.markdown {
         bail!("{}: holds no profile to draw", a.file.display());
+    }
+    let non_empty = std::fs::read_dir(&a.out_dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    if non_empty && !a.force {
+        bail!("{}: exists and is not empty; use --force to write into it", a.out_dir.display());
     }
     std::fs::create_dir_all(&a.out_dir).with_context(|| format!("{}: cannot create", a.out_dir.display()))?;
     let mut used = Vec::new();
     let mut written = Vec::new();
-    for p in &b.profiles {
+    if a.markdown {
+        let report = perfbundle_core::render::markdown::report(&b);
+        for (name, bytes) in &report.files {
+            let path = a.out_dir.join(name);
+            write_atomic(&path, |w| w.write_all(bytes))?;
+            written.push(path);
+        }
+        let path = a.out_dir.join("report.md");
+        write_atomic(&path, |w| w.write_all(report.markdown.as_bytes()))?;
+        written.push(path);
+    }
+    for p in b.profiles.iter().filter(|_| a.flamegraph || a.icicle || a.folded) {
         let stem = safe_name(&p.name, &mut used);
         if a.flamegraph {
             let path = a.out_dir.join(format!("{stem}.svg"));

@@ -86,7 +86,8 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
     let (a, b) = chart.domain;
     let span = (b - a).max(1.0);
     let visible = |p: &&ChartPoint| p.0 >= a && p.0 <= b;
-    let ymax = nice_max(chart.lines.iter().flat_map(|l| l.points.iter().filter(visible)).map(|p| p.1).fold(0.0, f64::max));
+    let ymax =
+        nice_max(chart.lines.iter().flat_map(|l| l.points.iter().filter(visible)).map(|p| p.1).fold(0.0, f64::max));
     let x = |t: f64| L + (t - a) / span * (W - L - R);
     let y = |v: f64| T + (1.0 - v / ymax) * (H - T - B);
     writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
@@ -96,7 +97,11 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
     )?;
     writeln!(w, r#"<title>{}</title>"#, escape(&chart.title))?;
     writeln!(w, r##"<rect width="{W}" height="{H}" fill="#ffffff"/>"##)?;
-    writeln!(w, r##"<text x="{L}" y="20" font-size="15" font-weight="600" fill="#1d1f23">{}</text>"##, escape(&chart.title))?;
+    writeln!(
+        w,
+        r##"<text x="{L}" y="20" font-size="15" font-weight="600" fill="#1d1f23">{}</text>"##,
+        escape(&chart.title)
+    )?;
     // Legend.
     let mut lx = L;
     for l in &chart.lines {
@@ -109,7 +114,13 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
         let v = ymax * f64::from(i) / 4.0;
         let yy = y(v);
         writeln!(w, r##"<line x1="{L}" x2="{}" y1="{yy:.1}" y2="{yy:.1}" stroke="#eceef2"/>"##, W - R)?;
-        writeln!(w, r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#667" font-size="11">{}</text>"##, L - 6.0, yy + 4.0, escape(&format_in(v, &chart.contains)))?;
+        writeln!(
+            w,
+            r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#667" font-size="11">{}</text>"##,
+            L - 6.0,
+            yy + 4.0,
+            escape(&format_in(v, &chart.contains))
+        )?;
     }
     // X ticks (UTC clock).
     for i in 0..=5 {
@@ -119,7 +130,13 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
             5 => "end",
             _ => "middle",
         };
-        writeln!(w, r##"<text x="{:.1}" y="{}" text-anchor="{anchor}" fill="#667" font-size="11">{}</text>"##, x(t), H - 12.0, clock_label(t))?;
+        writeln!(
+            w,
+            r##"<text x="{:.1}" y="{}" text-anchor="{anchor}" fill="#667" font-size="11">{}</text>"##,
+            x(t),
+            H - 12.0,
+            clock_label(t)
+        )?;
     }
     writeln!(w, r##"<text x="{}" y="{}" text-anchor="end" fill="#99a" font-size="10">UTC</text>"##, W - R, H - 1.0)?;
     writeln!(w, r##"<line x1="{L}" x2="{L}" y1="{T}" y2="{}" stroke="#99a"/>"##, H - B)?;
@@ -149,7 +166,11 @@ mod tests {
         let chart = Chart {
             title: "<script>alert(1)</script> & co".into(),
             contains: "time".into(),
-            lines: vec![ChartLine { label: "p95 \"x\"".into(), color: "#2f6fdf".into(), points: vec![(0.0, 10.0), (1000.0, 20.0)] }],
+            lines: vec![ChartLine {
+                label: "p95 \"x\"".into(),
+                color: "#2f6fdf".into(),
+                points: vec![(0.0, 10.0), (1000.0, 20.0)],
+            }],
             domain: (0.0, 1000.0),
         };
         let mut out = Vec::new();

@@ -1,0 +1,429 @@
+//! The Markdown report: the run's summary in k6's terms, per-`name` rows,
+//! and SVG images (charts, Clinic timelines, flame graphs) beside it. Builds
+//! the text and the images in memory; the CLI writes them.
+
+use std::fmt::Write as _;
+
+use super::chart::{write_svg, Chart, ChartLine};
+use super::flamegraph::{write_flamegraph, FlameOptions};
+use crate::bundle::Bundle;
+use crate::k6::builtin::builtin_metric;
+use crate::k6::text::{format_ms, format_value};
+use crate::k6::view::Line;
+use crate::k6::{K6Summary, K6TimeSeries, MetricType};
+
+/// A report: `report.md` and the files it links to (relative names).
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub markdown: String,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Escapes text from a bundle for Markdown (inline and table cells): HTML is
+/// neutralised and Markdown punctuation is backslash-escaped.
+pub fn md_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '\n' | '\r' => o.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                o.push('\\');
+                o.push(c);
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A file-name-safe stem.
+fn stem(s: &str) -> String {
+    let t: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).take(60).collect();
+    let t = t.trim_matches('-').to_string();
+    if t.is_empty() {
+        "x".into()
+    } else {
+        t
+    }
+}
+
+const COLORS: [&str; 6] = ["#2f6fdf", "#e0662e", "#2a9d55", "#b03ab0", "#8a6d1e", "#c0392b"];
+
+fn svg(chart: &Chart) -> Vec<u8> {
+    let mut v = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_svg(chart, &mut v);
+    v
+}
+
+fn val(s: &K6Summary, key: &str, k: &str) -> Option<f64> {
+    s.series.get(key).and_then(|x| x.values.get(k).copied())
+}
+
+fn contains(s: &K6Summary, metric: &str) -> String {
+    s.metrics.get(metric).map(|d| d.contains.clone()).unwrap_or_else(|| "default".into())
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.2}%", v * 100.0)
+}
+
+fn summary_section(out: &mut String, s: &K6Summary) {
+    let _ = writeln!(out, "## Summary (k6)\n");
+    if !s.thresholds.is_empty() {
+        let _ = writeln!(out, "| | threshold | on | value |\n|---|---|---|---|");
+        for t in &s.thresholds {
+            let mark = match t.ok {
+                Some(true) => "✓",
+                Some(false) => "✗",
+                None => "?",
+            };
+            let shown = crate::threshold::parse(&t.expr)
+                .and_then(|p| {
+                    let v = val(s, &t.metric, &p.aggregation)?;
+                    let metric = s.series.get(&t.metric).map(|x| x.metric.clone()).unwrap_or_default();
+                    Some(if p.aggregation == "rate" { pct(v) } else { format_value(v, &contains(s, &metric)) })
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {mark} | `{}` | {} | {} |",
+                t.expr.replace('`', "'"),
+                md_escape(&t.metric),
+                md_escape(&shown)
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "| metric | values |\n|---|---|");
+    let time = |k: &str, key: &str| val(s, key, k).map(|v| format!("{k}={}", format_ms(v)));
+    let row = |out: &mut String, name: &str, cells: Vec<Option<String>>| {
+        let cells: Vec<String> = cells.into_iter().flatten().collect();
+        if !cells.is_empty() {
+            let _ = writeln!(out, "| {name} | {} |", md_escape(&cells.join("  ")));
+        }
+    };
+    if let (Some(p), Some(f)) = (val(s, "checks", "passes"), val(s, "checks", "fails")) {
+        row(out, "checks", vec![Some(format!("{} succeeded ({:.0} of {:.0})", pct(p / (p + f).max(1.0)), p, p + f))]);
+    }
+    row(
+        out,
+        "http_req_duration",
+        ["avg", "min", "med", "p(90)", "p(95)", "p(99)", "max"].iter().map(|k| time(k, "http_req_duration")).collect(),
+    );
+    if let Some(c) = val(s, "http_reqs", "count") {
+        row(out, "http_reqs", vec![Some(format!("{c}")), val(s, "http_reqs", "rate").map(|r| format!("{r:.2}/s"))]);
+    }
+    if let Some(r) = val(s, "http_req_failed", "rate") {
+        row(
+            out,
+            "http_req_failed",
+            vec![Some(pct(r)), val(s, "http_req_failed", "passes").map(|p| format!("{p:.0} failed"))],
+        );
+    }
+    if let Some(c) = val(s, "iterations", "count") {
+        row(out, "iterations", vec![Some(format!("{c}")), val(s, "iterations", "rate").map(|r| format!("{r:.2}/s"))]);
+    }
+    for m in ["data_received", "data_sent"] {
+        if let Some(c) = val(s, m, "count") {
+            row(
+                out,
+                m,
+                vec![
+                    Some(format_value(c, "data")),
+                    val(s, m, "rate").map(|r| format!("{}/s", format_value(r, "data"))),
+                ],
+            );
+        }
+    }
+    for m in ["vus", "vus_max"] {
+        if let Some(v) = val(s, m, "value") {
+            row(
+                out,
+                m,
+                vec![
+                    Some(format!("{v}")),
+                    val(s, m, "min").map(|x| format!("min={x}")),
+                    val(s, m, "max").map(|x| format!("max={x}")),
+                ],
+            );
+        }
+    }
+    out.push('\n');
+
+    // Per-name rows.
+    let names: Vec<String> = s
+        .series
+        .iter()
+        .filter(|(_, x)| x.metric == "http_reqs" && x.tags.len() == 1 && x.tags.contains_key("name"))
+        .map(|(_, x)| x.tags["name"].clone())
+        .collect();
+    if !names.is_empty() {
+        let _ = writeln!(out, "### Requests by `name`\n\n| name | requests | req/s | failed | avg | med | p(95) | max |\n|---|---|---|---|---|---|---|---|");
+        for n in &names {
+            let k = |m: &str| format!("{m}{{name:{n}}}");
+            let cell = |m: &str, key: &str| val(s, &k(m), key);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                md_escape(n),
+                cell("http_reqs", "count").map(|v| format!("{v}")).unwrap_or_default(),
+                cell("http_reqs", "rate").map(|v| format!("{v:.2}")).unwrap_or_default(),
+                cell("http_req_failed", "rate").map(pct).unwrap_or_default(),
+                cell("http_req_duration", "avg").map(format_ms).unwrap_or_default(),
+                cell("http_req_duration", "med").map(format_ms).unwrap_or_default(),
+                cell("http_req_duration", "p(95)").map(format_ms).unwrap_or_default(),
+                cell("http_req_duration", "max").map(format_ms).unwrap_or_default(),
+            );
+        }
+        out.push('\n');
+    }
+}
+
+fn k6_charts(out: &mut String, files: &mut Vec<(String, Vec<u8>)>, s: &K6Summary, ts: &K6TimeSeries) {
+    let domain = ts.span_ms();
+    let bin = ts.chart_bin_ms(domain.1 - domain.0, 150);
+    let line = |label: &str, key: &str, l: Line, color: &str| ChartLine {
+        label: label.into(),
+        color: color.into(),
+        points: ts.line_binned(key, l, bin),
+    };
+    let mut charts = vec![
+        (
+            "request-rate.svg".to_string(),
+            "Request rate",
+            Chart {
+                title: "Request rate (http_reqs per second)".into(),
+                contains: "default".into(),
+                lines: vec![line("req/s", "http_reqs", Line::PerSecond, COLORS[0])],
+                domain,
+            },
+        ),
+        (
+            "vus.svg".to_string(),
+            "Virtual users",
+            Chart {
+                title: "Virtual users".into(),
+                contains: "default".into(),
+                lines: vec![line("vus", "vus", Line::Last, COLORS[2])],
+                domain,
+            },
+        ),
+        (
+            "latency.svg".to_string(),
+            "Latency percentiles",
+            Chart {
+                title: "Latency: http_req_duration percentiles".into(),
+                contains: "time".into(),
+                lines: vec![
+                    line("p50", "http_req_duration", Line::Percentile(0.5), COLORS[2]),
+                    line("p90", "http_req_duration", Line::Percentile(0.9), COLORS[0]),
+                    line("p95", "http_req_duration", Line::Percentile(0.95), COLORS[1]),
+                    line("p99", "http_req_duration", Line::Percentile(0.99), COLORS[5]),
+                ],
+                domain,
+            },
+        ),
+        (
+            "failure-rate.svg".to_string(),
+            "Failure rate",
+            Chart {
+                title: "Failure rate (http_req_failed)".into(),
+                contains: "percent".into(),
+                lines: vec![line("failed", "http_req_failed", Line::Ratio, COLORS[5])],
+                domain,
+            },
+        ),
+    ];
+    for (name, decl) in s.metrics.iter().filter(|(n, _)| builtin_metric(n).is_none()) {
+        let (l, c) = match decl.kind {
+            MetricType::Counter => (Line::PerSecond, decl.contains.clone()),
+            MetricType::Gauge => (Line::Last, decl.contains.clone()),
+            MetricType::Rate => (Line::Ratio, "percent".into()),
+            MetricType::Trend => (Line::Percentile(0.95), decl.contains.clone()),
+        };
+        let file = format!("custom-{}.svg", stem(name));
+        charts.push((
+            file,
+            "Custom metric",
+            Chart {
+                title: format!("{name} ({})", decl.kind.as_str()),
+                contains: c,
+                lines: vec![line(name, name, l, COLORS[3])],
+                domain,
+            },
+        ));
+    }
+    let _ = writeln!(out, "## Charts\n");
+    for (file, alt, chart) in charts {
+        if chart.lines.iter().all(|l| l.points.is_empty()) {
+            continue;
+        }
+        files.push((file.clone(), svg(&chart)));
+        let _ = writeln!(out, "![{}]({file})\n", md_escape(alt));
+    }
+}
+
+/// Builds the Markdown report of a bundle.
+pub fn report(b: &Bundle) -> Report {
+    let mut out = String::new();
+    let mut files = Vec::new();
+    let m = &b.manifest;
+    let _ = writeln!(out, "# {}\n", md_escape(&m.title));
+    if !m.labels.is_empty() {
+        let l: Vec<String> = m.labels.iter().map(|(k, v)| format!("{}={}", md_escape(k), md_escape(v))).collect();
+        let _ = writeln!(out, "**Labels:** {}  ", l.join(" · "));
+    }
+    if let (Some(s), Some(e)) = (&m.run.start, &m.run.end) {
+        let d = m.run.duration_ms.map(|d| format!(" ({})", format_ms(d))).unwrap_or_default();
+        let _ = writeln!(out, "**Run:** {} → {}{}  ", md_escape(s), md_escape(e), md_escape(&d));
+    }
+    if !m.tools.is_empty() {
+        let t: Vec<String> = m.tools.iter().map(|(k, v)| format!("{} {}", md_escape(k), md_escape(v))).collect();
+        let _ = writeln!(out, "**Tools:** {}  ", t.join(" · "));
+    }
+    let _ = writeln!(out, "**Bundle:** format {}, {}\n", md_escape(&m.format_version), md_escape(&m.created_by));
+
+    let mut absent = Vec::new();
+    match &b.k6_summary {
+        Some(s) => {
+            summary_section(&mut out, s);
+            match &b.k6_timeseries {
+                Some(ts) => k6_charts(&mut out, &mut files, s, ts),
+                None => absent.push("k6 time series (the bundle has k6's summary but no point stream): no charts"),
+            }
+        }
+        None => absent.push("k6 data: no summary and no charts"),
+    }
+    for (i, t) in b.timelines.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "## Process timeline — {} ({}, {} GC events)\n",
+            md_escape(&t.name),
+            md_escape(&t.source),
+            t.gc.len()
+        );
+        let pts = |v: &[f64]| -> Vec<(f64, f64)> { t.t_unix_ms.iter().copied().zip(v.iter().copied()).collect() };
+        let domain = match &b.k6_timeseries {
+            Some(ts) => ts.span_ms(),
+            None => (t.t_unix_ms.first().copied().unwrap_or(0.0), t.t_unix_ms.last().copied().unwrap_or(1.0)),
+        };
+        let cpu: Vec<f64> = t.cpu_percent.iter().map(|c| c / 100.0).collect();
+        let handles: Vec<f64> = t.active_handles.iter().map(|h| *h as f64).collect();
+        let charts = [
+            (
+                "cpu",
+                Chart {
+                    title: "CPU".into(),
+                    contains: "percent".into(),
+                    lines: vec![ChartLine { label: "cpu".into(), color: COLORS[1].into(), points: pts(&cpu) }],
+                    domain,
+                },
+            ),
+            (
+                "memory",
+                Chart {
+                    title: "Memory".into(),
+                    contains: "data".into(),
+                    lines: vec![
+                        ChartLine { label: "rss".into(), color: COLORS[0].into(), points: pts(&t.rss_bytes) },
+                        ChartLine {
+                            label: "heap total".into(),
+                            color: COLORS[2].into(),
+                            points: pts(&t.heap_total_bytes),
+                        },
+                        ChartLine {
+                            label: "heap used".into(),
+                            color: COLORS[3].into(),
+                            points: pts(&t.heap_used_bytes),
+                        },
+                    ],
+                    domain,
+                },
+            ),
+            (
+                "delay",
+                Chart {
+                    title: "Event-loop delay".into(),
+                    contains: "time".into(),
+                    lines: vec![ChartLine {
+                        label: "delay".into(),
+                        color: COLORS[5].into(),
+                        points: pts(&t.event_loop_delay_ms),
+                    }],
+                    domain,
+                },
+            ),
+            (
+                "handles",
+                Chart {
+                    title: "Active handles".into(),
+                    contains: "default".into(),
+                    lines: vec![ChartLine { label: "handles".into(), color: COLORS[4].into(), points: pts(&handles) }],
+                    domain,
+                },
+            ),
+        ];
+        for (what, chart) in charts {
+            let file = format!("timeline-{i}-{what}.svg");
+            files.push((file.clone(), svg(&chart)));
+            let _ = writeln!(out, "![{}]({file})\n", md_escape(&chart.title));
+        }
+    }
+    if b.timelines.is_empty() {
+        absent.push("process timelines (no Clinic.js doctor data)");
+    }
+    if !b.profiles.is_empty() {
+        let _ = writeln!(out, "## Profiles\n");
+    }
+    for (i, p) in b.profiles.iter().enumerate() {
+        let file = format!("flamegraph-{i}-{}.svg", stem(&p.name));
+        let mut v = Vec::new();
+        if write_flamegraph(p, &FlameOptions::default(), &mut v).is_ok() {
+            files.push((file.clone(), v));
+        }
+        let _ = writeln!(out, "### {} ({}, {} samples)\n", md_escape(&p.name), md_escape(&p.source), p.total_samples);
+        let _ = writeln!(out, "![Flame graph of {}]({file})\n", md_escape(&p.name));
+        let _ = writeln!(out, "| self | self % | total % | category | function |\n|---|---|---|---|---|");
+        let total = p.total_samples.max(1) as f64;
+        for f in p.functions().into_iter().take(10) {
+            let _ = writeln!(
+                out,
+                "| {} | {:.2}% | {:.2}% | {} | {} |",
+                f.self_samples,
+                f.self_samples as f64 * 100.0 / total,
+                f.total_samples as f64 * 100.0 / total,
+                f.category.as_str(),
+                md_escape(&f.function)
+            );
+        }
+        out.push('\n');
+    }
+    if b.profiles.is_empty() {
+        absent.push("profiles (no CPU profile in the bundle)");
+    }
+    if !absent.is_empty() {
+        let _ = writeln!(out, "## Not in this bundle\n");
+        for a in absent {
+            let _ = writeln!(out, "- {a}");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "_Made by {} from `{}`._", md_escape(&m.created_by), md_escape(&m.title));
+    Report { markdown: out, files }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markdown_and_html() {
+        assert_eq!(md_escape("<img src=x onerror=alert(1)>"), "&lt;img src=x onerror=alert(1)&gt;");
+        assert_eq!(md_escape("a|b"), "a\\|b");
+        assert_eq!(md_escape("[x](javascript:y)"), "\\[x\\](javascript:y)");
+    }
+}
