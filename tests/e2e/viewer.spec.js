@@ -212,26 +212,69 @@ test('dropping a file anywhere on the page opens it', async ({ page }) => {
   await expect(page.getByTestId('profile-tab')).toContainText('10295.0x');
 });
 
-test('under a sub-path of a static site, relative bundle paths work', async ({ page }) => {
-  // A plain static server (not perfbundle view): dist/ under /some/sub/path/, a bundle beside it.
+/** A plain static server (not perfbundle view) of `dir` under `base`; `extra(rel)` may map other paths. */
+async function staticServer(dir, base, extra = () => null) {
   const http = require('http');
-  const base = '/some/sub/path/';
   const server = http.createServer((req, res) => {
     const url = decodeURIComponent(req.url.split('?')[0]);
     if (!url.startsWith(base)) { res.writeHead(404); return res.end(); }
     const rel = url.slice(base.length) || 'index.html';
-    const file = rel.startsWith('data/') ? path.join(ARCH, rel.slice(5)) : path.join(ROOT, 'dist', rel);
-    if (rel.includes('..') || !fs.existsSync(file)) { res.writeHead(404); return res.end(); }
-    const type = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' }[path.extname(file)] || 'application/octet-stream';
+    const file = extra(rel) || path.join(dir, rel);
+    if (rel.includes('..') || !fs.existsSync(file) || fs.statSync(file).isDirectory()) { res.writeHead(404); return res.end(); }
+    const type = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' }[path.extname(file)] || 'application/octet-stream';
     res.writeHead(200, { 'content-type': type });
     fs.createReadStream(file).pipe(res);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const port = server.address().port;
+  return { server, url: `http://127.0.0.1:${server.address().port}${base}` };
+}
+
+test('under a sub-path of a static site, relative bundle paths work', async ({ page }) => {
+  const { server, url } = await staticServer(path.join(ROOT, 'dist'), '/some/sub/path/', (rel) => (rel.startsWith('data/') ? path.join(ARCH, rel.slice(5)) : null));
   try {
-    await page.goto(`http://127.0.0.1:${port}${base}?bundle=data/orders-api-v2-cpu-prof.perfbundle`);
+    await page.goto(`${url}?bundle=data/orders-api-v2-cpu-prof.perfbundle`);
     await expect(page.getByTestId('title')).toHaveText('orders-api v2 — dev load under cpu-prof');
   } finally {
     server.close();
   }
+});
+
+test('perfbundle site: a static site of runs that works under a sub-path', async ({ page }) => {
+  const out = path.join(__dirname, 'test-results', 'site');
+  execFileSync(BIN, ['site', ARCH, '-o', out, '--force']);
+  const index = JSON.parse(fs.readFileSync(path.join(out, 'index.json')));
+  const n = fs.readdirSync(ARCH).filter((f) => f.endsWith('.perfbundle')).length;
+  expect(index.bundles.length).toBe(n);
+  const v2 = index.bundles.find((b) => b.title === 'orders-api v2 — dev load (k6 only)');
+  expect(v2.thresholds_passed).toBe(true);
+  expect(v2.http_reqs).toBe(1944);
+  const { server, url } = await staticServer(out, '/some/sub/path/');
+  try {
+    await page.goto(url);
+    await expect(page.getByTestId('run-link')).toHaveCount(n);
+    await shot(page, 'site-landing');
+    await page.getByTestId('run-link').filter({ hasText: 'orders-api v2 — dev load (k6 only)' }).click();
+    await expect(page.getByTestId('title')).toHaveText('orders-api v2 — dev load (k6 only)');
+    await summaryMatches(page, inspect('orders-api-v2-k6.perfbundle').k6.metrics, KEYS);
+  } finally {
+    server.close();
+  }
+});
+
+test('the single-file HTML report opens from file:// with the network off', async ({ page, context }) => {
+  const out = path.join(__dirname, 'test-results', 'report.html');
+  execFileSync(BIN, ['html', path.join(ARCH, 'orders-api-v1-cpu-prof.perfbundle'), '-o', out]);
+  metrics.html_report_bytes = fs.statSync(out).size;
+  await context.setOffline(true);
+  const remote = [];
+  page.on('request', (r) => { if (!/^(file|blob|data):/.test(r.url())) remote.push(r.url()); });
+  await page.goto(`file://${out}`);
+  await summaryMatches(page, inspect('orders-api-v1-cpu-prof.perfbundle').k6.metrics, KEYS);
+  await page.getByTestId('tab-charts').click();
+  await expect(page.locator('[data-testid=chart-latency] path').first()).toBeVisible();
+  await page.getByTestId('tab-profiles').click();
+  await page.getByTestId('flame-search').fill('fibonacci');
+  await expect(page.getByTestId('search-info')).toContainText('1101 of 28768');
+  expect(remote).toEqual([]);
+  await shot(page, 'html-report');
 });

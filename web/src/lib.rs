@@ -19,7 +19,10 @@ use state::{Status, Tab, ViewerState};
 pub fn App() -> impl IntoView {
     let state = ViewerState::new();
     provide_context(state);
-    if let Some(url) = permalink::read(state) {
+    let url = permalink::read(state);
+    if let Some((name, bytes)) = load::embedded_bundle() {
+        load::open_bytes(state, &name, &bytes);
+    } else if let Some(url) = url {
         load::open_url(state, url);
     }
     permalink::follow(state);

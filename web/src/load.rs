@@ -57,6 +57,18 @@ pub fn open_bytes(state: ViewerState, name: &str, bytes: &[u8]) {
     }
 }
 
+/// The bundle a single-file report carries inline (`perfbundle html`): the
+/// base64 text of `<script type="application/octet-stream" id="pb-bundle">`.
+pub fn embedded_bundle() -> Option<(String, Vec<u8>)> {
+    let doc = web_sys::window()?.document()?;
+    let el = doc.get_element_by_id("pb-bundle")?;
+    let b64: String = el.text_content()?.chars().filter(|c| !c.is_whitespace()).collect();
+    let bin = web_sys::window()?.atob(&b64).ok()?;
+    let bytes: Vec<u8> = bin.chars().map(|c| c as u32 as u8).collect();
+    let name = el.get_attribute("data-name").unwrap_or_else(|| "embedded.perfbundle".into());
+    Some((name, bytes))
+}
+
 /// Loads a bundle from a URL.
 pub fn open_url(state: ViewerState, url: String) {
     state.status.set(Status::Loading(url.clone()));

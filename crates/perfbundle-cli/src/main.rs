@@ -28,6 +28,8 @@ enum Command {
     Unpack(commands::unpack::UnpackArgs),
     Export(commands::export::ExportArgs),
     View(commands::view::ViewArgs),
+    Html(commands::html::HtmlArgs),
+    Site(commands::site::SiteArgs),
 }
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
@@ -51,6 +53,8 @@ fn main() -> ExitCode {
         Command::Unpack(a) => commands::unpack::run(a),
         Command::Export(a) => commands::export::run(a),
         Command::View(a) => commands::view::run(a),
+        Command::Html(a) => commands::html::run(a),
+        Command::Site(a) => commands::site::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,10 @@
-//! When served by `perfbundle view DIR`, the landing page lists the bundles
-//! (from `bundles/index.json`; absent elsewhere, and then nothing is shown).
+//! The landing page of a site of runs (`perfbundle site`, `perfbundle view
+//! DIR`): the runs of `index.json`, newest first, with their key figures.
+//! Absent elsewhere, and then nothing is shown.
 
 use leptos::prelude::*;
+use perfbundle_core::bundle::{IndexEntry, SiteIndex};
+use perfbundle_core::k6::text::format_ms;
 
 use crate::load;
 use crate::state::use_state;
@@ -9,34 +12,49 @@ use crate::state::use_state;
 #[component]
 pub fn RunsList() -> impl IntoView {
     let state = use_state();
-    let files: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let runs: RwSignal<Vec<IndexEntry>> = RwSignal::new(Vec::new());
     leptos::task::spawn_local(async move {
-        if let Ok(bytes) = load::fetch_bytes("bundles/index.json").await {
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                let names = v["bundles"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|b| b["file"].as_str().map(String::from)).collect())
-                    .unwrap_or_default();
-                files.set(names);
+        if let Ok(bytes) = load::fetch_bytes("index.json").await {
+            if let Ok(ix) = serde_json::from_slice::<SiteIndex>(&bytes) {
+                runs.set(ix.bundles);
             }
         }
     });
     view! {
-        <Show when=move || !files.get().is_empty() && state.loaded.with(|l| l.is_none())>
+        <Show when=move || !runs.get().is_empty() && state.loaded.with(|l| l.is_none())>
             <section class="runs" data-testid="runs">
-                <h2>"Bundles"</h2>
-                <ul>
-                    {move || files.get().into_iter().map(|f| {
-                        let url = format!("bundles/{f}");
-                        let href = format!("?bundle={url}");
-                        view! {
-                            <li><a href=href data-testid="run-link" on:click=move |ev| {
-                                ev.prevent_default();
-                                load::open_url(state, url.clone());
-                            }>{f}</a></li>
-                        }
-                    }).collect_view()}
-                </ul>
+                <h2>"Runs"</h2>
+                <table class="runs-table">
+                    <thead><tr><th>"run"</th><th>"labels"</th><th>"start"</th><th>"requests"</th><th>"req/s"</th><th>"p(95)"</th><th>"failed"</th><th>"thresholds"</th><th>"profiles"</th></tr></thead>
+                    <tbody>
+                        {move || runs.get().into_iter().map(|r| {
+                            let url = r.file.clone();
+                            let href = format!("?bundle={}", r.file);
+                            let labels = r.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+                            let th = match r.thresholds_passed {
+                                Some(true) => "✓ passed",
+                                Some(false) => "✗ failed",
+                                None => "–",
+                            };
+                            view! {
+                                <tr>
+                                    <td><a href=href data-testid="run-link" on:click=move |ev| {
+                                        ev.prevent_default();
+                                        load::open_url(state, url.clone());
+                                    }>{r.title.clone()}</a></td>
+                                    <td>{labels}</td>
+                                    <td>{r.start.clone().unwrap_or_default()}</td>
+                                    <td>{r.http_reqs.map(|v| format!("{v}")).unwrap_or_default()}</td>
+                                    <td>{r.http_req_rate.map(|v| format!("{v:.2}")).unwrap_or_default()}</td>
+                                    <td>{r.http_req_duration_p95_ms.map(format_ms).unwrap_or_default()}</td>
+                                    <td>{r.http_req_failed_rate.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_default()}</td>
+                                    <td>{th}</td>
+                                    <td>{r.profiles.join(", ")}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
             </section>
         </Show>
     }

@@ -2,9 +2,11 @@
 
 pub mod export;
 pub mod host;
+pub mod html;
 pub mod inspect;
 pub mod pack;
 pub mod profiles;
+pub mod site;
 pub mod unpack;
 pub mod verify;
 pub mod view;

@@ -51,7 +51,8 @@ pub fn find_viewer(given: Option<&Path>) -> Result<PathBuf> {
     )
 }
 
-fn bundles_of(path: &Path) -> Result<Vec<PathBuf>> {
+/// The bundle, or the `.perfbundle` files of a folder (sorted).
+pub fn bundles_of(path: &Path) -> Result<Vec<PathBuf>> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -102,7 +103,7 @@ fn handle(mut s: TcpStream, viewer: &Path, bundles: &[PathBuf], index: &[u8]) ->
     if path.split('/').any(|seg| seg == ".." || seg.contains('\\')) {
         return respond(&mut s, "400 Bad Request", "text/plain", b"bad path");
     }
-    if path == "/bundles/index.json" {
+    if path == "/index.json" {
         return respond(&mut s, "200 OK", "application/json", index);
     }
     if let Some(name) = path.strip_prefix("/bundles/") {
@@ -119,14 +120,32 @@ fn handle(mut s: TcpStream, viewer: &Path, bundles: &[PathBuf], index: &[u8]) ->
     }
 }
 
+/// The index of runs for a list of bundles, each read and checked. With
+/// `strict`, a bundle that does not read is an error; otherwise it is left
+/// out of the index with a warning (the viewer shows what is wrong with it).
+pub fn site_index(bundles: &[PathBuf], strict: bool) -> Result<perfbundle_core::bundle::SiteIndex> {
+    let mut entries = Vec::new();
+    for b in bundles {
+        let bundle = match crate::fsio::read_bundle(b, &perfbundle_core::bundle::ReadLimits::default()) {
+            Ok(x) => x,
+            Err(e) if !strict => {
+                eprintln!("perfbundle: warning: {e:#}; left out of the list of runs");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let name = b.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        entries.push(perfbundle_core::bundle::IndexEntry::of(&bundle, &format!("bundles/{name}")));
+    }
+    Ok(perfbundle_core::bundle::SiteIndex::new(entries))
+}
+
 pub fn run(a: ViewArgs) -> Result<ExitCode> {
     let viewer = find_viewer(a.viewer.as_deref())?;
     let bundles = bundles_of(&a.path)?;
     let names: Vec<String> =
         bundles.iter().map(|b| b.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
-    let index = serde_json::to_vec(
-        &serde_json::json!({ "bundles": names.iter().map(|n| serde_json::json!({"file": n})).collect::<Vec<_>>() }),
-    )?;
+    let index = serde_json::to_vec(&site_index(&bundles, false)?)?;
     let listener =
         TcpListener::bind(("127.0.0.1", a.port)).with_context(|| format!("cannot listen on 127.0.0.1:{}", a.port))?;
     let port = listener.local_addr()?.port();

@@ -3,11 +3,13 @@
 //! [`read_entries`] streams one back with every check, and [`Bundle::read`]
 //! loads its model entries.
 
+mod index;
 mod manifest;
 mod reader;
 pub mod tar;
 mod writer;
 
+pub use index::{IndexEntry, SiteIndex};
 pub use manifest::*;
 pub use reader::{read_entries, Bundle, EntryVisit, EntryVisitor, ReadLimits};
 pub use writer::{BundleBuilder, PendingEntry};

@@ -1,0 +1,77 @@
+//! `perfbundle site`: a static site of runs — the viewer, the bundles, an
+//! `index.json` and a landing page listing them — that works from any sub-path.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::view::{bundles_of, find_viewer, site_index};
+
+/// Build a static site (viewer + bundles + index.json) from a folder of bundles.
+#[derive(Args, Debug)]
+pub struct SiteArgs {
+    /// A folder of .perfbundle files (or one bundle).
+    pub dir: PathBuf,
+    /// Output folder.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub out: PathBuf,
+    /// The built viewer (default: found as `perfbundle view` finds it).
+    #[arg(long, value_name = "DIR")]
+    pub viewer: Option<PathBuf>,
+    /// Replace an existing output folder.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("{}: cannot create", to.display()))?;
+    for e in std::fs::read_dir(from).with_context(|| format!("{}: cannot list", from.display()))? {
+        let p = e?.path();
+        let dest = to.join(p.file_name().unwrap_or_default());
+        if p.is_dir() {
+            copy_dir(&p, &dest)?;
+        } else {
+            std::fs::copy(&p, &dest).with_context(|| format!("{}: cannot copy", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn run(a: SiteArgs) -> Result<ExitCode> {
+    if a.out.exists() && !a.force {
+        bail!("{}: exists; use --force to replace it", a.out.display());
+    }
+    let viewer = find_viewer(a.viewer.as_deref())?;
+    let bundles = bundles_of(&a.dir)?;
+    let index = site_index(&bundles, true)?;
+    let parent = a.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = a.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
+    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let result = (|| -> Result<()> {
+        copy_dir(&viewer, &staging)?;
+        std::fs::create_dir_all(staging.join("bundles"))?;
+        for b in &bundles {
+            std::fs::copy(b, staging.join("bundles").join(b.file_name().unwrap_or_default()))
+                .with_context(|| format!("{}: cannot copy", b.display()))?;
+        }
+        std::fs::write(staging.join("index.json"), serde_json::to_vec_pretty(&index)?)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if a.out.exists() {
+        std::fs::remove_dir_all(&a.out).with_context(|| format!("{}: cannot replace", a.out.display()))?;
+    }
+    std::fs::rename(&staging, &a.out).with_context(|| format!("{}: cannot move into place", a.out.display()))?;
+    crate::emit(&format!(
+        "wrote {}: the viewer, {} bundle(s), index.json; open index.html (served from any path)\n",
+        a.out.display(),
+        bundles.len()
+    ));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,71 @@
+//! One line of a site's `index.json`: what a list of runs shows of a bundle.
+
+use serde::{Deserialize, Serialize};
+
+use super::Bundle;
+
+/// A bundle in a list of runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    /// Path of the bundle relative to the index.
+    pub file: String,
+    pub title: String,
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub duration_ms: Option<f64>,
+    #[serde(default)]
+    pub http_reqs: Option<f64>,
+    #[serde(default)]
+    pub http_req_rate: Option<f64>,
+    #[serde(default)]
+    pub http_req_duration_p95_ms: Option<f64>,
+    #[serde(default)]
+    pub http_req_failed_rate: Option<f64>,
+    /// `None` when the run has no thresholds.
+    #[serde(default)]
+    pub thresholds_passed: Option<bool>,
+    #[serde(default)]
+    pub profiles: Vec<String>,
+    #[serde(default)]
+    pub timelines: Vec<String>,
+}
+
+impl IndexEntry {
+    pub fn of(b: &Bundle, file: &str) -> Self {
+        let m = &b.manifest;
+        let v = |key: &str, k: &str| {
+            b.k6_summary.as_ref().and_then(|s| s.series.get(key)).and_then(|x| x.values.get(k).copied())
+        };
+        let thresholds = b.k6_summary.as_ref().map(|s| &s.thresholds).filter(|t| !t.is_empty());
+        IndexEntry {
+            file: file.to_string(),
+            title: m.title.clone(),
+            labels: m.labels.clone(),
+            start: m.run.start.clone(),
+            duration_ms: m.run.duration_ms,
+            http_reqs: v("http_reqs", "count"),
+            http_req_rate: v("http_reqs", "rate"),
+            http_req_duration_p95_ms: v("http_req_duration", "p(95)"),
+            http_req_failed_rate: v("http_req_failed", "rate"),
+            thresholds_passed: thresholds.map(|t| t.iter().all(|x| x.ok == Some(true))),
+            profiles: b.profiles.iter().map(|p| p.name.clone()).collect(),
+            timelines: b.timelines.iter().map(|t| t.name.clone()).collect(),
+        }
+    }
+}
+
+/// `index.json`: `{"bundles": [IndexEntry…]}`, newest run first.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SiteIndex {
+    pub bundles: Vec<IndexEntry>,
+}
+
+impl SiteIndex {
+    pub fn new(mut entries: Vec<IndexEntry>) -> Self {
+        entries.sort_by(|a, b| b.start.cmp(&a.start).then(a.file.cmp(&b.file)));
+        SiteIndex { bundles: entries }
+    }
+}
