@@ -32,6 +32,12 @@ if [ -n "$WBG" ] && ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG\$"; th
   cargo install wasm-bindgen-cli --version "$WBG"
 fi
 
+# mdBook, for the embedding example the browser tests open.
+if ! mdbook --version 2>/dev/null | grep -q '^mdbook v0\.4\.'; then
+  say "installing mdbook 0.4 (a few minutes, once)"
+  cargo install mdbook --version '^0.4' --locked
+fi
+
 # Debian's chromium and its driver, for the browser tests.
 if [ "${PERFBUNDLE_SKIP_BROWSER:-}" != 1 ] && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then

@@ -36,6 +36,7 @@ step "viewer build (trunk, offline) and end-to-end tests (Playwright + Debian ch
 bash scripts/build-viewer.sh
 cargo build --release --locked -p perfbundle-cli
 bash tests/e2e/make-bundles.sh >/dev/null
+bash scripts/build-book.sh
 (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && npx playwright test) 2>&1 | tee -a "$log"
 echo "screenshots and timings: tests/e2e/test-results/"
 

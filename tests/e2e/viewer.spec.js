@@ -218,7 +218,8 @@ async function staticServer(dir, base, extra = () => null) {
   const server = http.createServer((req, res) => {
     const url = decodeURIComponent(req.url.split('?')[0]);
     if (!url.startsWith(base)) { res.writeHead(404); return res.end(); }
-    const rel = url.slice(base.length) || 'index.html';
+    let rel = url.slice(base.length);
+    if (rel === '' || rel.endsWith('/')) rel += 'index.html';
     const file = extra(rel) || path.join(dir, rel);
     if (rel.includes('..') || !fs.existsSync(file) || fs.statSync(file).isDirectory()) { res.writeHead(404); return res.end(); }
     const type = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' }[path.extname(file)] || 'application/octet-stream';
@@ -277,4 +278,47 @@ test('the single-file HTML report opens from file:// with the network off', asyn
   await expect(page.getByTestId('search-info')).toContainText('1101 of 28768');
   expect(remote).toEqual([]);
   await shot(page, 'html-report');
+});
+
+test('embedded in a docs page on another path, sized to its content', async ({ page }) => {
+  const site = path.join(__dirname, 'test-results', 'docs-site');
+  fs.rmSync(site, { recursive: true, force: true });
+  fs.mkdirSync(path.join(site, 'guide'), { recursive: true });
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(site, 'perf', 'viewer'), { recursive: true });
+  fs.mkdirSync(path.join(site, 'perf', 'runs'), { recursive: true });
+  fs.copyFileSync(path.join(ARCH, 'orders-api-v2-k6.perfbundle'), path.join(site, 'perf', 'runs', 'v2.perfbundle'));
+  // The snippet of docs/embedding.md, on a page at another path.
+  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'embedding.md'), 'utf8');
+  const start = doc.indexOf('```html\n') + '```html\n'.length;
+  const snippet = doc.slice(start, doc.indexOf('\n```', start)).replaceAll('"/perf/', '"../perf/');
+  fs.writeFileSync(path.join(site, 'guide', 'page.html'), `<!doctype html><meta charset="utf-8"><h1>Guide</h1>${snippet}`);
+  const { server, url } = await staticServer(site, '/docs/');
+  try {
+    await page.goto(`${url}guide/page.html`);
+    const frame = page.frameLocator('#perf-v2');
+    await expect(frame.getByTestId('title')).toHaveText('orders-api v2 — dev load (k6 only)');
+    await expect(frame.locator('header.top')).toBeHidden();
+    const want = inspect('orders-api-v2-k6.perfbundle').k6.metrics.http_reqs.values.count;
+    await expect(frame.getByTestId('v-http_reqs-count')).toHaveAttribute('data-value', String(want));
+    await expect.poll(async () => (await page.locator('#perf-v2').boundingBox()).height).not.toBe(600);
+    await shot(page, 'embedded');
+  } finally {
+    server.close();
+  }
+});
+
+test('the mdBook example embeds the viewer and shows the summary', async ({ page }) => {
+  const book = path.join(ROOT, 'target', 'book');
+  expect(fs.existsSync(path.join(book, 'v2.html')), 'scripts/test.sh builds examples/mdbook into target/book').toBe(true);
+  const { server, url } = await staticServer(book, '/notes/');
+  try {
+    await page.goto(`${url}v2.html`);
+    const frame = page.frameLocator('#perf-v2');
+    await expect(frame.getByTestId('title')).toHaveText('orders-api v2 — dev load (k6 only)');
+    const want = inspect('orders-api-v2-k6.perfbundle').k6.metrics.http_req_duration.values['p(95)'];
+    await expect(frame.getByTestId('v-http_req_duration-p(95)')).toHaveAttribute('data-value', String(want));
+    await shot(page, 'mdbook');
+  } finally {
+    server.close();
+  }
 });

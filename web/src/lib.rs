@@ -4,6 +4,7 @@
 //! file in `components/`. Every string from a bundle is rendered as text.
 
 pub mod components;
+pub mod embed;
 pub mod load;
 pub mod permalink;
 pub mod state;
@@ -26,6 +27,9 @@ pub fn App() -> impl IntoView {
         load::open_url(state, url);
     }
     permalink::follow(state);
+    if state.embed.get_untracked() {
+        embed::post_height();
+    }
 
     let tab_button = move |tab: Tab, label: &'static str| {
         view! {

@@ -32,6 +32,7 @@ pub fn read(state: ViewerState) -> Option<String> {
     }
     state.regex.set(p.get("re").as_deref() == Some("1"));
     state.icicle.set(p.get("icicle").as_deref() == Some("1"));
+    state.embed.set(p.get("embed").as_deref() == Some("1"));
     p.get("bundle")
 }
 
@@ -41,6 +42,9 @@ pub fn follow(state: ViewerState) {
         let Ok(p) = web_sys::UrlSearchParams::new() else { return };
         if let Some(u) = state.source_url.get() {
             p.append("bundle", &u);
+        }
+        if state.embed.get() {
+            p.append("embed", "1");
         }
         p.append("view", state.tab.get().as_str());
         let s = state.series.get();

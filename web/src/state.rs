@@ -77,6 +77,9 @@ pub struct ViewerState {
     pub search: RwSignal<String>,
     pub regex: RwSignal<bool>,
     pub icicle: RwSignal<bool>,
+    /// Embedded in another page (`?embed=1`): no header, and the page's
+    /// height is posted to the parent so an iframe can fit it.
+    pub embed: RwSignal<bool>,
 }
 
 impl ViewerState {
@@ -94,6 +97,7 @@ impl ViewerState {
             search: RwSignal::new(String::new()),
             regex: RwSignal::new(false),
             icicle: RwSignal::new(false),
+            embed: RwSignal::new(false),
         }
     }
 }

@@ -41,7 +41,7 @@ pub fn Loader() -> impl IntoView {
         }
     };
     view! {
-        <header class="top">
+        <header class="top" class:hidden=move || state.embed.get()>
             <span class="brand">"perfbundle"</span>
             <span class="bundle-name" data-testid="bundle-name">
                 {move || state.loaded.get().map(|l| l.bundle.manifest.title.clone()).unwrap_or_default()}
