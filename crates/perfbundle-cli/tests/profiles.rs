@@ -208,11 +208,12 @@ fn perf_folds_exactly_as_inferno_and_counts_every_sample() {
         run(&["pack", "-o", out.to_str().unwrap(), input.to_str().unwrap()], true);
         let p = &inspect_json(&out)["profiles"][0];
         assert_eq!(p["total_samples"].as_u64(), Some(perf_headers(&text)), "{}: samples", script.display());
+        let exp = dir.join("export");
         run(
-            &["export", out.to_str().unwrap(), "--out-dir", dir.to_str().unwrap(), "--folded", "--folded-weights"],
+            &["export", out.to_str().unwrap(), "--out-dir", exp.to_str().unwrap(), "--folded", "--folded-weights"],
             true,
         );
-        let folded = std::fs::read_dir(&dir)
+        let folded = std::fs::read_dir(&exp)
             .expect("dir")
             .filter_map(|e| e.ok().map(|e| e.path()))
             .find(|p| p.extension().is_some_and(|e| e == "folded"))
