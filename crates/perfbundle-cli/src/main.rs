@@ -30,6 +30,7 @@ enum Command {
     View(commands::view::ViewArgs),
     Html(commands::html::HtmlArgs),
     Site(commands::site::SiteArgs),
+    Merge(commands::merge::MergeArgs),
 }
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
         Command::View(a) => commands::view::run(a),
         Command::Html(a) => commands::html::run(a),
         Command::Site(a) => commands::site::run(a),
+        Command::Merge(a) => commands::merge::run(a),
     };
     match result {
         Ok(code) => code,

@@ -152,6 +152,10 @@ pub fn run(a: InspectArgs) -> Result<ExitCode> {
         let d = m.run.duration_ms.map(|d| format!(" ({})", text::format_ms(d))).unwrap_or_default();
         out.push_str(&format!("  run:    {s} → {e}{d}\n"));
     }
+    if !m.merged_from.is_empty() {
+        let names: Vec<&str> = m.merged_from.iter().map(|s| s.name.as_str()).collect();
+        out.push_str(&format!("  merged from {} shards: {}\n", m.merged_from.len(), names.join(", ")));
+    }
     let inputs: Vec<String> = m.inputs.iter().map(|i| format!("{} ({})", i.name, i.kind)).collect();
     if !inputs.is_empty() {
         out.push_str(&format!("  inputs: {}\n", inputs.join(", ")));

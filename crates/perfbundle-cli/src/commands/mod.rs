@@ -4,6 +4,7 @@ pub mod export;
 pub mod host;
 pub mod html;
 pub mod inspect;
+pub mod merge;
 pub mod pack;
 pub mod profiles;
 pub mod site;

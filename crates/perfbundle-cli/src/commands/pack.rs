@@ -50,6 +50,12 @@ pub struct PackArgs {
     /// Record this machine (host, OS, CPU, cores, memory) as the run's environment.
     #[arg(long)]
     pub this_host: bool,
+    /// Several k6 point streams are the shards of one distributed test:
+    /// pack each, then merge them (as `perfbundle merge`). A summary file is
+    /// paired with the stream whose file name begins its own (`shard0.json.gz`
+    /// with `shard0-summary.json`).
+    #[arg(long)]
+    pub shards: bool,
     /// Input files or folders.
     #[arg(value_name = "INPUT", required_unless_present = "forced")]
     pub inputs: Vec<PathBuf>,
@@ -103,6 +109,9 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
 
     let all = inputs::collect(&a.inputs, &forced)?;
     let mut warnings = Vec::new();
+    if a.shards {
+        return pack_shards(&a, &all);
+    }
 
     // Roles: one point stream (JSON preferred over CSV), one k6 summary (handleSummary preferred).
     let pick = |kind: InputKind| all.iter().filter(move |i| i.kind == kind).collect::<Vec<_>>();
@@ -351,4 +360,58 @@ impl std::io::Read for DecompressSource {
             DecompressSource::Gzip(g) => g.read(buf),
         }
     }
+}
+
+/// `pack --shards`: each point stream (with its summary) packed on its own, then merged.
+fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
+    let streams: Vec<&Input> = all.iter().filter(|i| matches!(i.kind, InputKind::K6Json | InputKind::K6Csv)).collect();
+    if streams.len() < 2 {
+        bail!("--shards needs the point streams of two shards or more (found {})", streams.len());
+    }
+    let stem = |i: &Input| i.file_name().split('.').next().unwrap_or_default().to_string();
+    let dir =
+        a.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")).to_path_buf();
+    let mut shards = Vec::new();
+    let mut temps = Vec::new();
+    let result = (|| -> Result<String> {
+        for (n, st) in streams.iter().enumerate() {
+            let mut inputs = vec![st.path.clone()];
+            let s = stem(st);
+            inputs.extend(
+                all.iter()
+                    .filter(|i| matches!(i.kind, InputKind::K6SummaryExport | InputKind::K6HandleSummary))
+                    .filter(|i| i.file_name().starts_with(&s))
+                    .map(|i| i.path.clone()),
+            );
+            let out = dir.join(format!(".shard-{n}.perfbundle.partial-{}", std::process::id()));
+            temps.push(out.clone());
+            let args = PackArgs {
+                output: out.clone(),
+                title: Some(st.file_name()),
+                labels: vec![format!("shard={n}")],
+                keep_raw: false,
+                lenient: a.lenient,
+                forced: Vec::new(),
+                metric_types: a.metric_types.clone(),
+                tools: a.tools.clone(),
+                this_host: a.this_host,
+                shards: false,
+                inputs,
+            };
+            run(args)?;
+            let b = crate::fsio::read_bundle(&out, &perfbundle_core::bundle::ReadLimits::default())?;
+            shards.push((st.file_name(), b));
+        }
+        let title = a
+            .title
+            .clone()
+            .or_else(|| Some(format!("{} (merged from {} shards)", default_title(&a.inputs, all), streams.len())));
+        super::merge::write_merged(&shards, &a.output, title, &a.labels, false)
+    })();
+    for t in temps {
+        let _ = std::fs::remove_file(t);
+    }
+    let msg = result?;
+    crate::emit(&msg);
+    Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ pub const FORMAT_NAME: &str = "perfbundle";
 /// The major version this code reads and writes.
 pub const FORMAT_MAJOR: u32 = 1;
 /// The minor version this code writes.
-pub const FORMAT_MINOR: u32 = 0;
+pub const FORMAT_MINOR: u32 = 1;
 
 /// The manifest. Unknown fields are ignored on reading (a newer minor
 /// version may add some); see FORMAT.md for each field.
@@ -38,6 +38,25 @@ pub struct Manifest {
     pub entries: Vec<EntryRecord>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The shards this bundle was merged from (format 1.1), in `shard:N` order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<ShardRecord>,
+}
+
+/// One shard of a merged bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardRecord {
+    /// The shard's bundle file name (or input name).
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub end: Option<String>,
 }
 
 /// The run's time window (UTC).
@@ -127,6 +146,7 @@ impl Manifest {
             inputs: Vec::new(),
             entries: Vec::new(),
             warnings: Vec::new(),
+            merged_from: Vec::new(),
         }
     }
 
