@@ -945,7 +945,7 @@ fn summarize(s: &Series, duration_ms: Option<f64>, first: i64, extra_pcts: &[f64
 
 /// Builds the group tree from `(group path, check) → (passes, fails)`.
 /// Group paths are k6's: `""` for the root, `::a::b` for nested groups.
-fn check_tree(checks: &BTreeMap<(String, String), (u64, u64)>) -> CheckGroup {
+pub(crate) fn check_tree(checks: &BTreeMap<(String, String), (u64, u64)>) -> CheckGroup {
     let mut root = CheckGroup::default();
     for ((group, check), (passes, fails)) in checks {
         let mut node = &mut root;

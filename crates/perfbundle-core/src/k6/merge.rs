@@ -418,24 +418,24 @@ pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
         })
         .collect();
 
-    // Checks: the same paths add up.
-    let mut checks: BTreeMap<String, (String, u64, u64)> = BTreeMap::new();
-    fn walk(g: &CheckGroup, out: &mut BTreeMap<String, (String, u64, u64)>, group: &str) {
+    // Checks: the same (group, check) add up; the tree is built as for one stream.
+    let mut checks: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    fn walk(g: &CheckGroup, out: &mut BTreeMap<(String, String), (u64, u64)>) {
         for c in &g.checks {
-            let e = out.entry(c.path.clone()).or_insert_with(|| (group.to_string(), 0, 0));
-            e.1 += c.passes;
-            e.2 += c.fails;
+            let e = out.entry((g.path.clone(), c.name.clone())).or_default();
+            e.0 += c.passes;
+            e.1 += c.fails;
         }
         for sub in &g.groups {
-            walk(sub, out, &sub.path);
+            walk(sub, out);
         }
     }
     for s in shards {
         if let Some(g) = &s.summary.checks {
-            walk(g, &mut checks, "");
+            walk(g, &mut checks);
         }
     }
-    let checks = (!checks.is_empty()).then(|| rebuild_checks(&checks));
+    let checks = (!checks.is_empty()).then(|| super::aggregate::check_tree(&checks));
 
     let mut metrics = shards[0].summary.metrics.clone();
     for s in &shards[1..] {
@@ -469,26 +469,4 @@ pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
         timeseries,
         warnings,
     })
-}
-
-fn rebuild_checks(flat: &BTreeMap<String, (String, u64, u64)>) -> CheckGroup {
-    let mut root = CheckGroup::default();
-    for (path, (group, passes, fails)) in flat {
-        let name = path.rsplit("::").next().unwrap_or(path).to_string();
-        let mut node = &mut root;
-        let mut p = String::new();
-        for part in group.split("::").filter(|x| !x.is_empty()) {
-            p = format!("{p}::{part}");
-            let pos = match node.groups.iter().position(|g| g.name == part) {
-                Some(i) => i,
-                None => {
-                    node.groups.push(CheckGroup { name: part.to_string(), path: p.clone(), ..Default::default() });
-                    node.groups.len() - 1
-                }
-            };
-            node = &mut node.groups[pos];
-        }
-        node.checks.push(CheckResult { name, path: path.clone(), passes: *passes, fails: *fails });
-    }
-    root
 }

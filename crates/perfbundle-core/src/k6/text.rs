@@ -154,6 +154,16 @@ fn write_checks(out: &mut String, g: &CheckGroup, indent: usize) {
     }
 }
 
+/// The value a threshold reads, formatted in its metric's unit: `("p(95)", "290.68ms")`.
+pub fn threshold_value(s: &K6Summary, t: &Threshold) -> Option<(String, String)> {
+    let p = crate::threshold::parse(&t.expr)?;
+    let series = s.series.get(&t.metric)?;
+    let v = *series.values.get(&p.aggregation)?;
+    let contains = s.metrics.get(&series.metric).map(|d| d.contains.as_str()).unwrap_or("default");
+    let shown = if p.aggregation == "rate" { pct(v) } else { format_value(v, contains) };
+    Some((p.aggregation, shown))
+}
+
 /// The k6-style summary of a bundle's k6 data. `by_tag` also lists each
 /// series broken down by that tag (e.g. `name`).
 pub fn render(s: &K6Summary, by_tag: Option<&str>) -> String {
@@ -171,15 +181,7 @@ pub fn render(s: &K6Summary, by_tag: Option<&str>) -> String {
                 Some(false) => "✗",
                 None => "?",
             };
-            let shown = crate::threshold::parse(&t.expr)
-                .and_then(|p| {
-                    let series = s.series.get(&t.metric)?;
-                    let v = series.values.get(&p.aggregation)?;
-                    let contains = s.metrics.get(&series.metric).map(|d| d.contains.as_str()).unwrap_or("default");
-                    let shown = if p.aggregation == "rate" { pct(*v) } else { format_value(*v, contains) };
-                    Some(format!(" {}={}", p.aggregation, shown))
-                })
-                .unwrap_or_default();
+            let shown = threshold_value(s, t).map(|(agg, v)| format!(" {agg}={v}")).unwrap_or_default();
             let _ = writeln!(out, "    {mark} '{}'{shown}", t.expr);
         }
         out.push('\n');

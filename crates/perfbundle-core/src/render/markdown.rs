@@ -81,13 +81,7 @@ fn summary_section(out: &mut String, s: &K6Summary) {
                 Some(false) => "✗",
                 None => "?",
             };
-            let shown = crate::threshold::parse(&t.expr)
-                .and_then(|p| {
-                    let v = val(s, &t.metric, &p.aggregation)?;
-                    let metric = s.series.get(&t.metric).map(|x| x.metric.clone()).unwrap_or_default();
-                    Some(if p.aggregation == "rate" { pct(v) } else { format_value(v, &contains(s, &metric)) })
-                })
-                .unwrap_or_default();
+            let shown = crate::k6::text::threshold_value(s, t).map(|(_, v)| v).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "| {mark} | `{}` | {} | {} |",
