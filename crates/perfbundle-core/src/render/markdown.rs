@@ -63,10 +63,6 @@ fn val(s: &K6Summary, key: &str, k: &str) -> Option<f64> {
     s.series.get(key).and_then(|x| x.values.get(k).copied())
 }
 
-fn contains(s: &K6Summary, metric: &str) -> String {
-    s.metrics.get(metric).map(|d| d.contains.clone()).unwrap_or_else(|| "default".into())
-}
-
 fn pct(v: f64) -> String {
     format!("{:.2}%", v * 100.0)
 }
