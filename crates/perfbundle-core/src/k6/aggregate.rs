@@ -19,6 +19,11 @@ pub const WIDTH_LADDER_MS: &[u64] = &[
     43_200_000, 86_400_000,
 ];
 
+/// Samples larger than this in magnitude are set aside like non-finite ones:
+/// no tool writes them, and sums of them could overflow to infinity, which
+/// JSON cannot hold.
+pub const MAX_MAGNITUDE: f64 = 1e300;
+
 /// Trend percentiles every summary carries (k6's keys).
 pub const SUMMARY_PERCENTILES: &[(&str, f64)] = &[("med", 0.5), ("p(90)", 0.9), ("p(95)", 0.95), ("p(99)", 0.99)];
 
@@ -632,7 +637,7 @@ impl Aggregator {
     /// Adds one sample. Non-finite values (which no k6 output holds) are
     /// counted in `stats.non_finite` and otherwise ignored.
     pub fn add_point(&mut self, metric: &str, time_ns: i64, value: f64, tags: &[(&str, &str)]) {
-        if !value.is_finite() {
+        if !value.is_finite() || value.abs() > MAX_MAGNITUDE {
             self.stats.non_finite += 1;
             return;
         }
@@ -927,6 +932,15 @@ fn summarize(s: &Series, duration_ms: Option<f64>, first: i64, extra_pcts: &[f64
                         percentiles = PercentileSource::Histogram;
                     }
                 }
+            }
+        }
+    }
+    // Sums of huge values can still overflow: keep every stored number finite.
+    values.retain(|_, v| v.is_finite());
+    for col in [&mut stored.sum, &mut stored.min, &mut stored.max, &mut stored.last] {
+        for v in col.iter_mut() {
+            if !v.is_finite() {
+                *v = if *v > 0.0 { f64::MAX } else { f64::MIN };
             }
         }
     }

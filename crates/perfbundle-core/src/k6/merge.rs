@@ -140,7 +140,18 @@ fn rebin(ts: &K6TimeSeries, s: &StoredSeries, width_ms: u64) -> BTreeMap<i64, Ce
 
 fn store(kind: MetricType, cells: &BTreeMap<i64, Cell>, first: i64) -> StoredSeries {
     let mut s = StoredSeries { kind: Some(kind), ..Default::default() };
+    // JSON holds no infinity: a sum that overflowed is kept at the largest finite value.
+    let fin = |v: f64| {
+        if v.is_finite() {
+            v
+        } else if v > 0.0 {
+            f64::MAX
+        } else {
+            f64::MIN
+        }
+    };
     for (idx, c) in cells {
+        let c = &Cell { sum: fin(c.sum), min: fin(c.min), max: fin(c.max), last: fin(c.last), ..c.clone() };
         s.t.push((idx - first) as u32);
         s.n.push(c.n);
         match kind {
@@ -370,6 +381,7 @@ pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
                 }
             }
         }
+        values.retain(|_, v| v.is_finite());
         series.insert(
             key.clone(),
             SeriesSummary {

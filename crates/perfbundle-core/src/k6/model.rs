@@ -165,7 +165,7 @@ pub struct IngestStats {
     pub metric_lines: u64,
     /// Lines skipped with `--lenient`.
     pub bad_lines: u64,
-    /// Samples whose value was not a finite number (ignored).
+    /// Samples whose value was not a finite number, or over 1e300 in magnitude (ignored).
     #[serde(default)]
     pub non_finite: u64,
     /// `metric{tag}` → samples not broken down because the tag had too many values.
