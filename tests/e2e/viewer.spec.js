@@ -55,7 +55,7 @@ test('overview by URL shows the numbers of inspect --json', async ({ page }) => 
 test('first chart is drawn quickly, hover is shared, drag zooms every chart and the summary', async ({ page }) => {
   const t0 = Date.now();
   await page.goto('/?bundle=bundles/orders-api-v2-k6.perfbundle&view=charts');
-  await expect(page.locator('[data-testid=chart-rate] path').first()).toBeVisible();
+  await expect(page.locator('[data-testid=chart-request-rate] path').first()).toBeVisible();
   metrics.first_chart_ms = Date.now() - t0;
   const charts = page.locator('figure.chart');
   const n = await charts.count();
@@ -98,7 +98,7 @@ test('a sub-series by tag shows its own figures', async ({ page }) => {
 test('clinic doctor timelines are drawn under the k6 charts', async ({ page }) => {
   await page.goto('/?bundle=bundles/orders-api-v1-clinic-doctor.perfbundle&view=charts');
   await expect(page.getByTestId('timeline-title')).toContainText('clinic-doctor');
-  for (const id of ['chart-cpu-0', 'chart-memory-0', 'chart-delay-0', 'chart-handles-0']) {
+  for (const id of ['chart-timeline-0-cpu', 'chart-timeline-0-memory', 'chart-timeline-0-delay', 'chart-timeline-0-handles']) {
     await expect(page.locator(`[data-testid=${id}] path`).first()).toBeVisible();
   }
   await shot(page, 'timeline');

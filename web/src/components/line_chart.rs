@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use perfbundle_core::k6::view::ChartPoint;
-use perfbundle_core::render::chart::{clock_label as clock, format_in, nice_max};
+use perfbundle_core::render::chart::{clock_label as clock, format_in, nice_max, ChartLine};
 
 use crate::state::use_state;
 
@@ -14,14 +14,6 @@ const L: f64 = 70.0;
 const R: f64 = 12.0;
 const T: f64 = 14.0;
 const B: f64 = 26.0;
-
-/// One line of a chart.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChartLine {
-    pub label: String,
-    pub color: &'static str,
-    pub points: Vec<ChartPoint>,
-}
 
 /// The value of a line at time `t` (the last point at or before it).
 fn value_at(points: &[ChartPoint], t: f64) -> Option<f64> {
@@ -92,7 +84,7 @@ pub fn LineChart(
                         d.push_str(if d.is_empty() { "M" } else { "L" });
                         d.push_str(&format!("{:.1},{:.1} ", x_of(p.0), y_of(p.1)));
                     }
-                    view! { <path d=d stroke=l.color fill="none" stroke-width="1.6" /> }
+                    view! { <path d=d stroke=l.color.clone() fill="none" stroke-width="1.6" /> }
                 })
                 .collect_view()
         })

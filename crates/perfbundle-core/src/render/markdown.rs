@@ -4,13 +4,12 @@
 
 use std::fmt::Write as _;
 
-use super::chart::{write_svg, Chart, ChartLine};
+use super::chart::{write_svg, Chart};
+use super::charts::{self, stem};
 use super::flamegraph::{write_flamegraph, FlameOptions};
 use crate::bundle::Bundle;
-use crate::k6::builtin::builtin_metric;
 use crate::k6::text::{format_ms, format_value};
-use crate::k6::view::Line;
-use crate::k6::{K6Summary, K6TimeSeries, MetricType};
+use crate::k6::{K6Summary, K6TimeSeries};
 
 /// A report: `report.md` and the files it links to (relative names).
 #[derive(Debug, Clone, Default)]
@@ -38,19 +37,6 @@ pub fn md_escape(s: &str) -> String {
     }
     o
 }
-
-/// A file-name-safe stem.
-fn stem(s: &str) -> String {
-    let t: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).take(60).collect();
-    let t = t.trim_matches('-').to_string();
-    if t.is_empty() {
-        "x".into()
-    } else {
-        t
-    }
-}
-
-const COLORS: [&str; 6] = ["#2f6fdf", "#e0662e", "#2a9d55", "#b03ab0", "#8a6d1e", "#c0392b"];
 
 fn svg(chart: &Chart) -> Vec<u8> {
     let mut v = Vec::new();
@@ -174,86 +160,14 @@ fn summary_section(out: &mut String, s: &K6Summary) {
 }
 
 fn k6_charts(out: &mut String, files: &mut Vec<(String, Vec<u8>)>, s: &K6Summary, ts: &K6TimeSeries) {
-    let domain = ts.span_ms();
-    let bin = ts.chart_bin_ms(domain.1 - domain.0, 150);
-    let line = |label: &str, key: &str, l: Line, color: &str| ChartLine {
-        label: label.into(),
-        color: color.into(),
-        points: ts.line_binned(key, l, bin),
-    };
-    let mut charts = vec![
-        (
-            "request-rate.svg".to_string(),
-            "Request rate",
-            Chart {
-                title: "Request rate (http_reqs per second)".into(),
-                contains: "default".into(),
-                lines: vec![line("req/s", "http_reqs", Line::PerSecond, COLORS[0])],
-                domain,
-            },
-        ),
-        (
-            "vus.svg".to_string(),
-            "Virtual users",
-            Chart {
-                title: "Virtual users".into(),
-                contains: "default".into(),
-                lines: vec![line("vus", "vus", Line::Last, COLORS[2])],
-                domain,
-            },
-        ),
-        (
-            "latency.svg".to_string(),
-            "Latency percentiles",
-            Chart {
-                title: "Latency: http_req_duration percentiles".into(),
-                contains: "time".into(),
-                lines: vec![
-                    line("p50", "http_req_duration", Line::Percentile(0.5), COLORS[2]),
-                    line("p90", "http_req_duration", Line::Percentile(0.9), COLORS[0]),
-                    line("p95", "http_req_duration", Line::Percentile(0.95), COLORS[1]),
-                    line("p99", "http_req_duration", Line::Percentile(0.99), COLORS[5]),
-                ],
-                domain,
-            },
-        ),
-        (
-            "failure-rate.svg".to_string(),
-            "Failure rate",
-            Chart {
-                title: "Failure rate (http_req_failed)".into(),
-                contains: "percent".into(),
-                lines: vec![line("failed", "http_req_failed", Line::Ratio, COLORS[5])],
-                domain,
-            },
-        ),
-    ];
-    for (name, decl) in s.metrics.iter().filter(|(n, _)| builtin_metric(n).is_none()) {
-        let (l, c) = match decl.kind {
-            MetricType::Counter => (Line::PerSecond, decl.contains.clone()),
-            MetricType::Gauge => (Line::Last, decl.contains.clone()),
-            MetricType::Rate => (Line::Ratio, "percent".into()),
-            MetricType::Trend => (Line::Percentile(0.95), decl.contains.clone()),
-        };
-        let file = format!("custom-{}.svg", stem(name));
-        charts.push((
-            file,
-            "Custom metric",
-            Chart {
-                title: format!("{name} ({})", decl.kind.as_str()),
-                contains: c,
-                lines: vec![line(name, name, l, COLORS[3])],
-                domain,
-            },
-        ));
-    }
     let _ = writeln!(out, "## Charts\n");
-    for (file, alt, chart) in charts {
-        if chart.lines.iter().all(|l| l.points.is_empty()) {
+    for c in charts::k6_charts(s, ts, "", ts.span_ms()) {
+        if c.chart.lines.iter().all(|l| l.points.is_empty()) {
             continue;
         }
-        files.push((file.clone(), svg(&chart)));
-        let _ = writeln!(out, "![{}]({file})\n", md_escape(alt));
+        let file = format!("{}.svg", c.id);
+        files.push((file.clone(), svg(&c.chart)));
+        let _ = writeln!(out, "![{}]({file})\n", md_escape(&c.alt));
     }
 }
 
@@ -296,71 +210,14 @@ pub fn report(b: &Bundle) -> Report {
             md_escape(&t.source),
             t.gc.len()
         );
-        let pts = |v: &[f64]| -> Vec<(f64, f64)> { t.t_unix_ms.iter().copied().zip(v.iter().copied()).collect() };
         let domain = match &b.k6_timeseries {
             Some(ts) => ts.span_ms(),
             None => (t.t_unix_ms.first().copied().unwrap_or(0.0), t.t_unix_ms.last().copied().unwrap_or(1.0)),
         };
-        let cpu: Vec<f64> = t.cpu_percent.iter().map(|c| c / 100.0).collect();
-        let handles: Vec<f64> = t.active_handles.iter().map(|h| *h as f64).collect();
-        let charts = [
-            (
-                "cpu",
-                Chart {
-                    title: "CPU".into(),
-                    contains: "percent".into(),
-                    lines: vec![ChartLine { label: "cpu".into(), color: COLORS[1].into(), points: pts(&cpu) }],
-                    domain,
-                },
-            ),
-            (
-                "memory",
-                Chart {
-                    title: "Memory".into(),
-                    contains: "data".into(),
-                    lines: vec![
-                        ChartLine { label: "rss".into(), color: COLORS[0].into(), points: pts(&t.rss_bytes) },
-                        ChartLine {
-                            label: "heap total".into(),
-                            color: COLORS[2].into(),
-                            points: pts(&t.heap_total_bytes),
-                        },
-                        ChartLine {
-                            label: "heap used".into(),
-                            color: COLORS[3].into(),
-                            points: pts(&t.heap_used_bytes),
-                        },
-                    ],
-                    domain,
-                },
-            ),
-            (
-                "delay",
-                Chart {
-                    title: "Event-loop delay".into(),
-                    contains: "time".into(),
-                    lines: vec![ChartLine {
-                        label: "delay".into(),
-                        color: COLORS[5].into(),
-                        points: pts(&t.event_loop_delay_ms),
-                    }],
-                    domain,
-                },
-            ),
-            (
-                "handles",
-                Chart {
-                    title: "Active handles".into(),
-                    contains: "default".into(),
-                    lines: vec![ChartLine { label: "handles".into(), color: COLORS[4].into(), points: pts(&handles) }],
-                    domain,
-                },
-            ),
-        ];
-        for (what, chart) in charts {
-            let file = format!("timeline-{i}-{what}.svg");
-            files.push((file.clone(), svg(&chart)));
-            let _ = writeln!(out, "![{}]({file})\n", md_escape(&chart.title));
+        for c in charts::timeline_charts(t, i, domain) {
+            let file = format!("{}.svg", c.id);
+            files.push((file.clone(), svg(&c.chart)));
+            let _ = writeln!(out, "![{}]({file})\n", md_escape(&c.alt));
         }
     }
     if b.timelines.is_empty() {

@@ -1,5 +1,6 @@
 //! Drawing the model as standalone SVG (no I/O: writes to any `Write`).
 
 pub mod chart;
+pub mod charts;
 pub mod flamegraph;
 pub mod markdown;
