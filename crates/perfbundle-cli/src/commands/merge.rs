@@ -87,6 +87,15 @@ pub fn write_merged(
             end: b.manifest.run.end.clone(),
         })
         .collect();
+    // The inputs each shard was built from (their raw entries stay in the shards' bundles).
+    m.inputs = shards
+        .iter()
+        .flat_map(|(_, b)| b.manifest.inputs.iter().cloned())
+        .map(|mut r| {
+            r.raw_entry = None;
+            r
+        })
+        .collect();
     m.warnings = merged.warnings.clone();
     let mut builder = BundleBuilder::new(m, created);
     builder.add_json(paths::K6_SUMMARY, kinds::K6_SUMMARY, &merged.summary)?;

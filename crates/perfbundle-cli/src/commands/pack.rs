@@ -83,9 +83,50 @@ fn hash_file(path: &std::path::Path) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// A bundle built in memory, ready to be written.
+struct Built {
+    manifest: Manifest,
+    created: u64,
+    has_k6: bool,
+    summary: perfbundle_core::k6::K6Summary,
+    timeseries: Option<perfbundle_core::k6::K6TimeSeries>,
+    profiles: Vec<perfbundle_core::profile::Profile>,
+    timelines: Vec<perfbundle_core::timeline::Timeline>,
+    raw_entries: Vec<(String, u64, String, String)>,
+    raw_paths: HashMap<String, PathBuf>,
+    warnings: Vec<String>,
+}
+
 pub fn run(a: PackArgs) -> Result<ExitCode> {
+    let all = inputs::collect(&a.inputs, &forced_inputs(&a.forced)?)?;
+    if a.shards {
+        return pack_shards(&a, &all);
+    }
+    let built = build(&a, &all, true)?;
+    let n_inputs = all.len();
+    let out_display = a.output.display().to_string();
+    let summary_line = format!(
+        "{} inputs, {} k6 series, {} k6 points, {} profiles, {} timelines",
+        n_inputs,
+        built.summary.series.len(),
+        built.summary.stats.points,
+        built.profiles.len(),
+        built.timelines.len()
+    );
+    let warnings = built.warnings.clone();
+    write_built(built, &a.output)?;
+    for w in &warnings {
+        eprintln!("perfbundle: warning: {w}");
+    }
+    let size = std::fs::metadata(&a.output).map(|m| m.len()).unwrap_or(0);
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "wrote {out_display} ({size} bytes): {summary_line}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn forced_inputs(given: &[String]) -> Result<Vec<Forced>> {
     let mut forced = Vec::new();
-    for f in &a.forced {
+    for f in given {
         let (k, p) = f.split_once(':').ok_or_else(|| anyhow!("--as {f:?}: expected KIND:PATH or profile:NAME=PATH"))?;
         if k == "profile" {
             let (name, path) = p.split_once('=').ok_or_else(|| anyhow!("--as {f:?}: expected profile:NAME=PATH"))?;
@@ -96,6 +137,11 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
             .ok_or_else(|| anyhow!("--as {f:?}: unknown kind {k:?}. Known kinds: {}", InputKind::known_list()))?;
         forced.push(Forced { kind: Some(kind), name: None, path: PathBuf::from(p) });
     }
+    Ok(forced)
+}
+
+/// Reads every input and builds the bundle's content (no output written).
+fn build(a: &PackArgs, all: &[Input], show_progress: bool) -> Result<Built> {
     let labels: Vec<(String, String)> = a.labels.iter().map(|l| key_value(l, "--label")).collect::<Result<_>>()?;
     let tools: Vec<(String, String)> = a.tools.iter().map(|l| key_value(l, "--tool")).collect::<Result<_>>()?;
     let mut type_opts = HashMap::new();
@@ -107,11 +153,7 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
         type_opts.insert(name, (kind, contains.to_string()));
     }
 
-    let all = inputs::collect(&a.inputs, &forced)?;
     let mut warnings = Vec::new();
-    if a.shards {
-        return pack_shards(&a, &all);
-    }
 
     // Roles: one point stream (JSON preferred over CSV), one k6 summary (handleSummary preferred).
     let pick = |kind: InputKind| all.iter().filter(move |i| i.kind == kind).collect::<Vec<_>>();
@@ -120,7 +162,7 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     if jsons.len() > 1 || (jsons.is_empty() && csvs.len() > 1) {
         let names: Vec<String> = jsons.iter().chain(csvs.iter()).map(|i| i.display()).collect();
         bail!(
-            "several k6 point streams ({}): a bundle holds one run; pack each run on its own (merging the shards of one distributed run is not supported yet)",
+            "several k6 point streams ({}): a bundle holds one run; pack each run on its own, or add --shards when they are the shards of one distributed test",
             names.join(", ")
         );
     }
@@ -159,7 +201,7 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
         }
         let mut agg = Aggregator::new(opts);
         let file = File::open(&inp.path).with_context(|| format!("{}: cannot open", inp.display()))?;
-        let pb = progress(inp.size, &inp.file_name());
+        let pb = if show_progress { progress(inp.size, &inp.file_name()) } else { indicatif::ProgressBar::hidden() };
         let tap = Tap { inner: file, hasher: Sha256::new(), bytes: 0, progress: pb.clone() };
         let display = inp.display();
         // Decompression runs on its own thread; parsing on this one.
@@ -200,7 +242,7 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     }
 
     let created = now_secs();
-    let title = a.title.clone().unwrap_or_else(|| default_title(&a.inputs, &all));
+    let title = a.title.clone().unwrap_or_else(|| default_title(&a.inputs, all));
     let mut manifest = Manifest::new(title, format_rfc3339_secs(created as i64));
     manifest.labels = labels.into_iter().collect();
     for (k, v) in profiles.iter().flat_map(|p| p.tools.iter()).chain(timelines.iter().flat_map(|t| t.tools.iter())) {
@@ -253,10 +295,28 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     manifest.inputs = records;
     manifest.warnings = warnings.clone();
 
+    Ok(Built {
+        manifest,
+        created,
+        has_k6,
+        summary: asm.summary,
+        timeseries: asm.timeseries,
+        profiles,
+        timelines,
+        raw_entries,
+        raw_paths,
+        warnings,
+    })
+}
+
+/// Writes a built bundle to `output` (temp file, then rename).
+fn write_built(built: Built, output: &std::path::Path) -> Result<()> {
+    let Built { manifest, created, has_k6, summary, timeseries, profiles, timelines, raw_entries, raw_paths, .. } =
+        built;
     let mut b = BundleBuilder::new(manifest, created);
     if has_k6 {
-        b.add_json(paths::K6_SUMMARY, kinds::K6_SUMMARY, &asm.summary)?;
-        if let Some(ts) = &asm.timeseries {
+        b.add_json(paths::K6_SUMMARY, kinds::K6_SUMMARY, &summary)?;
+        if let Some(ts) = &timeseries {
             b.add_json(paths::K6_TIMESERIES, kinds::K6_TIMESERIES, ts)?;
         }
     }
@@ -270,8 +330,8 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
         b.add_external(&p, kinds::RAW, size, sha, Some(name))?;
     }
 
-    let out_display = a.output.display().to_string();
-    let (atomic, file) = AtomicFile::create(&a.output)?;
+    let out_display = output.display().to_string();
+    let (atomic, file) = AtomicFile::create(output)?;
     let w = b.write(BufWriter::with_capacity(1 << 20, file), &out_display, &mut |p| {
         let path = raw_paths.get(p).ok_or_else(|| std::io::Error::other(format!("no source for {p}")))?;
         Ok(Box::new(BufReader::new(File::open(path)?)))
@@ -279,23 +339,7 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     let f = w.into_inner().map_err(|e| anyhow!("{out_display}: writing: {}", e.error()))?;
     f.sync_all().with_context(|| format!("{out_display}: writing"))?;
     drop(f);
-    atomic.commit()?;
-
-    for w in &warnings {
-        eprintln!("perfbundle: warning: {w}");
-    }
-    let size = std::fs::metadata(&a.output).map(|m| m.len()).unwrap_or(0);
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
-        "wrote {out_display} ({size} bytes): {} inputs, {} k6 series, {} k6 points, {} profiles, {} timelines",
-        all.len(),
-        asm.summary.series.len(),
-        asm.summary.stats.points,
-        profiles.len(),
-        timelines.len()
-    );
-    Ok(ExitCode::SUCCESS)
+    atomic.commit()
 }
 
 fn agg_bad_lines(agg: &Aggregator) -> u64 {
@@ -362,56 +406,84 @@ impl std::io::Read for DecompressSource {
     }
 }
 
-/// `pack --shards`: each point stream (with its summary) packed on its own, then merged.
+/// `pack --shards`: each point stream (with its summary) built in memory on
+/// its own, the streams spread over the machine's cores, then merged.
 fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
     let streams: Vec<&Input> = all.iter().filter(|i| matches!(i.kind, InputKind::K6Json | InputKind::K6Csv)).collect();
     if streams.len() < 2 {
         bail!("--shards needs the point streams of two shards or more (found {})", streams.len());
     }
     let stem = |i: &Input| i.file_name().split('.').next().unwrap_or_default().to_string();
-    let dir =
-        a.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")).to_path_buf();
-    let mut shards = Vec::new();
-    let mut temps = Vec::new();
-    let result = (|| -> Result<String> {
-        for (n, st) in streams.iter().enumerate() {
-            let mut inputs = vec![st.path.clone()];
+    let shard_inputs: Vec<Vec<Input>> = streams
+        .iter()
+        .map(|st| {
             let s = stem(st);
-            inputs.extend(
+            let mut v = vec![(*st).clone()];
+            v.extend(
                 all.iter()
                     .filter(|i| matches!(i.kind, InputKind::K6SummaryExport | InputKind::K6HandleSummary))
                     .filter(|i| i.file_name().starts_with(&s))
-                    .map(|i| i.path.clone()),
+                    .cloned(),
             );
-            let out = dir.join(format!(".shard-{n}.perfbundle.partial-{}", std::process::id()));
-            temps.push(out.clone());
-            let args = PackArgs {
-                output: out.clone(),
-                title: Some(st.file_name()),
-                labels: vec![format!("shard={n}")],
-                keep_raw: false,
-                lenient: a.lenient,
-                forced: Vec::new(),
-                metric_types: a.metric_types.clone(),
-                tools: a.tools.clone(),
-                this_host: a.this_host,
-                shards: false,
-                inputs,
-            };
-            run(args)?;
-            let b = crate::fsio::read_bundle(&out, &perfbundle_core::bundle::ReadLimits::default())?;
-            shards.push((st.file_name(), b));
+            v
+        })
+        .collect();
+    let shard_args = |n: usize, st: &Input| PackArgs {
+        output: a.output.clone(),
+        title: Some(st.file_name()),
+        labels: vec![format!("shard={n}")],
+        keep_raw: false,
+        lenient: a.lenient,
+        forced: Vec::new(),
+        metric_types: a.metric_types.clone(),
+        tools: a.tools.clone(),
+        this_host: a.this_host,
+        shards: false,
+        inputs: vec![st.path.clone()],
+    };
+    // Each shard's parse is one thread (its file is read on another), so a
+    // worker per core, taking the next shard when done.
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, streams.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Built>>>> =
+        (0..streams.len()).map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= streams.len() {
+                    break;
+                }
+                let r = build(&shard_args(n, streams[n]), &shard_inputs[n], false);
+                let failed = r.is_err();
+                *results[n].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                if failed {
+                    next.store(streams.len(), std::sync::atomic::Ordering::Relaxed);
+                }
+            });
         }
-        let title = a
-            .title
-            .clone()
-            .or_else(|| Some(format!("{} (merged from {} shards)", default_title(&a.inputs, all), streams.len())));
-        super::merge::write_merged(&shards, &a.output, title, &a.labels, false)
-    })();
-    for t in temps {
-        let _ = std::fs::remove_file(t);
+    });
+    let mut shards = Vec::new();
+    for (n, r) in results.into_iter().enumerate() {
+        let Some(r) = r.into_inner().unwrap_or_else(|e| e.into_inner()) else { continue };
+        let built = r?;
+        for w in &built.warnings {
+            eprintln!("perfbundle: warning: {}: {w}", streams[n].file_name());
+        }
+        let bundle = perfbundle_core::bundle::Bundle {
+            manifest: built.manifest,
+            k6_summary: built.has_k6.then_some(built.summary),
+            k6_timeseries: built.timeseries,
+            profiles: built.profiles,
+            timelines: built.timelines,
+        };
+        shards.push((streams[n].file_name(), bundle));
     }
-    let msg = result?;
+    let title = a
+        .title
+        .clone()
+        .or_else(|| Some(format!("{} (merged from {} shards)", default_title(&a.inputs, all), streams.len())));
+    let msg = super::merge::write_merged(&shards, &a.output, title, &a.labels, false)?;
     crate::emit(&msg);
     Ok(ExitCode::SUCCESS)
 }

@@ -138,6 +138,31 @@ fn rebin(ts: &K6TimeSeries, s: &StoredSeries, width_ms: u64) -> BTreeMap<i64, Ce
     out
 }
 
+/// The time series on the next width of the ladder, and its histograms' occupied slots.
+fn coarsen(ts: &K6TimeSeries) -> (K6TimeSeries, usize) {
+    let width = WIDTH_LADDER_MS.iter().copied().find(|w| *w > ts.bucket_ms).unwrap_or(ts.bucket_ms * 2);
+    let lo = (ts.first_bucket * ts.bucket_ms as i64).div_euclid(width as i64);
+    let hi = ((ts.first_bucket + ts.buckets as i64 - 1) * ts.bucket_ms as i64).div_euclid(width as i64);
+    let mut slots = 0;
+    let series = ts
+        .series
+        .iter()
+        .filter_map(|(key, s)| {
+            let cells = rebin(ts, s, width);
+            slots += cells.values().map(|c| c.hist.as_ref().map_or(0, LogHistogram::occupied)).sum::<usize>();
+            Some((key.clone(), store(s.kind?, &cells, lo)))
+        })
+        .collect();
+    let out = K6TimeSeries {
+        bucket_ms: width,
+        first_bucket: lo,
+        buckets: (hi - lo + 1) as u64,
+        relative_accuracy: ts.relative_accuracy,
+        series,
+    };
+    (out, slots)
+}
+
 fn store(kind: MetricType, cells: &BTreeMap<i64, Cell>, first: i64) -> StoredSeries {
     let mut s = StoredSeries { kind: Some(kind), ..Default::default() };
     // JSON holds no infinity: a sum that overflowed is kept at the largest finite value.
@@ -217,6 +242,13 @@ fn check_compatible(shards: &[Shard<'_>]) -> Vec<String> {
 /// Merges shards. Incompatible shards (other metrics or thresholds, windows
 /// that do not overlap) are an error, unless `force`, when they are warnings.
 pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
+    merge_within(shards, force, super::AggregatorOptions::default().max_hist_slots)
+}
+
+/// [`merge`], with the merged time series' histograms kept to `max_hist_slots`
+/// occupied slots (three quarters of it, as one stream's aggregation does) by
+/// widening the time buckets.
+pub fn merge_within(shards: &[Shard<'_>], force: bool, max_hist_slots: usize) -> Result<Merged, String> {
     if shards.len() < 2 {
         return Err("merging needs at least two shards".into());
     }
@@ -256,6 +288,7 @@ pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
         // One series at a time, so memory holds one series' buckets, not all of them.
         let keys: BTreeSet<&String> = tss.iter().flat_map(|t| t.series.keys()).collect();
         let mut out_series = BTreeMap::new();
+        let mut slots = 0usize;
         for key in keys {
             let mut merged: BTreeMap<i64, Cell> = BTreeMap::new();
             let mut kind = None;
@@ -268,6 +301,7 @@ pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
                     shard.summary.series.get(key).map(|x| x.metric.clone()).unwrap_or_else(|| parse_series_key(key).0);
                 let cells = rebin(ts, s, width);
                 for (idx, c) in &cells {
+                    slots += c.hist.as_ref().map_or(0, LogHistogram::occupied);
                     merged.entry(*idx).or_default().combine(c, k, sums_across(&metric));
                 }
                 if shard.summary.series.get(key).is_some_and(|x| x.origin == SeriesOrigin::Metric) {
@@ -275,16 +309,24 @@ pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
                 }
             }
             let Some(kind) = kind else { continue };
+            slots += merged.values().map(|c| c.hist.as_ref().map_or(0, LogHistogram::occupied)).sum::<usize>();
             digests.insert(key.clone(), Digest::of(&merged, acc));
             out_series.insert(key.clone(), store(kind, &merged, lo));
         }
-        timeseries = Some(K6TimeSeries {
+        let mut ts = K6TimeSeries {
             bucket_ms: width,
             first_bucket: lo,
             buckets: (hi - lo + 1) as u64,
             relative_accuracy: acc,
             series: out_series,
-        });
+        };
+        // The merged histograms keep to the budget one stream's aggregation
+        // has: wider buckets until they take at most three quarters of it.
+        let budget = max_hist_slots * 3 / 4;
+        while slots > budget && ts.buckets > 1 {
+            (ts, slots) = coarsen(&ts);
+        }
+        timeseries = Some(ts);
     } else if !tss.is_empty() {
         warnings.push("some shards have no time series: the merged bundle has none".into());
     }
@@ -296,6 +338,13 @@ pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
         .iter()
         .filter_map(|s| s.summary.duration_ms)
         .fold(None, |a: Option<f64>, d| Some(a.map_or(d, |x| x.max(d))));
+    // The test lasted at least the union of the shards' windows (shards start
+    // and stop at slightly different times).
+    let union_ms = start_ns.zip(end_ns).map(|(s, e)| (i128::from(e) - i128::from(s)) as f64 / 1e6);
+    let duration_ms = match (duration_ms, union_ms) {
+        (Some(d), Some(u)) => Some(d.max(u)),
+        (d, u) => d.or(u),
+    };
     let keys: BTreeSet<&String> = shards.iter().flat_map(|s| s.summary.series.keys()).collect();
     let mut series = BTreeMap::new();
     for key in keys {
@@ -481,4 +530,95 @@ pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
         timeseries,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k6::{assemble, Aggregator, AggregatorOptions};
+    use proptest::prelude::*;
+
+    /// A hand-made point stream (not a tool's output): requests with a
+    /// duration and a status tag at `times_ms`.
+    fn model(points: &[(i64, f64)]) -> (K6Summary, K6TimeSeries) {
+        let mut a = Aggregator::new(AggregatorOptions::default());
+        for &(t_ms, v) in points {
+            let t = 1_700_000_000_000_000_000 + t_ms * 1_000_000;
+            let status = if v > 50.0 { "500" } else { "200" };
+            a.add_point("http_reqs", t, 1.0, &[("status", status)]);
+            a.add_point("http_req_duration", t, v, &[("status", status)]);
+            a.add_point("http_req_failed", t, if v > 50.0 { 1.0 } else { 0.0 }, &[("status", status)]);
+        }
+        let asm = assemble(Some((a, "k6-json".into())), None);
+        (asm.summary, asm.timeseries.expect("a time series"))
+    }
+
+    fn merged(parts: &[(K6Summary, K6TimeSeries)], budget: usize) -> Merged {
+        let names: Vec<String> = (0..parts.len()).map(|i| format!("shard{i}")).collect();
+        let shards: Vec<Shard<'_>> =
+            parts.iter().zip(&names).map(|((s, t), name)| Shard { name, summary: s, timeseries: Some(t) }).collect();
+        merge_within(&shards, false, budget).expect("mergeable")
+    }
+
+    fn n_total(ts: &K6TimeSeries, key: &str) -> u64 {
+        ts.series[key].n.iter().sum()
+    }
+
+    #[test]
+    fn merged_histograms_keep_to_the_budget_by_widening_buckets() {
+        // 20 s of requests, 10 per 100 ms bucket, values spread over many histogram slots.
+        let pts: Vec<(i64, f64)> = (0..2000).map(|i| (i * 10, 1.0 + (i % 97) as f64 * 0.37)).collect();
+        let (a, b): (Vec<_>, Vec<_>) = pts.iter().partition(|(t, _)| (t / 10) % 2 == 0);
+        let parts = [model(&a), model(&b)];
+        assert_eq!(parts[0].1.bucket_ms, 100);
+        let roomy = merged(&parts, usize::MAX);
+        assert_eq!(roomy.timeseries.as_ref().unwrap().bucket_ms, 100);
+        let tight = merged(&parts, 2_000);
+        let ts = tight.timeseries.as_ref().unwrap();
+        assert!(ts.bucket_ms > 100, "bucket width {}", ts.bucket_ms);
+        let slots: usize = ts
+            .series
+            .values()
+            .flat_map(|s| s.hist.iter())
+            .map(|h| LogHistogram::from_stored(h, ts.relative_accuracy).unwrap().occupied())
+            .sum();
+        assert!(slots <= 1_500 || ts.buckets == 1, "{slots} slots in {} buckets", ts.buckets);
+        ts.validate().unwrap();
+        // Nothing is lost by widening: every series still holds every sample,
+        // and the summary is the same as with room to spare.
+        for key in ["http_req_duration", "http_req_duration{status:200}", "http_reqs{shard:1}"] {
+            assert_eq!(n_total(ts, key), n_total(roomy.timeseries.as_ref().unwrap(), key), "{key}");
+        }
+        assert_eq!(tight.summary.series, roomy.summary.series);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Merging the shards of a stream gives the stream's own figures:
+        /// counts, sums, min and max exactly, percentiles within 1%.
+        #[test]
+        fn merging_shards_equals_aggregating_their_union(
+            pts in prop::collection::vec((0i64..30_000, 0.01f64..100.0), 2..400),
+            cut in prop::collection::vec(0usize..3, 400),
+        ) {
+            let mut shards: Vec<Vec<(i64, f64)>> = vec![Vec::new(); 3];
+            for (i, p) in pts.iter().enumerate() {
+                shards[cut[i]].push(*p);
+            }
+            shards.retain(|s| !s.is_empty());
+            prop_assume!(shards.len() >= 2);
+            let parts: Vec<_> = shards.iter().map(|s| model(s)).collect();
+            let m = merged(&parts, usize::MAX);
+            let (whole, _) = model(&pts);
+            for (key, w) in &whole.series {
+                let got = &m.summary.series.get(key).unwrap_or_else(|| panic!("{key} missing")).values;
+                for (stat, want) in &w.values {
+                    let g = got[stat];
+                    let exact = !(stat.starts_with("p(") || stat == "med" || stat == "rate");
+                    let tol = if exact { 1e-9 * want.abs().max(1.0) } else { 0.01 * want.abs() + 1e-12 };
+                    prop_assert!((g - want).abs() <= tol, "{key} {stat}: merged {g}, whole {want}");
+                }
+            }
+        }
+    }
 }
