@@ -31,6 +31,7 @@ enum Command {
     Html(commands::html::HtmlArgs),
     Site(commands::site::SiteArgs),
     Merge(commands::merge::MergeArgs),
+    Diff(commands::diff::DiffArgs),
 }
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
         Command::Html(a) => commands::html::run(a),
         Command::Site(a) => commands::site::run(a),
         Command::Merge(a) => commands::merge::run(a),
+        Command::Diff(a) => commands::diff::run(a),
     };
     match result {
         Ok(code) => code,

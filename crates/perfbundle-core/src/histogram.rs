@@ -181,6 +181,16 @@ impl LogHistogram {
         self.pos.len() + self.neg.len()
     }
 
+    /// Every occupied bucket as (its value, its count), in ascending order of value.
+    pub fn values(&self) -> Vec<(f64, u64)> {
+        let mut v: Vec<(f64, u64)> = self.neg.iter().rev().map(|(i, c)| (-self.value_of(i), c)).collect();
+        if self.zeros > 0 {
+            v.push((0.0, self.zeros));
+        }
+        v.extend(self.pos.iter().map(|(i, c)| (self.value_of(i), c)));
+        v
+    }
+
     /// Number of values added.
     pub fn count(&self) -> u64 {
         self.zeros + self.pos.total() + self.neg.total()

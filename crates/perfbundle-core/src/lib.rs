@@ -7,6 +7,7 @@
 //! Data flow: tool output → [`ingest`] → model ([`k6`]) → [`bundle`] (tar+gzip) → views.
 
 pub mod bundle;
+pub mod compare;
 pub mod error;
 pub mod histogram;
 pub mod ingest;

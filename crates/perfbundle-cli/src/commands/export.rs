@@ -59,7 +59,7 @@ pub fn safe_name(name: &str, used: &mut Vec<String>) -> String {
     s
 }
 
-fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+pub fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let (atomic, file) = AtomicFile::create(path)?;
     let mut w = std::io::BufWriter::new(file);
     f(&mut w).with_context(|| format!("{}: writing", path.display()))?;

@@ -1,5 +1,6 @@
 //! One module per subcommand, each a clap struct and a `run`.
 
+pub mod diff;
 pub mod export;
 pub mod host;
 pub mod html;

@@ -139,6 +139,19 @@ impl K6TimeSeries {
         out
     }
 
+    /// The histogram of every value of trend `key` over the whole run.
+    pub fn whole_histogram(&self, key: &str) -> Option<LogHistogram> {
+        let s = self.series.get(key)?;
+        if s.hist.is_empty() {
+            return None;
+        }
+        let mut h = LogHistogram::new(self.relative_accuracy);
+        for x in &s.hist {
+            h.merge(&LogHistogram::from_stored(x, self.relative_accuracy).ok()?);
+        }
+        Some(h)
+    }
+
     /// k6's summary keys of `key` over the buckets that start in
     /// `[from_ms, to_ms)`: `count`/`rate` (counter, per second of the range),
     /// `rate`/`passes`/`fails`, `value`/`min`/`max` (gauge), and

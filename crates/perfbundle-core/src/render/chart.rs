@@ -15,6 +15,8 @@ pub struct ChartLine {
     /// CSS colour (`#2f6fdf`).
     pub color: String,
     pub points: Vec<ChartPoint>,
+    /// Drawn dashed (the base run in an overlay).
+    pub dashed: bool,
 }
 
 /// What to draw.
@@ -24,8 +26,10 @@ pub struct Chart {
     /// Unit of the values: `time` (ms), `data` (bytes), `percent` (a 0..1 ratio), `default`.
     pub contains: String,
     pub lines: Vec<ChartLine>,
-    /// The x domain, Unix ms.
+    /// The x domain, Unix ms (or ms since the run's start when `elapsed`).
     pub domain: (f64, f64),
+    /// The x axis is time since each run's start (overlays of two runs), not the clock.
+    pub elapsed: bool,
 }
 
 /// Escapes text for XML (and HTML).
@@ -63,6 +67,16 @@ pub fn nice_max(v: f64) -> f64 {
 pub fn clock_label(ms: f64) -> String {
     let s = crate::time::format_rfc3339_ms((ms * 1e6) as i64);
     s[11..19].to_string()
+}
+
+/// `M:SS` (or `H:MM:SS`) of a time since the start, ms.
+pub fn elapsed_label(ms: f64) -> String {
+    let s = (ms / 1000.0).round().max(0.0) as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
 }
 
 /// A value in the chart's unit.
@@ -105,7 +119,16 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
     // Legend.
     let mut lx = L;
     for l in &chart.lines {
-        writeln!(w, r#"<rect x="{lx}" y="29" width="10" height="10" fill="{}"/>"#, escape(&l.color))?;
+        if l.dashed {
+            writeln!(
+                w,
+                r#"<line x1="{lx}" x2="{}" y1="34" y2="34" stroke="{}" stroke-width="2" stroke-dasharray="4 2"/>"#,
+                lx + 10.0,
+                escape(&l.color)
+            )?;
+        } else {
+            writeln!(w, r#"<rect x="{lx}" y="29" width="10" height="10" fill="{}"/>"#, escape(&l.color))?;
+        }
         writeln!(w, r##"<text x="{}" y="38" fill="#445">{}</text>"##, lx + 14.0, escape(&l.label))?;
         lx += 24.0 + 7.0 * l.label.chars().count() as f64;
     }
@@ -135,10 +158,11 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
             r##"<text x="{:.1}" y="{}" text-anchor="{anchor}" fill="#667" font-size="11">{}</text>"##,
             x(t),
             H - 12.0,
-            clock_label(t)
+            if chart.elapsed { elapsed_label(t) } else { clock_label(t) }
         )?;
     }
-    writeln!(w, r##"<text x="{}" y="{}" text-anchor="end" fill="#99a" font-size="10">UTC</text>"##, W - R, H - 1.0)?;
+    let axis = if chart.elapsed { "since start" } else { "UTC" };
+    writeln!(w, r##"<text x="{}" y="{}" text-anchor="end" fill="#99a" font-size="10">{axis}</text>"##, W - R, H - 1.0)?;
     writeln!(w, r##"<line x1="{L}" x2="{L}" y1="{T}" y2="{}" stroke="#99a"/>"##, H - B)?;
     writeln!(w, r##"<line x1="{L}" x2="{}" y1="{}" y2="{}" stroke="#99a"/>"##, W - R, H - B, H - B)?;
     for l in &chart.lines {
@@ -148,7 +172,8 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
             d.push_str(&format!("{:.1},{:.1}", x(p.0), y(p.1)));
         }
         if !d.is_empty() {
-            writeln!(w, r#"<path d="{d}" fill="none" stroke="{}" stroke-width="1.6"/>"#, escape(&l.color))?;
+            let dash = if l.dashed { r#" stroke-dasharray="5 3""# } else { "" };
+            writeln!(w, r#"<path d="{d}" fill="none" stroke="{}" stroke-width="1.6"{dash}/>"#, escape(&l.color))?;
         }
     }
     if chart.lines.iter().all(|l| l.points.is_empty()) {
@@ -170,8 +195,10 @@ mod tests {
                 label: "p95 \"x\"".into(),
                 color: "#2f6fdf".into(),
                 points: vec![(0.0, 10.0), (1000.0, 20.0)],
+                dashed: false,
             }],
             domain: (0.0, 1000.0),
+            elapsed: false,
         };
         let mut out = Vec::new();
         write_svg(&chart, &mut out).unwrap();

@@ -50,11 +50,12 @@ pub fn k6_charts(s: &K6Summary, ts: &K6TimeSeries, suffix: &str, domain: (f64, f
         label: label.into(),
         color: color.into(),
         points: ts.line_binned(key, l, bin),
+        dashed: false,
     };
     let chart = |id: &str, alt: &str, title: String, contains: &str, lines: Vec<ChartLine>| NamedChart {
         id: id.into(),
         alt: alt.into(),
-        chart: Chart { title, contains: contains.into(), lines, domain },
+        chart: Chart { title, contains: contains.into(), lines, domain, elapsed: false },
     };
     let d = key("http_req_duration");
     let mut out = vec![
@@ -120,14 +121,18 @@ pub fn k6_charts(s: &K6Summary, ts: &K6TimeSeries, suffix: &str, domain: (f64, f
 /// The charts of the `index`-th process timeline over `domain` (Unix ms).
 pub fn timeline_charts(t: &Timeline, index: usize, domain: (f64, f64)) -> Vec<NamedChart> {
     let pts = |v: &[f64]| -> Vec<(f64, f64)> { t.t_unix_ms.iter().copied().zip(v.iter().copied()).collect() };
-    let line =
-        |label: &str, color: &str, v: &[f64]| ChartLine { label: label.into(), color: color.into(), points: pts(v) };
+    let line = |label: &str, color: &str, v: &[f64]| ChartLine {
+        label: label.into(),
+        color: color.into(),
+        points: pts(v),
+        dashed: false,
+    };
     let cpu: Vec<f64> = t.cpu_percent.iter().map(|c| c / 100.0).collect();
     let handles: Vec<f64> = t.active_handles.iter().map(|h| *h as f64).collect();
     let chart = |what: &str, title: &str, contains: &str, lines: Vec<ChartLine>| NamedChart {
         id: format!("timeline-{index}-{what}"),
         alt: title.into(),
-        chart: Chart { title: title.into(), contains: contains.into(), lines, domain },
+        chart: Chart { title: title.into(), contains: contains.into(), lines, domain, elapsed: false },
     };
     vec![
         chart("cpu", "CPU", "percent", vec![line("cpu", COLORS[1], &cpu)]),
@@ -144,4 +149,59 @@ pub fn timeline_charts(t: &Timeline, index: usize, domain: (f64, f64)) -> Vec<Na
         chart("delay", "Event-loop delay", "time", vec![line("delay", COLORS[5], &t.event_loop_delay_ms)]),
         chart("handles", "Active handles", "default", vec![line("handles", COLORS[4], &handles)]),
     ]
+}
+
+/// One run of an overlay: its model and the time its x axis starts from (Unix ms).
+pub struct OverlaySide<'a> {
+    pub summary: &'a K6Summary,
+    pub timeseries: &'a K6TimeSeries,
+    pub start_ms: f64,
+}
+
+impl<'a> OverlaySide<'a> {
+    /// A run's side, its axis starting at its first sample (or its grid's start).
+    pub fn new(summary: &'a K6Summary, timeseries: &'a K6TimeSeries) -> Self {
+        let start_ms = summary.start_ns.map(|n| n as f64 / 1e6).unwrap_or_else(|| timeseries.span_ms().0);
+        OverlaySide { summary, timeseries, start_ms }
+    }
+
+    fn end_ms(&self) -> f64 {
+        self.summary.end_ns.map(|n| n as f64 / 1e6).unwrap_or_else(|| self.timeseries.span_ms().1)
+    }
+}
+
+/// The k6 charts both runs have, each run's lines on one axis of time since
+/// its own start: the base dashed, the candidate solid, in the same colour.
+/// The latency chart keeps p50 and p95 (four lines at most).
+pub fn overlay_charts(base: &OverlaySide<'_>, cand: &OverlaySide<'_>) -> Vec<NamedChart> {
+    let span = |s: &OverlaySide<'_>| (s.start_ms, s.end_ms().max(s.start_ms + 1.0));
+    let bc = k6_charts(base.summary, base.timeseries, "", span(base));
+    let cc = k6_charts(cand.summary, cand.timeseries, "", span(cand));
+    let length = (base.end_ms() - base.start_ms).max(cand.end_ms() - cand.start_ms).max(1000.0);
+    let mut out = Vec::new();
+    for c in cc {
+        let Some(b) = bc.iter().find(|b| b.id == c.id) else { continue };
+        let keep = |l: &ChartLine| c.id != "latency" || l.label == "p50" || l.label == "p95";
+        let shift = |l: &ChartLine, side: &OverlaySide<'_>, who: &str, dashed: bool| ChartLine {
+            label: format!("{who} {}", l.label),
+            color: l.color.clone(),
+            points: l.points.iter().map(|(t, v)| (t - side.start_ms, *v)).collect(),
+            dashed,
+        };
+        let mut lines: Vec<ChartLine> =
+            b.chart.lines.iter().filter(|l| keep(l)).map(|l| shift(l, base, "base", true)).collect();
+        lines.extend(c.chart.lines.iter().filter(|l| keep(l)).map(|l| shift(l, cand, "candidate", false)));
+        out.push(NamedChart {
+            id: c.id.clone(),
+            alt: format!("{} (base dashed, candidate solid)", c.alt),
+            chart: Chart {
+                title: c.chart.title.clone(),
+                contains: c.chart.contains.clone(),
+                lines,
+                domain: (0.0, length),
+                elapsed: true,
+            },
+        });
+    }
+    out
 }

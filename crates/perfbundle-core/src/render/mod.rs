@@ -2,5 +2,7 @@
 
 pub mod chart;
 pub mod charts;
+pub mod compare_report;
+pub mod diff_flamegraph;
 pub mod flamegraph;
 pub mod markdown;

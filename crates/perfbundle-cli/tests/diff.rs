@@ -1,0 +1,275 @@
+//! `perfbundle diff` as a process, on bundles packed from the corpus's real
+//! v1 and v2 runs (k6 point streams, k6 summaries, `node --cpu-prof` profiles).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::*;
+use serde_json::Value;
+
+/// Packs a corpus run folder (`v1/cpu-prof`) into `dir`.
+fn pack_run(dir: &Path, run: &str) -> PathBuf {
+    let out = dir.join(format!("{}.perfbundle", run.replace('/', "-")));
+    let src = corpus().join("runs").join(run);
+    let label = format!("version={}", &run[..2]);
+    run_ok(&["pack", "-o", out.to_str().unwrap(), "--label", &label, src.to_str().unwrap()]);
+    out
+}
+
+fn run_ok(args: &[&str]) -> Output {
+    run(args, true)
+}
+
+fn diff(args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["diff", "--json"];
+    all.extend_from_slice(args);
+    let out = bin().args(&all).output().expect("run perfbundle");
+    let code = out.status.code().expect("exit code");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (code, json, stderr(&out))
+}
+
+struct Pair {
+    _dir: PathBuf,
+    v1: PathBuf,
+    v2: PathBuf,
+}
+
+fn cpu_prof_pair(name: &str) -> Pair {
+    let dir = tmpdir(name);
+    let v1 = pack_run(&dir, "v1/cpu-prof");
+    let v2 = pack_run(&dir, "v2/cpu-prof");
+    Pair { _dir: dir, v1, v2 }
+}
+
+#[test]
+fn every_value_is_that_sides_inspect_value_and_the_shape_is_documented() {
+    let p = cpu_prof_pair("values");
+    let (code, d, err) = diff(&[p.v1.to_str().unwrap(), p.v2.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(d["base"]["labels"]["version"], "v1");
+    assert_eq!(d["candidate"]["labels"]["version"], "v2");
+    let b = inspect_json(&p.v1);
+    let c = inspect_json(&p.v2);
+    let metrics = d["metrics"].as_object().unwrap();
+    let bm = b["k6"]["metrics"].as_object().unwrap();
+    let cm = c["k6"]["metrics"].as_object().unwrap();
+    let common: Vec<&String> = bm.keys().filter(|k| cm.contains_key(*k)).collect();
+    assert_eq!(metrics.len(), common.len(), "every series present on both sides");
+    assert!(metrics.contains_key("http_req_duration{expected_response:true}"), "sub-series keyed as inspect keys them");
+    let mut checked = 0;
+    for (key, m) in metrics {
+        assert_eq!(m["base"], bm[key]["values"], "{key} base");
+        assert_eq!(m["candidate"], cm[key]["values"], "{key} candidate");
+        assert_eq!(m["type"], bm[key]["type"], "{key} type");
+        for (stat, ch) in m["change"].as_object().unwrap() {
+            let (vb, vc) = (m["base"][stat].as_f64().unwrap(), m["candidate"][stat].as_f64().unwrap());
+            assert!((ch["abs"].as_f64().unwrap() - (vc - vb)).abs() < 1e-9, "{key} {stat} abs");
+            if vb != 0.0 {
+                assert!((ch["rel"].as_f64().unwrap() - (vc - vb) / vb.abs()).abs() < 1e-9, "{key} {stat} rel");
+            } else {
+                assert!(ch["rel"].is_null());
+            }
+            assert!(["regression", "improvement", "same"].contains(&ch["verdict"].as_str().unwrap()));
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked} figures compared");
+    // v2 is the faster server: its latency percentiles are improvements, and
+    // its failed threshold in v1 passes in v2.
+    for stat in ["med", "p(90)", "p(95)", "avg"] {
+        assert_eq!(d["metrics"]["http_req_duration"]["change"][stat]["verdict"], "improvement", "{stat}");
+    }
+    let th = d["thresholds"].as_array().unwrap();
+    let t = th.iter().find(|t| t["metric"] == "http_req_duration" && t["expr"] == "p(95)<250").expect("threshold");
+    assert_eq!((t["base"].as_bool(), t["candidate"].as_bool()), (Some(false), Some(true)));
+    // The other way round, the same figures are regressions.
+    let (_, r, _) = diff(&[p.v2.to_str().unwrap(), p.v1.to_str().unwrap()]);
+    assert_eq!(r["metrics"]["http_req_duration"]["change"]["p(95)"]["verdict"], "regression");
+    // Comparing a run with itself finds nothing.
+    let (_, same, _) = diff(&[p.v1.to_str().unwrap(), p.v1.to_str().unwrap()]);
+    for (key, m) in same["metrics"].as_object().unwrap() {
+        for (stat, ch) in m["change"].as_object().unwrap() {
+            assert_eq!(ch["verdict"], "same", "{key} {stat}");
+        }
+    }
+}
+
+#[test]
+fn gates_decide_the_exit_status() {
+    let p = cpu_prof_pair("gates");
+    let (b, c) = (p.v1.to_str().unwrap(), p.v2.to_str().unwrap());
+    let cases: &[(&[&str], i32)] = &[
+        (&["--fail-if", "http_req_duration: p(95) > +10%"], 0),
+        (&["--fail-if", "http_req_duration: p(95) < -10%"], 1),
+        (&["--fail-if", "http_req_duration{expected_response:true}: avg > +5"], 0),
+        (&["--fail-if", "http_req_duration{expected_response:true}: avg < -5"], 1),
+        (&["--fail-if", "http_req_failed: rate > 0.5"], 0),
+        (&["--fail-if", "http_req_failed: rate > 0.001"], 1),
+        (&["--fail-if", "http_reqs: rate < -5%", "--fail-if", "checks: rate < 0.9"], 0),
+        (&["--fail-on-regression"], 0),
+    ];
+    for (args, want) in cases {
+        let mut all = vec![b, c];
+        all.extend_from_slice(args);
+        let (code, d, err) = diff(&all);
+        assert_eq!(code, *want, "{args:?}: {err}");
+        let gates = d["gates"].as_array().unwrap();
+        assert_eq!(gates.iter().all(|g| g["passed"] == true), *want == 0, "{args:?}");
+    }
+    // Base and candidate swapped: v1 is slower, a regression on a thresholded metric.
+    let (code, d, err) = diff(&[c, b, "--fail-on-regression"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(d["gates"][0]["detail"].as_str().unwrap().contains("http_req_duration: p(95)"), "{}", d["gates"]);
+    assert!(err.contains("gate failed"), "{err}");
+}
+
+#[test]
+fn profile_pairs_agree_with_the_profiles_and_with_inferno_diff_folded() {
+    let p = cpu_prof_pair("profiles");
+    let (code, d, err) = diff(&[p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--top", "1000"]);
+    assert_eq!(code, 0, "{err}");
+    let pairs = d["profiles"].as_array().unwrap();
+    assert_eq!(pairs.len(), 1, "the two .cpuprofile files pair by kind");
+    let pair = &pairs[0];
+    let (b, c) = (inspect_json(&p.v1), inspect_json(&p.v2));
+    assert_eq!(pair["base_samples"], b["profiles"][0]["total_samples"]);
+    assert_eq!(pair["candidate_samples"], c["profiles"][0]["total_samples"]);
+    let changes = pair["top_changes"].as_array().unwrap();
+    // Self samples add up to each profile's samples, shares to 1.
+    let sum = |k: &str| changes.iter().map(|f| f[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("base_self"), pair["base_samples"].as_u64().unwrap());
+    assert_eq!(sum("candidate_self"), pair["candidate_samples"].as_u64().unwrap());
+    // Sorted by the absolute change of share.
+    let deltas: Vec<f64> = changes
+        .iter()
+        .map(|f| (f["candidate_share"].as_f64().unwrap() - f["base_share"].as_f64().unwrap()).abs())
+        .collect();
+    assert!(deltas.windows(2).all(|w| w[0] >= w[1]));
+    // The regex that v2 removed is the largest drop, and it is gone in v2.
+    let regex = changes.iter().find(|f| f["function"].as_str().unwrap().starts_with("RegExp")).expect("regex");
+    assert_eq!(regex["candidate_self"], 0);
+    assert!(regex["base_share"].as_f64().unwrap() > 0.3);
+    // Each function's self samples equal that profile's own function table.
+    for (side, j) in [("base_self", &b), ("candidate_self", &c)] {
+        let table = j["profiles"][0]["top_self"].as_array().expect("inspect --json lists top functions");
+        assert!(table.len() >= 5);
+        for f in table {
+            let ours = changes
+                .iter()
+                .find(|x| x["function"] == f["function"] && x["file"] == f["file"])
+                .unwrap_or_else(|| panic!("{f} in the pair"));
+            assert_eq!(ours[side], f["self_samples"], "{side} of {f}");
+        }
+    }
+
+    // Differential folded stacks equal inferno's diff-folded over the two folded exports.
+    let dir = p._dir.join("export");
+    for (bundle, sub) in [(&p.v1, "a"), (&p.v2, "b")] {
+        run_ok(&["export", bundle.to_str().unwrap(), "--folded", "--out-dir", dir.join(sub).to_str().unwrap()]);
+    }
+    let folded = |sub: &str| {
+        let d = dir.join(sub);
+        let f = std::fs::read_dir(&d).unwrap().next().unwrap().unwrap().path();
+        std::fs::read(f).unwrap()
+    };
+    let mut want = Vec::new();
+    inferno::differential::from_readers(Default::default(), &folded("a")[..], &folded("b")[..], &mut want).unwrap();
+    let md = p._dir.join("md");
+    let out = bin()
+        .args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--markdown", "--out-dir", md.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ours = std::fs::read_to_string(md.join("diff-0.folded")).unwrap();
+    let mut a: Vec<&str> = ours.lines().collect();
+    let want = String::from_utf8(want).unwrap();
+    let mut b: Vec<&str> = want.lines().collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    assert!(a.len() > 100, "{} stacks", a.len());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn the_markdown_report_links_relative_files_and_escapes() {
+    let p = cpu_prof_pair("markdown");
+    let md = p._dir.join("md");
+    run_ok(&["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--markdown", "--out-dir", md.to_str().unwrap()]);
+    let report = std::fs::read_to_string(md.join("report.md")).unwrap();
+    assert!(report.contains("| http\\_req\\_duration | p(95) |"), "{report}");
+    assert!(report.contains("| http\\_req\\_duration | p(95)&lt;250 | ✗ failed | ✓ passed |"));
+    let mut images = 0;
+    for line in report.lines().filter(|l| l.starts_with("![")) {
+        let target = line.rsplit_once("](").unwrap().1.trim_end_matches(')');
+        assert!(!target.contains('/') && !target.contains(':'), "relative: {target}");
+        let svg = std::fs::read_to_string(md.join(target)).unwrap();
+        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{target}: {e}"));
+        images += 1;
+    }
+    assert!(images >= 4, "overlay charts and a differential flame graph: {images}");
+    let fg = std::fs::read_dir(&md)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("diff-flamegraph"))
+        .unwrap();
+    let svg = std::fs::read_to_string(fg).unwrap();
+    assert!(svg.contains("larger share in the candidate"), "legend");
+    assert!(svg.contains("candidate: 0 samples (0.00%)"), "a function gone in v2 is drawn");
+    let latency = std::fs::read_to_string(md.join("compare-latency.svg")).unwrap();
+    assert!(latency.contains("base p95") && latency.contains("candidate p95") && latency.contains("since start"));
+    assert!(latency.contains("stroke-dasharray"), "the base is dashed");
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_status_2() {
+    let p = cpu_prof_pair("bad");
+    let dir = &p._dir;
+    let (b, c) = (p.v1.to_str().unwrap(), p.v2.to_str().unwrap());
+    let status = |args: &[&str]| {
+        let out = bin().arg("diff").args(args).output().unwrap();
+        (out.status.code().unwrap(), stderr(&out))
+    };
+    // A malformed gate: where it fails and an example.
+    let (code, err) = status(&[b, c, "--fail-if", "http_req_duration: p95 > 10"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("\"p95\" is not a k6 summary statistic") && err.contains("at character 20"), "{err}");
+    assert!(err.contains("e.g. 'http_req_duration{name:GET /a}: p(95) > +10%'"), "{err}");
+    // An unknown metric: the nearest names.
+    let (code, err) = status(&[b, c, "--fail-if", "http_req_duraton: p(95) > +10%"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no metric \"http_req_duraton\"") && err.contains("nearest: http_req_duration"), "{err}");
+    // An unknown statistic of a known metric.
+    let (code, err) = status(&[b, c, "--fail-if", "http_reqs: p(95) > +10%"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("http_reqs has no statistic \"p(95)\"; it has: count, rate"), "{err}");
+    // Nothing in common: a k6-only bundle and a profile-only bundle.
+    let prof_only = dir.join("profile-only.perfbundle");
+    let cpuprofile = std::fs::read_dir(corpus().join("runs/v2/cpu-prof"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cpuprofile"))
+        .unwrap();
+    run_ok(&["pack", "-o", prof_only.to_str().unwrap(), cpuprofile.to_str().unwrap()]);
+    let k6_only = pack_run(dir, "v1/k6-only");
+    let (code, err) = status(&[k6_only.to_str().unwrap(), prof_only.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("nothing to compare") && err.contains("http_req_duration") && err.contains("profile CPU."),
+        "{err}"
+    );
+    // A profile with no partner is said, and the rest still compares.
+    let (code, err) = status(&[k6_only.to_str().unwrap(), c]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("profiles with no partner") && err.contains("candidate: [CPU."), "{err}");
+    // --pair naming a profile that is not there.
+    let (code, err) = status(&[b, c, "--pair", "nope=CPU"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the base has no profile \"nope\""), "{err}");
+    // A missing bundle.
+    let (code, err) = status(&[b, "/nonexistent.perfbundle"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/nonexistent.perfbundle"), "{err}");
+}
