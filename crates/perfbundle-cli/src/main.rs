@@ -32,6 +32,7 @@ enum Command {
     Site(commands::site::SiteArgs),
     Merge(commands::merge::MergeArgs),
     Diff(commands::diff::DiffArgs),
+    History(commands::history::HistoryArgs),
 }
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
         Command::Site(a) => commands::site::run(a),
         Command::Merge(a) => commands::merge::run(a),
         Command::Diff(a) => commands::diff::run(a),
+        Command::History(a) => commands::history::run(a),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod compare;
 pub mod error;
 pub mod histogram;
+pub mod history;
 pub mod ingest;
 pub mod k6;
 pub mod profile;

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod export;
+pub mod history;
 pub mod host;
 pub mod html;
 pub mod inspect;

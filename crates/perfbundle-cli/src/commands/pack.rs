@@ -56,6 +56,10 @@ pub struct PackArgs {
     /// with `shard0-summary.json`).
     #[arg(long)]
     pub shards: bool,
+    /// Do not record the git `commit`, `branch` and `dirty` labels of the
+    /// work tree `pack` runs in (recorded by default; `--label` overrides each).
+    #[arg(long)]
+    pub no_git: bool,
     /// Input files or folders.
     #[arg(value_name = "INPUT", required_unless_present = "forced")]
     pub inputs: Vec<PathBuf>,
@@ -67,6 +71,29 @@ fn key_value(s: &str, what: &str) -> Result<(String, String)> {
         bail!("{what} {s:?}: empty key");
     }
     Ok((k.trim().to_string(), v.to_string()))
+}
+
+/// `commit`, `branch` and `dirty` of the git work tree around the current
+/// folder; nothing outside one, or without git.
+fn git_labels() -> Vec<(String, String)> {
+    let git = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("git").args(args).stderr(std::process::Stdio::null()).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    if git(&["rev-parse", "--is-inside-work-tree"]).as_deref() != Some("true") {
+        return Vec::new();
+    }
+    let mut v = Vec::new();
+    if let Some(c) = git(&["rev-parse", "HEAD"]) {
+        v.push(("commit".to_string(), c));
+    }
+    if let Some(b) = git(&["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| b != "HEAD") {
+        v.push(("branch".to_string(), b));
+    }
+    if let Some(s) = git(&["status", "--porcelain", "--untracked-files=no"]) {
+        v.push(("dirty".to_string(), (!s.is_empty()).to_string()));
+    }
+    v
 }
 
 fn now_secs() -> u64 {
@@ -142,7 +169,12 @@ fn forced_inputs(given: &[String]) -> Result<Vec<Forced>> {
 
 /// Reads every input and builds the bundle's content (no output written).
 fn build(a: &PackArgs, all: &[Input], show_progress: bool) -> Result<Built> {
-    let labels: Vec<(String, String)> = a.labels.iter().map(|l| key_value(l, "--label")).collect::<Result<_>>()?;
+    let mut labels: Vec<(String, String)> = if a.no_git { Vec::new() } else { git_labels() };
+    for l in &a.labels {
+        let (k, v) = key_value(l, "--label")?;
+        labels.retain(|(x, _)| *x != k);
+        labels.push((k, v));
+    }
     let tools: Vec<(String, String)> = a.tools.iter().map(|l| key_value(l, "--tool")).collect::<Result<_>>()?;
     let mut type_opts = HashMap::new();
     for t in &a.metric_types {
@@ -439,6 +471,7 @@ fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
         tools: a.tools.clone(),
         this_host: a.this_host,
         shards: false,
+        no_git: a.no_git,
         inputs: vec![st.path.clone()],
     };
     // Each shard's parse is one thread (its file is read on another), so a

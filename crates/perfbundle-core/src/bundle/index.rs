@@ -24,9 +24,15 @@ pub struct IndexEntry {
     pub http_req_duration_p95_ms: Option<f64>,
     #[serde(default)]
     pub http_req_failed_rate: Option<f64>,
+    /// The `checks` rate (share of checks that passed).
+    #[serde(default)]
+    pub checks_rate: Option<f64>,
     /// `None` when the run has no thresholds.
     #[serde(default)]
     pub thresholds_passed: Option<bool>,
+    /// The thresholds that failed, as `metric: expr`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds_failed: Vec<String>,
     #[serde(default)]
     pub profiles: Vec<String>,
     #[serde(default)]
@@ -50,7 +56,13 @@ impl IndexEntry {
             http_req_rate: v("http_reqs", "rate"),
             http_req_duration_p95_ms: v("http_req_duration", "p(95)"),
             http_req_failed_rate: v("http_req_failed", "rate"),
+            checks_rate: v("checks", "rate"),
             thresholds_passed: thresholds.map(|t| t.iter().all(|x| x.ok == Some(true))),
+            thresholds_failed: thresholds
+                .map(|t| {
+                    t.iter().filter(|x| x.ok == Some(false)).map(|x| format!("{}: {}", x.metric, x.expr)).collect()
+                })
+                .unwrap_or_default(),
             profiles: b.profiles.iter().map(|p| p.name.clone()).collect(),
             timelines: b.timelines.iter().map(|t| t.name.clone()).collect(),
         }
