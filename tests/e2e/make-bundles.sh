@@ -43,3 +43,6 @@ with open(sys.argv[1], "w") as f:
 PY
 "$BIN" pack -o "$OUT/wide-flame.perfbundle" --title "synthetic profile of 102,655 frames" "$W/synthetic-wide.folded" 2>/dev/null
 ls -la "$OUT"
+
+# A released k6-only bundle beside the profile-only one: two bundles with nothing in common.
+cp archives/orders-api-v1-k6.perfbundle "$OUT/k6-only.perfbundle"

@@ -322,3 +322,113 @@ test('the mdBook example embeds the viewer and shows the summary', async ({ page
     server.close();
   }
 });
+
+// The compare view: v1 (base) against v2 (candidate), as `perfbundle diff` sees them.
+const diffJson = (base, cand) => {
+  try {
+    return JSON.parse(execFileSync(BIN, ['diff', '--json', path.join(ARCH, base), path.join(ARCH, cand)]).toString());
+  } catch (e) {
+    return JSON.parse(e.stdout.toString()); // exit 1 only when a gate fails; none here
+  }
+};
+
+test('compare view by URL: the table, verdicts, overlay charts and the differential flame graph agree with perfbundle diff', async ({ page }) => {
+  const base = 'orders-api-v1-cpu-prof.perfbundle';
+  const cand = 'orders-api-v2-cpu-prof.perfbundle';
+  const t0 = Date.now();
+  await page.goto(`/?bundle=bundles/${cand}&base=bundles/${base}`);
+  await expect(page.getByTestId('compare')).toBeVisible();
+  await expect(page.getByTestId('compare-base-title')).toHaveText('orders-api v1 — dev load under cpu-prof');
+  await expect(page.getByTestId('compare-candidate-title')).toHaveText('orders-api v2 — dev load under cpu-prof');
+  const d = diffJson(base, cand);
+  const rows = page.getByTestId('compare-row');
+  await expect(rows.first()).toBeVisible();
+  metrics.compare_view_ms = Date.now() - t0;
+  const n = await rows.count();
+  expect(n).toBeGreaterThan(50);
+  for (let i = 0; i < n; i++) {
+    const row = rows.nth(i);
+    const key = await row.getAttribute('data-key');
+    const stat = await row.getAttribute('data-stat');
+    const m = d.metrics[key];
+    expect(m, key).toBeTruthy();
+    expect(parseFloat(await row.getByTestId('base-value').getAttribute('data-value')), `${key} ${stat} base`).toBe(m.base[stat]);
+    expect(parseFloat(await row.getByTestId('candidate-value').getAttribute('data-value')), `${key} ${stat} cand`).toBe(m.candidate[stat]);
+    expect(await row.getAttribute('data-verdict'), `${key} ${stat}`).toBe(m.change[stat].verdict);
+  }
+  // Worst first: the first rows are the largest changes, and the p(95) improvement is there.
+  await expect(page.locator('[data-testid=compare-row][data-key=http_req_duration][data-stat="p(95)"]')).toHaveAttribute('data-verdict', 'improvement');
+  await expect(page.getByTestId('compare-threshold')).toContainText('p(95)<250');
+  await expect(page.getByTestId('compare-threshold')).toContainText('✗ failed');
+  // Every sub-series on demand.
+  await page.getByTestId('compare-all').check();
+  await expect(page.locator('[data-testid=compare-row][data-key="http_req_duration{expected_response:true}"]').first()).toBeVisible();
+  // Overlay charts: base dashed, candidate solid, on time since start.
+  const latency = page.getByTestId('compare-chart-latency');
+  await expect(latency.locator('path[stroke-dasharray="5 3"]')).toHaveCount(2);
+  await expect(latency.locator('path[stroke-dasharray="none"]')).toHaveCount(2);
+  await expect(latency).toContainText('0:00');
+  // The differential flame graph: drawn, a tooltip with both runs, click zooms.
+  const canvas = page.getByTestId('diff-flame-canvas');
+  await expect(canvas).toBeVisible();
+  await expect(page.getByTestId('top-change').first()).toContainText('(idle)');
+  await expect(page.getByTestId('top-change').nth(1)).toContainText('RegExp');
+  const box = await canvas.boundingBox();
+  await canvas.hover({ position: { x: box.width * 0.75, y: box.height - 17 * 1.5 } });
+  await expect(page.getByTestId('diff-flame-tooltip')).toContainText('base:');
+  await expect(page.getByTestId('diff-flame-tooltip')).toContainText('candidate:');
+  await canvas.click({ position: { x: box.width * 0.75, y: box.height - 17 * 1.5 } });
+  await expect(page.getByTestId('diff-crumb')).toHaveCount(2);
+  await shot(page, 'compare');
+  // The permalink keeps both bundles and the view.
+  const url = page.url();
+  expect(url).toContain('base=bundles%2Forders-api-v1-cpu-prof.perfbundle');
+  expect(url).toContain('view=compare');
+  expect(url).toContain('dfocus=');
+  await page.goto(url);
+  await expect(page.getByTestId('diff-crumb')).toHaveCount(2);
+  await expect(page.getByTestId('compare-all')).toBeChecked();
+});
+
+test('compare view from a second file opened in the page, and from the runs list', async ({ page }) => {
+  await page.goto('/?bundle=bundles/orders-api-v2-k6.perfbundle');
+  await expect(page.getByTestId('title')).toBeVisible();
+  await page.getByTestId('base-file-input').setInputFiles(path.join(ARCH, 'orders-api-v1-k6.perfbundle'));
+  await expect(page.getByTestId('compare-base-title')).toHaveText('orders-api v1 — dev load (k6 only)');
+  await expect(page.getByTestId('compare-verdicts')).toContainText('improvements');
+  await expect(page.getByTestId('no-pairs')).toContainText('Neither run has a profile');
+  // The runs list links each run to the compare view with the run before it.
+  await page.goto('/');
+  const link = page.getByTestId('compare-link').first();
+  await link.click();
+  await expect(page.getByTestId('compare')).toBeVisible();
+  await expect(page.getByTestId('compare-row').first()).toBeVisible();
+  expect(page.url()).toContain('base=');
+});
+
+test('compare view shows hostile strings as text, and says when there is nothing to compare', async ({ page }) => {
+  await page.goto(`${E2E}/?bundle=bundles/xss.perfbundle&base=bundles/xss.perfbundle`);
+  await expect(page.getByTestId('compare-base-title')).toHaveText('<img src=x onerror="window.__xss=1">');
+  await expect(page.getByTestId('compare-row').first()).toBeVisible();
+  await page.getByTestId('diff-flame-canvas').hover();
+  expect(await page.evaluate(() => window.__xss)).toBeUndefined();
+  await page.goto(`${E2E}/?bundle=bundles/k6-only.perfbundle&base=bundles/wide-flame.perfbundle`);
+  await expect(page.getByTestId('compare-error')).toContainText('nothing to compare');
+});
+
+test('trend page: figures across runs, each run linked to its view and to the compare view with the run before', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('trend-link').click();
+  await expect(page).toHaveURL(/trend\.html$/);
+  await expect(page.locator('svg')).toHaveCount(4);
+  const rows = page.locator('[data-testid=trend-table] tbody tr');
+  await expect(rows).toHaveCount(6);
+  // Oldest first: the v1 k6-only run, then the rest by start time.
+  await expect(rows.first()).toContainText('orders-api v1 — dev load (k6 only)');
+  await expect(rows.last()).toContainText('orders-api v2 — dev load under cpu-prof');
+  await expect(page.getByTestId('trend-compare')).toHaveCount(5);
+  await shot(page, 'trend');
+  await page.getByTestId('trend-compare').last().click();
+  await expect(page.getByTestId('compare-candidate-title')).toHaveText('orders-api v2 — dev load under cpu-prof');
+  await expect(page.getByTestId('compare-base-title')).toHaveText('orders-api v2 — dev load (k6 only)');
+});

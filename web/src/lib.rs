@@ -12,7 +12,8 @@ pub mod state;
 use leptos::prelude::*;
 
 use components::{
-    charts::ChartsView, flame_graph::ProfilesView, loader::Loader, overview::Overview, runs_list::RunsList,
+    charts::ChartsView, compare_view::CompareView, flame_graph::ProfilesView, loader::Loader, overview::Overview,
+    runs_list::RunsList,
 };
 use state::{Status, Tab, ViewerState};
 
@@ -20,11 +21,14 @@ use state::{Status, Tab, ViewerState};
 pub fn App() -> impl IntoView {
     let state = ViewerState::new();
     provide_context(state);
-    let url = permalink::read(state);
+    let (url, base) = permalink::read(state);
     if let Some((name, bytes)) = load::embedded_bundle() {
         load::open_bytes(state, &name, &bytes);
     } else if let Some(url) = url {
         load::open_url(state, url);
+    }
+    if let Some(base) = base {
+        load::open_url_into(state, state::Slot::Base, base);
     }
     permalink::follow(state);
     if state.embed.get_untracked() {
@@ -61,6 +65,15 @@ pub fn App() -> impl IntoView {
                 }.into_any(),
                 Status::Ready => ().into_any(),
             }}
+            {move || match state.base_status.get() {
+                Status::Loading(name) => view! {
+                    <p class="loading" data-testid="base-loading"><span class="spinner"></span>"Loading the base "{name}"…"</p>
+                }.into_any(),
+                Status::Failed(msg) => view! {
+                    <p class="error" role="alert" data-testid="base-error">"The base bundle: "{msg}</p>
+                }.into_any(),
+                _ => ().into_any(),
+            }}
         </div>
         <RunsList />
         <Show when=move || state.loaded.with(|l| l.is_some())>
@@ -68,11 +81,15 @@ pub fn App() -> impl IntoView {
                 {tab_button(Tab::Overview, "Overview")}
                 {tab_button(Tab::Charts, "Charts")}
                 {tab_button(Tab::Profiles, "Profiles")}
+                <Show when=move || state.base.with(|b| b.is_some())>
+                    {tab_button(Tab::Compare, "Compare")}
+                </Show>
             </nav>
             {move || match state.tab.get() {
                 Tab::Overview => view! { <Overview /> }.into_any(),
                 Tab::Charts => view! { <ChartsView /> }.into_any(),
                 Tab::Profiles => view! { <ProfilesView /> }.into_any(),
+                Tab::Compare => view! { <CompareView /> }.into_any(),
             }}
         </Show>
     }

@@ -7,7 +7,7 @@ use perfbundle_core::bundle::{Bundle, ReadLimits};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::state::{Loaded, Status, ViewerState};
+use crate::state::{Loaded, Slot, Status, ViewerState};
 use leptos::prelude::*;
 
 fn js_err(e: wasm_bindgen::JsValue) -> String {
@@ -39,10 +39,16 @@ pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
 
 /// Reads bundle bytes and shows the result (or what is wrong with them).
 pub fn open_bytes(state: ViewerState, name: &str, bytes: &[u8]) {
+    open_bytes_into(state, Slot::Main, name, bytes);
+}
+
+/// Reads bundle bytes into a slot (the viewed bundle, or a comparison's base).
+pub fn open_bytes_into(state: ViewerState, slot: Slot, name: &str, bytes: &[u8]) {
+    let (loaded, _, status) = state.slot(slot);
     match Bundle::from_bytes(bytes, name, &ReadLimits::default()) {
         Ok(b) => {
-            state.loaded.set(Some(Arc::new(Loaded::new(name.to_string(), b))));
-            state.status.set(Status::Ready);
+            loaded.set(Some(Arc::new(Loaded::new(name.to_string(), b))));
+            status.set(Status::Ready);
         }
         Err(e) => {
             let mut msg = e.to_string();
@@ -51,8 +57,8 @@ pub fn open_bytes(state: ViewerState, name: &str, bytes: &[u8]) {
                 msg.push_str(&format!(": {s}"));
                 src = s.source();
             }
-            state.loaded.set(None);
-            state.status.set(Status::Failed(msg));
+            loaded.set(None);
+            status.set(Status::Failed(msg));
         }
     }
 }
@@ -71,14 +77,20 @@ pub fn embedded_bundle() -> Option<(String, Vec<u8>)> {
 
 /// Loads a bundle from a URL.
 pub fn open_url(state: ViewerState, url: String) {
-    state.status.set(Status::Loading(url.clone()));
-    state.source_url.set(Some(url.clone()));
+    open_url_into(state, Slot::Main, url);
+}
+
+/// Loads a bundle from a URL into a slot.
+pub fn open_url_into(state: ViewerState, slot: Slot, url: String) {
+    let (loaded, source, status) = state.slot(slot);
+    status.set(Status::Loading(url.clone()));
+    source.set(Some(url.clone()));
     leptos::task::spawn_local(async move {
         match fetch_bytes(&url).await {
-            Ok(bytes) => open_bytes(state, &url, &bytes),
+            Ok(bytes) => open_bytes_into(state, slot, &url, &bytes),
             Err(e) => {
-                state.loaded.set(None);
-                state.status.set(Status::Failed(e));
+                loaded.set(None);
+                status.set(Status::Failed(e));
             }
         }
     });
@@ -86,18 +98,30 @@ pub fn open_url(state: ViewerState, url: String) {
 
 /// Loads a bundle from a file.
 pub fn open_file(state: ViewerState, file: web_sys::File) {
-    let name = file.name();
-    state.status.set(Status::Loading(name.clone()));
-    state.source_url.set(None);
     // A new file starts a new view.
     state.range.set(None);
     state.series.set(String::new());
     state.focus.set(0);
     state.search.set(String::new());
+    open_file_into(state, Slot::Main, file);
+}
+
+/// Loads a bundle from a file into a slot.
+pub fn open_file_into(state: ViewerState, slot: Slot, file: web_sys::File) {
+    if slot == Slot::Base {
+        // A new base starts a new comparison.
+        state.pair.set(0);
+        state.diff_focus.set(0);
+        state.compare_range.set(None);
+    }
+    let name = file.name();
+    let (_, source, status) = state.slot(slot);
+    status.set(Status::Loading(name.clone()));
+    source.set(None);
     leptos::task::spawn_local(async move {
         match file_bytes(&file).await {
-            Ok(bytes) => open_bytes(state, &name, &bytes),
-            Err(e) => state.status.set(Status::Failed(e)),
+            Ok(bytes) => open_bytes_into(state, slot, &name, &bytes),
+            Err(e) => status.set(Status::Failed(e)),
         }
     });
 }

@@ -1,4 +1,4 @@
-//! The view in the URL: `?bundle=…&view=…&series=…&from=…&to=…&profile=…&focus=…&q=…&re=1&icicle=1`.
+//! The view in the URL: `?bundle=…&base=…&view=…&series=…&from=…&to=…&profile=…&focus=…&q=…&re=1&icicle=1`.
 
 use leptos::prelude::*;
 
@@ -9,9 +9,9 @@ fn params() -> Option<web_sys::UrlSearchParams> {
     web_sys::UrlSearchParams::new_with_str(&search).ok()
 }
 
-/// Reads the URL into the state; returns the bundle URL to open, if any.
-pub fn read(state: ViewerState) -> Option<String> {
-    let p = params()?;
+/// Reads the URL into the state; returns the bundle URL and the base URL to open, if any.
+pub fn read(state: ViewerState) -> (Option<String>, Option<String>) {
+    let Some(p) = params() else { return (None, None) };
     if let Some(t) = p.get("view").and_then(|v| Tab::parse(&v)) {
         state.tab.set(t);
     }
@@ -33,7 +33,22 @@ pub fn read(state: ViewerState) -> Option<String> {
     state.regex.set(p.get("re").as_deref() == Some("1"));
     state.icicle.set(p.get("icicle").as_deref() == Some("1"));
     state.embed.set(p.get("embed").as_deref() == Some("1"));
-    p.get("bundle")
+    state.compare_all.set(p.get("all").as_deref() == Some("1"));
+    if let Some(v) = p.get("pair").and_then(|v| v.parse().ok()) {
+        state.pair.set(v);
+    }
+    if let Some(v) = p.get("dfocus").and_then(|v| v.parse().ok()) {
+        state.diff_focus.set(v);
+    }
+    if let (Some(a), Some(b)) = (p.get("cfrom").and_then(|v| v.parse().ok()), p.get("cto").and_then(|v| v.parse().ok()))
+    {
+        state.compare_range.set(Some((a, b)));
+    }
+    let base = p.get("base");
+    if base.is_some() && p.get("view").is_none() {
+        state.tab.set(Tab::Compare);
+    }
+    (p.get("bundle"), base)
 }
 
 /// Keeps the URL in step with the state (replaceState: no history spam).
@@ -42,6 +57,9 @@ pub fn follow(state: ViewerState) {
         let Ok(p) = web_sys::UrlSearchParams::new() else { return };
         if let Some(u) = state.source_url.get() {
             p.append("bundle", &u);
+        }
+        if let Some(u) = state.base_url.get() {
+            p.append("base", &u);
         }
         if state.embed.get() {
             p.append("embed", "1");
@@ -70,6 +88,20 @@ pub fn follow(state: ViewerState) {
             }
             if state.icicle.get() {
                 p.append("icicle", "1");
+            }
+        }
+        if state.tab.get() == Tab::Compare {
+            if state.compare_all.get() {
+                p.append("all", "1");
+            }
+            if let Some((a, b)) = state.compare_range.get() {
+                p.append("cfrom", &format!("{a:.0}"));
+                p.append("cto", &format!("{b:.0}"));
+            }
+            p.append("pair", &state.pair.get().to_string());
+            let f = state.diff_focus.get();
+            if f != 0 {
+                p.append("dfocus", &f.to_string());
             }
         }
         let qs: String = p.to_string().into();

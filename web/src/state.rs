@@ -23,6 +23,8 @@ pub enum Tab {
     Overview,
     Charts,
     Profiles,
+    /// The bundle against a base (`?base=`).
+    Compare,
 }
 
 impl Tab {
@@ -31,6 +33,7 @@ impl Tab {
             Tab::Overview => "overview",
             Tab::Charts => "charts",
             Tab::Profiles => "profiles",
+            Tab::Compare => "compare",
         }
     }
     pub fn parse(s: &str) -> Option<Tab> {
@@ -38,6 +41,7 @@ impl Tab {
             "overview" => Tab::Overview,
             "charts" => Tab::Charts,
             "profiles" => Tab::Profiles,
+            "compare" => Tab::Compare,
             _ => return None,
         })
     }
@@ -80,9 +84,41 @@ pub struct ViewerState {
     /// Embedded in another page (`?embed=1`): no header, and the page's
     /// height is posted to the parent so an iframe can fit it.
     pub embed: RwSignal<bool>,
+    /// The base run a compare view sets the bundle against.
+    pub base: RwSignal<Option<Arc<Loaded>>>,
+    pub base_url: RwSignal<Option<String>>,
+    pub base_status: RwSignal<Status>,
+    /// The compare view's range and hover, ms since each run's start.
+    pub compare_range: RwSignal<Option<(f64, f64)>>,
+    pub compare_hover: RwSignal<Option<f64>>,
+    /// Every sub-series in the compare table, not only whole metrics.
+    pub compare_all: RwSignal<bool>,
+    /// The pair of profiles shown, and the frame zoomed to in its differential flame graph.
+    pub pair: RwSignal<usize>,
+    pub diff_focus: RwSignal<u32>,
+}
+
+/// A slot's signals: its bundle, its URL, its loading status.
+pub type SlotSignals = (RwSignal<Option<Arc<Loaded>>>, RwSignal<Option<String>>, RwSignal<Status>);
+
+/// Which slot a loaded bundle goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// The bundle viewed (the candidate of a comparison).
+    Main,
+    /// The base of a comparison.
+    Base,
 }
 
 impl ViewerState {
+    /// The signals of a slot: its bundle, its URL, its loading status.
+    pub fn slot(&self, slot: Slot) -> SlotSignals {
+        match slot {
+            Slot::Main => (self.loaded, self.source_url, self.status),
+            Slot::Base => (self.base, self.base_url, self.base_status),
+        }
+    }
+
     pub fn new() -> Self {
         ViewerState {
             status: RwSignal::new(Status::Idle),
@@ -98,6 +134,14 @@ impl ViewerState {
             regex: RwSignal::new(false),
             icicle: RwSignal::new(false),
             embed: RwSignal::new(false),
+            base: RwSignal::new(None),
+            base_url: RwSignal::new(None),
+            base_status: RwSignal::new(Status::Idle),
+            compare_range: RwSignal::new(None),
+            compare_hover: RwSignal::new(None),
+            compare_all: RwSignal::new(false),
+            pair: RwSignal::new(0),
+            diff_focus: RwSignal::new(0),
         }
     }
 }

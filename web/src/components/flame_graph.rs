@@ -12,10 +12,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::function_table::FunctionTable;
 use crate::state::use_state;
 
-const ROW: f64 = 17.0;
+pub const ROW: f64 = 17.0;
 
 /// A node's label: the frame's name and location, or `all` for the root.
-fn label(p: &Profile, node: u32) -> String {
+pub fn label(p: &Profile, node: u32) -> String {
     match p.nodes.frame[node as usize] {
         f if f < 0 => "all".into(),
         f => p.frame_label(f as usize),
@@ -43,13 +43,14 @@ fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
-/// Paints the rectangles; returns them for hit testing.
-fn paint(
+/// Paints the rectangles, each node in the colour `color` gives it (CSS);
+/// returns them for hit testing.
+pub fn paint(
     canvas: &web_sys::HtmlCanvasElement,
     p: &Profile,
     ix: &FlameIndex,
     focus: u32,
-    hits: Option<&[bool]>,
+    color: &dyn Fn(u32) -> String,
     icicle: bool,
 ) -> Vec<FlameRect> {
     let dpr = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
@@ -74,15 +75,7 @@ fn paint(
         let x = r.x * css_w;
         let w = (r.w * css_w - 0.5).max(0.5);
         let y = if icicle { f64::from(r.depth) * ROW } else { css_h - f64::from(r.depth + 1) * ROW };
-        let color = if r.node == 0 {
-            "rgb(190,190,190)".to_string()
-        } else if hits.is_some_and(|h| h[r.node as usize]) {
-            "rgb(238,70,200)".to_string()
-        } else {
-            let (cr, cg, cb) = p.frames.category[p.nodes.frame[r.node as usize] as usize].color();
-            format!("rgb({cr},{cg},{cb})")
-        };
-        ctx.set_fill_style_str(&color);
+        ctx.set_fill_style_str(&color(r.node));
         ctx.fill_rect(x, y + 0.5, w, ROW - 1.0);
         if w > 28.0 {
             let text = label(p, r.node);
@@ -163,7 +156,17 @@ pub fn ProfilesView() -> impl IntoView {
             }
         };
         let t0 = now_ms();
-        let r = paint(&canvas, p, ix, focus, hits.as_deref(), icicle);
+        let color = |node: u32| {
+            if node == 0 {
+                "rgb(190,190,190)".to_string()
+            } else if hits.as_ref().is_some_and(|h| h[node as usize]) {
+                "rgb(238,70,200)".to_string()
+            } else {
+                let (cr, cg, cb) = p.frames.category[p.nodes.frame[node as usize] as usize].color();
+                format!("rgb({cr},{cg},{cb})")
+            }
+        };
+        let r = paint(&canvas, p, ix, focus, &color, icicle);
         let dt = now_ms() - t0;
         if let Some(w) = web_sys::window() {
             let _ = js_sys::Reflect::set(&w, &JsValue::from_str("__pbLastDrawMs"), &JsValue::from_f64(dt));

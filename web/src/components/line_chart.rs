@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use perfbundle_core::k6::view::ChartPoint;
-use perfbundle_core::render::chart::{clock_label as clock, format_in, nice_max, ChartLine};
+use perfbundle_core::render::chart::{clock_label as clock, elapsed_label, format_in, nice_max, ChartLine};
 
 use crate::state::use_state;
 
@@ -33,8 +33,20 @@ pub fn LineChart(
     domain: Signal<(f64, f64)>,
     /// A test id for the chart.
     testid: String,
+    /// The x axis is time since the run's start (a comparison), not the clock.
+    #[prop(optional)]
+    elapsed: bool,
+    /// The hover signal shared by a set of charts (default: the viewer's).
+    #[prop(optional)]
+    hover: Option<RwSignal<Option<f64>>>,
+    /// The selected range signal (default: the viewer's).
+    #[prop(optional)]
+    range: Option<RwSignal<Option<(f64, f64)>>>,
 ) -> impl IntoView {
     let state = use_state();
+    let hover = hover.unwrap_or(state.hover);
+    let range = range.unwrap_or(state.range);
+    let x_label = move |t: f64| if elapsed { elapsed_label(t) } else { clock(t) };
     let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
     let contains2 = contains.clone();
     let fmt = move |v: f64| -> String { format_in(v, &contains2) };
@@ -84,7 +96,8 @@ pub fn LineChart(
                         d.push_str(if d.is_empty() { "M" } else { "L" });
                         d.push_str(&format!("{:.1},{:.1} ", x_of(p.0), y_of(p.1)));
                     }
-                    view! { <path d=d stroke=l.color.clone() fill="none" stroke-width="1.6" /> }
+                    let dash = if l.dashed { "5 3" } else { "none" };
+                    view! { <path d=d stroke=l.color.clone() fill="none" stroke-width="1.6" stroke-dasharray=dash /> }
                 })
                 .collect_view()
         })
@@ -113,18 +126,26 @@ pub fn LineChart(
                     5 => "end",
                     _ => "middle",
                 };
-                view! { <text x=x y=H - 8.0 text-anchor=anchor class="tick">{clock(t)}</text> }
+                view! { <text x=x y=H - 8.0 text-anchor=anchor class="tick">{x_label(t)}</text> }
             })
             .collect_view()
     };
     let fmt_legend = fmt.clone();
     let legend = move || {
-        let hover = state.hover.get();
+        let hover = hover.get();
         lines.with_value(|ls| {
             ls.iter()
                 .map(|l| {
-                    let v = hover.and_then(|t| value_at(&l.points, t)).map(|v| format!(" {}", fmt_legend(v))).unwrap_or_default();
-                    view! { <span class="legend-item"><i style=format!("background:{}", l.color)></i>{l.label.clone()}{v}</span> }
+                    let v = hover
+                        .and_then(|t| value_at(&l.points, t))
+                        .map(|v| format!(" {}", fmt_legend(v)))
+                        .unwrap_or_default();
+                    let swatch = if l.dashed {
+                        format!("background:repeating-linear-gradient(90deg,{0} 0 4px,transparent 4px 6px)", l.color)
+                    } else {
+                        format!("background:{}", l.color)
+                    };
+                    view! { <span class="legend-item"><i style=swatch></i>{l.label.clone()}{v}</span> }
                 })
                 .collect_view()
         })
@@ -132,7 +153,7 @@ pub fn LineChart(
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let x = svg_x(&ev);
         if (L..=W - R).contains(&x) {
-            state.hover.set(Some(t_of(x)));
+            hover.set(Some(t_of(x)));
         }
         if let Some((s, _)) = drag.get_untracked() {
             drag.set(Some((s, x.clamp(L, W - R))));
@@ -146,7 +167,7 @@ pub fn LineChart(
         if let Some((s, e)) = drag.get_untracked() {
             if (e - s).abs() > 4.0 {
                 let (t0, t1) = (t_of(s.min(e)), t_of(s.max(e)));
-                state.range.set(Some((t0, t1)));
+                range.set(Some((t0, t1)));
             }
         }
         drag.set(None);
@@ -163,7 +184,7 @@ pub fn LineChart(
                 on:mousedown=on_down
                 on:mouseup=on_up
                 on:mouseleave=move |_| {
-                    state.hover.set(None);
+                    hover.set(None);
                     drag.set(None);
                 }
             >
@@ -172,7 +193,7 @@ pub fn LineChart(
                 <line x1=L x2=L y1=T y2=H - B class="axis" />
                 <line x1=L x2=W - R y1=H - B y2=H - B class="axis" />
                 {paths}
-                {move || state.hover.get().map(|t| {
+                {move || hover.get().map(|t| {
                     let x = x_of(t);
                     view! { <line x1=x x2=x y1=T y2=H - B class="crosshair" data-testid="crosshair" /> }
                 })}

@@ -40,6 +40,13 @@ pub fn Loader() -> impl IntoView {
             load::open_file(state, f);
         }
     };
+    let on_pick_base = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(f) = input.files().and_then(|l| l.get(0)) {
+            load::open_file_into(state, crate::state::Slot::Base, f);
+            state.tab.set(crate::state::Tab::Compare);
+        }
+    };
     view! {
         <header class="top" class:hidden=move || state.embed.get()>
             <span class="brand">"perfbundle"</span>
@@ -50,6 +57,12 @@ pub fn Loader() -> impl IntoView {
                 "Open…"
                 <input type="file" accept=".perfbundle,application/gzip" data-testid="file-input" on:change=on_pick />
             </label>
+            <Show when=move || state.loaded.with(|l| l.is_some())>
+                <label class="open" title="Open a second bundle as the base this one is compared with">
+                    "Compare with a base…"
+                    <input type="file" accept=".perfbundle,application/gzip" data-testid="base-file-input" on:change=on_pick_base />
+                </label>
+            </Show>
         </header>
         <div class="drop-overlay" class:shown=move || dragging.get()>"Drop a .perfbundle to open it"</div>
     }

@@ -1,6 +1,9 @@
 //! One component per file.
 
 pub mod charts;
+pub mod compare_table;
+pub mod compare_view;
+pub mod diff_flame_graph;
 pub mod flame_graph;
 pub mod function_table;
 pub mod line_chart;

@@ -23,12 +23,14 @@ pub fn RunsList() -> impl IntoView {
     view! {
         <Show when=move || !runs.get().is_empty() && state.loaded.with(|l| l.is_none())>
             <section class="runs" data-testid="runs">
-                <h2>"Runs"</h2>
+                <h2>"Runs" <a class="trend-link" href="trend.html" data-testid="trend-link">"the trend across runs"</a></h2>
                 <table class="runs-table">
-                    <thead><tr><th>"run"</th><th>"labels"</th><th>"start"</th><th>"requests"</th><th>"req/s"</th><th>"p(95)"</th><th>"failed"</th><th>"thresholds"</th><th>"profiles"</th></tr></thead>
+                    <thead><tr><th>"run"</th><th>"labels"</th><th>"start"</th><th>"requests"</th><th>"req/s"</th><th>"p(95)"</th><th>"failed"</th><th>"thresholds"</th><th>"profiles"</th><th>"compare"</th></tr></thead>
                     <tbody>
-                        {move || runs.get().into_iter().map(|r| {
+                        {move || { let all = runs.get(); all.clone().into_iter().enumerate().map(move |(i, r)| {
                             let url = r.file.clone();
+                            // The list is newest first: the run before this one is the next row.
+                            let prev = all.get(i + 1).map(|p| p.file.clone());
                             let href = format!("?bundle={}", r.file);
                             let labels = r.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
                             let th = match r.thresholds_passed {
@@ -50,9 +52,19 @@ pub fn RunsList() -> impl IntoView {
                                     <td>{r.http_req_failed_rate.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_default()}</td>
                                     <td>{th}</td>
                                     <td>{r.profiles.join(", ")}</td>
+                                    <td>{prev.map(|p| {
+                                        let href = format!("?bundle={}&base={p}", r.file);
+                                        let (url, p) = (r.file.clone(), p.clone());
+                                        view! { <a href=href data-testid="compare-link" on:click=move |ev| {
+                                            ev.prevent_default();
+                                            load::open_url(state, url.clone());
+                                            load::open_url_into(state, crate::state::Slot::Base, p.clone());
+                                            state.tab.set(crate::state::Tab::Compare);
+                                        }>"vs the run before"</a> }
+                                    })}</td>
                                 </tr>
                             }
-                        }).collect_view()}
+                        }).collect_view() }}
                     </tbody>
                 </table>
             </section>

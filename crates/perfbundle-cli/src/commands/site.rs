@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use super::view::{bundles_of, find_viewer, site_index};
+use super::view::{bundles_of, find_viewer, site_index, trend_html_by};
 
 /// Build a static site (viewer + bundles + index.json) from a folder of bundles.
 #[derive(Args, Debug)]
@@ -23,6 +23,9 @@ pub struct SiteArgs {
     /// Replace an existing output folder.
     #[arg(long)]
     pub force: bool,
+    /// Order the trend page (trend.html) by this label, compared as versions (default: run start time).
+    #[arg(long, value_name = "LABEL")]
+    pub by: Option<String>,
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
@@ -58,6 +61,7 @@ pub fn run(a: SiteArgs) -> Result<ExitCode> {
                 .with_context(|| format!("{}: cannot copy", b.display()))?;
         }
         std::fs::write(staging.join("index.json"), serde_json::to_vec_pretty(&index)?)?;
+        std::fs::write(staging.join("trend.html"), trend_html_by(&index, a.by.as_deref()))?;
         Ok(())
     })();
     if let Err(e) = result {
@@ -69,7 +73,7 @@ pub fn run(a: SiteArgs) -> Result<ExitCode> {
     }
     std::fs::rename(&staging, &a.out).with_context(|| format!("{}: cannot move into place", a.out.display()))?;
     crate::emit(&format!(
-        "wrote {}: the viewer, {} bundle(s), index.json; open index.html (served from any path)\n",
+        "wrote {}: the viewer, {} bundle(s), index.json, trend.html; open index.html (served from any path)\n",
         a.out.display(),
         bundles.len()
     ));

@@ -89,7 +89,7 @@ fn respond(s: &mut TcpStream, status: &str, ctype: &str, body: &[u8]) -> std::io
     s.write_all(body)
 }
 
-fn handle(mut s: TcpStream, viewer: &Path, bundles: &[PathBuf], index: &[u8]) -> std::io::Result<()> {
+fn handle(mut s: TcpStream, viewer: &Path, bundles: &[PathBuf], index: &[u8], trend: &[u8]) -> std::io::Result<()> {
     let mut r = BufReader::new(s.try_clone()?);
     let mut line = String::new();
     r.by_ref().take(8192).read_line(&mut line)?;
@@ -106,6 +106,9 @@ fn handle(mut s: TcpStream, viewer: &Path, bundles: &[PathBuf], index: &[u8]) ->
     if path == "/index.json" {
         return respond(&mut s, "200 OK", "application/json", index);
     }
+    if path == "/trend.html" {
+        return respond(&mut s, "200 OK", "text/html; charset=utf-8", trend);
+    }
     if let Some(name) = path.strip_prefix("/bundles/") {
         return match bundles.iter().find(|b| b.file_name().is_some_and(|n| n.to_string_lossy() == name)) {
             Some(b) => respond(&mut s, "200 OK", "application/octet-stream", &std::fs::read(b)?),
@@ -118,6 +121,17 @@ fn handle(mut s: TcpStream, viewer: &Path, bundles: &[PathBuf], index: &[u8]) ->
         Ok(body) if file.starts_with(viewer) => respond(&mut s, "200 OK", content_type(rel), &body),
         _ => respond(&mut s, "404 Not Found", "text/plain", b"not found"),
     }
+}
+
+/// The trend page of a site's runs, ordered by start time.
+pub fn trend_html(site: &perfbundle_core::bundle::SiteIndex) -> String {
+    trend_html_by(site, None)
+}
+
+/// The trend page ordered by start time, or by a label compared as versions.
+pub fn trend_html_by(site: &perfbundle_core::bundle::SiteIndex, by: Option<&str>) -> String {
+    let h = perfbundle_core::history::history(site.bundles.clone(), by);
+    perfbundle_core::render::trend::trend_page(&h, "index.html")
 }
 
 /// The index of runs for a list of bundles, each read and checked. With
@@ -145,7 +159,9 @@ pub fn run(a: ViewArgs) -> Result<ExitCode> {
     let bundles = bundles_of(&a.path)?;
     let names: Vec<String> =
         bundles.iter().map(|b| b.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
-    let index = serde_json::to_vec(&site_index(&bundles, false)?)?;
+    let site = site_index(&bundles, false)?;
+    let trend = trend_html(&site).into_bytes();
+    let index = serde_json::to_vec(&site)?;
     let listener =
         TcpListener::bind(("127.0.0.1", a.port)).with_context(|| format!("cannot listen on 127.0.0.1:{}", a.port))?;
     let port = listener.local_addr()?.port();
@@ -160,9 +176,9 @@ pub fn run(a: ViewArgs) -> Result<ExitCode> {
     eprintln!("serving {} and {} bundle(s); Ctrl-C stops", viewer.display(), names.len());
     for conn in listener.incoming() {
         let Ok(s) = conn else { continue };
-        let (viewer, bundles, index) = (viewer.clone(), bundles.clone(), index.clone());
+        let (viewer, bundles, index, trend) = (viewer.clone(), bundles.clone(), index.clone(), trend.clone());
         std::thread::spawn(move || {
-            let _ = handle(s, &viewer, &bundles, &index);
+            let _ = handle(s, &viewer, &bundles, &index, &trend);
         });
     }
     Ok(ExitCode::SUCCESS)

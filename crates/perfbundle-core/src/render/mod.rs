@@ -6,3 +6,4 @@ pub mod compare_report;
 pub mod diff_flamegraph;
 pub mod flamegraph;
 pub mod markdown;
+pub mod trend;

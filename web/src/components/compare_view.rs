@@ -1,0 +1,152 @@
+//! The compare view (`?bundle=CANDIDATE&base=BASE`): both runs' charts
+//! overlaid on time since each run's start, the table of changes with their
+//! verdicts, and a differential flame graph per pair of profiles — all from
+//! the core's `compare` module, as `perfbundle diff` reports them.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use perfbundle_core::compare::profiles::DiffTree;
+use perfbundle_core::compare::{self, DiffOptions, Verdict};
+use perfbundle_core::render::charts::{overlay_charts, OverlaySide};
+
+use super::compare_table::CompareTable;
+use super::diff_flame_graph::DiffFlameGraph;
+use super::line_chart::LineChart;
+use crate::state::use_state;
+
+#[component]
+pub fn CompareView() -> impl IntoView {
+    let state = use_state();
+    let diff = Memo::new(move |_| {
+        let (c, b) = (state.loaded.get()?, state.base.get()?);
+        Some(compare::diff(&b.bundle, &c.bundle, &DiffOptions::default()).map(Arc::new).map_err(|e| e.to_string()))
+    });
+    let charts = Memo::new(move |_| {
+        let (c, b) = (state.loaded.get()?, state.base.get()?);
+        let side = |l: &crate::state::Loaded| Some((l.bundle.k6_summary.clone()?, l.bundle.k6_timeseries.clone()?));
+        let ((bs, bt), (cs, ct)) = (side(&b)?, side(&c)?);
+        Some(overlay_charts(&OverlaySide::new(&bs, &bt), &OverlaySide::new(&cs, &ct)))
+    });
+    let domain = Memo::new(move |_| {
+        state.compare_range.get().unwrap_or_else(|| {
+            charts.with(|c| c.as_ref().and_then(|c| c.first()).map(|c| c.chart.domain).unwrap_or((0.0, 1.0)))
+        })
+    });
+    let header = move || {
+        let (c, b) = (state.loaded.get()?, state.base.get()?);
+        let labels = |l: &crate::state::Loaded| {
+            l.bundle.manifest.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+        };
+        Some(view! {
+            <div class="compare-head">
+                <p><span class="muted">"base "</span><b data-testid="compare-base-title">{b.bundle.manifest.title.clone()}</b>
+                    " "<span class="muted">{labels(&b)}</span></p>
+                <p><span class="muted">"candidate "</span><b data-testid="compare-candidate-title">{c.bundle.manifest.title.clone()}</b>
+                    " "<span class="muted">{labels(&c)}</span></p>
+            </div>
+        })
+    };
+    let body = move || {
+        let d = match diff.get()? {
+            Ok(d) => d,
+            Err(e) => {
+                return Some(view! { <p class="error" role="alert" data-testid="compare-error">{e}</p> }.into_any())
+            }
+        };
+        let all = state.compare_all.get();
+        let rows = d.ranked_rows(all);
+        let count = |v: Verdict| rows.iter().filter(|r| r.change.verdict == v).count();
+        let verdicts = format!(
+            "{} regressions, {} improvements, {} figures within noise or not tested",
+            count(Verdict::Regression),
+            count(Verdict::Improvement),
+            count(Verdict::Same)
+        );
+        let only = [
+            ("only in the base: ", d.only_in_base.join(", ")),
+            ("only in the candidate: ", d.only_in_candidate.join(", ")),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| view! { <p class="muted">{k}{v}</p> })
+        .collect_view();
+        Some(
+            view! {
+                <p class="verdicts" data-testid="compare-verdicts">{verdicts}</p>
+                <label><input type="checkbox" data-testid="compare-all" prop:checked=move || state.compare_all.get()
+                    on:change=move |ev| state.compare_all.set(event_target_checked(&ev)) />"every sub-series"</label>
+                <CompareTable diff=d.clone() all=all />
+                {only}
+            }
+            .into_any(),
+        )
+    };
+    let chart_views = move || {
+        let cs = charts.get()?;
+        Some(
+            cs.into_iter()
+                .filter(|c| c.chart.lines.iter().any(|l| !l.points.is_empty()))
+                .map(|c| {
+                    view! {
+                        <LineChart title=c.chart.title contains=c.chart.contains domain=domain
+                            testid=format!("compare-chart-{}", c.id) lines=c.chart.lines elapsed=true
+                            hover=state.compare_hover range=state.compare_range />
+                    }
+                })
+                .collect_view(),
+        )
+    };
+    let profiles = move || {
+        let d = diff.get()?.ok()?;
+        let (c, b) = (state.loaded.get()?, state.base.get()?);
+        if d.profiles.is_empty() {
+            let u = &d.unpaired_profiles;
+            let note = if u.base.is_empty() && u.candidate.is_empty() {
+                "Neither run has a profile.".to_string()
+            } else {
+                format!(
+                    "No pair of profiles (base: {}; candidate: {}). perfbundle diff --pair BASE=CANDIDATE pairs them by name.",
+                    if u.base.is_empty() { "none".into() } else { u.base.join(", ") },
+                    if u.candidate.is_empty() { "none".into() } else { u.candidate.join(", ") }
+                )
+            };
+            return Some(view! { <p class="muted" data-testid="no-pairs">{note}</p> }.into_any());
+        }
+        let i = state.pair.get().min(d.profiles.len() - 1);
+        let pair = d.profiles[i].clone();
+        let tree =
+            Arc::new(DiffTree::new(&b.bundle.profiles[pair.base_index], &c.bundle.profiles[pair.candidate_index]));
+        let buttons = d
+            .profiles
+            .iter()
+            .enumerate()
+            .map(|(j, p)| {
+                let text = format!("{} → {}", p.base, p.candidate);
+                view! { <button class="tab" class:active=move || state.pair.get() == j data-testid="pair-tab"
+                on:click=move |_| { state.pair.set(j); state.diff_focus.set(0); }>{text}</button> }
+            })
+            .collect_view();
+        Some(
+            view! {
+                <nav class="tabs">{buttons}</nav>
+                <DiffFlameGraph tree=tree pair=pair />
+            }
+            .into_any(),
+        )
+    };
+    view! {
+        <section class="compare" data-testid="compare">
+            {header}
+            {body}
+            <h2>"Charts"<span class="muted">" — time since each run's start; base dashed, candidate solid"</span></h2>
+            <div class="toolbar">
+                <button data-testid="compare-reset-range" on:click=move |_| state.compare_range.set(None)
+                    disabled=move || state.compare_range.get().is_none()>"Reset zoom"</button>
+            </div>
+            {chart_views}
+            <h2>"Profiles"</h2>
+            {profiles}
+        </section>
+    }
+}
