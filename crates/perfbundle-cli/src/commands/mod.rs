@@ -5,6 +5,7 @@ pub mod export;
 pub mod history;
 pub mod host;
 pub mod html;
+pub mod import;
 pub mod inspect;
 pub mod merge;
 pub mod pack;

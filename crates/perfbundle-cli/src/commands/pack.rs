@@ -124,12 +124,26 @@ struct Built {
     warnings: Vec<String>,
 }
 
+/// Samples from somewhere other than a file (`perfbundle import`): `feed`
+/// adds them to the aggregator and returns the source's name, bytes read,
+/// their SHA-256 and warnings; `kind` names the source in the manifest.
+pub struct ExternalPoints<'a> {
+    pub kind: &'static str,
+    #[allow(clippy::type_complexity)]
+    pub feed: &'a mut dyn FnMut(&mut Aggregator) -> Result<(String, u64, String, Vec<String>)>,
+}
+
 pub fn run(a: PackArgs) -> Result<ExitCode> {
+    run_with(a, None)
+}
+
+/// `pack`, with the samples from `external` instead of a point stream file.
+pub fn run_with(a: PackArgs, external: Option<ExternalPoints<'_>>) -> Result<ExitCode> {
     let all = inputs::collect(&a.inputs, &forced_inputs(&a.forced)?)?;
     if a.shards {
         return pack_shards(&a, &all);
     }
-    let built = build(&a, &all, true)?;
+    let built = build(&a, &all, true, external)?;
     let n_inputs = all.len();
     let out_display = a.output.display().to_string();
     let summary_line = format!(
@@ -168,7 +182,7 @@ fn forced_inputs(given: &[String]) -> Result<Vec<Forced>> {
 }
 
 /// Reads every input and builds the bundle's content (no output written).
-fn build(a: &PackArgs, all: &[Input], show_progress: bool) -> Result<Built> {
+fn build(a: &PackArgs, all: &[Input], show_progress: bool, external: Option<ExternalPoints<'_>>) -> Result<Built> {
     let mut labels: Vec<(String, String)> = if a.no_git { Vec::new() } else { git_labels() };
     for l in &a.labels {
         let (k, v) = key_value(l, "--label")?;
@@ -199,6 +213,9 @@ fn build(a: &PackArgs, all: &[Input], show_progress: bool) -> Result<Built> {
         );
     }
     let stream: Option<&Input> = jsons.first().or(csvs.first()).copied();
+    if let (Some(s), Some(e)) = (stream, &external) {
+        bail!("{}: a k6 point stream, and samples from {} too: a bundle holds one run", s.display(), e.kind);
+    }
     let summaries: Vec<&Input> =
         pick(InputKind::K6HandleSummary).into_iter().chain(pick(InputKind::K6SummaryExport)).collect();
     let summary_input: Option<&Input> = summaries.first().copied();
@@ -256,6 +273,22 @@ fn build(a: &PackArgs, all: &[Input], show_progress: bool) -> Result<Built> {
             warnings.push(format!("{display}: {} malformed lines skipped (--lenient)", agg_bad_lines(&agg)));
         }
         assembled_points = Some((agg, inp.kind.name().to_string()));
+    }
+
+    let mut external_record = None;
+    if let Some(ext) = external {
+        let mut opts = AggregatorOptions::default();
+        if let Some(s) = &summary {
+            opts.type_hints = s.type_hints();
+            opts.extra_submetrics = s.metrics.keys().filter(|k| k.contains('{')).cloned().collect();
+            opts.extra_percentiles = s.percentiles();
+        }
+        opts.type_hints.extend(type_opts.clone());
+        let mut agg = Aggregator::new(opts);
+        let (name, size, sha256, w) = (ext.feed)(&mut agg)?;
+        warnings.extend(w);
+        external_record = Some(InputRecord { name, kind: ext.kind.into(), size, sha256, used: true, raw_entry: None });
+        assembled_points = Some((agg, ext.kind.to_string()));
     }
 
     let has_k6 = assembled_points.is_some() || summary.is_some();
@@ -324,6 +357,7 @@ fn build(a: &PackArgs, all: &[Input], show_progress: bool) -> Result<Built> {
             records.push(InputRecord { name, kind: inp.kind.name().into(), size, sha256: sha, used, raw_entry });
         }
     }
+    records.extend(external_record);
     manifest.inputs = records;
     manifest.warnings = warnings.clone();
 
@@ -487,7 +521,7 @@ fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
                 if n >= streams.len() {
                     break;
                 }
-                let r = build(&shard_args(n, streams[n]), &shard_inputs[n], false);
+                let r = build(&shard_args(n, streams[n]), &shard_inputs[n], false, None);
                 let failed = r.is_err();
                 *results[n].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 if failed {

@@ -104,12 +104,13 @@ fn handle_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
 fn export_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
     let mut values = numbers(obj);
     let has = |k: &str| values.contains_key(k);
+    // A trend's stats are before its `count`: `summaryTrendStats` may list `count` too.
     let kind = if has("passes") || has("fails") {
         Some(MetricType::Rate)
-    } else if has("count") {
-        Some(MetricType::Counter)
     } else if has("avg") || has("med") || values.keys().any(|k| k.starts_with("p(")) {
         Some(MetricType::Trend)
+    } else if has("count") {
+        Some(MetricType::Counter)
     } else if has("value") {
         Some(MetricType::Gauge)
     } else {
@@ -162,8 +163,11 @@ mod tests {
         let doc = br#"{"root_group":{"name":"","path":"","checks":{"a":{"name":"a","path":"::a","passes":2,"fails":1}},"groups":{}},
           "metrics":{"http_req_duration":{"avg":1,"p(95)":300,"thresholds":{"p(95)<250":true}},
                      "http_req_failed":{"passes":1,"fails":9,"value":0.1},
-                     "http_reqs":{"count":100,"rate":10}}}"#;
+                     "http_reqs":{"count":100,"rate":10},
+                     "group_duration":{"avg":2,"count":222,"max":3,"min":1,"med":2,"p(90)":3}}}"#;
         let s = parse(doc, "s.json", InputKind::K6SummaryExport).unwrap();
+        // A trend whose summaryTrendStats include `count` is still a trend.
+        assert_eq!(s.metrics["group_duration"].kind, Some(MetricType::Trend));
         assert!(!s.metrics["http_req_duration"].thresholds["p(95)<250"]);
         assert_eq!(s.metrics["http_req_failed"].values["rate"], 0.1);
         assert_eq!(s.metrics["http_reqs"].kind, Some(MetricType::Counter));

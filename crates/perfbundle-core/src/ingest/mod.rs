@@ -3,6 +3,7 @@
 
 pub mod detect;
 pub mod gzip;
+pub mod influx;
 pub mod k6_csv;
 pub mod k6_json;
 pub mod k6_summary;

