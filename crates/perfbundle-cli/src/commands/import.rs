@@ -27,6 +27,43 @@ pub struct ImportArgs {
 pub enum ImportSource {
     /// From InfluxDB 1.x, as k6's `--out influxdb` wrote it (InfluxQL over HTTP).
     Influxdb(Box<InfluxArgs>),
+    /// From Prometheus, as k6's `experimental-prometheus-rw` output wrote it (the HTTP API).
+    Prometheus(Box<PromArgs>),
+}
+
+/// Where and what to read.
+#[derive(Args, Debug)]
+pub struct PromArgs {
+    /// Prometheus's HTTP address, e.g. http://127.0.0.1:9090.
+    #[arg(long)]
+    pub url: String,
+    /// Only the run with this `testid` label (k6 `--tag testid=…`).
+    #[arg(long)]
+    pub testid: Option<String>,
+    /// Start of the run's window: RFC 3339 or Unix seconds.
+    #[arg(long, requires = "to", conflicts_with = "last")]
+    pub from: Option<String>,
+    /// End of the window.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// The window that ends now: 30m, 2h, 1d…
+    #[arg(long, value_name = "DURATION")]
+    pub last: Option<String>,
+    /// Type of a custom metric whose name does not tell it: NAME=counter|gauge|rate|trend. Repeatable.
+    #[arg(long = "metric-type", value_name = "NAME=KIND")]
+    pub metric_types: Vec<String>,
+    /// Output bundle.
+    #[arg(short = 'o', long = "output", value_name = "OUT.perfbundle")]
+    pub output: PathBuf,
+    /// Title of the run.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// A label, K=V. Repeatable.
+    #[arg(long = "label", value_name = "K=V")]
+    pub labels: Vec<String>,
+    /// Extra inputs bundled as `pack` would (k6's summary: its thresholds, checks and test duration are used).
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
 }
 
 /// Where and what to read.
@@ -89,6 +126,7 @@ pub struct InfluxArgs {
 pub fn run(a: ImportArgs) -> Result<ExitCode> {
     match a.source {
         ImportSource::Influxdb(i) => influxdb(*i),
+        ImportSource::Prometheus(p) => prometheus(*p),
     }
 }
 
@@ -258,7 +296,11 @@ fn where_clause(from: i64, to: i64, filters: &[(String, String)]) -> String {
 }
 
 fn window(a: &InfluxArgs) -> Result<(i64, i64)> {
-    match (&a.from, &a.to, &a.last) {
+    window_of(&a.from, &a.to, &a.last)
+}
+
+fn window_of(from: &Option<String>, to: &Option<String>, last: &Option<String>) -> Result<(i64, i64)> {
+    match (from, to, last) {
         (Some(f), Some(t), None) => {
             let (from, to) = (parse_time(f, "--from")?, parse_time(t, "--to")?);
             if to <= from {
@@ -347,7 +389,16 @@ fn influxdb(a: InfluxArgs) -> Result<ExitCode> {
         no_git: true,
         inputs: a.inputs.clone(),
     };
-    super::pack::run_with(pack, Some(ExternalPoints { kind: "influxdb", feed: &mut feed }))
+    super::pack::run_with(
+        pack,
+        Some(ExternalPoints {
+            kind: "influxdb",
+            feed: &mut feed,
+            finish: None,
+            type_hints: Default::default(),
+            min_bucket_ms: None,
+        }),
+    )
 }
 
 /// Reads through, hashing and counting what passes.
@@ -556,6 +607,222 @@ fn tag_values(
         }
     }
     Ok(out)
+}
+
+/// GET on Prometheus's HTTP API; the body.
+fn prom_get(agent: &ureq::Agent, url: &str, path: &str, params: &[(&str, String)]) -> Result<Vec<u8>> {
+    let mut req = agent.get(&format!("{url}{path}"));
+    for (k, v) in params {
+        req = req.query(k, v);
+    }
+    let resp = match req.call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, r)) => {
+            let body = r.into_string().unwrap_or_default();
+            let msg = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(String::from))
+                .unwrap_or(body);
+            bail!("{url}{path}: HTTP {code}: {}", msg.trim())
+        }
+        Err(e) => bail!("{url}{path}: {e}"),
+    };
+    let mut body = Vec::new();
+    resp.into_reader().take(1 << 30).read_to_end(&mut body).with_context(|| format!("{url}{path}: reading"))?;
+    Ok(body)
+}
+
+fn prometheus(a: PromArgs) -> Result<ExitCode> {
+    use perfbundle_core::ingest::prometheus::{self as prom, Written};
+    let url = a.url.trim_end_matches('/').to_string();
+    if url.starts_with("https://") {
+        bail!("{url}: https is not supported by this build; reach Prometheus over http (e.g. through an SSH tunnel)");
+    }
+    if !url.starts_with("http://") {
+        bail!("--url {url:?}: expected http://HOST:PORT");
+    }
+    let (from, to) = window_of(&a.from, &a.to, &a.last)?;
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(std::time::Duration::from_secs(10))
+        .timeout_read(std::time::Duration::from_secs(300))
+        .build();
+    let sel = |name: &str| match &a.testid {
+        Some(t) => format!("{{__name__=\"{name}\",testid={}}}", prom_string(t)),
+        None => format!("{{__name__=\"{name}\"}}"),
+    };
+    let secs = |ns: i64| format!("{:.3}", ns as f64 / 1e9);
+    // The k6 metric names in the window.
+    let body = prom_get(
+        &agent,
+        &url,
+        "/api/v1/label/__name__/values",
+        &[("match[]", sel_regex(&a.testid)), ("start", secs(from)), ("end", secs(to))],
+    )?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&body).with_context(|| format!("{url}: not a Prometheus API response"))?;
+    let names: Vec<String> = v["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(String::from))
+        .filter(|n| n.starts_with("k6_"))
+        .collect();
+    if names.is_empty() {
+        bail!(
+            "{url}: no k6_ series in this window{} (was k6 run with -o experimental-prometheus-rw, and its K6_PROMETHEUS_RW_SERVER_URL pointing here?)",
+            a.testid.as_ref().map(|t| format!(" with testid={t}")).unwrap_or_default()
+        );
+    }
+    let range = format!("{}s", ((to - from) as f64 / 1e9).ceil() as i64);
+    let fetch = |name: &str| -> Result<(Vec<prom::RawSeries>, usize)> {
+        let body = prom_get(
+            &agent,
+            &url,
+            "/api/v1/query",
+            &[("query", format!("{}[{range}]", sel(name))), ("time", secs(to))],
+        )?;
+        let what = format!("{url}/api/v1/query {name}");
+        Ok((prom::parse_matrix(&body, &what)?, body.len()))
+    };
+    // Fetch each metric once, in an order where counters come before the rates they weigh.
+    let mut fetched: Vec<(String, Vec<prom::RawSeries>)> = Vec::new();
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    let mut order = names.clone();
+    order.sort_by_key(|n| !n.ends_with("_total"));
+    for n in &order {
+        let (series, len) = fetch(n)?;
+        hasher.update(n.as_bytes());
+        bytes += len as u64;
+        fetched.push((n.clone(), series));
+    }
+    let histograms: Vec<String> =
+        fetched.iter().filter(|(_, s)| s.iter().any(|x| !x.histograms.is_empty())).map(|(n, _)| n.clone()).collect();
+    let written = prom::classify(&names, &histograms);
+    let mut hints = std::collections::HashMap::new();
+    for (_, w) in &written {
+        if let Some((m, k, c)) = prom::model_type(w) {
+            hints.insert(m, (k, c.to_string()));
+        }
+    }
+    // Pushes come every few seconds: buckets of at least twice that.
+    let mut gaps: Vec<f64> = fetched
+        .iter()
+        .flat_map(|(_, ss)| ss.iter())
+        .flat_map(|s| s.samples.windows(2).map(|w| w[1].0 - w[0].0).collect::<Vec<_>>())
+        .filter(|g| *g > 0.0)
+        .collect();
+    gaps.sort_by(f64::total_cmp);
+    let push_s = gaps.get(gaps.len() / 2).copied().unwrap_or(5.0);
+    let min_bucket_ms = perfbundle_core::k6::aggregate::WIDTH_LADDER_MS
+        .iter()
+        .copied()
+        .find(|w| *w as f64 >= push_s * 2000.0)
+        .unwrap_or(10_000)
+        .max(1000);
+    // `feed` fills it once the samples are in; `finish` reads it.
+    let unweighted: std::cell::RefCell<BTreeMap<String, Vec<prom::RawSeries>>> = Default::default();
+    let mut not_imported: Vec<String> = Vec::new();
+    let source_name = format!(
+        "{url}{} [{} → {})",
+        a.testid.as_ref().map(|t| format!(" testid={t}")).unwrap_or_default(),
+        format_rfc3339_ms(from),
+        format_rfc3339_ms(to)
+    );
+    let sha = hex::encode(hasher.finalize());
+    let mut feed = |agg: &mut Aggregator| -> Result<(String, u64, String, Vec<String>)> {
+        let counters: BTreeMap<&str, &Vec<prom::RawSeries>> = written
+            .iter()
+            .filter_map(|(n, w)| match w {
+                Written::Counter { metric } => fetched.iter().find(|(f, _)| f == n).map(|(_, s)| (metric.as_str(), s)),
+                _ => None,
+            })
+            .collect();
+        let mut points = 0u64;
+        for (n, w) in &written {
+            let Some((_, series)) = fetched.iter().find(|(f, _)| f == n) else { continue };
+            match w {
+                Written::Counter { metric } => points += prom::feed_counter(agg, metric, series),
+                Written::Gauge { metric } => points += prom::feed_gauge(agg, metric, series),
+                Written::Histogram { metric, time } => points += prom::feed_histogram(agg, metric, *time, series),
+                Written::Rate { metric } => {
+                    // A rate's samples are counted by the counter k6 emits with it.
+                    let weight = match metric.as_str() {
+                        "http_req_failed" => counters.get("http_reqs"),
+                        _ => None,
+                    };
+                    let left = match weight {
+                        Some(w) => prom::feed_weighted_rate(agg, metric, series, w),
+                        None => series.clone(),
+                    };
+                    if !left.is_empty() {
+                        unweighted.borrow_mut().insert(metric.clone(), left);
+                    }
+                }
+                Written::TrendStat { metric, stat } => not_imported.push(format!("{metric} ({stat})")),
+            }
+        }
+        if points == 0 && unweighted.borrow().is_empty() {
+            bail!("{source_name}: no k6 sample could be imported");
+        }
+        let mut warnings = vec![format!(
+            "imported from Prometheus: values pushed every {push_s:.0} s; counts and sums of counters and of native histograms are exact, the figures marked approximate are not"
+        )];
+        not_imported.sort();
+        not_imported.dedup();
+        if !not_imported.is_empty() {
+            warnings.push(format!(
+                "trends exported as summary stats only, not imported: {} (run k6 with K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM=true to import trends)",
+                not_imported.join(", ")
+            ));
+        }
+        for m in unweighted.borrow().keys() {
+            warnings.push(format!("{m}: no counter counts its samples; its rate over label sets is the unweighted mean of theirs (approximate)"));
+        }
+        Ok((source_name.clone(), bytes, sha.clone(), warnings))
+    };
+    let written_for_finish = written.clone();
+    let pack = PackArgs {
+        output: a.output.clone(),
+        title: a.title.clone().or_else(|| {
+            Some(format!("{} (imported from Prometheus)", a.testid.clone().unwrap_or_else(|| "k6 run".into())))
+        }),
+        labels: a.labels.clone(),
+        keep_raw: false,
+        lenient: false,
+        forced: Vec::new(),
+        metric_types: a.metric_types.clone(),
+        tools: Vec::new(),
+        this_host: false,
+        shards: false,
+        no_git: true,
+        inputs: a.inputs.clone(),
+    };
+    let mut finish = |s: &mut perfbundle_core::k6::K6Summary, had_summary: bool| {
+        prom::finish(s, &written_for_finish, &unweighted.borrow(), had_summary);
+    };
+    super::pack::run_with(
+        pack,
+        Some(ExternalPoints {
+            kind: "prometheus",
+            feed: &mut feed,
+            finish: Some(&mut finish),
+            type_hints: hints,
+            min_bucket_ms: Some(min_bucket_ms),
+        }),
+    )
+}
+
+/// A PromQL string literal.
+fn prom_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn sel_regex(testid: &Option<String>) -> String {
+    match testid {
+        Some(t) => format!("{{__name__=~\"k6_.+\",testid={}}}", prom_string(t)),
+        None => "{__name__=~\"k6_.+\"}".to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -131,6 +131,13 @@ pub struct ExternalPoints<'a> {
     pub kind: &'static str,
     #[allow(clippy::type_complexity)]
     pub feed: &'a mut dyn FnMut(&mut Aggregator) -> Result<(String, u64, String, Vec<String>)>,
+    /// Runs on the assembled summary (told whether k6's own summary was given).
+    #[allow(clippy::type_complexity)]
+    pub finish: Option<&'a mut dyn FnMut(&mut perfbundle_core::k6::K6Summary, bool)>,
+    /// Metric types the source knows.
+    pub type_hints: HashMap<String, (MetricType, String)>,
+    /// The time series' smallest bucket width, when the source's resolution is coarser than 100 ms.
+    pub min_bucket_ms: Option<u64>,
 }
 
 pub fn run(a: PackArgs) -> Result<ExitCode> {
@@ -276,14 +283,29 @@ fn build(a: &PackArgs, all: &[Input], show_progress: bool, external: Option<Exte
     }
 
     let mut external_record = None;
+    let mut finish = None;
     if let Some(ext) = external {
+        finish = ext.finish;
         let mut opts = AggregatorOptions::default();
+        // The source's own types first; k6's summary and --metric-type win.
+        opts.type_hints = ext.type_hints;
         if let Some(s) = &summary {
-            opts.type_hints = s.type_hints();
+            // A summary-export knows types but not units: keep the source's unit for the same type.
+            for (name, (kind, contains)) in s.type_hints() {
+                match opts.type_hints.get(&name) {
+                    Some((k, _)) if *k == kind && contains == "default" => {}
+                    _ => {
+                        opts.type_hints.insert(name, (kind, contains));
+                    }
+                }
+            }
             opts.extra_submetrics = s.metrics.keys().filter(|k| k.contains('{')).cloned().collect();
             opts.extra_percentiles = s.percentiles();
         }
         opts.type_hints.extend(type_opts.clone());
+        if let Some(w) = ext.min_bucket_ms {
+            opts.min_bucket_ms = w;
+        }
         let mut agg = Aggregator::new(opts);
         let (name, size, sha256, w) = (ext.feed)(&mut agg)?;
         warnings.extend(w);
@@ -292,7 +314,11 @@ fn build(a: &PackArgs, all: &[Input], show_progress: bool, external: Option<Exte
     }
 
     let has_k6 = assembled_points.is_some() || summary.is_some();
-    let asm = assemble(assembled_points, summary);
+    let had_summary = summary.is_some();
+    let mut asm = assemble(assembled_points, summary);
+    if let Some(f) = finish {
+        f(&mut asm.summary, had_summary);
+    }
     warnings.extend(asm.warnings);
 
     // Profiles and timelines, in input order.

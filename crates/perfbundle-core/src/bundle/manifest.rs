@@ -9,7 +9,7 @@ pub const FORMAT_NAME: &str = "perfbundle";
 /// The major version this code reads and writes.
 pub const FORMAT_MAJOR: u32 = 1;
 /// The minor version this code writes.
-pub const FORMAT_MINOR: u32 = 1;
+pub const FORMAT_MINOR: u32 = 2;
 
 /// The manifest. Unknown fields are ignored on reading (a newer minor
 /// version may add some); see FORMAT.md for each field.

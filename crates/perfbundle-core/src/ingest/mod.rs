@@ -7,5 +7,6 @@ pub mod influx;
 pub mod k6_csv;
 pub mod k6_json;
 pub mod k6_summary;
+pub mod prometheus;
 
 pub use detect::{detect, InputKind};

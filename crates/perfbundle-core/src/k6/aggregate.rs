@@ -953,6 +953,7 @@ fn summarize(s: &Series, duration_ms: Option<f64>, first: i64, extra_pcts: &[f64
         last_ns: (s.last_ns != i64::MIN).then_some(s.last_ns),
         values,
         percentiles,
+        approximate: Vec::new(),
     };
     (summary, stored)
 }

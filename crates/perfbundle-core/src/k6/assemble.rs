@@ -121,6 +121,7 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
                         } else {
                             PercentileSource::None
                         },
+                        approximate: Vec::new(),
                     },
                 );
             }
@@ -145,6 +146,9 @@ pub fn metrics_view(s: &K6Summary) -> Value {
         m.insert("type".into(), json!(decl.map(|d| d.kind.as_str())));
         m.insert("contains".into(), json!(decl.map(|d| d.contains.as_str()).unwrap_or("default")));
         m.insert("values".into(), json!(series.values));
+        if !series.approximate.is_empty() {
+            m.insert("approximate".into(), json!(series.approximate));
+        }
         let th: Map<String, Value> =
             s.thresholds.iter().filter(|t| &t.metric == key).map(|t| (t.expr.clone(), json!({ "ok": t.ok }))).collect();
         if !th.is_empty() {

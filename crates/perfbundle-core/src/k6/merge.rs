@@ -446,6 +446,12 @@ pub fn merge_within(shards: &[Shard<'_>], force: bool, max_hist_slots: usize) ->
                 } else {
                     PercentileSource::None
                 },
+                approximate: {
+                    let mut a: Vec<String> = parts.iter().flat_map(|p| p.approximate.iter().cloned()).collect();
+                    a.sort();
+                    a.dedup();
+                    a
+                },
             },
         );
     }

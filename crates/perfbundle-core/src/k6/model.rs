@@ -110,6 +110,11 @@ pub struct SeriesSummary {
     /// `value min max` (gauge), `count avg min med max p(90) p(95) p(99)` (trend).
     pub values: BTreeMap<String, f64>,
     pub percentiles: PercentileSource,
+    /// Keys of `values` whose precision is limited by the source (format
+    /// 1.2; e.g. an import from Prometheus: figures from pushes every few
+    /// seconds, or from histogram buckets). Empty: every value is as exact as §4 says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approximate: Vec<String>,
 }
 
 /// A threshold and whether it passed.

@@ -97,10 +97,10 @@ pub fn series_line(label: &str, s: &SeriesSummary, contains: &str, kind: MetricT
                 None => format_value(c, contains),
             }
         }
-        MetricType::Rate => {
-            let (p, f) = (v("passes").unwrap_or(0.0), v("fails").unwrap_or(0.0));
-            format!("{:<7} {} out of {}", pct(v("rate").unwrap_or(0.0)), p, p + f)
-        }
+        MetricType::Rate => match (v("passes"), v("fails")) {
+            (Some(p), Some(f)) => format!("{:<7} {} out of {}", pct(v("rate").unwrap_or(0.0)), p, p + f),
+            _ => format!("{:<7} (samples not counted by the source)", pct(v("rate").unwrap_or(0.0))),
+        },
         MetricType::Gauge => format!(
             "{:<8} min={} max={}",
             format_value(v("value").unwrap_or(0.0), contains),
@@ -109,7 +109,11 @@ pub fn series_line(label: &str, s: &SeriesSummary, contains: &str, kind: MetricT
         ),
     };
     let dots = 38usize.saturating_sub(label.chars().count() + 1).max(3);
-    format!("{label}{}: {body}", ".".repeat(dots))
+    if s.approximate.is_empty() {
+        format!("{label}{}: {body}", ".".repeat(dots))
+    } else {
+        format!("{label}{}: {body}  (≈ {})", ".".repeat(dots), s.approximate.join(" "))
+    }
 }
 
 fn section_of(metric: &str) -> &'static str {

