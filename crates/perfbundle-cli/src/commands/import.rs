@@ -722,7 +722,7 @@ fn prometheus(a: PromArgs) -> Result<ExitCode> {
         .max(1000);
     // `feed` fills it once the samples are in; `finish` reads it.
     let unweighted: std::cell::RefCell<BTreeMap<String, Vec<prom::RawSeries>>> = Default::default();
-    let mut not_imported: Vec<String> = Vec::new();
+    let trend_stats: std::cell::RefCell<BTreeMap<String, BTreeMap<String, Vec<prom::RawSeries>>>> = Default::default();
     let source_name = format!(
         "{url}{} [{} → {})",
         a.testid.as_ref().map(|t| format!(" testid={t}")).unwrap_or_default(),
@@ -759,21 +759,22 @@ fn prometheus(a: PromArgs) -> Result<ExitCode> {
                         unweighted.borrow_mut().insert(metric.clone(), left);
                     }
                 }
-                Written::TrendStat { metric, stat } => not_imported.push(format!("{metric} ({stat})")),
+                Written::TrendStat { metric, stat } => {
+                    trend_stats.borrow_mut().entry(metric.clone()).or_default().insert(stat.clone(), series.clone());
+                }
             }
         }
-        if points == 0 && unweighted.borrow().is_empty() {
+        if points == 0 && unweighted.borrow().is_empty() && trend_stats.borrow().is_empty() {
             bail!("{source_name}: no k6 sample could be imported");
         }
         let mut warnings = vec![format!(
             "imported from Prometheus: values pushed every {push_s:.0} s; counts and sums of counters and of native histograms are exact, the figures marked approximate are not"
         )];
-        not_imported.sort();
-        not_imported.dedup();
-        if !not_imported.is_empty() {
+        if !trend_stats.borrow().is_empty() {
+            let names: Vec<String> = trend_stats.borrow().keys().cloned().collect();
             warnings.push(format!(
-                "trends exported as summary stats only, not imported: {} (run k6 with K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM=true to import trends)",
-                not_imported.join(", ")
+                "trends exported as summary stats (no observations): {}; percentiles only per label set, no time series (K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM=true keeps the observations)",
+                names.join(", ")
             ));
         }
         for m in unweighted.borrow().keys() {
@@ -800,6 +801,7 @@ fn prometheus(a: PromArgs) -> Result<ExitCode> {
     };
     let mut finish = |s: &mut perfbundle_core::k6::K6Summary, had_summary: bool| {
         prom::finish(s, &written_for_finish, &unweighted.borrow(), had_summary);
+        prom::finish_trend_stats(s, &trend_stats.borrow());
     };
     super::pack::run_with(
         pack,

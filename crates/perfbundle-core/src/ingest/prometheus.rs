@@ -22,7 +22,8 @@
 //! where there is a `scenario`, as for InfluxDB.
 //!
 //! Trends exported as summary stats (`k6_NAME_p99`, the default without
-//! native histograms) hold no observations: they are listed as not imported.
+//! native histograms) hold no observations: their stats are kept as k6
+//! computed them per label set ([`finish_trend_stats`]).
 
 use std::collections::BTreeMap;
 
@@ -341,27 +342,8 @@ pub fn finish(
                 Some((&s.labels, last.1, first.0, last.0))
             })
             .collect();
-        // Series key → its tags, its origin, the label sets it covers.
-        type Group = (BTreeMap<String, String>, SeriesOrigin, Vec<usize>);
-        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-        for (i, (labels, ..)) in last.iter().enumerate() {
-            groups
-                .entry(metric.clone())
-                .or_insert_with(|| (BTreeMap::new(), SeriesOrigin::Metric, Vec::new()))
-                .2
-                .push(i);
-            for tag in DEFAULT_BREAKDOWN_TAGS {
-                if let Some(v) = labels.get(*tag) {
-                    let tags: BTreeMap<String, String> = [(tag.to_string(), v.clone())].into();
-                    groups
-                        .entry(series_key(metric, &tags))
-                        .or_insert_with(|| (tags, SeriesOrigin::Tag, Vec::new()))
-                        .2
-                        .push(i);
-                }
-            }
-        }
-        for (key, (tags, origin, members)) in groups {
+        let labels: Vec<&BTreeMap<String, String>> = last.iter().map(|x| x.0).collect();
+        for (key, (tags, origin, members)) in groups_of(metric, &labels) {
             if summary.series.contains_key(&key) {
                 continue; // k6's own summary had it: exact.
             }
@@ -404,6 +386,150 @@ pub fn finish(
                     values,
                     percentiles: PercentileSource::None,
                     approximate,
+                },
+            );
+        }
+    }
+}
+
+/// A series key (the whole metric, and one per value of each break-down tag)
+/// → its tags, its origin, and which of the label sets it covers.
+type Group = (BTreeMap<String, String>, SeriesOrigin, Vec<usize>);
+
+fn groups_of(metric: &str, label_sets: &[&BTreeMap<String, String>]) -> BTreeMap<String, Group> {
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for (i, labels) in label_sets.iter().enumerate() {
+        groups
+            .entry(metric.to_string())
+            .or_insert_with(|| (BTreeMap::new(), SeriesOrigin::Metric, Vec::new()))
+            .2
+            .push(i);
+        for tag in DEFAULT_BREAKDOWN_TAGS {
+            let v = match labels.get(*tag) {
+                Some(v) => v.clone(),
+                None if *tag == "group" && labels.contains_key("scenario") => String::new(),
+                None => continue,
+            };
+            let tags: BTreeMap<String, String> = [(tag.to_string(), v)].into();
+            groups.entry(series_key(metric, &tags)).or_insert_with(|| (tags, SeriesOrigin::Tag, Vec::new())).2.push(i);
+        }
+    }
+    groups
+}
+
+/// Trends exported as summary stats (`k6_NAME_p99`, `_avg`, `_count`…,
+/// without native histograms): each label set's last (cumulative) stats, in
+/// ms for time trends (k6 writes seconds, and divides a time trend's `_count`
+/// by 1000 too: counts are made whole again). Over several label sets, `count`,
+/// `min`, `max` and (with `_sum` or `_avg` and `_count`) `avg` combine exactly;
+/// percentiles do not, and are given only for a series of one label set.
+/// `stats`: metric → stat (`p99`, `avg`…) → its series.
+pub fn finish_trend_stats(summary: &mut K6Summary, stats: &BTreeMap<String, BTreeMap<String, Vec<RawSeries>>>) {
+    for (metric, by_stat) in stats {
+        // Label sets, and each one's stats.
+        let mut sets: Vec<BTreeMap<String, String>> = Vec::new();
+        let mut vals: Vec<BTreeMap<String, f64>> = Vec::new();
+        let mut span: Vec<(f64, f64)> = Vec::new();
+        for (stat, series) in by_stat {
+            for s in series {
+                let (Some(first), Some(last)) = (s.samples.first(), s.samples.last()) else { continue };
+                let i = match sets.iter().position(|l| *l == s.labels) {
+                    Some(i) => i,
+                    None => {
+                        sets.push(s.labels.clone());
+                        vals.push(BTreeMap::new());
+                        span.push((first.0, last.0));
+                        sets.len() - 1
+                    }
+                };
+                vals[i].insert(stat.clone(), last.1);
+                span[i] = (span[i].0.min(first.0), span[i].1.max(last.0));
+            }
+        }
+        // Time trends: a fractional count was divided by 1000; else the declared unit.
+        let declared = summary
+            .metrics
+            .get(metric)
+            .map(|d| d.contains.clone())
+            .or_else(|| crate::k6::builtin::builtin_metric(metric).map(|(_, c)| c.to_string()));
+        let divided = vals.iter().any(|v| v.get("count").is_some_and(|c| c.fract() != 0.0));
+        let time = divided || declared.as_deref() == Some("time");
+        let scale = if time { 1000.0 } else { 1.0 };
+        for v in &mut vals {
+            for (k, x) in v.iter_mut() {
+                if k == "count" {
+                    if time {
+                        *x = (*x * 1000.0).round();
+                    }
+                } else {
+                    *x *= scale;
+                }
+            }
+        }
+        summary.metrics.entry(metric.clone()).or_insert_with(|| MetricDecl {
+            kind: MetricType::Trend,
+            contains: if time { "time".into() } else { declared.unwrap_or_else(|| "default".into()) },
+            thresholds: Vec::new(),
+            submetrics: Vec::new(),
+            type_source: "builtin".into(),
+        });
+        let labels: Vec<&BTreeMap<String, String>> = sets.iter().collect();
+        for (key, (tags, origin, members)) in groups_of(metric, &labels) {
+            if summary.series.contains_key(&key) {
+                continue;
+            }
+            let mut values: BTreeMap<String, f64> = BTreeMap::new();
+            if members.len() == 1 {
+                for (k, x) in &vals[members[0]] {
+                    let key = match k.as_str() {
+                        "avg" | "min" | "max" | "med" | "count" => k.clone(),
+                        "sum" => continue,
+                        p => match p.strip_prefix('p').and_then(|n| n.parse::<f64>().ok()) {
+                            Some(n) => crate::threshold::percentile_key(n / 100.0),
+                            None => continue,
+                        },
+                    };
+                    values.insert(key, *x);
+                }
+            } else {
+                let all = |k: &str| members.iter().map(|&i| vals[i].get(k).copied()).collect::<Option<Vec<f64>>>();
+                if let Some(c) = all("count") {
+                    let n: f64 = c.iter().sum();
+                    values.insert("count".into(), n);
+                    if let Some(sums) = all("sum") {
+                        if n > 0.0 {
+                            values.insert("avg".into(), sums.iter().sum::<f64>() / n);
+                        }
+                    } else if let Some(avgs) = all("avg") {
+                        if n > 0.0 {
+                            values.insert("avg".into(), avgs.iter().zip(&c).map(|(a, c)| a * c).sum::<f64>() / n);
+                        }
+                    }
+                }
+                if let Some(m) = all("min") {
+                    values.insert("min".into(), m.into_iter().fold(f64::INFINITY, f64::min));
+                }
+                if let Some(m) = all("max") {
+                    values.insert("max".into(), m.into_iter().fold(f64::NEG_INFINITY, f64::max));
+                }
+            }
+            if values.is_empty() {
+                continue;
+            }
+            let first_ns = members.iter().map(|&i| ns(span[i].0)).min();
+            let last_ns = members.iter().map(|&i| ns(span[i].1)).max();
+            summary.series.insert(
+                key,
+                SeriesSummary {
+                    metric: metric.clone(),
+                    tags,
+                    origin,
+                    samples: values.get("count").copied().unwrap_or(0.0) as u64,
+                    first_ns,
+                    last_ns,
+                    values,
+                    percentiles: PercentileSource::Reported,
+                    approximate: Vec::new(),
                 },
             );
         }
