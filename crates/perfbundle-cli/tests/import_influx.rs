@@ -277,3 +277,158 @@ fn bad_input_names_the_server_and_what_is_wrong() {
     assert!(e.contains("--from \"yesterday\""), "{e}");
     assert!(!out_path.exists(), "no half-written output");
 }
+
+/// Writes hand-made line protocol (for the edge cases below; the real k6
+/// data is in the tests above).
+fn write_lines(port: u16, db: &str, auth: &str, body: &str) -> u16 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "POST /write?db={db}{auth} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn query(port: u16, q: &str, auth: &str) -> u16 {
+    let enc: String = q
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "POST /query?q={enc}{auth} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").unwrap();
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
+    let dir = tmpdir("influx-auth");
+    let (_influx, port) = {
+        // The same server, with authentication on.
+        let (p, port) = start_influxd(&dir);
+        drop(p);
+        let conf = std::fs::read_to_string(dir.join("influxdb.conf")).unwrap();
+        std::fs::write(
+            dir.join("influxdb.conf"),
+            conf.replace("  log-enabled = false\n", "  log-enabled = false\n  auth-enabled = true\n"),
+        )
+        .unwrap();
+        let child = Command::new(need("influxd", "apt-get install influxdb"))
+            .args(["run", "-config"])
+            .arg(dir.join("influxdb.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        while http_status(port, "/ping") != Some(204) {
+            assert!(t0.elapsed() < Duration::from_secs(30), "influxd did not restart");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (Proc(child), port)
+    };
+    // The first user of an empty server may be made without credentials.
+    assert_eq!(query(port, "CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES", ""), 200);
+    let auth = "&u=admin&p=pw";
+    assert_eq!(query(port, "CREATE DATABASE k6", auth), 200);
+    assert_eq!(query(port, "CREATE RETENTION POLICY week ON k6 DURATION 7d REPLICATION 1", auth), 200);
+    // Hand-made: two bursts of requests three minutes apart, no run tag, in the default policy;
+    // one burst in the `week` policy.
+    let t0: i64 = (now_ns() / 1_000_000_000 - 3600) * 1_000_000_000;
+    let mut lines = String::new();
+    for i in 0..20i64 {
+        let t = t0 + i * 500_000_000 + if i >= 10 { 180_000_000_000 } else { 0 };
+        lines.push_str(&format!("http_reqs,method=GET,name=home,scenario=default,status=200 value=1 {t}\n"));
+        lines.push_str(&format!(
+            "http_req_duration,method=GET,name=home,scenario=default,status=200 value={} {t}\n",
+            10 + i
+        ));
+    }
+    assert_eq!(write_lines(port, "k6", auth, &lines), 204);
+    assert_eq!(
+        write_lines(port, "k6", &format!("{auth}&rp=week"), &format!("http_reqs,scenario=default value=1 {t0}\n")),
+        204
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    // Without credentials: InfluxDB's refusal, named.
+    let e = stderr(&run(&["import", "influxdb", "--url", &url, "--db", "k6", "--list"], false));
+    assert!(e.contains("HTTP 401") && e.contains(&url), "{e}");
+    // A password from the environment, never the command line.
+    let list = bin()
+        .env("PB_INFLUX_PW", "pw")
+        .args([
+            "import",
+            "influxdb",
+            "--url",
+            &url,
+            "--db",
+            "k6",
+            "--user",
+            "admin",
+            "--password-env",
+            "PB_INFLUX_PW",
+            "--list",
+        ])
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{}", stderr(&list));
+    let text = String::from_utf8(list.stdout).unwrap();
+    assert_eq!(text.matches("(no run tag)").count(), 2, "two runs, split by the gap:\n{text}");
+    assert!(text.contains("20 points"), "{text}");
+    // Importing the second burst by its window; and the `week` policy on its own.
+    let from = perfbundle_core::time::format_rfc3339_ms(t0 + 170_000_000_000);
+    let to = perfbundle_core::time::format_rfc3339_ms(t0 + 200_000_000_000);
+    let out = dir.join("second.perfbundle");
+    let o = bin()
+        .env("PB_INFLUX_PW", "pw")
+        .args(["import", "influxdb", "--url", &url, "--db", "k6", "--user", "admin", "--password-env", "PB_INFLUX_PW"])
+        .args(["--from", &from, "--to", &to, "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = &inspect_json(&out)["k6"]["metrics"];
+    assert_eq!(m["http_reqs"]["values"]["count"], 10.0);
+    assert_eq!(m["http_req_duration"]["values"]["min"], 20.0);
+    assert_eq!(m["http_req_duration{group:}"]["values"]["count"], 10.0, "the root group is restored");
+    let week = dir.join("week.perfbundle");
+    let o = bin()
+        .env("PB_INFLUX_PW", "pw")
+        .args([
+            "import",
+            "influxdb",
+            "--url",
+            &url,
+            "--db",
+            "k6",
+            "--rp",
+            "week",
+            "--user",
+            "admin",
+            "--password-env",
+            "PB_INFLUX_PW",
+        ])
+        .args(["--last", "2h", "-o", week.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(inspect_json(&week)["k6"]["metrics"]["http_reqs"]["values"]["count"], 1.0);
+    // A variable that is not set.
+    let e = stderr(&run(
+        &[
+            "import",
+            "influxdb",
+            "--url",
+            &url,
+            "--db",
+            "k6",
+            "--user",
+            "admin",
+            "--password-env",
+            "PB_NOT_SET_X",
+            "--list",
+        ],
+        false,
+    ));
+    assert!(e.contains("--password-env PB_NOT_SET_X: the variable is not set"), "{e}");
+}
