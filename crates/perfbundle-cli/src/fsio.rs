@@ -64,6 +64,18 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
+/// A spinner on stderr when stderr is a terminal, hidden otherwise.
+pub fn spinner(what: &str) -> ProgressBar {
+    use std::io::IsTerminal;
+    if !io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
 /// Reads another thread's output chunk by chunk: the producer thread
 /// decompresses while this one parses. Chunk buffers go back to the producer
 /// to be refilled, so no memory is allocated per chunk.

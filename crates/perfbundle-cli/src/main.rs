@@ -34,6 +34,7 @@ enum Command {
     Diff(commands::diff::DiffArgs),
     History(commands::history::HistoryArgs),
     Import(commands::import::ImportArgs),
+    Record(Box<commands::record::RecordArgs>),
 }
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         Command::Diff(a) => commands::diff::run(a),
         Command::History(a) => commands::history::run(a),
         Command::Import(a) => commands::import::run(a),
+        Command::Record(a) => commands::record::run(*a),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod merge;
 pub mod pack;
 pub mod profiles;
+pub mod record;
 pub mod site;
 pub mod unpack;
 pub mod verify;

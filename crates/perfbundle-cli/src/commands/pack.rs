@@ -146,11 +146,28 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
 
 /// `pack`, with the samples from `external` instead of a point stream file.
 pub fn run_with(a: PackArgs, external: Option<ExternalPoints<'_>>) -> Result<ExitCode> {
+    run_full(a, external, None)
+}
+
+/// What may be changed in a built bundle before it is written (`record`
+/// puts its record in the manifest and profiles on the run's clock).
+pub type Adjust<'a> = &'a mut dyn FnMut(
+    &mut Manifest,
+    &mut [perfbundle_core::profile::Profile],
+    &mut [perfbundle_core::timeline::Timeline],
+    &perfbundle_core::k6::K6Summary,
+) -> Result<()>;
+
+/// `pack`, with samples from `external`, and `adjust` run before writing.
+pub fn run_full(a: PackArgs, external: Option<ExternalPoints<'_>>, adjust: Option<Adjust<'_>>) -> Result<ExitCode> {
     let all = inputs::collect(&a.inputs, &forced_inputs(&a.forced)?)?;
     if a.shards {
         return pack_shards(&a, &all);
     }
-    let built = build(&a, &all, true, external)?;
+    let mut built = build(&a, &all, true, external)?;
+    if let Some(f) = adjust {
+        f(&mut built.manifest, &mut built.profiles, &mut built.timelines, &built.summary)?;
+    }
     let n_inputs = all.len();
     let out_display = a.output.display().to_string();
     let summary_line = format!(

@@ -41,6 +41,53 @@ pub struct Manifest {
     /// The shards this bundle was merged from (format 1.1), in `shard:N` order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<ShardRecord>,
+    /// How `perfbundle record` made the run (format 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordInfo>,
+}
+
+/// A recorded run: the commands, each process's span, how the profile's
+/// clock was put on the k6 run's wall clock.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RecordInfo {
+    /// `none`, `cpu-prof`, `clinic-doctor`, `clinic-flame`, `0x`, `perf`.
+    pub profiler: String,
+    /// What ran: `app` (as given), `profiled` (with the profiler in front), `k6`, post-processing.
+    #[serde(default)]
+    pub commands: BTreeMap<String, String>,
+    #[serde(default)]
+    pub processes: Vec<ProcessSpan>,
+    #[serde(default)]
+    pub alignment: Vec<AlignmentRecord>,
+    /// Ctrl-C stopped the run: the bundle holds what was captured.
+    #[serde(default)]
+    pub interrupted: bool,
+    #[serde(default)]
+    pub k6_exit_code: Option<i32>,
+    /// Thresholds k6 reported as failed, `metric: expr`.
+    #[serde(default)]
+    pub failed_thresholds: Vec<String>,
+}
+
+/// When a process ran, on the wall clock (RFC 3339).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProcessSpan {
+    pub name: String,
+    pub start: String,
+    pub end: String,
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+}
+
+/// How one source's times were placed on the run's wall clock.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AlignmentRecord {
+    /// The profile or timeline, by name.
+    pub what: String,
+    /// In words: which clock pair was used.
+    pub method: String,
+    /// Bound of the error, ms.
+    pub uncertainty_ms: f64,
 }
 
 /// One shard of a merged bundle.
@@ -147,6 +194,7 @@ impl Manifest {
             entries: Vec::new(),
             warnings: Vec::new(),
             merged_from: Vec::new(),
+            record: None,
         }
     }
 
