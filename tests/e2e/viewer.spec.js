@@ -432,3 +432,26 @@ test('trend page: figures across runs, each run linked to its view and to the co
   await expect(page.getByTestId('compare-candidate-title')).toHaveText('orders-api v2 — dev load under cpu-prof');
   await expect(page.getByTestId('compare-base-title')).toHaveText('orders-api v2 — dev load (k6 only)');
 });
+
+test('a recorded profile follows the range selected on the charts', async ({ page }) => {
+  await page.goto(`${E2E}/?bundle=bundles/recorded-cpu-prof.perfbundle&view=charts`);
+  const chart = page.getByTestId('chart-request-rate').locator('svg');
+  await expect(chart).toBeVisible();
+  const box = await chart.boundingBox();
+  // Drag across the middle third of the run.
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByTestId('range')).toContainText('selected');
+  await page.getByTestId('tab-profiles').click();
+  const note = page.getByTestId('flame-range');
+  await expect(note).toContainText('the range selected on the charts');
+  const m = (await note.textContent()).match(/(\d+) of (\d+) samples/);
+  const [part, all] = [Number(m[1]), Number(m[2])];
+  expect(part).toBeGreaterThan(0);
+  expect(part).toBeLessThan(all * 0.6);
+  await shot(page, 'recorded-range');
+  await page.getByTestId('flame-range-reset').click();
+  await expect(note).not.toContainText('selected on the charts');
+});

@@ -14,6 +14,57 @@ use crate::state::use_state;
 
 pub const ROW: f64 = 17.0;
 
+/// The profile the flame graph shows: the whole of one of the bundle's, or
+/// its samples in the range selected on the charts (when it has sample times).
+#[derive(Clone)]
+pub enum ShownProfile {
+    Whole(std::sync::Arc<crate::state::Loaded>, usize),
+    Range { profile: std::sync::Arc<Profile>, index: std::sync::Arc<FlameIndex>, of: u64 },
+}
+
+impl PartialEq for ShownProfile {
+    fn eq(&self, o: &Self) -> bool {
+        match (self, o) {
+            (ShownProfile::Whole(a, i), ShownProfile::Whole(b, j)) => std::sync::Arc::ptr_eq(a, b) && i == j,
+            (ShownProfile::Range { profile: a, .. }, ShownProfile::Range { profile: b, .. }) => {
+                std::sync::Arc::ptr_eq(a, b)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl ShownProfile {
+    pub fn profile(&self) -> &Profile {
+        match self {
+            ShownProfile::Whole(l, i) => &l.bundle.profiles[*i],
+            ShownProfile::Range { profile, .. } => profile,
+        }
+    }
+    pub fn index(&self) -> &FlameIndex {
+        match self {
+            ShownProfile::Whole(l, i) => &l.flames[*i],
+            ShownProfile::Range { index, .. } => index,
+        }
+    }
+}
+
+/// What the flame graph shows, following the bundle, the chosen profile and the charts' range.
+pub fn shown_profile(state: crate::state::ViewerState) -> Memo<Option<ShownProfile>> {
+    Memo::new(move |_| {
+        let l = state.loaded.get()?;
+        let i = state.profile.get().min(l.bundle.profiles.len().checked_sub(1)?);
+        let whole = &l.bundle.profiles[i];
+        if let Some((a, b)) = state.range.get() {
+            if let Some(r) = whole.in_range((a * 1000.0) as i64, (b * 1000.0) as i64) {
+                let index = std::sync::Arc::new(FlameIndex::new(&r));
+                return Some(ShownProfile::Range { profile: std::sync::Arc::new(r), index, of: whole.total_samples });
+            }
+        }
+        Some(ShownProfile::Whole(l, i))
+    })
+}
+
 /// A node's label: the frame's name and location, or `all` for the root.
 pub fn label(p: &Profile, node: u32) -> String {
     match p.nodes.frame[node as usize] {
@@ -125,11 +176,12 @@ pub fn ProfilesView() -> impl IntoView {
     let tooltip: RwSignal<Option<(f64, f64, String)>> = RwSignal::new(None);
     let search_info = RwSignal::new(String::new());
 
+    let shown = shown_profile(state);
+    provide_context(shown);
     // Redraw when anything drawn changes.
     Effect::new(move |_| {
-        let (Some(l), Some(canvas)) = (state.loaded.get(), canvas_ref.get()) else { return };
-        let i = state.profile.get();
-        let (Some(p), Some(ix)) = (l.bundle.profiles.get(i), l.flames.get(i)) else { return };
+        let (Some(sh), Some(canvas)) = (shown.get(), canvas_ref.get()) else { return };
+        let (p, ix) = (sh.profile(), sh.index());
         let focus = state.focus.get().min(p.nodes.parent.len().saturating_sub(1) as u32);
         let q = state.search.get();
         let re = state.regex.get();
@@ -190,12 +242,10 @@ pub fn ProfilesView() -> impl IntoView {
         })
     };
     let on_move = move |ev: leptos::ev::MouseEvent| {
-        let l = state.loaded.get_untracked();
-        let i = state.profile.get_untracked();
+        let sh = shown.get_untracked();
         let info = hit(&ev).and_then(|(node, x, y)| {
-            let l = l.as_ref()?;
-            let p = l.bundle.profiles.get(i)?;
-            let ix = l.flames.get(i)?;
+            let sh = sh.as_ref()?;
+            let (p, ix) = (sh.profile(), sh.index());
             let total = p.total_samples.max(1) as f64;
             let tot = ix.totals[node as usize];
             let own = p.nodes.self_samples[node as usize];
@@ -246,10 +296,8 @@ pub fn ProfilesView() -> impl IntoView {
         )
     };
     let breadcrumb = move || {
-        let l = state.loaded.get()?;
-        let i = state.profile.get();
-        let p = l.bundle.profiles.get(i)?;
-        let ix = l.flames.get(i)?;
+        let sh = shown.get()?;
+        let (p, ix) = (sh.profile(), sh.index());
         let focus = state.focus.get().min(p.nodes.parent.len().saturating_sub(1) as u32);
         Some(
             ix.ancestors(p, focus)
@@ -277,6 +325,23 @@ pub fn ProfilesView() -> impl IntoView {
                         on:change=move |ev| state.icicle.set(event_target_checked(&ev)) />"icicle"</label>
                     <span class="search-info" data-testid="search-info">{move || search_info.get()}</span>
                 </div>
+                <p class="range-note" data-testid="flame-range">{move || {
+                    let sh = shown.get()?;
+                    let (a, b) = state.range.get()?;
+                    let clock = perfbundle_core::render::chart::clock_label;
+                    Some(match sh {
+                        ShownProfile::Range { profile, of, .. } => format!(
+                            "{} of {} samples: those taken {}–{} (the range selected on the charts)",
+                            profile.total_samples, of, clock(a), clock(b)
+                        ),
+                        ShownProfile::Whole(..) => {
+                            "this profile has no sample times on the run's clock: all its samples are shown".to_string()
+                        }
+                    })
+                }}
+                    <button data-testid="flame-range-reset" on:click=move |_| state.range.set(None)
+                        class:hidden=move || state.range.get().is_none()>"all samples"</button>
+                </p>
                 <div class="breadcrumb" data-testid="breadcrumb">{breadcrumb}</div>
                 <div class="flame-wrap">
                     <canvas node_ref=canvas_ref data-testid="flame-canvas" on:mousemove=on_move on:click=on_click

@@ -16,11 +16,13 @@ enum SortBy {
 pub fn FunctionTable() -> impl IntoView {
     let state = use_state();
     let sort = RwSignal::new(SortBy::SelfSamples);
+    let shown = use_context::<Memo<Option<super::flame_graph::ShownProfile>>>();
     let rows = move || {
-        let l = state.loaded.get()?;
-        let p = l.bundle.profiles.get(state.profile.get())?;
+        let sh = shown?.get()?;
+        let p = sh.profile();
         let total = p.total_samples.max(1) as f64;
-        let mut f = p.functions();
+        // Functions with no sample (outside a selected range) are not listed.
+        let mut f: Vec<_> = p.functions().into_iter().filter(|f| f.total_samples > 0).collect();
         match sort.get() {
             SortBy::SelfSamples => {}
             SortBy::Total => f.sort_by(|a, b| b.total_samples.cmp(&a.total_samples).then(a.function.cmp(&b.function))),

@@ -105,6 +105,46 @@ pub struct FunctionStat {
 }
 
 impl Profile {
+    /// The profile of the samples taken in `[from_unix_us, to_unix_us)` only
+    /// (a chart's selected range), when the profile has per-sample times on
+    /// the wall clock; `None` otherwise. Nodes keep their indexes; weights
+    /// are left out (they cover the whole profile).
+    pub fn in_range(&self, from_unix_us: i64, to_unix_us: i64) -> Option<Profile> {
+        let start = self.start_unix_us?;
+        let samples = self.samples.as_ref()?;
+        let mut counts = vec![0u64; self.nodes.parent.len()];
+        let mut t = start;
+        let mut kept = 0u64;
+        for (node, dt) in samples.node.iter().zip(&samples.dt_us) {
+            t += dt;
+            if t >= from_unix_us && t < to_unix_us {
+                if let Some(c) = counts.get_mut(*node as usize) {
+                    *c += 1;
+                    kept += 1;
+                }
+            }
+        }
+        let p = Profile {
+            name: self.name.clone(),
+            source: self.source.clone(),
+            total_samples: kept,
+            weight_unit: None,
+            start_unix_us: Some(from_unix_us.max(start)),
+            start_us: None,
+            duration_us: Some((to_unix_us - from_unix_us.max(start)).max(0) as f64),
+            tools: self.tools.clone(),
+            frames: self.frames.clone(),
+            nodes: NodeTable {
+                parent: self.nodes.parent.clone(),
+                frame: self.nodes.frame.clone(),
+                self_samples: counts,
+                self_weight: Vec::new(),
+            },
+            samples: None,
+        };
+        Some(p)
+    }
+
     /// Checks the invariants a reader relies on.
     pub fn validate(&self) -> Result<(), String> {
         let f = &self.frames;
@@ -240,5 +280,48 @@ impl Profile {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+
+    #[test]
+    fn a_range_keeps_the_samples_taken_in_it() {
+        // Hand-made: root → a, root → b; samples at 0, 10, 20, 30 ms after the start: a, b, a, a.
+        let p = Profile {
+            name: "p".into(),
+            source: "cpuprofile".into(),
+            total_samples: 4,
+            weight_unit: None,
+            start_unix_us: Some(1_000_000),
+            start_us: Some(5),
+            duration_us: Some(30_000.0),
+            tools: Default::default(),
+            frames: FrameTable {
+                name: vec!["a".into(), "b".into()],
+                file: vec![String::new(); 2],
+                line: vec![0; 2],
+                col: vec![0; 2],
+                category: vec![Category::App; 2],
+            },
+            nodes: NodeTable {
+                parent: vec![-1, 0, 0],
+                frame: vec![-1, 0, 1],
+                self_samples: vec![0, 3, 1],
+                self_weight: Vec::new(),
+            },
+            samples: Some(SampleTable { node: vec![1, 2, 1, 1], dt_us: vec![0, 10_000, 10_000, 10_000] }),
+        };
+        p.validate().unwrap();
+        let r = p.in_range(1_005_000, 1_025_000).unwrap();
+        r.validate().unwrap();
+        assert_eq!(r.total_samples, 2);
+        assert_eq!(r.nodes.self_samples, vec![0, 1, 1]);
+        assert_eq!(p.in_range(0, i64::MAX).unwrap().nodes.self_samples, p.nodes.self_samples);
+        let mut no_times = p.clone();
+        no_times.start_unix_us = None;
+        assert!(no_times.in_range(0, 1).is_none());
     }
 }
