@@ -166,12 +166,15 @@ fn profiled_command(kind: Kind, app: &[String], work: &Path) -> Result<Vec<Strin
         }
         Kind::Perf => {
             let rest = node_first()?;
+            // The hardware cycles event where the machine has counters; cpu-clock (a software
+            // timer) where it has none, as in most VMs and containers.
+            let event = if hardware_counters() { "cycles" } else { "cpu-clock" };
             let mut v = vec![
                 "perf".into(),
                 "record".into(),
                 "-g".into(),
                 "-e".into(),
-                "cpu-clock".into(),
+                event.into(),
                 "-F".into(),
                 "999".into(),
                 "-o".into(),
@@ -186,6 +189,16 @@ fn profiled_command(kind: Kind, app: &[String], work: &Path) -> Result<Vec<Strin
             v
         }
     })
+}
+
+/// Whether perf can count hardware cycles here.
+fn hardware_counters() -> bool {
+    Command::new("perf")
+        .args(["stat", "-x,", "-e", "cycles", "--", "true"])
+        .stdout(Stdio::null())
+        .output()
+        .map(|o| o.status.success() && !String::from_utf8_lossy(&o.stderr).contains("<not supported>"))
+        .unwrap_or(false)
 }
 
 /// `k6 run` arguments with our outputs added where the user named none;
@@ -688,6 +701,18 @@ mod tests {
             .to_string()
             .contains("must start with `node`"));
         assert_eq!(profiled_command(Kind::None, &not_node, w).unwrap(), not_node);
+    }
+
+    #[test]
+    fn the_version_comes_from_the_package_json_beside_the_script() {
+        let dir = std::env::temp_dir().join(format!("perfbundle-appver-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("package.json"), r#"{"name":"shop","version":"2.4.1"}"#).unwrap();
+        let app: Vec<String> =
+            vec!["node".into(), "--enable-source-maps".into(), dir.join("server.js").display().to_string()];
+        assert_eq!(app_version(&app).as_deref(), Some("2.4.1"));
+        assert_eq!(app_version(&["node".to_string(), "/nowhere/x.js".to_string()]), None);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
