@@ -9,41 +9,11 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
-
-/// A child process killed when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut line = String::new();
-    BufReader::new(s).read_line(&mut line).ok()?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn need(tool: &str, hint: &str) -> PathBuf {
-    let out = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().unwrap();
-    let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(!p.is_empty(), "{tool} is needed for this test: {hint} (scripts/setup.sh installs it)");
-    PathBuf::from(p)
-}
 
 fn start_influxd(dir: &Path) -> (Proc, u16) {
     let influxd = need("influxd", "apt-get install influxdb");
@@ -67,16 +37,6 @@ fn start_influxd(dir: &Path) -> (Proc, u16) {
         std::thread::sleep(Duration::from_millis(100));
     }
     (p, port)
-}
-
-fn start_shop() -> (Proc, u16) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/server.js");
-    let mut child =
-        Command::new("node").arg(fixture).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start node");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = serde_json::from_str::<Value>(&line).unwrap()["port"].as_u64().unwrap() as u16;
-    (Proc(child), port)
 }
 
 /// The shop script run once by k6, writing InfluxDB, the JSON stream and the summary together.

@@ -9,43 +9,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut line = String::new();
-    BufReader::new(s).read_line(&mut line).ok()?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn need(tool: &str, hint: &str) -> PathBuf {
-    let out = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().unwrap();
-    let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(!p.is_empty(), "{tool} is needed for this test: {hint} (scripts/setup.sh installs it)");
-    PathBuf::from(p)
-}
 
 fn start_prometheus(dir: &Path) -> (Proc, u16) {
     let bin = need("prometheus", "apt-get install prometheus");
@@ -69,14 +38,24 @@ fn start_prometheus(dir: &Path) -> (Proc, u16) {
     (p, port)
 }
 
-fn start_shop() -> (Proc, u16) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/server.js");
-    let mut child =
-        Command::new("node").arg(fixture).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start node");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = serde_json::from_str::<Value>(&line).unwrap()["port"].as_u64().unwrap() as u16;
-    (Proc(child), port)
+/// The shop script run by k6 with `-o experimental-prometheus-rw` to `url`, tagged
+/// `testid`, writing its JSON stream (and summary) into `dir`.
+fn run_shop(k6: &Path, url: &str, shop_port: u16, testid: &str, dir: &Path, env: &[(&str, &str)], summary: bool) {
+    let mut c = Command::new(k6);
+    c.env("K6_NO_USAGE_REPORT", "true").env("K6_PROMETHEUS_RW_SERVER_URL", format!("{url}/api/v1/write"));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.args(["run", "--no-color", "--quiet", "--address", ""])
+        .args(["-e", &format!("BASE_URL=http://127.0.0.1:{shop_port}")])
+        .args(["--tag", &format!("testid={testid}")])
+        .args(["-o", "experimental-prometheus-rw"])
+        .args(["--out", &format!("json={}", dir.join("run.json").display())]);
+    if summary {
+        c.args(["--summary-export", &dir.join("summary.json").display().to_string()]);
+    }
+    let out = c.arg(shop_script()).output().expect("run k6");
+    assert!(matches!(out.status.code(), Some(0 | 99)), "k6: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn metrics(bundle: &Path) -> serde_json::Map<String, Value> {
@@ -90,22 +69,8 @@ fn an_import_from_prometheus_counts_exactly_and_marks_what_it_cannot() {
     std::fs::create_dir_all(dir.join("prom")).unwrap();
     let (_prom, port) = start_prometheus(&dir.join("prom"));
     let (_shop, shop_port) = start_shop();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/shop.js");
     let url = format!("http://127.0.0.1:{port}");
-    let out = Command::new(k6)
-        .env("K6_NO_USAGE_REPORT", "true")
-        .env("K6_PROMETHEUS_RW_SERVER_URL", format!("{url}/api/v1/write"))
-        .env("K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM", "true")
-        .args(["run", "--no-color", "--quiet", "--address", ""])
-        .args(["-e", &format!("BASE_URL=http://127.0.0.1:{shop_port}")])
-        .args(["--tag", "testid=shop-prom"])
-        .args(["-o", "experimental-prometheus-rw"])
-        .args(["--out", &format!("json={}", dir.join("run.json").display())])
-        .args(["--summary-export", &dir.join("summary.json").display().to_string()])
-        .arg(&script)
-        .output()
-        .expect("run k6");
-    assert!(matches!(out.status.code(), Some(0 | 99)), "k6: {}", String::from_utf8_lossy(&out.stderr));
+    run_shop(&k6, &url, shop_port, "shop-prom", &dir, &[("K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM", "true")], true);
     let summary = dir.join("summary.json");
     let json_bundle = dir.join("json.perfbundle");
     run(
@@ -210,21 +175,16 @@ fn trends_exported_as_stats_keep_what_combines_exactly() {
     std::fs::create_dir_all(dir.join("prom")).unwrap();
     let (_prom, port) = start_prometheus(&dir.join("prom"));
     let (_shop, shop_port) = start_shop();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/shop.js");
     let url = format!("http://127.0.0.1:{port}");
-    let out = Command::new(k6)
-        .env("K6_NO_USAGE_REPORT", "true")
-        .env("K6_PROMETHEUS_RW_SERVER_URL", format!("{url}/api/v1/write"))
-        .env("K6_PROMETHEUS_RW_TREND_STATS", "p(95),p(99),min,max,avg,med,count,sum")
-        .args(["run", "--no-color", "--quiet", "--address", ""])
-        .args(["-e", &format!("BASE_URL=http://127.0.0.1:{shop_port}")])
-        .args(["--tag", "testid=shop-stats"])
-        .args(["-o", "experimental-prometheus-rw"])
-        .args(["--out", &format!("json={}", dir.join("run.json").display())])
-        .arg(&script)
-        .output()
-        .expect("run k6");
-    assert!(matches!(out.status.code(), Some(0 | 99)), "k6: {}", String::from_utf8_lossy(&out.stderr));
+    run_shop(
+        &k6,
+        &url,
+        shop_port,
+        "shop-stats",
+        &dir,
+        &[("K6_PROMETHEUS_RW_TREND_STATS", "p(95),p(99),min,max,avg,med,count,sum")],
+        false,
+    );
     let json_bundle = dir.join("json.perfbundle");
     run(&["pack", "--no-git", "-o", json_bundle.to_str().unwrap(), dir.join("run.json").to_str().unwrap()], true);
     let imported = dir.join("imported.perfbundle");

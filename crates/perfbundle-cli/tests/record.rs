@@ -16,10 +16,6 @@ use std::time::Duration;
 use common::*;
 use serde_json::Value;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn app() -> String {
     format!("node {}", corpus().join("apps/server-v1.js").display())
 }

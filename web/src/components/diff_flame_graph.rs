@@ -10,7 +10,7 @@ use perfbundle_core::compare::profiles::DiffTree;
 use perfbundle_core::compare::ProfileDiff;
 use perfbundle_core::profile::flame::{FlameIndex, FlameRect};
 
-use super::flame_graph::{label, paint, ROW};
+use super::flame_graph::{hit_test, label, paint};
 use crate::state::use_state;
 
 #[component]
@@ -39,14 +39,7 @@ pub fn DiffFlameGraph(tree: std::sync::Arc<DiffTree>, pair: ProfileDiff) -> impl
     }
     let hit = move |ev: &leptos::ev::MouseEvent| -> Option<(u32, f64, f64)> {
         let canvas = canvas_ref.get_untracked()?;
-        let r = canvas.get_bounding_client_rect();
-        let (x, y) = (f64::from(ev.client_x()) - r.left(), f64::from(ev.client_y()) - r.top());
-        let rows = (r.height() / ROW).round();
-        let depth = (rows - 1.0 - (y / ROW).floor()) as u32;
-        let fx = x / r.width().max(1.0);
-        rects.with_value(|rs| {
-            rs.iter().find(|q| q.depth == depth && fx >= q.x && fx < q.x + q.w).map(|q| (q.node, x, y))
-        })
+        rects.with_value(|rs| hit_test(&canvas, rs, false, ev))
     };
     let t2 = tree.clone();
     let on_move = move |ev: leptos::ev::MouseEvent| {

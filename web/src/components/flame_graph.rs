@@ -143,6 +143,22 @@ pub fn paint(
     rects
 }
 
+/// The rectangle under the pointer: its node, and the pointer's position in the canvas.
+pub fn hit_test(
+    canvas: &web_sys::HtmlCanvasElement,
+    rects: &[FlameRect],
+    icicle: bool,
+    ev: &leptos::ev::MouseEvent,
+) -> Option<(u32, f64, f64)> {
+    let r = canvas.get_bounding_client_rect();
+    let (x, y) = (f64::from(ev.client_x()) - r.left(), f64::from(ev.client_y()) - r.top());
+    let rows = (r.height() / ROW).round();
+    let row = (y / ROW).floor();
+    let depth = if icicle { row } else { rows - 1.0 - row } as u32;
+    let fx = x / r.width().max(1.0);
+    rects.iter().find(|q| q.depth == depth && fx >= q.x && fx < q.x + q.w).map(|q| (q.node, x, y))
+}
+
 trait StyleHeight {
     fn style_height(&self, px: f64) -> Result<(), JsValue>;
 }
@@ -230,16 +246,7 @@ pub fn ProfilesView() -> impl IntoView {
 
     let hit = move |ev: &leptos::ev::MouseEvent| -> Option<(u32, f64, f64)> {
         let canvas = canvas_ref.get_untracked()?;
-        let r = canvas.get_bounding_client_rect();
-        let (x, y) = (f64::from(ev.client_x()) - r.left(), f64::from(ev.client_y()) - r.top());
-        let w = r.width().max(1.0);
-        let rows = (r.height() / ROW).round();
-        let row = (y / ROW).floor();
-        let depth = if state.icicle.get_untracked() { row } else { rows - 1.0 - row } as u32;
-        let fx = x / w;
-        rects.with_value(|rs| {
-            rs.iter().find(|q| q.depth == depth && fx >= q.x && fx < q.x + q.w).map(|q| (q.node, x, y))
-        })
+        rects.with_value(|rs| hit_test(&canvas, rs, state.icicle.get_untracked(), ev))
     };
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let sh = shown.get_untracked();

@@ -31,6 +31,20 @@ pub enum ImportSource {
     Prometheus(Box<PromArgs>),
 }
 
+/// The run's time window.
+#[derive(Args, Debug)]
+pub struct WindowArgs {
+    /// Start of the run's window: RFC 3339 (2026-11-24T19:50:00Z) or Unix seconds.
+    #[arg(long, requires = "to", conflicts_with = "last")]
+    pub from: Option<String>,
+    /// End of the window (exclusive).
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// The window that ends now: 30m, 2h, 1d…
+    #[arg(long, value_name = "DURATION")]
+    pub last: Option<String>,
+}
+
 /// Where and what to read.
 #[derive(Args, Debug)]
 pub struct PromArgs {
@@ -40,15 +54,8 @@ pub struct PromArgs {
     /// Only the run with this `testid` label (k6 `--tag testid=…`).
     #[arg(long)]
     pub testid: Option<String>,
-    /// Start of the run's window: RFC 3339 or Unix seconds.
-    #[arg(long, requires = "to", conflicts_with = "last")]
-    pub from: Option<String>,
-    /// End of the window.
-    #[arg(long, requires = "from")]
-    pub to: Option<String>,
-    /// The window that ends now: 30m, 2h, 1d…
-    #[arg(long, value_name = "DURATION")]
-    pub last: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Type of a custom metric whose name does not tell it: NAME=counter|gauge|rate|trend. Repeatable.
     #[arg(long = "metric-type", value_name = "NAME=KIND")]
     pub metric_types: Vec<String>,
@@ -84,15 +91,8 @@ pub struct InfluxArgs {
     /// The environment variable holding the password (never a command-line argument).
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
-    /// Start of the run's window: RFC 3339 (2026-11-24T19:50:00Z) or Unix seconds.
-    #[arg(long, requires = "to", conflicts_with = "last")]
-    pub from: Option<String>,
-    /// End of the window (exclusive).
-    #[arg(long, requires = "from")]
-    pub to: Option<String>,
-    /// The window that ends now: 30m, 2h, 1d…
-    #[arg(long, value_name = "DURATION")]
-    pub last: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Only samples with this tag value, TAG=VALUE (e.g. testid=run-42). Repeatable.
     #[arg(long = "where", value_name = "TAG=VALUE")]
     pub filters: Vec<String>,
@@ -295,12 +295,8 @@ fn where_clause(from: i64, to: i64, filters: &[(String, String)]) -> String {
     w
 }
 
-fn window(a: &InfluxArgs) -> Result<(i64, i64)> {
-    window_of(&a.from, &a.to, &a.last)
-}
-
-fn window_of(from: &Option<String>, to: &Option<String>, last: &Option<String>) -> Result<(i64, i64)> {
-    match (from, to, last) {
+fn window(w: &WindowArgs) -> Result<(i64, i64)> {
+    match (&w.from, &w.to, &w.last) {
         (Some(f), Some(t), None) => {
             let (from, to) = (parse_time(f, "--from")?, parse_time(t, "--to")?);
             if to <= from {
@@ -318,19 +314,12 @@ fn window_of(from: &Option<String>, to: &Option<String>, last: &Option<String>) 
 
 fn influxdb(a: InfluxArgs) -> Result<ExitCode> {
     let client = Influx::new(&a)?;
-    let filters: Vec<(String, String)> = a
-        .filters
-        .iter()
-        .map(|f| {
-            f.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| anyhow!("--where {f:?}: expected TAG=VALUE"))
-        })
-        .collect::<Result<_>>()?;
+    let filters: Vec<(String, String)> =
+        a.filters.iter().map(|f| super::pack::key_value(f, "--where")).collect::<Result<_>>()?;
     if a.list {
         return list_runs(&client, &a, &filters);
     }
-    let (from, to) = window(&a)?;
+    let (from, to) = window(&a.window)?;
     let slice = parse_duration_ns(&a.slice)?;
     let measurements = client.measurements()?;
     let prefix = client.db_prefix();
@@ -641,7 +630,7 @@ fn prometheus(a: PromArgs) -> Result<ExitCode> {
     if !url.starts_with("http://") {
         bail!("--url {url:?}: expected http://HOST:PORT");
     }
-    let (from, to) = window_of(&a.from, &a.to, &a.last)?;
+    let (from, to) = window(&a.window)?;
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(std::time::Duration::from_secs(10))
         .timeout_read(std::time::Duration::from_secs(300))

@@ -65,7 +65,8 @@ pub struct PackArgs {
     pub inputs: Vec<PathBuf>,
 }
 
-fn key_value(s: &str, what: &str) -> Result<(String, String)> {
+/// `K=V` → (K, V); `what` names the option in the message.
+pub fn key_value(s: &str, what: &str) -> Result<(String, String)> {
     let (k, v) = s.split_once('=').ok_or_else(|| anyhow!("{what} {s:?}: expected K=V"))?;
     if k.trim().is_empty() {
         bail!("{what} {s:?}: empty key");

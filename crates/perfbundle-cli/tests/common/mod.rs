@@ -71,3 +71,59 @@ pub fn runs_with_stream_and_summary() -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// A child process killed when dropped (test servers, the app under test).
+pub struct Proc(pub std::process::Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A TCP port free right now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// The HTTP status of GET `path` on 127.0.0.1:`port`, if anything answers.
+pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::{BufRead, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut line = String::new();
+    std::io::BufReader::new(s).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A program the test needs on PATH; a failure naming how to install it otherwise.
+pub fn need(tool: &str, hint: &str) -> PathBuf {
+    let out = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().expect("sh");
+    let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!p.is_empty(), "{tool} is needed for this test: {hint} (scripts/setup.sh installs it)");
+    PathBuf::from(p)
+}
+
+/// The k6-shop fixture's server on a free port.
+pub fn start_shop() -> (Proc, u16) {
+    use std::io::BufRead;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/server.js");
+    let mut child = Command::new("node")
+        .arg(fixture)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start node");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("port line");
+    let port =
+        serde_json::from_str::<serde_json::Value>(&line).expect("port JSON")["port"].as_u64().expect("port") as u16;
+    (Proc(child), port)
+}
+
+/// The k6-shop fixture's k6 script.
+pub fn shop_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/shop.js")
+}

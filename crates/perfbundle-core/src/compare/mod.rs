@@ -140,30 +140,13 @@ pub struct DiffOptions {
     pub top: usize,
 }
 
-fn empty_summary() -> K6Summary {
-    K6Summary {
-        points_source: None,
-        summary_source: None,
-        duration_ms: None,
-        duration_source: None,
-        start_ns: None,
-        end_ns: None,
-        metrics: BTreeMap::new(),
-        series: BTreeMap::new(),
-        thresholds: Vec::new(),
-        checks: None,
-        reported: None,
-        stats: Default::default(),
-    }
-}
-
 fn run_ref(b: &Bundle) -> RunRef {
     RunRef { title: b.manifest.title.clone(), labels: b.manifest.labels.clone(), start: b.manifest.run.start.clone() }
 }
 
 /// Compares `base` and `candidate`.
 pub fn diff(base: &Bundle, cand: &Bundle, opts: &DiffOptions) -> Result<Diff, CompareError> {
-    let empty = empty_summary();
+    let empty = K6Summary::empty();
     let bs = base.k6_summary.as_ref().unwrap_or(&empty);
     let cs = cand.k6_summary.as_ref().unwrap_or(&empty);
     let mut metrics = BTreeMap::new();

@@ -2,8 +2,6 @@
 //! stored model, and renders the `k6.metrics` view that `inspect --json`
 //! prints and the viewer reads.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Map, Value};
 
 use super::aggregate::Aggregator;
@@ -26,19 +24,12 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
     let duration_from_summary = summary.as_ref().and_then(|s| s.duration_ms);
     let mut warnings = Vec::new();
     let mut out = K6Summary {
-        points_source: None,
         summary_source: summary.as_ref().map(|s| s.kind.name().to_string()),
         duration_ms: duration_from_summary,
         duration_source: duration_from_summary
             .map(|_| summary.as_ref().map(|s| s.kind.name()).unwrap_or_default().to_string()),
-        start_ns: None,
-        end_ns: None,
-        metrics: BTreeMap::new(),
-        series: BTreeMap::new(),
-        thresholds: Vec::new(),
-        checks: None,
         reported: summary.as_ref().map(|s| s.metrics.clone()),
-        stats: IngestStats::default(),
+        ..K6Summary::empty()
     };
     let mut timeseries = None;
     if let Some((agg, kind)) = points {

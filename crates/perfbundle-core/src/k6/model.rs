@@ -208,6 +208,26 @@ pub struct K6Summary {
     pub stats: IngestStats,
 }
 
+impl K6Summary {
+    /// A summary with nothing in it.
+    pub fn empty() -> Self {
+        K6Summary {
+            points_source: None,
+            summary_source: None,
+            duration_ms: None,
+            duration_source: None,
+            start_ns: None,
+            end_ns: None,
+            metrics: BTreeMap::new(),
+            series: BTreeMap::new(),
+            thresholds: Vec::new(),
+            checks: None,
+            reported: None,
+            stats: IngestStats::default(),
+        }
+    }
+}
+
 /// One series' buckets, stored column-wise. `t[i]` is the bucket's offset from
 /// the grid's `first_bucket`; every other present column has the same length.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
