@@ -351,6 +351,26 @@ fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
     assert_eq!(m["http_reqs"]["values"]["count"], 10.0);
     assert_eq!(m["http_req_duration"]["values"]["min"], 20.0);
     assert_eq!(m["http_req_duration{group:}"]["values"]["count"], 10.0, "the root group is restored");
+    // Another tool's measurement in the same database is left out, by name.
+    assert_eq!(write_lines(port, "k6", auth, &format!("cpu,host=a usage_idle=93.5 {}\n", t0 + 175_000_000_000)), 204);
+    let o = bin()
+        .env("PB_INFLUX_PW", "pw")
+        .args(["import", "influxdb", "--url", &url, "--db", "k6", "--user", "admin", "--password-env", "PB_INFLUX_PW"])
+        .args(["--from", &from, "--to", &to, "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("measurements without a `value` field (not k6's) left out: cpu"), "{}", stderr(&o));
+    // A window with no k6 data.
+    let empty = dir.join("empty.perfbundle");
+    let o = bin()
+        .env("PB_INFLUX_PW", "pw")
+        .args(["import", "influxdb", "--url", &url, "--db", "k6", "--user", "admin", "--password-env", "PB_INFLUX_PW"])
+        .args(["--from", "2001-01-01T00:00:00Z", "--to", "2001-01-01T01:00:00Z", "-o", empty.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && stderr(&o).contains("no k6 sample in this window"), "{}", stderr(&o));
+    assert!(!empty.exists());
     let week = dir.join("week.perfbundle");
     let o = bin()
         .env("PB_INFLUX_PW", "pw")
@@ -391,4 +411,56 @@ fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
         false,
     ));
     assert!(e.contains("--password-env PB_NOT_SET_X: the variable is not set"), "{e}");
+}
+
+#[test]
+fn a_connection_dropped_mid_import_is_an_error_and_writes_nothing() {
+    // A hand-made stand-in for InfluxDB that answers SHOW MEASUREMENTS, then
+    // drops the connection in the middle of a query's chunked response.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(8) {
+            let Ok(mut s) = conn else { continue };
+            let mut req = String::new();
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            r.read_line(&mut req).unwrap();
+            let mut h = String::new();
+            while r.read_line(&mut h).unwrap_or(0) > 2 {
+                h.clear();
+            }
+            if req.contains("SHOW+MEASUREMENTS") || req.contains("SHOW%20MEASUREMENTS") {
+                let body = r#"{"results":[{"statement_id":0,"series":[{"name":"measurements","columns":["name"],"values":[["http_reqs"]]}]}]}"#;
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            } else {
+                let chunk = r#"{"results":[{"statement_id":0,"series":[{"name":"http_reqs","columns":["time","value"],"values":[[1700000000000000000,1],"#;
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n", chunk.len());
+                let _ = s.flush();
+                // Then the connection drops.
+            }
+        }
+    });
+    let dir = tmpdir("influx-dropped");
+    let out = dir.join("dropped.perfbundle");
+    let o = bin()
+        .args([
+            "import",
+            "influxdb",
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+            "--db",
+            "k6",
+            "--last",
+            "1h",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert!(!o.status.success(), "{e}");
+    assert!(e.contains(&format!("http://127.0.0.1:{port}/query")), "names the server: {e}");
+    assert!(!out.exists(), "no bundle under the final name");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(leftovers.is_empty(), "no temporary file left: {leftovers:?}");
 }

@@ -338,6 +338,12 @@ fn influxdb(a: InfluxArgs) -> Result<ExitCode> {
         let mut bytes = 0u64;
         let mut points = 0u64;
         let mut skipped = 0u64;
+        let mut foreign = std::collections::BTreeSet::new();
+        let slices = ((to - from) as f64 / slice as f64).ceil().max(1.0) as u64;
+        let pb = crate::fsio::progress(slices, "InfluxDB time slices");
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} slices, eta {eta}") {
+            pb.set_style(style.progress_chars("=> "));
+        }
         let mut t = from;
         while t < to {
             let end = (t.saturating_add(slice)).min(to);
@@ -348,8 +354,12 @@ fn influxdb(a: InfluxArgs) -> Result<ExitCode> {
             let st = influx::ingest_response(BufReader::with_capacity(1 << 20, tap), &what, agg)?;
             points += st.points;
             skipped += st.skipped;
+            foreign.extend(st.foreign);
+            pb.inc(1);
+            pb.set_message(format!("{points} samples"));
             t = end;
         }
+        pb.finish_and_clear();
         if points == 0 {
             bail!(
                 "{source_name}: no k6 sample in this window{} (perfbundle import influxdb --list shows the runs)",
@@ -361,6 +371,10 @@ fn influxdb(a: InfluxArgs) -> Result<ExitCode> {
         ];
         if skipped > 0 {
             warnings.push(format!("{skipped} rows without a numeric value were skipped"));
+        }
+        if !foreign.is_empty() {
+            let names: Vec<String> = foreign.into_iter().collect();
+            warnings.push(format!("measurements without a `value` field (not k6's) left out: {}", names.join(", ")));
         }
         Ok((source_name.clone(), bytes, hex::encode(hasher.finalize()), warnings))
     };

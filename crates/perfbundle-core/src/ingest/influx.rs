@@ -46,12 +46,14 @@ struct Series {
 }
 
 /// What one response held.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResponseStats {
     /// Rows turned into samples.
     pub points: u64,
     /// Rows without a numeric `value` (skipped).
     pub skipped: u64,
+    /// Measurements without a `value` field: not written by k6, left out.
+    pub foreign: std::collections::BTreeSet<String>,
 }
 
 /// Feeds one query response into `agg`. `source` names it in errors (the
@@ -103,7 +105,14 @@ pub fn ingest_response<R: BufRead>(
 fn feed_series(s: &Series, agg: &mut Aggregator, stats: &mut ResponseStats) -> Result<(), String> {
     let col = |name: &str| s.columns.iter().position(|c| c == name);
     let t = col("time").ok_or("no time column")?;
-    let v = col("value").ok_or("no value field (not written by k6?)")?;
+    // k6 writes `value` on every row: a measurement without one anywhere is
+    // another tool's (a query over several measurements lists every field).
+    let Some(v) = col("value").filter(|&v| s.values.iter().any(|r| r.get(v).is_some_and(|x| x.is_number()))) else {
+        if !s.values.is_empty() {
+            stats.foreign.insert(s.name.clone());
+        }
+        return Ok(());
+    };
     let fixed: Vec<(String, String)> = s.tags.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut tags: Vec<(&str, &str)> = Vec::with_capacity(s.columns.len() + fixed.len());
     for row in &s.values {
@@ -152,7 +161,7 @@ mod tests {
         );
         let mut agg = Aggregator::new(AggregatorOptions::default());
         let st = ingest_response(body.as_bytes(), "q", &mut agg).unwrap();
-        assert_eq!(st, ResponseStats { points: 3, skipped: 1 });
+        assert_eq!((st.points, st.skipped), (3, 1));
         let s = assemble(Some((agg, "influxdb".into())), None).summary;
         assert_eq!(s.series["http_req_duration"].values["count"], 2.0);
         assert_eq!(s.series["http_req_duration{group:}"].values["count"], 1.0);
