@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Benchmark of `perfbundle import influxdb` (BENCHMARKS.md, "Importing from
+# InfluxDB"): a real k6 run writes 1 M+ points to a real InfluxDB 1.x and to
+# its JSON stream at once; the import is timed against packing the same run's
+# JSON stream (the reference, in the same session), with peak memory.
+# Needs influxd, k6 and node (scripts/setup.sh installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$PWD/target/release/perfbundle
+[ -x "$BIN" ] || cargo build --release -p perfbundle-cli
+W=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+IP=$(free_port); RP=$(free_port)
+cat > "$W/influxdb.conf" <<EOF
+reporting-disabled = true
+bind-address = "127.0.0.1:$RP"
+[meta]
+  dir = "$W/meta"
+[data]
+  dir = "$W/data"
+  wal-dir = "$W/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:$IP"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+EOF
+influxd run -config "$W/influxdb.conf" >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$IP/ping" | grep -q 204 && break; sleep 0.1; done
+node crates/perfbundle-cli/tests/fixtures/k6-shop/server.js > "$W/port.json" &
+PIDS+=($!)
+for _ in $(seq 50); do [ -s "$W/port.json" ] && break; sleep 0.1; done
+SP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$W/port.json")
+# A steady 1,000 requests/s for 100 s (about 1.3 M points): a rate InfluxDB
+# keeps up with here, so k6 drops no batch (it would, silently, at full speed).
+cat > "$W/steady.js" <<'EOF'
+import http from 'k6/http'
+export const options = {
+  scenarios: { steady: { executor: 'constant-arrival-rate', rate: 1000, timeUnit: '1s', duration: __ENV.DURATION || '100s', preAllocatedVUs: 20, maxVUs: 50 } },
+}
+export default function () { http.get(__ENV.BASE_URL + '/') }
+EOF
+K6_NO_USAGE_REPORT=true K6_INFLUXDB_CONCURRENT_WRITES=8 k6 run --quiet --no-color --address "" -e "BASE_URL=http://127.0.0.1:$SP" \
+  --out "influxdb=http://127.0.0.1:$IP/k6" --out "json=$W/run.json" "$W/steady.js" >/dev/null 2>&1 || true
+POINTS=$(grep -c '"type":"Point"' "$W/run.json")
+echo "k6 wrote $POINTS points (JSON stream $(du -h "$W/run.json" | cut -f1))"
+t() { /usr/bin/time -f '%e s %M KB' "$@" 2>&1 >/dev/null | tail -1; }
+for i in 1 2 3; do
+  echo "pack --out json stream (reference): $(t "$BIN" pack --no-git -o "$W/json.perfbundle" "$W/run.json")"
+  echo "import influxdb, 5m slices:         $(t "$BIN" import influxdb --url "http://127.0.0.1:$IP" --db k6 --last 30m -o "$W/imp.perfbundle")"
+  echo "import influxdb, 5s slices:         $(t "$BIN" import influxdb --url "http://127.0.0.1:$IP" --db k6 --last 30m --slice 5s -o "$W/imp5.perfbundle")"
+done
+python3 - "$BIN" "$W" <<'EOF'
+import json, subprocess, sys
+bin, w = sys.argv[1], sys.argv[2]
+m = lambda f: json.loads(subprocess.check_output([bin, "inspect", "--json", f]))["k6"]["metrics"]
+a, b = m(w + "/json.perfbundle"), m(w + "/imp.perfbundle")
+print("http_reqs count: json", a["http_reqs"]["values"]["count"], "influx", b["http_reqs"]["values"]["count"])
+print("series with the same count:", sum(1 for k in a if k in b and a[k]["values"].get("count") == b[k]["values"].get("count")), "of", len(a))
+print("http_req_duration p(95): json", a["http_req_duration"]["values"]["p(95)"], "influx", b["http_req_duration"]["values"]["p(95)"])
+EOF
