@@ -291,8 +291,19 @@ fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
     // The first user of an empty server may be made without credentials.
     assert_eq!(query(port, "CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES", ""), 200);
     let auth = "&u=admin&p=pw";
-    assert_eq!(query(port, "CREATE DATABASE k6", auth), 200);
-    assert_eq!(query(port, "CREATE RETENTION POLICY week ON k6 DURATION 7d REPLICATION 1", auth), 200);
+    // The new user takes a moment to reach the server's authorizer: retry a few times.
+    let setup = |q: &str| {
+        let t0 = Instant::now();
+        loop {
+            let code = query(port, q, auth);
+            if code == 200 || t0.elapsed() > Duration::from_secs(10) {
+                return code;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    assert_eq!(setup("CREATE DATABASE k6"), 200);
+    assert_eq!(setup("CREATE RETENTION POLICY week ON k6 DURATION 7d REPLICATION 1"), 200);
     // Hand-made: two bursts of requests three minutes apart, no run tag, in the default policy;
     // one burst in the `week` policy.
     let t0: i64 = (now_ns() / 1_000_000_000 - 3600) * 1_000_000_000;
@@ -311,27 +322,31 @@ fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
         204
     );
     let url = format!("http://127.0.0.1:{port}");
+    // perfbundle with the admin's credentials, the password from the environment.
+    let authed = |args: &[&str]| {
+        bin()
+            .env("PB_INFLUX_PW", "pw")
+            .args([
+                "import",
+                "influxdb",
+                "--url",
+                &url,
+                "--db",
+                "k6",
+                "--user",
+                "admin",
+                "--password-env",
+                "PB_INFLUX_PW",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
     // Without credentials: InfluxDB's refusal, named.
     let e = stderr(&run(&["import", "influxdb", "--url", &url, "--db", "k6", "--list"], false));
     assert!(e.contains("HTTP 401") && e.contains(&url), "{e}");
     // A password from the environment, never the command line.
-    let list = bin()
-        .env("PB_INFLUX_PW", "pw")
-        .args([
-            "import",
-            "influxdb",
-            "--url",
-            &url,
-            "--db",
-            "k6",
-            "--user",
-            "admin",
-            "--password-env",
-            "PB_INFLUX_PW",
-            "--list",
-        ])
-        .output()
-        .unwrap();
+    let list = authed(&["--list"]);
     assert!(list.status.success(), "{}", stderr(&list));
     let text = String::from_utf8(list.stdout).unwrap();
     assert_eq!(text.matches("(no run tag)").count(), 2, "two runs, split by the gap:\n{text}");
@@ -340,12 +355,7 @@ fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
     let from = perfbundle_core::time::format_rfc3339_ms(t0 + 170_000_000_000);
     let to = perfbundle_core::time::format_rfc3339_ms(t0 + 200_000_000_000);
     let out = dir.join("second.perfbundle");
-    let o = bin()
-        .env("PB_INFLUX_PW", "pw")
-        .args(["import", "influxdb", "--url", &url, "--db", "k6", "--user", "admin", "--password-env", "PB_INFLUX_PW"])
-        .args(["--from", &from, "--to", &to, "-o", out.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = authed(&["--from", &from, "--to", &to, "-o", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let m = &inspect_json(&out)["k6"]["metrics"];
     assert_eq!(m["http_reqs"]["values"]["count"], 10.0);
@@ -353,44 +363,16 @@ fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
     assert_eq!(m["http_req_duration{group:}"]["values"]["count"], 10.0, "the root group is restored");
     // Another tool's measurement in the same database is left out, by name.
     assert_eq!(write_lines(port, "k6", auth, &format!("cpu,host=a usage_idle=93.5 {}\n", t0 + 175_000_000_000)), 204);
-    let o = bin()
-        .env("PB_INFLUX_PW", "pw")
-        .args(["import", "influxdb", "--url", &url, "--db", "k6", "--user", "admin", "--password-env", "PB_INFLUX_PW"])
-        .args(["--from", &from, "--to", &to, "-o", out.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = authed(&["--from", &from, "--to", &to, "-o", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("measurements without a `value` field (not k6's) left out: cpu"), "{}", stderr(&o));
     // A window with no k6 data.
     let empty = dir.join("empty.perfbundle");
-    let o = bin()
-        .env("PB_INFLUX_PW", "pw")
-        .args(["import", "influxdb", "--url", &url, "--db", "k6", "--user", "admin", "--password-env", "PB_INFLUX_PW"])
-        .args(["--from", "2001-01-01T00:00:00Z", "--to", "2001-01-01T01:00:00Z", "-o", empty.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = authed(&["--from", "2001-01-01T00:00:00Z", "--to", "2001-01-01T01:00:00Z", "-o", empty.to_str().unwrap()]);
     assert!(!o.status.success() && stderr(&o).contains("no k6 sample in this window"), "{}", stderr(&o));
     assert!(!empty.exists());
     let week = dir.join("week.perfbundle");
-    let o = bin()
-        .env("PB_INFLUX_PW", "pw")
-        .args([
-            "import",
-            "influxdb",
-            "--url",
-            &url,
-            "--db",
-            "k6",
-            "--rp",
-            "week",
-            "--user",
-            "admin",
-            "--password-env",
-            "PB_INFLUX_PW",
-        ])
-        .args(["--last", "2h", "-o", week.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = authed(&["--rp", "week", "--last", "2h", "-o", week.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(inspect_json(&week)["k6"]["metrics"]["http_reqs"]["values"]["count"], 1.0);
     // A variable that is not set.

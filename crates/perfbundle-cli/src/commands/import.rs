@@ -178,6 +178,23 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
+/// Sends a request; an HTTP error status becomes an error naming `what` and
+/// the server's own message (InfluxDB and Prometheus both answer `{"error": …}`).
+fn call(req: ureq::Request, what: &str) -> Result<ureq::Response> {
+    match req.call() {
+        Ok(r) => Ok(r),
+        Err(ureq::Error::Status(code, r)) => {
+            let body = r.into_string().unwrap_or_default();
+            let msg = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(String::from))
+                .unwrap_or(body);
+            bail!("{what}: HTTP {code}: {}", msg.trim())
+        }
+        Err(e) => bail!("{what}: {e}"),
+    }
+}
+
 /// A client of one InfluxDB: URL, database, credentials.
 struct Influx {
     url: String,
@@ -234,18 +251,7 @@ impl Influx {
         if let Some(p) = &self.password {
             req = req.query("p", p);
         }
-        match req.call() {
-            Ok(r) => Ok(Box::new(r.into_reader())),
-            Err(ureq::Error::Status(code, r)) => {
-                let body = r.into_string().unwrap_or_default();
-                let msg = serde_json::from_str::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["error"].as_str().map(String::from))
-                    .unwrap_or(body);
-                bail!("{}/query: HTTP {code}: {}", self.url, msg.trim())
-            }
-            Err(e) => bail!("{}/query: {e}", self.url),
-        }
+        Ok(Box::new(call(req, &format!("{}/query", self.url))?.into_reader()))
     }
 
     /// A whole (small) query response, parsed.
@@ -618,18 +624,7 @@ fn prom_get(agent: &ureq::Agent, url: &str, path: &str, params: &[(&str, String)
     for (k, v) in params {
         req = req.query(k, v);
     }
-    let resp = match req.call() {
-        Ok(r) => r,
-        Err(ureq::Error::Status(code, r)) => {
-            let body = r.into_string().unwrap_or_default();
-            let msg = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(String::from))
-                .unwrap_or(body);
-            bail!("{url}{path}: HTTP {code}: {}", msg.trim())
-        }
-        Err(e) => bail!("{url}{path}: {e}"),
-    };
+    let resp = call(req, &format!("{url}{path}"))?;
     let mut body = Vec::new();
     resp.into_reader().take(1 << 30).read_to_end(&mut body).with_context(|| format!("{url}{path}: reading"))?;
     Ok(body)
