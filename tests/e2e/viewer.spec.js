@@ -434,6 +434,11 @@ test('trend page: figures across runs, each run linked to its view and to the co
 });
 
 test('a recorded profile follows the range selected on the charts', async ({ page }) => {
+  // The overview says how the run was recorded and how the profile's clock was aligned.
+  await page.goto(`${E2E}/?bundle=bundles/recorded-cpu-prof.perfbundle`);
+  await expect(page.getByTestId('record')).toContainText('profiler: cpu-prof');
+  await expect(page.getByTestId('record-alignment')).toContainText('CLOCK_MONOTONIC');
+  await expect(page.getByTestId('record-outcome')).toContainText('k6 exit');
   await page.goto(`${E2E}/?bundle=bundles/recorded-cpu-prof.perfbundle&view=charts`);
   const chart = page.getByTestId('chart-request-rate').locator('svg');
   await expect(chart).toBeVisible();

@@ -9,5 +9,6 @@ pub mod function_table;
 pub mod line_chart;
 pub mod loader;
 pub mod overview;
+pub mod record_table;
 pub mod runs_list;
 pub mod summary_table;

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use perfbundle_core::k6::text::format_ms;
 
+use super::record_table::RecordTable;
 use super::summary_table::SummaryTable;
 use crate::state::use_state;
 
@@ -57,6 +58,7 @@ pub fn Overview() -> impl IntoView {
                             <tr><th>"created by"</th><td>{m.created_by.clone()}</td></tr>
                         </table>
                     </div>
+                    {m.record.clone().map(|r| view! { <RecordTable record=r /> })}
                     <SummaryTable />
                 </section>
             }
