@@ -178,6 +178,32 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
+/// How an import is packed: its samples come from the server, the extra
+/// inputs and options from the command line; no git labels (the run was
+/// not made here).
+fn pack_args(
+    output: PathBuf,
+    title: String,
+    labels: &[String],
+    metric_types: &[String],
+    inputs: &[PathBuf],
+) -> PackArgs {
+    PackArgs {
+        output,
+        title: Some(title),
+        labels: labels.to_vec(),
+        keep_raw: false,
+        lenient: false,
+        forced: Vec::new(),
+        metric_types: metric_types.to_vec(),
+        tools: Vec::new(),
+        this_host: false,
+        shards: false,
+        no_git: true,
+        inputs: inputs.to_vec(),
+    }
+}
+
 /// Sends a request; an HTTP error status becomes an error naming `what` and
 /// the server's own message (InfluxDB and Prometheus both answer `{"error": …}`).
 fn call(req: ureq::Request, what: &str) -> Result<ureq::Response> {
@@ -384,20 +410,13 @@ fn influxdb(a: InfluxArgs) -> Result<ExitCode> {
         }
         Ok((source_name.clone(), bytes, hex::encode(hasher.finalize()), warnings))
     };
-    let pack = PackArgs {
-        output: a.output.clone().ok_or_else(|| anyhow!("-o OUT.perfbundle is needed"))?,
-        title: a.title.clone().or_else(|| Some(format!("{} (imported from InfluxDB)", a.db))),
-        labels: a.labels.clone(),
-        keep_raw: false,
-        lenient: false,
-        forced: Vec::new(),
-        metric_types: a.metric_types.clone(),
-        tools: Vec::new(),
-        this_host: false,
-        shards: false,
-        no_git: true,
-        inputs: a.inputs.clone(),
-    };
+    let pack = pack_args(
+        a.output.clone().ok_or_else(|| anyhow!("-o OUT.perfbundle is needed"))?,
+        a.title.clone().unwrap_or_else(|| format!("{} (imported from InfluxDB)", a.db)),
+        &a.labels,
+        &a.metric_types,
+        &a.inputs,
+    );
     super::pack::run_with(
         pack,
         Some(ExternalPoints {
@@ -781,22 +800,15 @@ fn prometheus(a: PromArgs) -> Result<ExitCode> {
         Ok((source_name.clone(), bytes, sha.clone(), warnings))
     };
     let written_for_finish = written.clone();
-    let pack = PackArgs {
-        output: a.output.clone(),
-        title: a.title.clone().or_else(|| {
-            Some(format!("{} (imported from Prometheus)", a.testid.clone().unwrap_or_else(|| "k6 run".into())))
+    let pack = pack_args(
+        a.output.clone(),
+        a.title.clone().unwrap_or_else(|| {
+            format!("{} (imported from Prometheus)", a.testid.clone().unwrap_or_else(|| "k6 run".into()))
         }),
-        labels: a.labels.clone(),
-        keep_raw: false,
-        lenient: false,
-        forced: Vec::new(),
-        metric_types: a.metric_types.clone(),
-        tools: Vec::new(),
-        this_host: false,
-        shards: false,
-        no_git: true,
-        inputs: a.inputs.clone(),
-    };
+        &a.labels,
+        &a.metric_types,
+        &a.inputs,
+    );
     let mut finish = |s: &mut perfbundle_core::k6::K6Summary, had_summary: bool| {
         prom::finish(s, &written_for_finish, &unweighted.borrow(), had_summary);
         prom::finish_trend_stats(s, &trend_stats.borrow());
