@@ -70,7 +70,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("perfbundle: error: {e:#}");
-            ExitCode::FAILURE
+            // 2 for every error (bad input, usage, I/O), as clap's usage errors; 1 is kept for a
+            // check that ran and failed (a `diff` gate).
+            ExitCode::from(2)
         }
     }
 }

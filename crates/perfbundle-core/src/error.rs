@@ -67,4 +67,8 @@ pub enum BundleError {
     },
     #[error("{file}: {reason}")]
     Write { file: String, reason: String },
+    /// The container itself is damaged: a gzip trailer that does not match,
+    /// a stream cut short, bytes after its end.
+    #[error("{file}: {reason}")]
+    Integrity { file: String, reason: String },
 }

@@ -169,3 +169,94 @@ fn reading_arbitrary_bytes_never_panics() {
     gz.write_all(&[0xffu8; 4096]).unwrap();
     let _ = read(&gz.finish().unwrap());
 }
+
+/// Issue 14: the reader reads to the end of the gzip stream and checks its
+/// trailer; a bundle cut in its trailer, with a flipped CRC-32 or length, or
+/// with bytes appended, is refused with a message saying which.
+#[test]
+fn checks_the_gzip_trailer_and_refuses_trailing_data() {
+    let good = small_bundle();
+    assert!(read(&good).is_ok());
+    for cut in 1..=8 {
+        let e = read(&good[..good.len() - cut]).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "cut {cut}: {e}");
+    }
+    for i in 1..=8 {
+        let mut bad = good.clone();
+        let at = bad.len() - i;
+        bad[at] ^= 0x01;
+        let e = read(&bad).unwrap_err();
+        assert!(matches!(e, BundleError::Integrity { .. }), "flip {i}: {e:?}");
+        assert!(e.to_string().contains("does not match the content"), "flip {i}: {e}");
+    }
+    let mut appended = good.clone();
+    appended.extend_from_slice(b"appended garbage\n");
+    let e = read(&appended).unwrap_err();
+    assert!(e.to_string().contains("trailing data after the gzip stream"), "{e}");
+    // A second gzip member is part of the stream (FORMAT.md: one or more
+    // members), but what it holds after the archive's end must be padding.
+    let mut more = good.clone();
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(&[0u8; 1024]).unwrap();
+    more.extend(gz.finish().unwrap());
+    assert!(read(&more).is_ok(), "zero padding in a second member is tar padding");
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(b"not padding").unwrap();
+    let mut data = good;
+    data.extend(gz.finish().unwrap());
+    let e = read(&data).unwrap_err();
+    assert!(e.to_string().contains("after the archive's end marker"), "{e}");
+}
+
+#[test]
+fn refuses_an_entry_listed_twice_or_a_second_manifest() {
+    let twice = manifest_json(
+        "1.0",
+        json!([
+            {"path": "a.txt", "kind": "note", "size": 1, "sha256": sha(b"x")},
+            {"path": "a.txt", "kind": "note", "size": 1, "sha256": sha(b"x")}
+        ]),
+    );
+    let e = read(&raw_bundle(&[("manifest.json", twice), ("a.txt", b"x".to_vec())])).unwrap_err();
+    assert!(e.to_string().contains("lists this entry twice"), "{e}");
+
+    let m = manifest_json("1.0", json!([]));
+    let e = read(&raw_bundle(&[("manifest.json", m.clone()), ("manifest.json", m.clone())])).unwrap_err();
+    assert!(e.to_string().contains("a second manifest.json"), "{e}");
+
+    let itself = manifest_json(
+        "1.0",
+        json!([{"path": "manifest.json", "kind": "note", "size": m.len(), "sha256": sha(&m)}]),
+    );
+    let e = read(&raw_bundle(&[("manifest.json", itself), ("manifest.json", m)])).unwrap_err();
+    assert!(e.to_string().contains("lists itself"), "{e}");
+}
+
+/// A small model entry that inflates to far more than its compressed size is
+/// stopped by the ratio bound before it fills memory, under the default limits.
+#[test]
+fn a_model_entry_that_inflates_like_a_bomb_is_stopped_early() {
+    let body = vec![b' '; 64 << 20];
+    let m = manifest_json(
+        "1.0",
+        json!([{"path": "k6/summary.json", "kind": "k6-summary", "size": body.len(), "sha256": sha(&body)}]),
+    );
+    let bytes = raw_bundle(&[("manifest.json", m), ("k6/summary.json", body)]);
+    assert!(bytes.len() < 4 << 20, "{}", bytes.len());
+    let e = read(&bytes).unwrap_err();
+    assert!(e.to_string().contains("decompression bomb"), "{e}");
+    // A raw entry (streamed, never held in memory) may inflate as far as it likes.
+    let raw = vec![b' '; 8 << 20];
+    let m = manifest_json("1.0", json!([{"path": "raw/0/x", "kind": "raw", "size": raw.len(), "sha256": sha(&raw)}]));
+    assert!(read(&raw_bundle(&[("manifest.json", m), ("raw/0/x", raw)])).is_ok());
+}
+
+/// The writer refuses a model entry a reader would refuse, naming it.
+#[test]
+fn the_writer_never_writes_what_the_reader_refuses() {
+    let mut b = BundleBuilder::new(Manifest::new("w", "2026-11-27T00:00:00Z"), 0);
+    let e = b.add_bytes("k6/summary.json", "k6-summary", b"{\"nope\": 1}".to_vec(), None).unwrap_err();
+    assert!(e.to_string().contains("k6/summary.json") && e.to_string().contains("would not read back"), "{e}");
+    let nested = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    assert!(b.add_bytes("profiles/0.json", "profile", nested.into_bytes(), None).is_err());
+}

@@ -5,12 +5,12 @@
 use std::collections::HashSet;
 use std::io::{self, BufReader, Read};
 
-use flate2::bufread::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
 use super::manifest::{parse_version, EntryRecord, Manifest, FORMAT_MAJOR, FORMAT_NAME};
 use super::{check_entry_path, kinds, paths, tar};
 use crate::error::BundleError;
+use crate::ingest::gzip::StrictGzDecoder;
 use crate::k6::{K6Summary, K6TimeSeries};
 use crate::profile::Profile;
 use crate::timeline::Timeline;
@@ -21,8 +21,13 @@ use crate::timeline::Timeline;
 pub struct ReadLimits {
     /// Largest `manifest.json`. Default is 16 MiB.
     pub max_manifest_bytes: u64,
-    /// Largest entry that is parsed in memory (model entries). Default is 512 MiB.
+    /// Largest entry that is parsed in memory (model entries). Default is
+    /// 256 MiB: a model of 1.5 M profile samples takes about 30 MiB.
     pub max_model_entry_bytes: u64,
+    /// How far a model entry may inflate: its size may not pass this many
+    /// times the compressed bytes read for it, plus 1 MiB. Default is 200
+    /// (model entries compress 5–10 times; a decompression bomb, ~1000).
+    pub max_model_inflation: u64,
     /// Largest total of all entries' sizes. Default is 16 GiB.
     pub max_total_bytes: u64,
     /// Most entries. Default is 100,000.
@@ -33,7 +38,8 @@ impl Default for ReadLimits {
     fn default() -> Self {
         ReadLimits {
             max_manifest_bytes: 16 << 20,
-            max_model_entry_bytes: 512 << 20,
+            max_model_entry_bytes: 256 << 20,
+            max_model_inflation: 200,
             max_total_bytes: 16 << 30,
             max_entries: 100_000,
         }
@@ -126,14 +132,10 @@ pub fn read_entries<R: Read>(
     if !crate::ingest::gzip::is_gzip(head) {
         return Err(BundleError::NotABundle { file: file.into(), reason: "not gzip-compressed".into() });
     }
-    let mut gz = MultiGzDecoder::new(br);
+    let mut gz = StrictGzDecoder::new(br);
     let io_err = |context: &str| {
         let context = context.to_string();
-        move |source: io::Error| BundleError::Io {
-            file: file.to_string(),
-            context: format!("{context} (truncated or corrupt archive?)"),
-            source,
-        }
+        move |source: io::Error| stream_error(file, context, source)
     };
     let mut block = [0u8; tar::BLOCK];
 
@@ -181,12 +183,24 @@ pub fn read_entries<R: Read>(
             reason: format!("{} entries is over the limit of {}", manifest.entries.len(), limits.max_entries),
         });
     }
+    let mut listed: HashSet<&str> = HashSet::new();
     for e in &manifest.entries {
         check_entry_path(&e.path).map_err(|reason| BundleError::UnsafePath {
             file: file.into(),
             path: e.path.clone(),
             reason,
         })?;
+        if e.path == paths::MANIFEST || !listed.insert(e.path.as_str()) {
+            return Err(BundleError::BadEntry {
+                file: file.into(),
+                path: e.path.clone(),
+                reason: if e.path == paths::MANIFEST {
+                    "manifest.json lists itself as an entry".into()
+                } else {
+                    "manifest.json lists this entry twice (each entry is listed once)".into()
+                },
+            });
+        }
     }
 
     let mut seen: HashSet<String> = HashSet::new();
@@ -207,6 +221,13 @@ pub fn read_entries<R: Read>(
         })?;
         if h.typeflag == b'5' {
             continue;
+        }
+        if h.path == paths::MANIFEST {
+            return Err(BundleError::BadEntry {
+                file: file.into(),
+                path: h.path,
+                reason: "a second manifest.json in the archive".into(),
+            });
         }
         let Some(rec) = manifest.entries.iter().find(|e| e.path == h.path) else {
             return Err(BundleError::UnlistedEntry { file: file.into(), path: h.path });
@@ -234,7 +255,16 @@ pub fn read_entries<R: Read>(
                 limit: limits.max_total_bytes,
             });
         }
-        let mut er = EntryReader { inner: (&mut gz).take(h.size), hasher: Sha256::new(), read: 0 };
+        let max_inflation = is_model_kind(&rec.kind).then_some(limits.max_model_inflation);
+        let start = gz.compressed_consumed();
+        let mut er = EntryReader {
+            gz: &mut gz,
+            left: h.size,
+            hasher: Sha256::new(),
+            read: 0,
+            compressed_start: start,
+            max_inflation,
+        };
         visit(&manifest, EntryVisit { record: rec }, &mut er)?;
         io::copy(&mut er, &mut io::sink()).map_err(io_err(&format!("reading {}", h.path)))?;
         if er.read != h.size {
@@ -258,7 +288,46 @@ pub fn read_entries<R: Read>(
     if let Some(missing) = manifest.entries.iter().find(|e| !seen.contains(&e.path)) {
         return Err(BundleError::MissingEntry { file: file.into(), path: missing.path.clone() });
     }
+    read_to_the_end(&mut gz, file)?;
     Ok(manifest)
+}
+
+/// A read error while streaming the archive: damage to the container (a cut
+/// or corrupt stream, a bomb) is an [`BundleError::Integrity`] error whose
+/// message says what; anything else is I/O.
+fn stream_error(file: &str, context: String, source: io::Error) -> BundleError {
+    match source.kind() {
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput => {
+            BundleError::Integrity { file: file.into(), reason: format!("{context}: {source}") }
+        }
+        _ => BundleError::Io { file: file.into(), context, source },
+    }
+}
+
+/// After the end-of-archive marker: what is left of the tar stream must be
+/// zeros (the marker's second block, record padding), and the gzip stream
+/// must end with matching trailers and nothing after them.
+fn read_to_the_end<R: io::BufRead>(gz: &mut StrictGzDecoder<R>, file: &str) -> Result<(), BundleError> {
+    const MAX_PADDING: u64 = 1 << 20;
+    let integrity = |reason: String| BundleError::Integrity { file: file.into(), reason };
+    let mut buf = [0u8; 8192];
+    let mut padding = 0u64;
+    loop {
+        let n = gz.read(&mut buf).map_err(|e| integrity(e.to_string()))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if buf[..n].iter().any(|b| *b != 0) {
+            return Err(integrity(format!(
+                "data after the archive's end marker (at byte {} of the tar stream's padding)",
+                padding + buf[..n].iter().position(|b| *b != 0).unwrap_or(0) as u64
+            )));
+        }
+        padding += n as u64;
+        if padding > MAX_PADDING {
+            return Err(integrity(format!("more than {MAX_PADDING} bytes of padding after the archive's end marker")));
+        }
+    }
 }
 
 fn skip_padding<R: Read>(r: &mut R, size: u64) -> io::Result<()> {
@@ -270,19 +339,80 @@ fn skip_padding<R: Read>(r: &mut R, size: u64) -> io::Result<()> {
     Ok(())
 }
 
-struct EntryReader<R> {
-    inner: R,
+/// Exactly one entry's bytes, hashed as they pass; a model entry that
+/// inflates past its bound fails here, before it fills memory.
+struct EntryReader<'g, R: io::BufRead> {
+    gz: &'g mut StrictGzDecoder<R>,
+    left: u64,
     hasher: Sha256,
     read: u64,
+    compressed_start: u64,
+    max_inflation: Option<u64>,
 }
 
-impl<R: Read> Read for EntryReader<R> {
+impl<R: io::BufRead> Read for EntryReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.gz.read(&mut buf[..want])?;
         self.hasher.update(&buf[..n]);
         self.read += n as u64;
+        self.left -= n as u64;
+        if let Some(ratio) = self.max_inflation {
+            let compressed = self.gz.compressed_consumed().saturating_sub(self.compressed_start);
+            if self.read > compressed.saturating_mul(ratio).saturating_add(1 << 20) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "inflates more than {ratio} times its compressed size ({} bytes from {compressed}): a decompression bomb?",
+                        self.read
+                    ),
+                ));
+            }
+        }
         Ok(n)
     }
+}
+
+/// One model entry, parsed and validated.
+pub(crate) enum ModelEntry {
+    K6Summary(Box<K6Summary>),
+    K6TimeSeries(Box<K6TimeSeries>),
+    Profile(Box<Profile>),
+    Timeline(Box<Timeline>),
+}
+
+/// Parses and validates a model entry's bytes as the reader does; `None`
+/// kind-wise means it is not a model kind. The writer calls this too, so
+/// that nothing is written that a reader would refuse.
+pub(crate) fn parse_model_entry(kind: &str, bytes: &[u8]) -> Result<ModelEntry, String> {
+    let s = |e: serde_json::Error| e.to_string();
+    Ok(match kind {
+        kinds::K6_SUMMARY => ModelEntry::K6Summary(Box::new(serde_json::from_slice(bytes).map_err(s)?)),
+        kinds::K6_TIMESERIES => {
+            let ts: K6TimeSeries = serde_json::from_slice(bytes).map_err(s)?;
+            ts.validate()?;
+            ModelEntry::K6TimeSeries(Box::new(ts))
+        }
+        kinds::PROFILE => {
+            let p: Profile = serde_json::from_slice(bytes).map_err(s)?;
+            p.validate()?;
+            ModelEntry::Profile(Box::new(p))
+        }
+        kinds::TIMELINE => {
+            let t: Timeline = serde_json::from_slice(bytes).map_err(s)?;
+            t.validate()?;
+            ModelEntry::Timeline(Box::new(t))
+        }
+        other => return Err(format!("{other:?} is not a model kind")),
+    })
+}
+
+/// Kinds whose entries are parsed in memory (and so bounded in size and inflation).
+pub(crate) fn is_model_kind(kind: &str) -> bool {
+    [kinds::K6_SUMMARY, kinds::K6_TIMESERIES, kinds::PROFILE, kinds::TIMELINE].contains(&kind)
 }
 
 /// A bundle's manifest and model, loaded and checked.
@@ -310,7 +440,7 @@ impl Bundle {
         let max_model = limits.max_model_entry_bytes;
         let manifest = read_entries(reader, file, limits, &mut |_, e, r| {
             let kind = e.record.kind.as_str();
-            if ![kinds::K6_SUMMARY, kinds::K6_TIMESERIES, kinds::PROFILE, kinds::TIMELINE].contains(&kind) {
+            if !is_model_kind(kind) {
                 return Ok(());
             }
             if e.record.size > max_model {
@@ -321,34 +451,19 @@ impl Bundle {
                     limit: max_model,
                 });
             }
-            let mut bytes = Vec::with_capacity(e.record.size as usize);
-            r.read_to_end(&mut bytes).map_err(|source| BundleError::Io {
+            // The manifest's size is not trusted for the reservation: the bytes must arrive first.
+            let mut bytes = Vec::with_capacity(e.record.size.min(16 << 20) as usize);
+            r.read_to_end(&mut bytes)
+                .map_err(|source| stream_error(file, format!("reading {}", e.record.path), source))?;
+            match parse_model_entry(kind, &bytes).map_err(|reason| BundleError::Schema {
                 file: file.into(),
-                context: format!("reading {} (truncated or corrupt archive?)", e.record.path),
-                source,
-            })?;
-            let schema =
-                |reason: String| BundleError::Schema { file: file.into(), path: e.record.path.clone(), reason };
-            match kind {
-                kinds::K6_SUMMARY => {
-                    k6_summary =
-                        Some(serde_json::from_slice::<K6Summary>(&bytes).map_err(|er| schema(er.to_string()))?);
-                }
-                kinds::K6_TIMESERIES => {
-                    let ts: K6TimeSeries = serde_json::from_slice(&bytes).map_err(|er| schema(er.to_string()))?;
-                    ts.validate().map_err(schema)?;
-                    k6_timeseries = Some(ts);
-                }
-                kinds::PROFILE => {
-                    let p: Profile = serde_json::from_slice(&bytes).map_err(|er| schema(er.to_string()))?;
-                    p.validate().map_err(schema)?;
-                    profiles.push(p);
-                }
-                _ => {
-                    let t: Timeline = serde_json::from_slice(&bytes).map_err(|er| schema(er.to_string()))?;
-                    t.validate().map_err(schema)?;
-                    timelines.push(t);
-                }
+                path: e.record.path.clone(),
+                reason,
+            })? {
+                ModelEntry::K6Summary(v) => k6_summary = Some(*v),
+                ModelEntry::K6TimeSeries(v) => k6_timeseries = Some(*v),
+                ModelEntry::Profile(v) => profiles.push(*v),
+                ModelEntry::Timeline(v) => timelines.push(*v),
             }
             Ok(())
         })?;

@@ -7,6 +7,7 @@ use flate2::Compression;
 use sha2::{Digest, Sha256};
 
 use super::manifest::{EntryRecord, Manifest};
+use super::reader::{is_model_kind, parse_model_entry, ReadLimits};
 use super::{check_entry_path, paths, tar};
 use crate::error::BundleError;
 
@@ -43,7 +44,9 @@ impl BundleBuilder {
         &mut self.manifest
     }
 
-    /// Adds an in-memory entry.
+    /// Adds an in-memory entry. A model entry is checked as a reader will
+    /// check it (schema, nesting, finite numbers, the size limit), so that a
+    /// bundle that would not read back is never written.
     pub fn add_bytes(
         &mut self,
         path: &str,
@@ -51,6 +54,22 @@ impl BundleBuilder {
         bytes: Vec<u8>,
         original_name: Option<String>,
     ) -> Result<(), BundleError> {
+        if is_model_kind(kind) {
+            let limit = ReadLimits::default().max_model_entry_bytes;
+            if bytes.len() as u64 > limit {
+                return Err(BundleError::Write {
+                    file: path.into(),
+                    reason: format!(
+                        "{} bytes is over the {limit}-byte limit readers apply to a model entry",
+                        bytes.len()
+                    ),
+                });
+            }
+            parse_model_entry(kind, &bytes).map_err(|reason| BundleError::Write {
+                file: path.into(),
+                reason: format!("would not read back ({reason}); nothing was written"),
+            })?;
+        }
         let rec = EntryRecord {
             path: path.into(),
             kind: kind.into(),
@@ -104,6 +123,16 @@ impl BundleBuilder {
             |context: String| move |source: std::io::Error| BundleError::Io { file: file.to_string(), context, source };
         let manifest = serde_json::to_vec_pretty(&self.manifest)
             .map_err(|e| BundleError::Write { file: file.into(), reason: format!("serializing the manifest: {e}") })?;
+        let max_manifest = ReadLimits::default().max_manifest_bytes;
+        if manifest.len() as u64 > max_manifest {
+            return Err(BundleError::Write {
+                file: file.into(),
+                reason: format!(
+                    "manifest.json would be {} bytes, over the {max_manifest}-byte limit readers apply",
+                    manifest.len()
+                ),
+            });
+        }
         let mut gz = GzEncoder::new(w, Compression::new(6));
         tar::write_entry(&mut gz, paths::MANIFEST, manifest.len() as u64, self.mtime, &mut &manifest[..])
             .map_err(io("writing manifest.json".into()))?;
