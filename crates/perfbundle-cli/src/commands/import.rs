@@ -691,7 +691,7 @@ fn prometheus(a: PromArgs) -> Result<ExitCode> {
         );
     }
     let range = format!("{}s", ((to - from) as f64 / 1e9).ceil() as i64);
-    let fetch = |name: &str| -> Result<(Vec<prom::RawSeries>, usize)> {
+    let fetch = |name: &str| -> Result<(Vec<prom::RawSeries>, Vec<u8>)> {
         let body = prom_get(
             &agent,
             &url,
@@ -699,18 +699,20 @@ fn prometheus(a: PromArgs) -> Result<ExitCode> {
             &[("query", format!("{}[{range}]", sel(name))), ("time", secs(to))],
         )?;
         let what = format!("{url}/api/v1/query {name}");
-        Ok((prom::parse_matrix(&body, &what)?, body.len()))
+        Ok((prom::parse_matrix(&body, &what)?, body))
     };
     // Fetch each metric once, in an order where counters come before the rates they weigh.
     let mut fetched: Vec<(String, Vec<prom::RawSeries>)> = Vec::new();
+    // The input's sha256 is of the bytes read: the name list's body, then each query's, in this order.
     let mut hasher = Sha256::new();
-    let mut bytes = 0u64;
+    hasher.update(&body);
+    let mut bytes = body.len() as u64;
     let mut order = names.clone();
     order.sort_by_key(|n| !n.ends_with("_total"));
     for n in &order {
-        let (series, len) = fetch(n)?;
-        hasher.update(n.as_bytes());
-        bytes += len as u64;
+        let (series, response) = fetch(n)?;
+        hasher.update(&response);
+        bytes += response.len() as u64;
         fetched.push((n.clone(), series));
     }
     let histograms: Vec<String> =

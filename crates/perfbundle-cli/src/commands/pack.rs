@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use perfbundle_core::bundle::{kinds, paths, BundleBuilder, InputRecord, Manifest};
+use perfbundle_core::ingest::gzip::StrictGzDecoder;
 use perfbundle_core::ingest::k6_json::JsonOptions;
 use perfbundle_core::ingest::k6_summary::{self, SummaryInput};
 use perfbundle_core::ingest::{k6_csv, k6_json, InputKind};
@@ -289,7 +290,7 @@ fn build(a: &PackArgs, all: &[Input], show_progress: bool, external: Option<Exte
         pb.finish_and_clear();
         res?;
         let source = handle.join().map_err(|_| anyhow!("{display}: the reading thread failed"))?;
-        let tap = source.into_tap();
+        let tap = source.into_tap().ok_or_else(|| anyhow!("{display}: the gzip stream is corrupt"))?;
         if tap.bytes != inp.size {
             bail!("{display}: read {} bytes but the file has {}; it changed while packing", tap.bytes, inp.size);
         }
@@ -485,7 +486,7 @@ fn default_title(paths: &[PathBuf], all: &[Input]) -> String {
 /// The tapped file, decompressed when it is gzip.
 enum DecompressSource {
     Plain(BufReader<Tap<File>>),
-    Gzip(Box<flate2::bufread::MultiGzDecoder<BufReader<Tap<File>>>>),
+    Gzip(Box<StrictGzDecoder<BufReader<Tap<File>>>>),
 }
 
 impl DecompressSource {
@@ -493,16 +494,17 @@ impl DecompressSource {
         let mut br = BufReader::with_capacity(1 << 20, tap);
         let gz = perfbundle_core::ingest::gzip::is_gzip(std::io::BufRead::fill_buf(&mut br)?);
         Ok(if gz {
-            DecompressSource::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(br)))
+            DecompressSource::Gzip(Box::new(StrictGzDecoder::new(br)))
         } else {
             DecompressSource::Plain(br)
         })
     }
 
-    fn into_tap(self) -> Tap<File> {
+    /// The tapped file; `None` when decompression failed (the error was reported).
+    fn into_tap(self) -> Option<Tap<File>> {
         match self {
-            DecompressSource::Plain(b) => b.into_inner(),
-            DecompressSource::Gzip(g) => g.into_inner().into_inner(),
+            DecompressSource::Plain(b) => Some(b.into_inner()),
+            DecompressSource::Gzip(g) => g.into_inner().map(BufReader::into_inner),
         }
     }
 }

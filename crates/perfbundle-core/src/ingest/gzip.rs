@@ -69,17 +69,32 @@ impl<R: BufRead> BufRead for Counting<R> {
 #[derive(Debug)]
 pub struct StrictGzDecoder<R: BufRead> {
     dec: Option<GzDecoder<Counting<R>>>,
+    /// The source once the last member has ended.
+    done: Option<Counting<R>>,
     members: u64,
 }
 
 impl<R: BufRead> StrictGzDecoder<R> {
     pub fn new(reader: R) -> Self {
-        StrictGzDecoder { dec: Some(GzDecoder::new(Counting { inner: reader, consumed: 0 })), members: 1 }
+        StrictGzDecoder { dec: Some(GzDecoder::new(Counting { inner: reader, consumed: 0 })), done: None, members: 1 }
     }
 
     /// Compressed bytes consumed so far (read ahead by the decoder included).
     pub fn compressed_consumed(&self) -> u64 {
-        self.dec.as_ref().map_or(0, |d| d.get_ref().consumed)
+        match (&self.dec, &self.done) {
+            (Some(d), _) => d.get_ref().consumed,
+            (None, Some(c)) => c.consumed,
+            (None, None) => 0,
+        }
+    }
+
+    /// The source, when the decoder has not failed.
+    pub fn into_inner(self) -> Option<R> {
+        match (self.dec, self.done) {
+            (Some(d), _) => Some(d.into_inner().inner),
+            (None, Some(c)) => Some(c.inner),
+            (None, None) => None,
+        }
     }
 
     fn explain(&self, e: io::Error) -> io::Error {
@@ -119,6 +134,7 @@ impl<R: BufRead> Read for StrictGzDecoder<R> {
             let mut inner = dec.into_inner();
             let head = inner.fill_buf()?;
             if head.is_empty() {
+                self.done = Some(inner);
                 return Ok(0);
             }
             if !is_gzip(head) {
