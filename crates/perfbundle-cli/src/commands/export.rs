@@ -108,13 +108,7 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
         }
         if a.folded {
             let path = a.out_dir.join(format!("{stem}.folded"));
-            let lines = p.folded(a.folded_weights);
-            write_atomic(&path, |w| {
-                for l in &lines {
-                    writeln!(w, "{l}")?;
-                }
-                Ok(())
-            })?;
+            write_atomic(&path, |w| p.write_folded(a.folded_weights, w))?;
             written.push(path);
         }
     }

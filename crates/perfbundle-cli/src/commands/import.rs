@@ -194,6 +194,7 @@ fn pack_args(
         labels: labels.to_vec(),
         keep_raw: false,
         lenient: false,
+        max_line_bytes: perfbundle_core::ingest::lines::DEFAULT_MAX_LINE_BYTES,
         forced: Vec::new(),
         metric_types: metric_types.to_vec(),
         tools: Vec::new(),

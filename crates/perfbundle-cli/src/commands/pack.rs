@@ -39,6 +39,10 @@ pub struct PackArgs {
     /// Skip and count malformed lines instead of failing.
     #[arg(long)]
     pub lenient: bool,
+    /// The longest line a line-oriented input (k6 JSON or CSV, folded stacks,
+    /// perf script) may have; a longer one is an error.
+    #[arg(long, value_name = "BYTES", default_value_t = perfbundle_core::ingest::lines::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
     /// Force an input's kind: KIND:PATH (kinds: k6-json, k6-csv, k6-summary-export, k6-handle-summary).
     #[arg(long = "as", value_name = "KIND:PATH")]
     pub forced: Vec<String>,
@@ -282,7 +286,7 @@ fn build(a: &PackArgs, all: &[Input], show_progress: bool, external: Option<Exte
         // Decompression runs on its own thread; parsing on this one.
         let source = DecompressSource::new(tap).with_context(|| format!("{display}: cannot read"))?;
         let (reader, handle) = ChannelReader::spawn(source);
-        let json_opts = JsonOptions::lenient(a.lenient);
+        let json_opts = JsonOptions::lenient(a.lenient).with_max_line_bytes(a.max_line_bytes);
         let res = match inp.kind {
             InputKind::K6Csv => k6_csv::ingest(reader, &display, &mut agg, &json_opts, &mut |_| {}),
             _ => k6_json::ingest(reader, &display, &mut agg, &json_opts, &mut |_| {}),
@@ -347,7 +351,9 @@ fn build(a: &PackArgs, all: &[Input], show_progress: bool, external: Option<Exte
         if inp.kind == InputKind::ClinicDoctor {
             timelines.push(super::profiles::timeline(inp)?);
         } else {
-            profiles.push(super::profiles::profile(inp)?);
+            let (p, w) = super::profiles::profile(inp, a.max_line_bytes)?;
+            warnings.extend(w);
+            profiles.push(p);
         }
     }
 
@@ -546,6 +552,7 @@ fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
         labels: vec![format!("shard={n}")],
         keep_raw: false,
         lenient: a.lenient,
+        max_line_bytes: a.max_line_bytes,
         forced: Vec::new(),
         metric_types: a.metric_types.clone(),
         tools: a.tools.clone(),

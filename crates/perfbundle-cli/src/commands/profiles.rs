@@ -24,21 +24,34 @@ fn display(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// Ingests one profile input.
-pub fn profile(inp: &Input) -> Result<Profile> {
+/// Ingests one profile input; lines over `max_line` bytes are an error.
+/// Returns the profile and warnings about it.
+pub fn profile(inp: &Input, max_line: usize) -> Result<(Profile, Vec<String>)> {
     let name = inp.name.clone().unwrap_or_else(|| default_name(inp));
     let main = &inp.files[0];
     let file = display(main);
+    let mut warnings = Vec::new();
+    let mut perf_script = |source: Option<&str>| -> Result<Profile> {
+        let (mut p, stats) = perf::ingest_capped(inputs::open(main)?, &file, &name, max_line)?;
+        if stats.repaired > 0 {
+            warnings.push(format!(
+                "{file}: {} lines had bytes that are not UTF-8 (replaced by U+FFFD) or a symbol inferno cannot fold (a character replaced by `?`)",
+                stats.repaired
+            ));
+        }
+        if let Some(s) = source {
+            p.source = s.into();
+        }
+        Ok(p)
+    };
     let mut p = match inp.kind {
         InputKind::CpuProfile => cpuprofile::ingest(inputs::open(main)?, &file, &name)?,
-        InputKind::PerfScript => perf::ingest(inputs::open(main)?, &file, &name)?,
-        InputKind::Folded => folded::ingest(inputs::open(main)?, &file, &name)?,
+        InputKind::PerfScript => perf_script(None)?,
+        InputKind::Folded => folded::ingest_capped(inputs::open(main)?, &file, &name, max_line)?,
         InputKind::ZeroX => {
             if inputs::file_name(main).starts_with("stacks.") {
                 // 0x --kernel-tracing: perf script text.
-                let mut p = perf::ingest(inputs::open(main)?, &file, &name)?;
-                p.source = "0x".into();
-                p
+                perf_script(Some("0x"))?
             } else {
                 v8log::ingest(inputs::open(main)?, &file, &name)?
             }
@@ -57,7 +70,7 @@ pub fn profile(inp: &Input) -> Result<Profile> {
             p.tools.insert("node".into(), n.into());
         }
     }
-    Ok(p)
+    Ok((p, warnings))
 }
 
 /// Ingests a Clinic.js doctor folder.

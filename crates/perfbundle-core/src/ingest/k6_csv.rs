@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use crate::error::IngestError;
+use crate::ingest::lines::read_line_capped;
 use crate::k6::Aggregator;
 
 use super::k6_json::JsonOptions;
@@ -89,18 +90,29 @@ pub fn ingest<R: BufRead>(
     let mut header: Option<Vec<String>> = None;
     let (mut c_name, mut c_time, mut c_value, mut c_extra) = (0, 0, 0, None);
     let mut skip: Vec<bool> = Vec::new();
+    let mut raw: Vec<u8> = Vec::new();
     let mut buf = String::new();
     let mut line_no = 0u64;
     let mut bytes = 0u64;
     let mut next_progress = 0u64;
     let mut rows = 0u64;
     loop {
-        buf.clear();
-        let n = reader.read_line(&mut buf).map_err(|e| {
-            IngestError::read(file, format!("reading after line {line_no} (truncated, corrupt or not UTF-8?)"), e)
-        })?;
+        raw.clear();
+        let n = read_line_capped(&mut reader, &mut raw, opts.max_line_bytes)
+            .map_err(|e| IngestError::read(file, format!("reading line {}", line_no + 1), e))?;
         if n == 0 {
             break;
+        }
+        buf.clear();
+        match std::str::from_utf8(&raw) {
+            Ok(t) => buf.push_str(t),
+            Err(_) => {
+                return Err(IngestError::BadLine {
+                    file: file.into(),
+                    line: line_no + 1,
+                    message: "not UTF-8 text (k6 writes its CSV output in UTF-8)".into(),
+                })
+            }
         }
         line_no += 1;
         bytes += n as u64;

@@ -10,20 +10,35 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::IngestError;
+use crate::ingest::lines::{read_line_capped, DEFAULT_MAX_LINE_BYTES};
 use crate::k6::{Aggregator, MetricDecl, MetricType, SubmetricDecl};
 use crate::time::parse_rfc3339_ns;
 
 /// Options of the JSON-stream ingest.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct JsonOptions {
     /// Skip and count malformed lines instead of failing. Default is `false`.
     pub lenient: bool,
+    /// The longest line accepted (a longer one is an error, even with
+    /// `lenient`). Default is [`DEFAULT_MAX_LINE_BYTES`] (64 MiB).
+    pub max_line_bytes: usize,
+}
+
+impl Default for JsonOptions {
+    fn default() -> Self {
+        JsonOptions { lenient: false, max_line_bytes: DEFAULT_MAX_LINE_BYTES }
+    }
 }
 
 impl JsonOptions {
     pub fn lenient(lenient: bool) -> Self {
-        JsonOptions { lenient }
+        JsonOptions { lenient, ..Default::default() }
+    }
+
+    pub fn with_max_line_bytes(mut self, n: usize) -> Self {
+        self.max_line_bytes = n.max(1);
+        self
     }
 }
 
@@ -148,7 +163,7 @@ pub fn ingest<R: BufRead>(
     let mut content_lines = 0u64;
     let mut scratch = TagScratch::default();
     let read_err = |line_no: u64, e| {
-        IngestError::read(file, format!("reading after line {line_no} (truncated or corrupt input?)"), e)
+        IngestError::read(file, format!("reading line {}", line_no + 1), e)
     };
     loop {
         // Lines wholly inside the reader's buffer are parsed in place; a line
@@ -164,7 +179,8 @@ pub fn ingest<R: BufRead>(
             }
             None => {
                 buf.clear();
-                let n = reader.read_until(b'\n', &mut buf).map_err(|e| read_err(line_no, e))?;
+                let n = read_line_capped(&mut reader, &mut buf, opts.max_line_bytes)
+                    .map_err(|e| read_err(line_no, e))?;
                 line_no += 1;
                 bytes += n as u64;
                 if let Err(message) = handle_line(&buf, line_no, agg, &mut content_lines, &mut scratch) {

@@ -7,6 +7,7 @@ pub mod influx;
 pub mod k6_csv;
 pub mod k6_json;
 pub mod k6_summary;
+pub mod lines;
 pub mod prometheus;
 
 pub use detect::{detect, InputKind};

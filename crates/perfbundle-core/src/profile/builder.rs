@@ -4,6 +4,22 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Frame, FrameTable, NodeTable, Profile, SampleTable};
 
+/// Counts past what 64 bits hold: a hostile or corrupt input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountOverflow {
+    Samples,
+    Weight,
+}
+
+impl std::fmt::Display for CountOverflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CountOverflow::Samples => f.write_str("the sample counts add up to more than 2^64 - 1"),
+            CountOverflow::Weight => f.write_str("the sample weights add up to more than 2^64 - 1"),
+        }
+    }
+}
+
 /// Builds a profile: intern frames, add stacks (root first), optionally
 /// record each sample's time, then [`ProfileBuilder::finish`].
 #[derive(Debug)]
@@ -18,6 +34,7 @@ pub struct ProfileBuilder {
     last_t: i64,
     first_t: Option<i64>,
     total: u64,
+    total_weight: u64,
     pub weight_unit: Option<String>,
     pub start_unix_us: Option<i64>,
     pub duration_us: Option<f64>,
@@ -37,6 +54,7 @@ impl ProfileBuilder {
             last_t: 0,
             first_t: None,
             total: 0,
+            total_weight: 0,
             weight_unit: None,
             start_unix_us: None,
             duration_us: None,
@@ -71,20 +89,27 @@ impl ProfileBuilder {
 
     /// Adds `samples` samples (and `weight`) of a stack given root first;
     /// returns its leaf node. An empty stack counts at the root.
-    pub fn add_stack(&mut self, stack: &[u32], samples: u64, weight: u64) -> u32 {
+    pub fn add_stack(&mut self, stack: &[u32], samples: u64, weight: u64) -> Result<u32, CountOverflow> {
         let mut node = 0u32;
         for &f in stack {
             node = self.child(node, f);
         }
-        self.add_self(node, samples, weight);
-        node
+        self.add_self(node, samples, weight)?;
+        Ok(node)
     }
 
-    /// Adds samples and weight to a node directly.
-    pub fn add_self(&mut self, node: u32, samples: u64, weight: u64) {
+    /// Adds samples and weight to a node directly. The profile's totals
+    /// (samples, weight) must fit in 64 bits, so that every sum a view takes
+    /// of them does too.
+    pub fn add_self(&mut self, node: u32, samples: u64, weight: u64) -> Result<(), CountOverflow> {
+        let total = self.total.checked_add(samples).ok_or(CountOverflow::Samples)?;
+        let total_weight = self.total_weight.checked_add(weight).ok_or(CountOverflow::Weight)?;
+        // A node's count is at most the total: these cannot overflow now.
         self.nodes.self_samples[node as usize] += samples;
         self.nodes.self_weight[node as usize] += weight;
-        self.total += samples;
+        self.total = total;
+        self.total_weight = total_weight;
+        Ok(())
     }
 
     /// Records one sample's leaf node and time (µs on the source's clock).
@@ -93,7 +118,7 @@ impl ProfileBuilder {
         let first = *self.first_t.get_or_insert(t_us);
         let prev = if s.node.is_empty() { first } else { self.last_t };
         s.node.push(node);
-        s.dt_us.push(t_us - prev);
+        s.dt_us.push(t_us.saturating_sub(prev));
         self.last_t = t_us;
     }
 

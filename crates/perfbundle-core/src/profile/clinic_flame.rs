@@ -36,7 +36,7 @@ impl<'de> Visitor<'de> for Samples<'_> {
                 self.stack.push(f);
             }
             let stack = std::mem::take(&mut self.stack);
-            self.b.add_stack(&stack, 1, 0);
+            self.b.add_stack(&stack, 1, 0).map_err(serde::de::Error::custom)?;
             self.stack = stack;
         }
         Ok(())

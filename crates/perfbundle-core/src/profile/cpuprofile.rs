@@ -131,7 +131,8 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
     if p.samples.is_empty() {
         for (i, n) in p.nodes.iter().enumerate() {
             if n.hit_count > 0 {
-                b.add_self(mapped[i].unwrap_or(0), n.hit_count, 0);
+                b.add_self(mapped[i].unwrap_or(0), n.hit_count, 0)
+                    .map_err(|e| IngestError::invalid(file, format!("node {}'s hitCount: {e}", n.id)))?;
             }
         }
     } else {
@@ -142,15 +143,17 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
             let &i = index
                 .get(s)
                 .ok_or_else(|| IngestError::invalid(file, format!("sample {k} is node {s}, which is not a node")))?;
-            t += p.time_deltas[k];
+            t = t.saturating_add(p.time_deltas[k]);
             // A sample lasts until the next one (the last until endTime).
-            let next = if k + 1 < n { p.time_deltas[k + 1] } else { p.end_time.map(|e| e - t).unwrap_or(0) };
+            let next =
+                if k + 1 < n { p.time_deltas[k + 1] } else { p.end_time.map(|e| e.saturating_sub(t)).unwrap_or(0) };
             let node = mapped[i].unwrap_or(0);
-            b.add_self(node, 1, u64::try_from(next).unwrap_or(0));
+            b.add_self(node, 1, u64::try_from(next).unwrap_or(0))
+                .map_err(|e| IngestError::invalid(file, format!("sample {k}: {e}")))?;
             b.add_sample_time(node, t);
         }
         if let Some(e) = p.end_time {
-            b.duration_us = Some((e - p.start_time) as f64);
+            b.duration_us = Some(e.saturating_sub(p.start_time) as f64);
         }
     }
     Ok(b.finish())

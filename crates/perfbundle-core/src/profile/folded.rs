@@ -5,6 +5,7 @@ use std::io::BufRead;
 
 use super::{categorize, Category, Frame, Profile, ProfileBuilder};
 use crate::error::IngestError;
+use crate::ingest::lines::{read_line_capped, DEFAULT_MAX_LINE_BYTES};
 
 /// Splits `a;b;c 12` into the stack text and its count.
 pub fn split_line(line: &str) -> Option<(&str, u64)> {
@@ -54,8 +55,13 @@ pub fn frame_of(name: &str) -> Frame {
 
 /// Reads folded stacks into a profile.
 pub fn ingest<R: BufRead>(reader: R, file: &str, name: &str) -> Result<Profile, IngestError> {
+    ingest_capped(reader, file, name, DEFAULT_MAX_LINE_BYTES)
+}
+
+/// [`ingest`], with a bound on the length of a line other than the default.
+pub fn ingest_capped<R: BufRead>(reader: R, file: &str, name: &str, max_line: usize) -> Result<Profile, IngestError> {
     let mut b = ProfileBuilder::new(name, "folded");
-    read_into(reader, file, &mut b, None)?;
+    read_into(reader, file, &mut b, None, max_line)?;
     if b.total_samples() == 0 {
         return Err(IngestError::Empty { file: file.into() });
     }
@@ -63,24 +69,27 @@ pub fn ingest<R: BufRead>(reader: R, file: &str, name: &str) -> Result<Profile, 
 }
 
 /// Adds folded lines to a builder. With `period`, each count is a weight and
-/// the samples are `count / period`.
+/// the samples are `count / period`. Lines are read as UTF-8, invalid bytes
+/// replaced (as inferno reads them); a line over `max_line` bytes is an error.
 pub(crate) fn read_into<R: BufRead>(
     mut reader: R,
     file: &str,
     b: &mut ProfileBuilder,
     period: Option<u64>,
+    max_line: usize,
 ) -> Result<(), IngestError> {
-    let mut line = String::new();
+    let mut raw: Vec<u8> = Vec::new();
     let mut stack: Vec<u32> = Vec::new();
     let mut no = 0u64;
     loop {
-        line.clear();
-        let n =
-            reader.read_line(&mut line).map_err(|e| IngestError::read(file, format!("reading after line {no}"), e))?;
+        raw.clear();
+        let n = read_line_capped(&mut reader, &mut raw, max_line)
+            .map_err(|e| IngestError::read(file, format!("reading line {}", no + 1), e))?;
         if n == 0 {
             break;
         }
         no += 1;
+        let line = String::from_utf8_lossy(&raw);
         if line.trim().is_empty() {
             continue;
         }
@@ -94,10 +103,11 @@ pub(crate) fn read_into<R: BufRead>(
             let id = b.intern(frame_of(f));
             stack.push(id);
         }
-        match period {
+        let added = match period {
             Some(p) if p > 0 => b.add_stack(&stack, count / p, count),
             _ => b.add_stack(&stack, count, 0),
         };
+        added.map_err(|e| IngestError::BadLine { file: file.into(), line: no, message: e.to_string() })?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ pub mod folded;
 pub mod perf;
 pub mod v8log;
 
-pub use builder::ProfileBuilder;
+pub use builder::{CountOverflow, ProfileBuilder};
 pub use category::{categorize, Category};
 
 use serde::{Deserialize, Serialize};
@@ -171,7 +171,11 @@ impl Profile {
                 return Err(format!("node {i}: frame {fr} is not in the frame table"));
             }
         }
-        let sum: u64 = n.self_samples.iter().sum();
+        let sum = n.self_samples.iter().try_fold(0u64, |a, b| a.checked_add(*b));
+        let Some(sum) = sum else { return Err("node self samples add up to more than 2^64 - 1".into()) };
+        if n.self_weight.iter().try_fold(0u64, |a, b| a.checked_add(*b)).is_none() {
+            return Err("node self weights add up to more than 2^64 - 1".into());
+        }
         if sum != self.total_samples {
             return Err(format!("node self samples add up to {sum}, total_samples is {}", self.total_samples));
         }
@@ -200,43 +204,52 @@ impl Profile {
     /// A function's total counts each sample once even under recursion.
     pub fn functions(&self) -> Vec<FunctionStat> {
         use std::collections::HashMap;
-        let mut by: HashMap<(&str, &str), (Category, u64, u64)> = HashMap::new();
-        for i in 1..self.nodes.parent.len() {
+        let n = self.nodes.parent.len();
+        // Function ids by (name, file).
+        let mut ids: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut funcs: Vec<(&str, &str, Category, u64, u64)> = Vec::new();
+        let mut func_of = vec![usize::MAX; n];
+        for i in 1..n {
             let fr = self.nodes.frame[i] as usize;
-            let e =
-                by.entry((&self.frames.name[fr], &self.frames.file[fr])).or_insert((self.frames.category[fr], 0, 0));
-            e.1 += self.nodes.self_samples[i];
+            let key = (self.frames.name[fr].as_str(), self.frames.file[fr].as_str());
+            let id = *ids.entry(key).or_insert_with(|| {
+                funcs.push((key.0, key.1, self.frames.category[fr], 0, 0));
+                funcs.len() - 1
+            });
+            func_of[i] = id;
+            funcs[id].3 += self.nodes.self_samples[i];
         }
-        // Totals: walk each sample's path once per distinct function.
-        let mut totals: HashMap<(&str, &str), u64> = HashMap::new();
-        let mut path: Vec<(&str, &str)> = Vec::new();
-        for i in 1..self.nodes.parent.len() {
-            let s = self.nodes.self_samples[i];
-            if s == 0 {
+        // Totals: a node adds its subtree's samples to its function unless
+        // the function is already on the path above it (recursion). One walk
+        // of the tree, keeping how often each function is on the path.
+        let totals = self.node_totals();
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for i in 1..n {
+            children[self.nodes.parent[i] as usize].push(i as u32);
+        }
+        let mut on_path = vec![0u32; funcs.len()];
+        let mut stack: Vec<(u32, bool)> = children[0].iter().rev().map(|&c| (c, false)).collect();
+        while let Some((node, leaving)) = stack.pop() {
+            let f = func_of[node as usize];
+            if leaving {
+                on_path[f] -= 1;
                 continue;
             }
-            path.clear();
-            let mut n = i;
-            while n != 0 {
-                let fr = self.nodes.frame[n] as usize;
-                let key = (self.frames.name[fr].as_str(), self.frames.file[fr].as_str());
-                if !path.contains(&key) {
-                    path.push(key);
-                }
-                n = self.nodes.parent[n] as usize;
+            if on_path[f] == 0 {
+                funcs[f].4 += totals[node as usize];
             }
-            for k in &path {
-                *totals.entry(*k).or_default() += s;
-            }
+            on_path[f] += 1;
+            stack.push((node, true));
+            stack.extend(children[node as usize].iter().rev().map(|&c| (c, false)));
         }
-        let mut out: Vec<FunctionStat> = by
+        let mut out: Vec<FunctionStat> = funcs
             .into_iter()
-            .map(|((name, file), (category, self_samples, _))| FunctionStat {
+            .map(|(name, file, category, self_samples, total_samples)| FunctionStat {
                 function: name.to_string(),
                 file: file.to_string(),
                 category,
                 self_samples,
-                total_samples: totals.get(&(name, file)).copied().unwrap_or(0),
+                total_samples,
             })
             .collect();
         out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
@@ -246,22 +259,128 @@ impl Profile {
     /// Folded stacks (`root;…;leaf count`, one line per distinct stack,
     /// sorted), weighted by `self_weight` when `by_weight` and the profile has it.
     pub fn folded(&self, by_weight: bool) -> Vec<String> {
-        let use_w = by_weight && !self.nodes.self_weight.is_empty();
-        let mut names: Vec<String> = vec![String::new(); self.nodes.parent.len()];
-        for i in 1..self.nodes.parent.len() {
-            let fr = self.nodes.frame[i] as usize;
-            let p = self.nodes.parent[i] as usize;
-            let label = self.frame_label(fr);
-            names[i] = if p == 0 { label } else { format!("{};{label}", names[p]) };
-        }
-        let mut lines: Vec<String> = (1..self.nodes.parent.len())
-            .filter_map(|i| {
-                let c = if use_w { self.nodes.self_weight[i] } else { self.nodes.self_samples[i] };
-                (c > 0).then(|| format!("{} {c}", names[i]))
-            })
-            .collect();
-        lines.sort();
+        let mut lines = Vec::new();
+        self.for_each_folded(by_weight, &mut |l| lines.push(l.to_string()));
         lines
+    }
+
+    /// Writes [`Profile::folded`]'s lines, each ended by `\n`, without
+    /// holding them: memory grows with the tree, not with the text (a
+    /// 20,000-frame stack is one line, not 20,000 prefixes of it).
+    pub fn write_folded<W: std::io::Write + ?Sized>(&self, by_weight: bool, w: &mut W) -> std::io::Result<()> {
+        let mut result = Ok(());
+        self.for_each_folded(by_weight, &mut |l| {
+            if result.is_ok() {
+                result = w.write_all(l.as_bytes()).and_then(|_| w.write_all(b"\n"));
+            }
+        });
+        result
+    }
+
+    /// Calls `emit` with each folded line (without its `\n`) in byte order,
+    /// as sorting the whole text would give. A depth-first walk with
+    /// siblings in label order gives that order except where one sibling's
+    /// label is a prefix of another's and the next character sorts before
+    /// `;` (`f` and `f (native)`, `f` and `f:12`): such a run of siblings
+    /// is collected and sorted on its own.
+    pub fn for_each_folded(&self, by_weight: bool, emit: &mut dyn FnMut(&str)) {
+        let use_w = by_weight && !self.nodes.self_weight.is_empty();
+        let n = self.nodes.parent.len();
+        if n == 0 {
+            return;
+        }
+        let count = |i: usize| if use_w { self.nodes.self_weight[i] } else { self.nodes.self_samples[i] };
+        // Totals, to skip subtrees with nothing to print.
+        let mut any = vec![false; n];
+        for i in (1..n).rev() {
+            if count(i) > 0 {
+                any[i] = true;
+            }
+            if any[i] {
+                any[self.nodes.parent[i] as usize] = true;
+            }
+        }
+        let labels: Vec<String> = (0..self.frames.name.len()).map(|f| self.frame_label(f)).collect();
+        let label = |i: usize| labels[self.nodes.frame[i] as usize].as_str();
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for i in 1..n {
+            if any[i] {
+                children[self.nodes.parent[i] as usize].push(i as u32);
+            }
+        }
+        for c in &mut children {
+            c.sort_by(|a, b| label(*a as usize).cmp(label(*b as usize)));
+        }
+        // Groups of siblings: one child, or a run whose lines interleave.
+        let groups = |node: usize| -> Vec<Vec<u32>> {
+            let mut out: Vec<Vec<u32>> = Vec::new();
+            for &c in &children[node] {
+                let l = label(c as usize);
+                let joins = out.last().is_some_and(|g| {
+                    g.iter().any(|&p| {
+                        let pl = label(p as usize);
+                        l.len() > pl.len() && l.starts_with(pl) && l.as_bytes()[pl.len()] <= b';'
+                    })
+                });
+                match out.last_mut() {
+                    Some(g) if joins => g.push(c),
+                    _ => out.push(vec![c]),
+                }
+            }
+            out
+        };
+        let mut line = String::new();
+        let mut path = String::new();
+        // Explicit stack: (node, its groups, next group); the path holds the node's labels.
+        let mut stack: Vec<(usize, Vec<Vec<u32>>, usize, usize)> = vec![(0, groups(0), 0, 0)];
+        while let Some(top) = stack.last_mut() {
+            let (_, gs, next, path_len) = top;
+            if *next >= gs.len() {
+                let len = *path_len;
+                stack.pop();
+                path.truncate(len);
+                continue;
+            }
+            let g = std::mem::take(&mut gs[*next]);
+            *next += 1;
+            if g.len() > 1 {
+                // Interleaving siblings: their lines, sorted.
+                let mut lines = Vec::new();
+                let mut sub: Vec<(usize, usize)> = g.iter().map(|&c| (c as usize, path.len())).collect();
+                let mut p = path.clone();
+                while let Some((node, len)) = sub.pop() {
+                    p.truncate(len);
+                    if !p.is_empty() {
+                        p.push(';');
+                    }
+                    p.push_str(label(node));
+                    if count(node) > 0 {
+                        lines.push(format!("{p} {}", count(node)));
+                    }
+                    let l = p.len();
+                    sub.extend(children[node].iter().map(|&c| (c as usize, l)));
+                }
+                lines.sort();
+                for l in &lines {
+                    emit(l);
+                }
+                continue;
+            }
+            let node = g[0] as usize;
+            let before = path.len();
+            if !path.is_empty() {
+                path.push(';');
+            }
+            path.push_str(label(node));
+            if count(node) > 0 {
+                line.clear();
+                line.push_str(&path);
+                line.push(' ');
+                line.push_str(&count(node).to_string());
+                emit(&line);
+            }
+            stack.push((node, groups(node), 0, before));
+        }
     }
 
     /// A frame's label in folded stacks and flame graphs: the name, and the
@@ -323,5 +442,91 @@ mod range_tests {
         let mut no_times = p.clone();
         no_times.start_unix_us = None;
         assert!(no_times.in_range(0, 1).is_none());
+    }
+}
+
+#[cfg(test)]
+mod folded_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Folded lines the plain way: every path built, then sorted.
+    fn naive(p: &Profile) -> Vec<String> {
+        let n = p.nodes.parent.len();
+        let mut names = vec![String::new(); n];
+        let mut out = Vec::new();
+        for i in 1..n {
+            let l = p.frame_label(p.nodes.frame[i] as usize);
+            let par = p.nodes.parent[i] as usize;
+            names[i] = if par == 0 { l } else { format!("{};{l}", names[par]) };
+            if p.nodes.self_samples[i] > 0 {
+                out.push(format!("{} {}", names[i], p.nodes.self_samples[i]));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// A hand-made tree from (parent choice, label choice, count) triples;
+    /// the labels share prefixes followed by characters either side of `;`.
+    fn tree(spec: &[(usize, usize, u64)]) -> Profile {
+        const LABELS: [&str; 9] = ["f", "f x", "f:1", "f:12", "f!", "fa", "g", "f (native)", "f;"];
+        let mut b = ProfileBuilder::new("t", "folded");
+        let ids: Vec<u32> = LABELS
+            .iter()
+            .map(|l| b.intern(Frame { name: l.to_string(), file: String::new(), line: 0, col: 0, category: Category::App }))
+            .collect();
+        let mut nodes = vec![0u32];
+        for &(parent, label, count) in spec {
+            let par = nodes[parent % nodes.len()];
+            let c = b.child(par, ids[label % LABELS.len()]);
+            b.add_self(c, count, 0).unwrap();
+            nodes.push(c);
+        }
+        b.finish()
+    }
+
+    proptest! {
+        #[test]
+        fn streamed_folded_lines_equal_the_sorted_text(spec in prop::collection::vec((0usize..40, 0usize..9, 0u64..3), 1..40)) {
+            let p = tree(&spec);
+            prop_assert_eq!(p.folded(false), naive(&p));
+        }
+    }
+
+    #[test]
+    fn a_deep_stack_is_one_line_and_writes_without_prefixes() {
+        let mut b = ProfileBuilder::new("deep", "folded");
+        let stack: Vec<u32> = (0..20_000)
+            .map(|i| b.intern(Frame { name: format!("f{i}"), file: String::new(), line: 0, col: 0, category: Category::App }))
+            .collect();
+        b.add_stack(&stack, 1, 0).unwrap();
+        let p = b.finish();
+        let mut out = Vec::new();
+        p.write_folded(false, &mut out).unwrap();
+        assert_eq!(out.iter().filter(|c| **c == b'\n').count(), 1);
+        assert!(out.starts_with(b"f0;f1;f2;") && out.ends_with(b";f19999 1\n"));
+    }
+
+    #[test]
+    fn counts_that_overflow_are_refused() {
+        let mut b = ProfileBuilder::new("o", "folded");
+        let f = b.intern(Frame { name: "a".into(), file: String::new(), line: 0, col: 0, category: Category::App });
+        b.add_stack(&[f], u64::MAX, 0).unwrap();
+        assert_eq!(b.add_stack(&[f], 1, 0), Err(CountOverflow::Samples));
+        assert_eq!(b.total_samples(), u64::MAX);
+        let text = format!("a;b {}\na;c 1\n", u64::MAX);
+        let e = folded::ingest(text.as_bytes(), "big.folded", "big").unwrap_err();
+        assert!(e.to_string().contains("big.folded: line 2") && e.to_string().contains("2^64"), "{e}");
+    }
+
+    #[test]
+    fn function_totals_count_each_sample_once_under_recursion() {
+        let p = folded::ingest("a;b;a 2\na 1\nc;a 3\na;b 4\n".as_bytes(), "r", "r").unwrap();
+        let f = p.functions();
+        let get = |n: &str| f.iter().find(|x| x.function == n).map(|x| (x.self_samples, x.total_samples)).unwrap();
+        assert_eq!(get("a"), (6, 10));
+        assert_eq!(get("b"), (4, 6));
+        assert_eq!(get("c"), (0, 3));
     }
 }

@@ -9,6 +9,7 @@ use inferno::collapse::Collapse;
 
 use super::{Profile, ProfileBuilder};
 use crate::error::IngestError;
+use crate::ingest::lines::DEFAULT_MAX_LINE_BYTES;
 
 /// What the line check saw.
 #[derive(Debug, Default, Clone)]
@@ -21,6 +22,9 @@ pub struct ScriptStats {
     pub lines: u64,
     /// First line that is neither a sample header, a frame nor a comment.
     pub bad_line: Option<(u64, String)>,
+    /// Lines changed before folding: bytes that were not UTF-8, or a symbol
+    /// inferno 0.12.8 would panic on.
+    pub repaired: u64,
 }
 
 /// Parses a sample header's event name and period (`node 1 6108.38: 10101010 cpu-clock:ppp:`).
@@ -43,52 +47,64 @@ fn header_event(line: &str) -> Option<(String, Option<u64>)> {
     None
 }
 
-/// Passes the script through to inferno untouched, looking at each line as
-/// inferno consumes it: sample headers are parsed and counted, indented
-/// frame lines skipped over, anything else reported.
+/// Passes the script through to inferno, looking at each line on the way:
+/// sample headers are parsed and counted, indented frame lines checked for
+/// what would make inferno panic, anything else reported. Lines are handed
+/// on whole, and changed only where inferno 0.12.8 could not read them:
+/// bytes that are not UTF-8 are replaced (as inferno's own lossy reading
+/// would), and a frame whose symbol has a multi-byte character where
+/// inferno looks for a Rust hash (17 bytes from its end) gets `?` for that
+/// character (inferno slices the name there and panics). A line over
+/// `max_line` bytes stops the read with an error.
 struct Observe<R> {
     inner: R,
-    /// The current line so far, when it is not indented (a header candidate).
-    cur: Vec<u8>,
-    at_start: bool,
-    skipping: bool,
+    /// Lines ready to hand on, and how far they were consumed.
+    out: Vec<u8>,
+    pos: usize,
+    /// The start of a line whose end has not been read yet.
+    partial: Vec<u8>,
+    max_line: usize,
+    eof: bool,
     stats: ScriptStats,
+    /// Lines changed so that inferno could read them.
+    repaired: u64,
 }
 
 impl<R: BufRead> Observe<R> {
-    fn new(inner: R) -> Self {
-        Observe { inner, cur: Vec::with_capacity(256), at_start: true, skipping: false, stats: ScriptStats::default() }
-    }
-
-    fn scan(cur: &mut Vec<u8>, at_start: &mut bool, skipping: &mut bool, stats: &mut ScriptStats, chunk: &[u8]) {
-        let mut i = 0;
-        while i < chunk.len() {
-            if *at_start {
-                *at_start = false;
-                *skipping = matches!(chunk[i], b' ' | b'\t');
-            }
-            let nl = memchr::memchr(b'\n', &chunk[i..]);
-            let end = nl.map_or(chunk.len(), |p| i + p);
-            if !*skipping {
-                cur.extend_from_slice(&chunk[i..end]);
-            }
-            match nl {
-                Some(_) => {
-                    if !*skipping {
-                        Self::line(cur, stats);
-                        cur.clear();
-                    }
-                    stats.lines += 1;
-                    *at_start = true;
-                    i = end + 1;
-                }
-                None => i = chunk.len(),
-            }
+    fn new(inner: R, max_line: usize) -> Self {
+        Observe {
+            inner,
+            out: Vec::with_capacity(1 << 16),
+            pos: 0,
+            partial: Vec::new(),
+            max_line,
+            eof: false,
+            stats: ScriptStats::default(),
+            repaired: 0,
         }
     }
 
-    /// A whole non-indented line.
-    fn line(line: &[u8], stats: &mut ScriptStats) {
+    /// One whole line (with its `\n`, except maybe the last), appended to `out`.
+    fn take_line(out: &mut Vec<u8>, stats: &mut ScriptStats, repaired: &mut u64, line: &[u8]) {
+        stats.lines += 1;
+        let indented = matches!(line.first(), Some(b' ' | b'\t'));
+        if !indented {
+            Self::header(line, stats);
+        }
+        if line.is_ascii() {
+            out.extend_from_slice(line);
+            return;
+        }
+        let text = String::from_utf8_lossy(line);
+        let fixed = if indented { safe_for_inferno(&text) } else { None };
+        if fixed.is_some() || matches!(text, std::borrow::Cow::Owned(_)) {
+            *repaired += 1;
+        }
+        out.extend_from_slice(fixed.as_deref().unwrap_or(&text).as_bytes());
+    }
+
+    /// A non-indented line: a sample header, a comment, blank, or not perf's.
+    fn header(line: &[u8], stats: &mut ScriptStats) {
         let text = String::from_utf8_lossy(line);
         let t = text.trim_end();
         if t.is_empty() || t.starts_with('#') {
@@ -108,19 +124,83 @@ impl<R: BufRead> Observe<R> {
             }
             None => {
                 if stats.bad_line.is_none() {
-                    stats.bad_line = Some((stats.lines + 1, t.chars().take(80).collect()));
+                    stats.bad_line = Some((stats.lines, t.chars().take(80).collect()));
                 }
             }
         }
     }
 
-    /// The last line, when the text does not end with a newline.
-    fn finish(&mut self) {
-        if !self.at_start && !self.skipping && !self.cur.is_empty() {
-            Self::line(&self.cur, &mut self.stats);
-            self.stats.lines += 1;
+    /// Reads on until at least one line is ready (or the input ends).
+    fn refill(&mut self) -> io::Result<()> {
+        self.out.clear();
+        self.pos = 0;
+        while self.out.is_empty() && !self.eof {
+            let Observe { inner, out, partial, max_line, eof, stats, repaired, .. } = self;
+            let chunk = inner.fill_buf()?;
+            if chunk.is_empty() {
+                *eof = true;
+                if !partial.is_empty() {
+                    let last = std::mem::take(partial);
+                    Self::take_line(out, stats, repaired, &last);
+                }
+                break;
+            }
+            let mut i = 0;
+            while let Some(nl) = memchr::memchr(b'\n', &chunk[i..]) {
+                let end = i + nl + 1;
+                if partial.is_empty() {
+                    if end - i > *max_line {
+                        return Err(crate::ingest::lines::too_long(*max_line));
+                    }
+                    Self::take_line(out, stats, repaired, &chunk[i..end]);
+                } else {
+                    partial.extend_from_slice(&chunk[i..end]);
+                    if partial.len() > *max_line {
+                        return Err(crate::ingest::lines::too_long(*max_line));
+                    }
+                    let whole = std::mem::take(partial);
+                    Self::take_line(out, stats, repaired, &whole);
+                }
+                i = end;
+            }
+            partial.extend_from_slice(&chunk[i..]);
+            if partial.len() > *max_line {
+                return Err(crate::ingest::lines::too_long(*max_line));
+            }
+            let n = chunk.len();
+            inner.consume(n);
+        }
+        Ok(())
+    }
+}
+
+/// The frame line with the character inferno 0.12.8 would slice through
+/// replaced by `?`s of its width, or `None` when the line is safe. inferno
+/// takes the symbol as the text between the address and the last ` (`,
+/// drops a `+0x…` offset, then looks at its last 17 bytes for a Rust hash.
+fn safe_for_inferno(line: &str) -> Option<String> {
+    let body = line.trim_start();
+    let after_pc = body.split_once(' ')?.1;
+    let module_at = after_pc.rfind(' ')?;
+    let mut func = after_pc[..module_at].trim();
+    if let Some(off) = func.rfind("+0x") {
+        if func[off + 3..].chars().all(|c| c.is_ascii_hexdigit()) {
+            func = &func[..off];
         }
     }
+    const RUST_HASH_LENGTH: usize = 17;
+    if func.len() < RUST_HASH_LENGTH || func.is_char_boundary(func.len() - RUST_HASH_LENGTH) {
+        return None;
+    }
+    // The character that straddles the cut, found by its byte range in `line`.
+    let func_start = func.as_ptr() as usize - line.as_ptr() as usize;
+    let cut = func_start + func.len() - RUST_HASH_LENGTH;
+    let (start, ch) = line.char_indices().take_while(|(i, _)| *i < cut).last()?;
+    let mut fixed = String::with_capacity(line.len());
+    fixed.push_str(&line[..start]);
+    fixed.extend(std::iter::repeat_n('?', ch.len_utf8()));
+    fixed.push_str(&line[start + ch.len_utf8()..]);
+    Some(fixed)
 }
 
 impl<R: BufRead> Read for Observe<R> {
@@ -135,16 +215,14 @@ impl<R: BufRead> Read for Observe<R> {
 
 impl<R: BufRead> BufRead for Observe<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        if self.pos >= self.out.len() {
+            self.refill()?;
+        }
+        Ok(&self.out[self.pos..])
     }
 
     fn consume(&mut self, amt: usize) {
-        // The bytes being consumed are still in the inner buffer: look at them first.
-        let Observe { inner, cur, at_start, skipping, stats } = self;
-        if let Ok(buf) = inner.fill_buf() {
-            Self::scan(cur, at_start, skipping, stats, &buf[..amt.min(buf.len())]);
-        }
-        self.inner.consume(amt);
+        self.pos = (self.pos + amt).min(self.out.len());
     }
 }
 
@@ -166,7 +244,17 @@ fn threads() -> usize {
 /// check saw. With `annotate`, kernel and JIT frames get inferno's `_[k]`
 /// and `_[j]` suffixes (used to categorise frames).
 pub fn fold<R: BufRead>(reader: R, file: &str, annotate: bool) -> Result<(Vec<u8>, ScriptStats), IngestError> {
-    let mut obs = Observe::new(reader);
+    fold_capped(reader, file, annotate, DEFAULT_MAX_LINE_BYTES)
+}
+
+/// [`fold`], with a bound on the length of a line other than the default.
+pub fn fold_capped<R: BufRead>(
+    reader: R,
+    file: &str,
+    annotate: bool,
+    max_line: usize,
+) -> Result<(Vec<u8>, ScriptStats), IngestError> {
+    let mut obs = Observe::new(reader, max_line);
     let mut opts = Options::default();
     opts.nthreads = threads();
     opts.annotate_kernel = annotate;
@@ -175,9 +263,9 @@ pub fn fold<R: BufRead>(reader: R, file: &str, annotate: bool) -> Result<(Vec<u8
     let mut out = Vec::new();
     folder
         .collapse(&mut obs, &mut out)
-        .map_err(|e| IngestError::read(file, format!("reading after line {}", obs.stats.lines), e))?;
-    obs.finish();
-    let stats = obs.stats;
+        .map_err(|e| IngestError::read(file, format!("reading line {}", obs.stats.lines + 1), e))?;
+    let mut stats = obs.stats;
+    stats.repaired = obs.repaired;
     if let Some((n, text)) = &stats.bad_line {
         return Err(IngestError::BadLine {
             file: file.into(),
@@ -200,13 +288,24 @@ pub fn fold<R: BufRead>(reader: R, file: &str, annotate: bool) -> Result<(Vec<u8
 /// (the event's period when the header has one); sample counts are the
 /// weights divided by the period when every sample has the same one.
 pub fn ingest<R: BufRead>(reader: R, file: &str, name: &str) -> Result<Profile, IngestError> {
-    let (folded, stats) = fold(reader, file, true)?;
+    ingest_capped(reader, file, name, DEFAULT_MAX_LINE_BYTES).map(|(p, _)| p)
+}
+
+/// [`ingest`], with a bound on the length of a line other than the default,
+/// and what the line check saw (`repaired` lines deserve a warning).
+pub fn ingest_capped<R: BufRead>(
+    reader: R,
+    file: &str,
+    name: &str,
+    max_line: usize,
+) -> Result<(Profile, ScriptStats), IngestError> {
+    let (folded, stats) = fold_capped(reader, file, true, max_line)?;
     let mut b = ProfileBuilder::new(name, "perf");
     let period = match stats.periods.as_slice() {
         [p] => Some(*p),
         _ => None,
     };
-    super::folded::read_into(&folded[..], file, &mut b, period)?;
+    super::folded::read_into(&folded[..], file, &mut b, period, usize::MAX)?;
     if period.is_some() || !stats.periods.is_empty() {
         let clock = stats.event.as_deref().is_some_and(|e| e.starts_with("cpu-clock") || e.starts_with("task-clock"));
         b.weight_unit = Some(if clock { "ns" } else { "period" }.into());
@@ -219,7 +318,7 @@ pub fn ingest<R: BufRead>(reader: R, file: &str, name: &str) -> Result<Profile, 
         // Periods differ from sample to sample: share the samples out by weight.
         redistribute(&mut p, stats.samples);
     }
-    Ok(p)
+    Ok((p, stats))
 }
 
 fn redistribute(p: &mut Profile, samples: u64) {

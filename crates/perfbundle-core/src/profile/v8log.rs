@@ -137,7 +137,7 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
                 None => stack.push(program),
             }
         }
-        let node = b.add_stack(&stack, 1, 0);
+        let node = b.add_stack(&stack, 1, 0).map_err(|e| IngestError::invalid(file, e.to_string()))?;
         b.add_sample_time(node, t.tm);
         first = first.min(t.tm);
         last = last.max(t.tm);
