@@ -43,6 +43,126 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Whether two paths are the same file (device and inode on Unix).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(x), Ok(y)) => {
+            use std::os::unix::fs::MetadataExt;
+            x.dev() == y.dev() && x.ino() == y.ino()
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => a.canonicalize().ok() == b.canonicalize().ok(),
+        _ => false,
+    }
+}
+
+/// Checks an output file before any work: not a folder, not one of the
+/// inputs (same device and inode: `pack -o IN IN` would destroy its input),
+/// and its folder exists and takes a new file (a temporary one is created
+/// and removed).
+pub fn check_output(dest: &Path, inputs: &[PathBuf]) -> Result<()> {
+    if dest.is_dir() {
+        anyhow::bail!("{}: is a folder; give a file name for the output", dest.display());
+    }
+    if dest.exists() {
+        if let Some(i) = inputs.iter().find(|i| same_file(dest, i)) {
+            anyhow::bail!(
+                "{}: the output is one of the inputs ({}); writing it would destroy that input: choose another output file",
+                dest.display(),
+                i.display()
+            );
+        }
+    }
+    let (probe, _file) = AtomicFile::create(dest)?;
+    drop(probe);
+    Ok(())
+}
+
+/// A folder written under a temporary name beside its destination and put
+/// in place by [`StagedDir::commit`]: a run that fails (a full disk, bad
+/// input) leaves the destination as it was. Dropped uncommitted, the
+/// temporary folder is removed.
+pub struct StagedDir {
+    tmp: PathBuf,
+    dest: PathBuf,
+    done: bool,
+}
+
+impl StagedDir {
+    /// Checks the destination and makes the temporary folder, before any
+    /// work: an existing non-empty destination needs `force` (its files of
+    /// the same names are then replaced, the others kept).
+    pub fn prepare(dest: &Path, force: bool) -> Result<Self> {
+        if dest.exists() && !dest.is_dir() {
+            anyhow::bail!("{}: exists and is not a folder", dest.display());
+        }
+        let non_empty = std::fs::read_dir(dest).map(|mut d| d.next().is_some()).unwrap_or(false);
+        if non_empty && !force {
+            anyhow::bail!("{}: exists and is not empty; use --force to write into it", dest.display());
+        }
+        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create", parent.display()))?;
+        let name = dest.file_name().with_context(|| format!("{}: not a folder name", dest.display()))?;
+        let tmp = parent.join(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        Ok(StagedDir { tmp, dest: dest.to_path_buf(), done: false })
+    }
+
+    /// Where to write a file of the staged folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.join(name)
+    }
+
+    /// The destination path of a file of the folder (for messages).
+    pub fn final_path(&self, name: &str) -> PathBuf {
+        self.dest.join(name)
+    }
+
+    /// Puts the folder in place: renamed whole when the destination is
+    /// missing or empty, file by file (each rename atomic) otherwise.
+    pub fn commit(mut self) -> Result<()> {
+        let empty = std::fs::read_dir(&self.dest).map(|mut d| d.next().is_none()).unwrap_or(true);
+        if empty {
+            if self.dest.exists() {
+                std::fs::remove_dir(&self.dest).with_context(|| format!("{}: cannot replace", self.dest.display()))?;
+            }
+            std::fs::rename(&self.tmp, &self.dest)
+                .with_context(|| format!("{}: cannot rename into place", self.dest.display()))?;
+        } else {
+            for e in std::fs::read_dir(&self.tmp).with_context(|| format!("{}: cannot list", self.tmp.display()))? {
+                let e = e?;
+                let to = self.dest.join(e.file_name());
+                std::fs::rename(e.path(), &to).with_context(|| format!("{}: cannot move into place", to.display()))?;
+            }
+            let _ = std::fs::remove_dir(&self.tmp);
+        }
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+/// Writes a file of a staged folder (no temporary name needed: the folder is one).
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("{}: writing", path.display()))
+}
+
+/// Writes a file of a staged folder through a buffered writer.
+pub fn write_with(path: &Path, f: impl FnOnce(&mut dyn io::Write) -> io::Result<()>) -> Result<()> {
+    let file = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    let mut w = io::BufWriter::new(file);
+    f(&mut w).and_then(|_| io::Write::flush(&mut w)).with_context(|| format!("{}: writing", path.display()))
+}
+
 /// Opens and reads a whole bundle with every check.
 pub fn read_bundle(path: &Path, limits: &ReadLimits) -> Result<Bundle> {
     let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;

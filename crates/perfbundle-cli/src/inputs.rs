@@ -189,11 +189,24 @@ fn detect_any(p: &Path) -> Result<Option<Input>> {
     Ok(detect_file(p)?.map(|k| Input::file(p.to_path_buf(), k, meta.len())))
 }
 
+/// Inputs are read more than once (their kind detected from the first bytes,
+/// hashed, parsed, kept raw): a pipe, socket or device cannot be.
+fn regular_or_folder(p: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    if meta.is_file() || meta.is_dir() {
+        return Ok(());
+    }
+    bail!(
+        "{}: not a regular file (a pipe, socket or device): perfbundle reads each input more than once; save it to a file first (e.g. `k6 run --out json=run.json …`, or `cat > run.json`)",
+        p.display()
+    )
+}
+
 /// Resolves the positional inputs and the `--as` ones.
 pub fn collect(paths: &[PathBuf], forced: &[Forced]) -> Result<Vec<Input>> {
     let mut out: Vec<Input> = Vec::new();
     for f in forced {
         let meta = std::fs::metadata(&f.path).with_context(|| format!("{}: cannot open", f.path.display()))?;
+        regular_or_folder(&f.path, &meta)?;
         let mut input = match f.kind {
             Some(kind) if meta.is_file() => Input::file(f.path.clone(), kind, meta.len()),
             Some(kind) => match detect_folder(&f.path)? {
@@ -213,6 +226,7 @@ pub fn collect(paths: &[PathBuf], forced: &[Forced]) -> Result<Vec<Input>> {
     }
     for p in paths {
         let meta = std::fs::metadata(p).with_context(|| format!("{}: cannot open", p.display()))?;
+        regular_or_folder(p, &meta)?;
         if meta.is_dir() {
             let before = out.len();
             let mut looked = 0;

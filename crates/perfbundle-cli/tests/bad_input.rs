@@ -33,7 +33,7 @@ fn truncated_gzip() {
     let out = out_dir.join("x.perfbundle");
     let o = run(&["pack", "-o", out.to_str().unwrap(), cut.to_str().unwrap()], false);
     let e = stderr(&o);
-    assert!(e.contains("cut.json.gz") && e.contains("after line") && e.contains("truncated or corrupt"), "{e}");
+    assert!(e.contains("cut.json.gz") && e.contains("reading line") && e.contains("truncated"), "{e}");
     assert_no_output(&out_dir);
 }
 
@@ -131,7 +131,7 @@ fn tampered_bundle_fails_verify_and_inspect() {
     let cut = dir.join("cut.perfbundle");
     std::fs::write(&cut, &bytes[..bytes.len() / 3]).expect("write");
     let e = stderr(&run(&["verify", cut.to_str().unwrap()], false));
-    assert!(e.contains("cut.perfbundle") && e.contains("truncated or corrupt"), "{e}");
+    assert!(e.contains("cut.perfbundle") && e.contains("truncated"), "{e}");
 
     // Not a bundle at all.
     let e = stderr(&run(&["inspect", v1_stream().to_str().unwrap()], false));

@@ -77,6 +77,38 @@ impl Timeline {
         }
         Ok(())
     }
+
+    /// Every number finite (JSON holds no other; a corrupt input can).
+    pub fn check_finite(&self) -> Result<(), String> {
+        let cols: [(&str, &[f64]); 7] = [
+            ("timestamp", &self.t_unix_ms),
+            ("cpu", &self.cpu_percent),
+            ("rss", &self.rss_bytes),
+            ("heapTotal", &self.heap_total_bytes),
+            ("heapUsed", &self.heap_used_bytes),
+            ("external", &self.external_bytes),
+            ("delay", &self.event_loop_delay_ms),
+        ];
+        for (name, col) in cols {
+            if let Some(i) = col.iter().position(|v| !v.is_finite()) {
+                return Err(format!("sample {i}: {name} is not a finite number"));
+            }
+        }
+        for (name, col) in
+            [("arrayBuffers", &self.array_buffers_bytes), ("loopUtilization", &self.loop_utilization_percent)]
+        {
+            if let Some(i) = col.iter().position(|v| v.is_some_and(|v| !v.is_finite())) {
+                return Err(format!("sample {i}: {name} is not a finite number"));
+            }
+        }
+        for (i, g) in self.gc.iter().enumerate() {
+            let nums = [Some(g.start_unix_ms), Some(g.duration_ms), g.heap_before_bytes, g.heap_after_bytes];
+            if nums.iter().flatten().any(|v| !v.is_finite()) {
+                return Err(format!("GC event {i} ({}): a time or size is not a finite number", g.kind));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A decoded `ProcessStat` message (clinic doctor's `process-stat.proto`).
@@ -213,11 +245,15 @@ pub struct ClockPair {
 }
 
 impl ClockPair {
+    /// The pair, when `clock` holds one of plausible size (finite, and
+    /// within ±2^53 ms — 285,000 years — either side of the epoch).
     pub fn from_systeminfo(v: &Value) -> Option<Self> {
         let c = v.get("clock")?;
         let hr = c.get("hrtime")?.as_array()?;
         let mono_ms = hr.first()?.as_f64()? * 1e3 + hr.get(1)?.as_f64()? / 1e6;
-        Some(ClockPair { mono_ms, unix_ms: c.get("unixtime")?.as_f64()? })
+        let unix_ms = c.get("unixtime")?.as_f64()?;
+        let plausible = |x: f64| x.is_finite() && x.abs() < 9.0e15;
+        (plausible(mono_ms) && plausible(unix_ms)).then_some(ClockPair { mono_ms, unix_ms })
     }
     pub fn unix_ms_of_mono_us(&self, us: f64) -> f64 {
         self.unix_ms + (us / 1e3 - self.mono_ms)
@@ -310,6 +346,13 @@ pub fn clinic_doctor(
             .map_err(|e| IngestError::invalid(processstat_file, format!("its -traceevent file is not JSON: {e}")))?;
         tl.gc = gc_events(&v, clock);
     }
+    if sysinfo.as_ref().is_some_and(|si| si.get("clock").is_some()) && clock.is_none() {
+        return Err(IngestError::invalid(
+            processstat_file,
+            "its -systeminfo file's clock (hrtime, unixtime) is not a plausible time: corrupt or not Clinic's",
+        ));
+    }
+    tl.check_finite().map_err(|m| IngestError::invalid(processstat_file, m))?;
     Ok(tl)
 }
 

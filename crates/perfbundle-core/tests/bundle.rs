@@ -224,10 +224,8 @@ fn refuses_an_entry_listed_twice_or_a_second_manifest() {
     let e = read(&raw_bundle(&[("manifest.json", m.clone()), ("manifest.json", m.clone())])).unwrap_err();
     assert!(e.to_string().contains("a second manifest.json"), "{e}");
 
-    let itself = manifest_json(
-        "1.0",
-        json!([{"path": "manifest.json", "kind": "note", "size": m.len(), "sha256": sha(&m)}]),
-    );
+    let itself =
+        manifest_json("1.0", json!([{"path": "manifest.json", "kind": "note", "size": m.len(), "sha256": sha(&m)}]));
     let e = read(&raw_bundle(&[("manifest.json", itself), ("manifest.json", m)])).unwrap_err();
     assert!(e.to_string().contains("lists itself"), "{e}");
 }

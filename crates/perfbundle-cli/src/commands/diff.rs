@@ -8,13 +8,13 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use perfbundle_core::bundle::ReadLimits;
 use perfbundle_core::compare::{self, Diff, DiffOptions, Verdict};
 use perfbundle_core::render::compare_report::{compare_report, format_change, format_stat, verdict_label};
 
-use crate::fsio::read_bundle;
+use crate::fsio::{read_bundle, write_file, StagedDir};
 
 /// Compare two bundles (a base and a candidate), optionally as a CI gate.
 #[derive(Args, Debug)]
@@ -70,18 +70,18 @@ fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
     for g in &a.fail_if {
         compare::gate::parse(g)?;
     }
+    // The output folder is checked and staged before the work.
+    let staged = match (&a.markdown, &a.out_dir) {
+        (true, Some(dir)) => Some(StagedDir::prepare(dir, a.force)?),
+        (true, None) => bail!("--markdown needs --out-dir"),
+        _ => None,
+    };
     let base = read_bundle(&a.base, &ReadLimits::default())?;
     let cand = read_bundle(&a.candidate, &ReadLimits::default())?;
     let opts =
         DiffOptions { pairs, gates: a.fail_if.clone(), fail_on_regression: a.fail_on_regression, top: a.top.max(1) };
     let d = compare::diff(&base, &cand, &opts)?;
-    if a.markdown {
-        let dir = a.out_dir.as_ref().ok_or_else(|| anyhow!("--markdown needs --out-dir"))?;
-        let non_empty = std::fs::read_dir(dir).map(|mut e| e.next().is_some()).unwrap_or(false);
-        if non_empty && !a.force {
-            bail!("{}: exists and is not empty; use --force to write into it", dir.display());
-        }
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    if let Some(staged) = staged {
         let mut report = compare_report(&base, &cand, &d, a.all);
         for (i, p) in d.profiles.iter().enumerate() {
             let lines = compare::profiles::diff_folded(&base.profiles[p.base_index], &cand.profiles[p.candidate_index]);
@@ -90,10 +90,12 @@ fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
             report.files.push((format!("diff-{i}.folded"), text.into_bytes()));
         }
         for (name, bytes) in &report.files {
-            super::export::write_atomic(&dir.join(name), |w| w.write_all(bytes))?;
+            write_file(&staged.path(name), bytes)?;
         }
-        super::export::write_atomic(&dir.join("report.md"), |w| w.write_all(report.markdown.as_bytes()))?;
-        eprintln!("wrote {} ({} files beside it)", dir.join("report.md").display(), report.files.len());
+        write_file(&staged.path("report.md"), report.markdown.as_bytes())?;
+        let report_path = staged.final_path("report.md");
+        staged.commit()?;
+        eprintln!("wrote {} ({} files beside it)", report_path.display(), report.files.len());
     }
     if a.json {
         let mut s = serde_json::to_string_pretty(&d)?;

@@ -1,16 +1,15 @@
 //! `perfbundle export`: documents drawn from a bundle — SVG flame graphs,
 //! icicle graphs and folded stacks of every profile.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use perfbundle_core::bundle::ReadLimits;
 use perfbundle_core::render::flamegraph::{write_flamegraph, FlameOptions};
 
-use crate::fsio::{read_bundle, AtomicFile};
+use crate::fsio::{read_bundle, write_file, write_with, StagedDir};
 
 /// Write files drawn from a bundle into a folder: a Markdown report with SVG
 /// charts and flame graphs, or flame/icicle graphs and folded stacks alone.
@@ -59,60 +58,48 @@ pub fn safe_name(name: &str, used: &mut Vec<String>) -> String {
     s
 }
 
-pub fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let (atomic, file) = AtomicFile::create(path)?;
-    let mut w = std::io::BufWriter::new(file);
-    f(&mut w).with_context(|| format!("{}: writing", path.display()))?;
-    w.flush().with_context(|| format!("{}: writing", path.display()))?;
-    drop(w);
-    atomic.commit()
-}
-
 pub fn run(a: ExportArgs) -> Result<ExitCode> {
     if !(a.markdown || a.flamegraph || a.icicle || a.folded) {
         bail!("nothing to export: give --markdown, --flamegraph, --icicle and/or --folded");
     }
+    // The folder is checked, and a temporary one made beside it, before the
+    // work: a failure (a full disk) leaves the destination as it was.
+    let staged = StagedDir::prepare(&a.out_dir, a.force)?;
     let b = read_bundle(&a.file, &ReadLimits::default())?;
     if b.profiles.is_empty() && !a.markdown {
         bail!("{}: holds no profile to draw", a.file.display());
     }
-    let non_empty = std::fs::read_dir(&a.out_dir).map(|mut d| d.next().is_some()).unwrap_or(false);
-    if non_empty && !a.force {
-        bail!("{}: exists and is not empty; use --force to write into it", a.out_dir.display());
-    }
-    std::fs::create_dir_all(&a.out_dir).with_context(|| format!("{}: cannot create", a.out_dir.display()))?;
     let mut used = Vec::new();
     let mut written = Vec::new();
     if a.markdown {
         let report = perfbundle_core::render::markdown::report(&b);
         for (name, bytes) in &report.files {
-            let path = a.out_dir.join(name);
-            write_atomic(&path, |w| w.write_all(bytes))?;
-            written.push(path);
+            write_file(&staged.path(name), bytes)?;
+            written.push(name.clone());
         }
-        let path = a.out_dir.join("report.md");
-        write_atomic(&path, |w| w.write_all(report.markdown.as_bytes()))?;
-        written.push(path);
+        write_file(&staged.path("report.md"), report.markdown.as_bytes())?;
+        written.push("report.md".to_string());
     }
     for p in b.profiles.iter().filter(|_| a.flamegraph || a.icicle || a.folded) {
         let stem = safe_name(&p.name, &mut used);
         if a.flamegraph {
-            let path = a.out_dir.join(format!("{stem}.svg"));
-            write_atomic(&path, |w| write_flamegraph(p, &FlameOptions::default(), w))?;
-            written.push(path);
+            let name = format!("{stem}.svg");
+            write_with(&staged.path(&name), |w| write_flamegraph(p, &FlameOptions::default(), w))?;
+            written.push(name);
         }
         if a.icicle {
-            let path = a.out_dir.join(format!("{stem}.icicle.svg"));
-            write_atomic(&path, |w| write_flamegraph(p, &FlameOptions::icicle(true), w))?;
-            written.push(path);
+            let name = format!("{stem}.icicle.svg");
+            write_with(&staged.path(&name), |w| write_flamegraph(p, &FlameOptions::icicle(true), w))?;
+            written.push(name);
         }
         if a.folded {
-            let path = a.out_dir.join(format!("{stem}.folded"));
-            write_atomic(&path, |w| p.write_folded(a.folded_weights, w))?;
-            written.push(path);
+            let name = format!("{stem}.folded");
+            write_with(&staged.path(&name), |w| p.write_folded(a.folded_weights, w))?;
+            written.push(name);
         }
     }
-    let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    let list: Vec<String> = written.iter().map(|n| staged.final_path(n).display().to_string()).collect();
+    staged.commit()?;
     crate::emit(&format!("{}\n", list.join("\n")));
     Ok(ExitCode::SUCCESS)
 }

@@ -131,6 +131,7 @@ pub fn write_merged(
 }
 
 pub fn run(a: MergeArgs) -> Result<ExitCode> {
+    crate::fsio::check_output(&a.output, &a.bundles)?;
     let mut shards = Vec::new();
     for p in &a.bundles {
         let b = read_bundle(p, &ReadLimits::default())?;

@@ -167,6 +167,8 @@ pub type Adjust<'a> = &'a mut dyn FnMut(
 /// `pack`, with samples from `external`, and `adjust` run before writing.
 pub fn run_full(a: PackArgs, external: Option<ExternalPoints<'_>>, adjust: Option<Adjust<'_>>) -> Result<ExitCode> {
     let all = inputs::collect(&a.inputs, &forced_inputs(&a.forced)?)?;
+    let input_files: Vec<PathBuf> = all.iter().flat_map(|i| i.files.iter().cloned()).collect();
+    crate::fsio::check_output(&a.output, &input_files)?;
     if a.shards {
         return pack_shards(&a, &all);
     }
@@ -499,11 +501,7 @@ impl DecompressSource {
     fn new(tap: Tap<File>) -> std::io::Result<Self> {
         let mut br = BufReader::with_capacity(1 << 20, tap);
         let gz = perfbundle_core::ingest::gzip::is_gzip(std::io::BufRead::fill_buf(&mut br)?);
-        Ok(if gz {
-            DecompressSource::Gzip(Box::new(StrictGzDecoder::new(br)))
-        } else {
-            DecompressSource::Plain(br)
-        })
+        Ok(if gz { DecompressSource::Gzip(Box::new(StrictGzDecoder::new(br))) } else { DecompressSource::Plain(br) })
     }
 
     /// The tapped file; `None` when decompression failed (the error was reported).

@@ -162,9 +162,7 @@ pub fn ingest<R: BufRead>(
     let mut next_progress = 0u64;
     let mut content_lines = 0u64;
     let mut scratch = TagScratch::default();
-    let read_err = |line_no: u64, e| {
-        IngestError::read(file, format!("reading line {}", line_no + 1), e)
-    };
+    let read_err = |line_no: u64, e| IngestError::read(file, format!("reading line {}", line_no + 1), e);
     loop {
         // Lines wholly inside the reader's buffer are parsed in place; a line
         // that straddles two buffers is copied out first.
@@ -179,8 +177,8 @@ pub fn ingest<R: BufRead>(
             }
             None => {
                 buf.clear();
-                let n = read_line_capped(&mut reader, &mut buf, opts.max_line_bytes)
-                    .map_err(|e| read_err(line_no, e))?;
+                let n =
+                    read_line_capped(&mut reader, &mut buf, opts.max_line_bytes).map_err(|e| read_err(line_no, e))?;
                 line_no += 1;
                 bytes += n as u64;
                 if let Err(message) = handle_line(&buf, line_no, agg, &mut content_lines, &mut scratch) {

@@ -70,7 +70,11 @@ pub fn parse(bytes: &[u8], file: &str, kind: InputKind) -> Result<SummaryInput, 
         };
         metrics.insert(name.clone(), rm);
     }
-    let checks = v.get("root_group").map(|g| group(g, kind));
+    let checks = v.get("root_group").map(|g| {
+        let mut tree = group(g, kind);
+        tree.limit_depth();
+        tree
+    });
     let duration_ms = match kind {
         InputKind::K6HandleSummary => v.get("state").and_then(|s| s.get("testRunDurationMs")).and_then(Value::as_f64),
         _ => None,

@@ -41,6 +41,21 @@ pub struct AggregatorOptions {
     pub min_bucket_ms: u64,
     /// Most distinct values of one tag broken down per metric. Default is 200.
     pub max_tag_values: usize,
+    /// Most distinct metric names; samples of further metrics are counted
+    /// and left out, with one warning. Default is 1,000 (k6's built-in
+    /// metrics are about 20).
+    pub max_metrics: usize,
+    /// Most series over all metrics (whole metrics, sub-metrics, tag
+    /// break-downs); past it, no new series is made. Default is 20,000.
+    pub max_series: usize,
+    /// Most tag keys broken down per metric, beyond the default ones (keys
+    /// named by declared sub-metrics). Default is 32.
+    pub max_extra_breakdown_keys: usize,
+    /// Most distinct (group, check) pairs counted. Default is 10,000.
+    pub max_checks: usize,
+    /// Most sub-metrics per metric (k6 scripts name a few in thresholds).
+    /// Default is 200.
+    pub max_submetrics: usize,
     /// Exact values kept per whole-metric series. Default is 4,000,000.
     pub max_values_per_metric_series: usize,
     /// Exact values kept per sub-series. Default is 250,000.
@@ -69,6 +84,11 @@ impl Default for AggregatorOptions {
             max_buckets: 2_000,
             min_bucket_ms: 100,
             max_tag_values: 200,
+            max_metrics: 1_000,
+            max_series: 20_000,
+            max_extra_breakdown_keys: 32,
+            max_checks: 10_000,
+            max_submetrics: 200,
             max_values_per_metric_series: 4_000_000,
             max_values_per_sub_series: 250_000,
             max_values_total: 4_000_000,
@@ -455,6 +475,11 @@ pub struct Aggregator {
     scratch: Vec<usize>,
     /// The last metric looked up (k6 streams runs of one metric).
     last_metric: Option<(String, usize)>,
+    /// Names past `max_metrics` seen so far (bounded), and metrics whose type
+    /// was guessed (their warnings are summarised past the first few).
+    dropped_names: std::collections::HashSet<String, FxBuild>,
+    guessed: Vec<String>,
+    guessed_more: u64,
 }
 
 /// What [`Aggregator::finish`] returns.
@@ -495,6 +520,9 @@ impl Aggregator {
             scratch: Vec::new(),
             last_metric: None,
             hist_slots: 0,
+            dropped_names: Default::default(),
+            guessed: Vec::new(),
+            guessed_more: 0,
         }
     }
 
@@ -531,12 +559,21 @@ impl Aggregator {
             }
             return;
         }
+        if self.metrics.len() >= self.opts.max_metrics || self.series.len() >= self.opts.max_series {
+            self.note_dropped(name);
+            return;
+        }
         let id = self.metrics.len();
         let total = self.new_series(name.to_string(), name, decl.kind, BTreeMap::new(), SeriesOrigin::Metric);
         let mut by_tag: Vec<TagBreakdown> = self.opts.breakdown_tags.iter().map(|k| TagBreakdown::new(k)).collect();
+        let defaults = by_tag.len();
         for s in &decl.submetrics {
             for k in s.tags.keys() {
                 if !by_tag.iter().any(|b| &b.key == k) {
+                    if by_tag.len() - defaults >= self.opts.max_extra_breakdown_keys {
+                        self.stats.series_not_made += 1;
+                        continue;
+                    }
                     by_tag.push(TagBreakdown::new(k));
                 }
             }
@@ -567,8 +604,20 @@ impl Aggregator {
         }
     }
 
+    /// A metric past the limit: its name counted (up to a bound), its samples left out.
+    fn note_dropped(&mut self, name: &str) {
+        if self.dropped_names.len() < 1_000_000 && !self.dropped_names.contains(name) {
+            self.dropped_names.insert(name.to_string());
+            self.stats.dropped_metrics += 1;
+        }
+    }
+
     fn add_submetric(&mut self, id: usize, s: SubmetricDecl) {
         if self.metrics[id].decl.submetrics.iter().any(|x| x.name == s.name) {
+            return;
+        }
+        if self.series.len() >= self.opts.max_series || self.metrics[id].submetrics.len() >= self.opts.max_submetrics {
+            self.stats.series_not_made += 1;
             return;
         }
         let kind = self.metrics[id].decl.kind;
@@ -596,10 +645,10 @@ impl Aggregator {
         self.series.len() - 1
     }
 
-    fn metric_id(&mut self, name: &str) -> usize {
+    fn metric_id(&mut self, name: &str) -> Option<usize> {
         if let Some((n, id)) = &self.last_metric {
             if n == name {
-                return *id;
+                return Some(*id);
             }
         }
         if let Some(&id) = self.metric_ids.get(name) {
@@ -611,23 +660,29 @@ impl Aggregator {
                 }
                 None => self.last_metric = Some((name.to_string(), id)),
             }
-            return id;
+            return Some(id);
+        }
+        if self.metrics.len() >= self.opts.max_metrics || self.series.len() >= self.opts.max_series {
+            self.note_dropped(name);
+            return None;
         }
         let (kind, contains, source) = if let Some((k, c)) = self.opts.type_hints.get(name) {
             (*k, c.clone(), "hint")
         } else if let Some((k, c)) = builtin_metric(name) {
             (k, c.to_string(), "builtin")
         } else {
-            self.warnings.push(format!(
-                "metric {name}: no type declared in the input; taken as a trend (use --metric-type {name}=KIND)"
-            ));
+            if self.guessed.len() < 20 {
+                self.guessed.push(name.to_string());
+            } else {
+                self.guessed_more += 1;
+            }
             (MetricType::Trend, "default".to_string(), "guessed")
         };
         self.declare(
             name,
             MetricDecl { kind, contains, thresholds: Vec::new(), submetrics: Vec::new(), type_source: source.into() },
         );
-        self.metric_ids[name]
+        self.metric_ids.get(name).copied()
     }
 
     fn bucket_ns(&self) -> i64 {
@@ -641,7 +696,10 @@ impl Aggregator {
             self.stats.non_finite += 1;
             return;
         }
-        let id = self.metric_id(metric);
+        let Some(id) = self.metric_id(metric) else {
+            self.stats.dropped_metric_samples += 1;
+            return;
+        };
         self.stats.points += 1;
         let mut idx = time_ns.div_euclid(self.bucket_ns());
         let lo = self.min_idx.min(idx);
@@ -669,7 +727,9 @@ impl Aggregator {
             };
             match b.values.get(*v) {
                 Some(&sid) => targets.push(sid),
-                None if b.values.len() >= max_tag_values => b.overflow += 1,
+                None if b.values.len() >= max_tag_values || self.series.len() >= self.opts.max_series => {
+                    b.overflow += 1
+                }
                 None => {
                     let mut t = BTreeMap::new();
                     t.insert(b.key.clone(), v.to_string());
@@ -712,11 +772,16 @@ impl Aggregator {
             let get = |key: &str| tags.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string());
             if let Some(check) = get("check") {
                 let group = get("group").unwrap_or_default();
-                let e = self.checks.entry((group, check)).or_default();
-                if value != 0.0 {
-                    e.0 += 1;
+                let key = (group, check);
+                if self.checks.len() < self.opts.max_checks || self.checks.contains_key(&key) {
+                    let e = self.checks.entry(key).or_default();
+                    if value != 0.0 {
+                        e.0 += 1;
+                    } else {
+                        e.1 += 1;
+                    }
                 } else {
-                    e.1 += 1;
+                    self.stats.series_not_made += 1;
                 }
             }
         }
@@ -769,8 +834,36 @@ impl Aggregator {
             }
         }
         let mut warnings = self.warnings;
-        for (k, n) in &stats.breakdown_overflow {
+        for name in &self.guessed {
+            warnings.push(format!(
+                "metric {name}: no type declared in the input; taken as a trend (use --metric-type {name}=KIND)"
+            ));
+        }
+        if self.guessed_more > 0 {
+            warnings.push(format!("{} more metrics with no type declared were taken as trends", self.guessed_more));
+        }
+        let overflowing = stats.breakdown_overflow.len();
+        for (k, n) in stats.breakdown_overflow.iter().take(20) {
             warnings.push(format!("{k}: too many distinct values; {n} samples were not broken down by this tag"));
+        }
+        if overflowing > 20 {
+            warnings.push(format!("{} more tag break-downs had too many distinct values", overflowing - 20));
+        }
+        if stats.dropped_metrics > 0 {
+            warnings.push(format!(
+                "{} distinct metric names past the limit of {} ({} samples) were left out: is this a k6 output?",
+                stats.dropped_metrics, self.opts.max_metrics, stats.dropped_metric_samples
+            ));
+        }
+        if stats.series_not_made > 0 {
+            warnings.push(format!(
+                "{} series, sub-metrics, tag keys or checks past the limits ({} series, {} sub-metrics and {} extra break-down keys per metric, {} checks) were not made",
+                stats.series_not_made,
+                self.opts.max_series,
+                self.opts.max_submetrics,
+                self.opts.max_extra_breakdown_keys,
+                self.opts.max_checks
+            ));
         }
 
         // Percentiles named by thresholds are computed too.
@@ -811,7 +904,18 @@ impl Aggregator {
             metrics.insert(m.name, m.decl);
         }
 
-        let checks = if self.checks.is_empty() { None } else { Some(check_tree(&self.checks)) };
+        let checks = if self.checks.is_empty() {
+            None
+        } else {
+            let mut tree = check_tree(&self.checks);
+            if tree.limit_depth() {
+                warnings.push(format!(
+                    "check groups nested more than {} deep: the deeper groups' checks are kept in their ancestor at that depth",
+                    crate::k6::MAX_GROUP_DEPTH
+                ));
+            }
+            Some(tree)
+        };
         Aggregated {
             metrics,
             series: series_out,

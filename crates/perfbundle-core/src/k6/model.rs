@@ -149,6 +149,43 @@ pub struct CheckGroup {
     pub groups: Vec<CheckGroup>,
 }
 
+/// The deepest nesting of groups a bundle keeps (JSON readers stop at 128
+/// levels, and each group takes two). Deeper groups' checks are kept in
+/// their ancestor at this depth, named by the rest of their group path.
+pub const MAX_GROUP_DEPTH: usize = 32;
+
+impl CheckGroup {
+    /// Folds groups below [`MAX_GROUP_DEPTH`] into their ancestor at that
+    /// depth (checks renamed `sub::group::check`); `true` if any was.
+    pub fn limit_depth(&mut self) -> bool {
+        self.limit_at(0)
+    }
+
+    fn limit_at(&mut self, depth: usize) -> bool {
+        if depth + 1 < MAX_GROUP_DEPTH {
+            let mut any = false;
+            for g in &mut self.groups {
+                any |= g.limit_at(depth + 1);
+            }
+            return any;
+        }
+        if self.groups.is_empty() {
+            return false;
+        }
+        // Hoist every descendant's checks, iteratively (the input may be deep).
+        let mut todo: Vec<(String, CheckGroup)> =
+            std::mem::take(&mut self.groups).into_iter().map(|g| (g.name.clone(), g)).collect();
+        while let Some((prefix, g)) = todo.pop() {
+            for mut c in g.checks {
+                c.name = format!("{prefix}::{}", c.name);
+                self.checks.push(c);
+            }
+            todo.extend(g.groups.into_iter().map(|sub| (format!("{prefix}::{}", sub.name), sub)));
+        }
+        true
+    }
+}
+
 /// A metric as k6's own summary reported it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportedMetric {
@@ -176,6 +213,21 @@ pub struct IngestStats {
     /// `metric{tag}` → samples not broken down because the tag had too many values.
     #[serde(default)]
     pub breakdown_overflow: BTreeMap<String, u64>,
+    /// Samples of metrics past the limit on distinct metric names (not kept).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_metric_samples: u64,
+    /// Distinct metric names past that limit (counted up to 1,000,000).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_metrics: u64,
+    /// Series not made because the limit on series was reached (sub-metrics
+    /// declared, or tag values to break down), and checks past the limit on
+    /// distinct checks.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub series_not_made: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The `k6/summary.json` entry.

@@ -209,14 +209,14 @@ impl Profile {
         let mut ids: HashMap<(&str, &str), usize> = HashMap::new();
         let mut funcs: Vec<(&str, &str, Category, u64, u64)> = Vec::new();
         let mut func_of = vec![usize::MAX; n];
-        for i in 1..n {
+        for (i, f) in func_of.iter_mut().enumerate().skip(1) {
             let fr = self.nodes.frame[i] as usize;
             let key = (self.frames.name[fr].as_str(), self.frames.file[fr].as_str());
             let id = *ids.entry(key).or_insert_with(|| {
                 funcs.push((key.0, key.1, self.frames.category[fr], 0, 0));
                 funcs.len() - 1
             });
-            func_of[i] = id;
+            *f = id;
             funcs[id].3 += self.nodes.self_samples[i];
         }
         // Totals: a node adds its subtree's samples to its function unless
@@ -474,7 +474,9 @@ mod folded_tests {
         let mut b = ProfileBuilder::new("t", "folded");
         let ids: Vec<u32> = LABELS
             .iter()
-            .map(|l| b.intern(Frame { name: l.to_string(), file: String::new(), line: 0, col: 0, category: Category::App }))
+            .map(|l| {
+                b.intern(Frame { name: l.to_string(), file: String::new(), line: 0, col: 0, category: Category::App })
+            })
             .collect();
         let mut nodes = vec![0u32];
         for &(parent, label, count) in spec {
@@ -498,7 +500,9 @@ mod folded_tests {
     fn a_deep_stack_is_one_line_and_writes_without_prefixes() {
         let mut b = ProfileBuilder::new("deep", "folded");
         let stack: Vec<u32> = (0..20_000)
-            .map(|i| b.intern(Frame { name: format!("f{i}"), file: String::new(), line: 0, col: 0, category: Category::App }))
+            .map(|i| {
+                b.intern(Frame { name: format!("f{i}"), file: String::new(), line: 0, col: 0, category: Category::App })
+            })
             .collect();
         b.add_stack(&stack, 1, 0).unwrap();
         let p = b.finish();
