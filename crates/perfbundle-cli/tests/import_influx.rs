@@ -238,27 +238,64 @@ fn bad_input_names_the_server_and_what_is_wrong() {
     assert!(!out_path.exists(), "no half-written output");
 }
 
-/// Writes hand-made line protocol (for the edge cases below; the real k6
-/// data is in the tests above).
-fn write_lines(port: u16, db: &str, auth: &str, body: &str) -> u16 {
+/// An HTTP/1.0 exchange with InfluxDB: the status and the body.
+fn exchange(port: u16, request: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "POST /write?db={db}{auth} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}", body.len())
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(s).read_line(&mut line).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut text = String::new();
+    BufReader::new(s).read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
 }
 
-fn query(port: u16, q: &str, auth: &str) -> u16 {
+/// Writes hand-made line protocol (for the edge cases below; the real k6
+/// data is in the tests above). InfluxDB answers 204, or an error in the body.
+fn write_lines(port: u16, db: &str, auth: &str, body: &str) -> (u16, String) {
+    exchange(
+        port,
+        &format!("POST /write?db={db}{auth} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}", body.len()),
+    )
+}
+
+/// A query's status and body. InfluxDB answers 200 even when the statement
+/// failed, with `{"results":[{"error":…}]}`: the body says.
+fn query(port: u16, q: &str, auth: &str) -> (u16, String) {
     let enc: String = q
         .bytes()
         .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect();
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "POST /query?q={enc}{auth} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").unwrap();
-    let mut line = String::new();
-    BufReader::new(s).read_line(&mut line).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    exchange(port, &format!("POST /query?q={enc}{auth} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"))
+}
+
+/// Waits until `ready` holds (a condition the server reports), failing with
+/// what it last said after 30 s.
+fn wait_for(what: &str, mut ready: impl FnMut() -> Result<(), String>) {
+    let t0 = Instant::now();
+    loop {
+        match ready() {
+            Ok(()) => return,
+            Err(last) if t0.elapsed() > Duration::from_secs(30) => panic!("{what}: not ready after 30 s: {last}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// Runs a statement until InfluxDB answers 200 with no error in the body.
+fn statement(port: u16, q: &str, auth: &str) {
+    wait_for(q, || match query(port, q, auth) {
+        (200, body) if !body.contains("\"error\"") => Ok(()),
+        (code, body) => Err(format!("HTTP {code} {body}")),
+    });
+}
+
+/// Writes line protocol until InfluxDB answers 204.
+fn write_ok(port: u16, db: &str, auth: &str, body: &str) {
+    wait_for(&format!("write to {db}{auth}"), || match write_lines(port, db, auth, body) {
+        (204, _) => Ok(()),
+        (code, b) => Err(format!("HTTP {code} {b}")),
+    });
 }
 
 #[test]
@@ -289,21 +326,25 @@ fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
         (Proc(child), port)
     };
     // The first user of an empty server may be made without credentials.
-    assert_eq!(query(port, "CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES", ""), 200);
+    statement(port, "CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES", "");
     let auth = "&u=admin&p=pw";
-    // The new user takes a moment to reach the server's authorizer: retry a few times.
-    let setup = |q: &str| {
-        let t0 = Instant::now();
-        loop {
-            let code = query(port, q, auth);
-            if code == 200 || t0.elapsed() > Duration::from_secs(10) {
-                return code;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    };
-    assert_eq!(setup("CREATE DATABASE k6"), 200);
-    assert_eq!(setup("CREATE RETENTION POLICY week ON k6 DURATION 7d REPLICATION 1"), 200);
+    // The new user takes a moment to reach the server's authorizer, and a new
+    // database or policy to be seen by writes: each is waited for as the
+    // server reports it, not for a fixed time.
+    wait_for("the new user is authorised", || match query(port, "SHOW USERS", auth) {
+        (200, b) if b.contains("admin") && !b.contains("\"error\"") => Ok(()),
+        (code, b) => Err(format!("HTTP {code} {b}")),
+    });
+    statement(port, "CREATE DATABASE k6", auth);
+    wait_for("database k6 is listed", || match query(port, "SHOW DATABASES", auth) {
+        (200, b) if b.contains("[\"k6\"]") => Ok(()),
+        (code, b) => Err(format!("HTTP {code} {b}")),
+    });
+    statement(port, "CREATE RETENTION POLICY week ON k6 DURATION 7d REPLICATION 1", auth);
+    wait_for("policy week is listed", || match query(port, "SHOW RETENTION POLICIES ON k6", auth) {
+        (200, b) if b.contains("\"week\"") => Ok(()),
+        (code, b) => Err(format!("HTTP {code} {b}")),
+    });
     // Hand-made: two bursts of requests three minutes apart, no run tag, in the default policy;
     // one burst in the `week` policy.
     let t0: i64 = (now_ns() / 1_000_000_000 - 3600) * 1_000_000_000;
@@ -316,11 +357,8 @@ fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
             10 + i
         ));
     }
-    assert_eq!(write_lines(port, "k6", auth, &lines), 204);
-    assert_eq!(
-        write_lines(port, "k6", &format!("{auth}&rp=week"), &format!("http_reqs,scenario=default value=1 {t0}\n")),
-        204
-    );
+    write_ok(port, "k6", auth, &lines);
+    write_ok(port, "k6", &format!("{auth}&rp=week"), &format!("http_reqs,scenario=default value=1 {t0}\n"));
     let url = format!("http://127.0.0.1:{port}");
     // perfbundle with the admin's credentials, the password from the environment.
     let authed = |args: &[&str]| {
@@ -362,7 +400,7 @@ fn authentication_retention_policies_and_runs_told_apart_by_gaps() {
     assert_eq!(m["http_req_duration"]["values"]["min"], 20.0);
     assert_eq!(m["http_req_duration{group:}"]["values"]["count"], 10.0, "the root group is restored");
     // Another tool's measurement in the same database is left out, by name.
-    assert_eq!(write_lines(port, "k6", auth, &format!("cpu,host=a usage_idle=93.5 {}\n", t0 + 175_000_000_000)), 204);
+    write_ok(port, "k6", auth, &format!("cpu,host=a usage_idle=93.5 {}\n", t0 + 175_000_000_000));
     let o = authed(&["--from", &from, "--to", &to, "-o", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("measurements without a `value` field (not k6's) left out: cpu"), "{}", stderr(&o));
