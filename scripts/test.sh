@@ -25,7 +25,7 @@ if grep -rnE 'std::(fs|net|process)|tokio|reqwest' crates/perfbundle-core/src; t
 fi
 
 step "core builds for wasm32-unknown-unknown"
-cargo build -p perfbundle-core --target wasm32-unknown-unknown --locked
+cargo build -p perfbundle-core --target wasm32-unknown-unknown --no-default-features --locked
 
 step "tests"
 cargo test --workspace --locked 2>&1 | tee -a "$log"

@@ -255,7 +255,10 @@ fn exchange(port: u16, request: &str) -> (u16, String) {
 fn write_lines(port: u16, db: &str, auth: &str, body: &str) -> (u16, String) {
     exchange(
         port,
-        &format!("POST /write?db={db}{auth} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}", body.len()),
+        &format!(
+            "POST /write?db={db}{auth} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
     )
 }
 

@@ -157,10 +157,15 @@ pub fn detect(head: &[u8], complete: bool) -> Option<InputKind> {
 
 /// perf script or folded stacks, from their first lines.
 fn detect_text_profile(text: &[u8], complete: bool) -> Option<InputKind> {
-    use inferno::collapse::Collapse;
     let s = String::from_utf8_lossy(text);
-    if inferno::collapse::perf::Folder::default().is_applicable(&s) == Some(true) {
-        return Some(InputKind::PerfScript);
+    // perf script is told by inferno's own check (the viewer, built without
+    // inferno, never detects inputs).
+    #[cfg(feature = "inferno")]
+    {
+        use inferno::collapse::Collapse;
+        if inferno::collapse::perf::Folder::default().is_applicable(&s) == Some(true) {
+            return Some(InputKind::PerfScript);
+        }
     }
     // Folded: every whole line is `frames COUNT`, and some stack has two frames.
     let mut lines: Vec<&str> = s.lines().collect();

@@ -12,6 +12,7 @@ pub mod clinic_flame;
 pub mod cpuprofile;
 pub mod flame;
 pub mod folded;
+#[cfg(feature = "inferno")]
 pub mod perf;
 pub mod v8log;
 

@@ -5,8 +5,7 @@
 use std::fmt::Write as _;
 
 use super::chart::{write_svg, Chart};
-use super::charts::{self, stem};
-use super::flamegraph::{write_flamegraph, FlameOptions};
+use super::charts;
 use crate::bundle::Bundle;
 use crate::k6::text::{format_ms, format_value};
 use crate::k6::{K6Summary, K6TimeSeries};
@@ -226,14 +225,20 @@ pub fn report(b: &Bundle) -> Report {
     if !b.profiles.is_empty() {
         let _ = writeln!(out, "## Profiles\n");
     }
+    #[cfg_attr(not(feature = "inferno"), allow(unused_variables))]
     for (i, p) in b.profiles.iter().enumerate() {
-        let file = format!("flamegraph-{i}-{}.svg", stem(&p.name));
-        let mut v = Vec::new();
-        if write_flamegraph(p, &FlameOptions::default(), &mut v).is_ok() {
-            files.push((file.clone(), v));
-        }
         let _ = writeln!(out, "### {} ({}, {} samples)\n", md_escape(&p.name), md_escape(&p.source), p.total_samples);
-        let _ = writeln!(out, "![Flame graph of {}]({file})\n", md_escape(&p.name));
+        // The flame graph SVG is inferno's (built without it, the report has the table only).
+        #[cfg(feature = "inferno")]
+        {
+            use super::flamegraph::{write_flamegraph, FlameOptions};
+            let file = format!("flamegraph-{i}-{}.svg", charts::stem(&p.name));
+            let mut v = Vec::new();
+            if write_flamegraph(p, &FlameOptions::default(), &mut v).is_ok() {
+                files.push((file.clone(), v));
+                let _ = writeln!(out, "![Flame graph of {}]({file})\n", md_escape(&p.name));
+            }
+        }
         let _ = writeln!(out, "| self | self % | total % | category | function |\n|---|---|---|---|---|");
         let total = p.total_samples.max(1) as f64;
         for f in p.functions().into_iter().take(10) {

@@ -4,6 +4,7 @@ pub mod chart;
 pub mod charts;
 pub mod compare_report;
 pub mod diff_flamegraph;
+#[cfg(feature = "inferno")]
 pub mod flamegraph;
 pub mod markdown;
 pub mod trend;
