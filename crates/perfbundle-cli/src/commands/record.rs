@@ -88,6 +88,8 @@ impl Interrupts {
         if let Some(pid) = *k6 {
             let _ = killpg(pid, Signal::SIGINT);
         }
+        // A hang-up has already made the terminal unwritable when its SIGHUP arrives.
+        quiet_if_terminal_gone();
     }
 
     fn count(&self) -> usize {
