@@ -1,9 +1,11 @@
 //! `perfbundle view`: serves the built viewer and bundles on 127.0.0.1.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod server;
+
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -68,61 +70,6 @@ pub fn bundles_of(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(v)
 }
 
-fn content_type(p: &str) -> &'static str {
-    match p.rsplit('.').next().unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "wasm" => "application/wasm",
-        "css" => "text/css; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        _ => "application/octet-stream",
-    }
-}
-
-fn respond(s: &mut TcpStream, status: &str, ctype: &str, body: &[u8]) -> std::io::Result<()> {
-    write!(
-        s,
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    s.write_all(body)
-}
-
-fn handle(mut s: TcpStream, viewer: &Path, bundles: &[PathBuf], index: &[u8], trend: &[u8]) -> std::io::Result<()> {
-    let mut r = BufReader::new(s.try_clone()?);
-    let mut line = String::new();
-    r.by_ref().take(8192).read_line(&mut line)?;
-    // Drain the headers.
-    let mut h = String::new();
-    while r.by_ref().take(8192).read_line(&mut h)? > 2 {
-        h.clear();
-    }
-    let target = line.split_whitespace().nth(1).unwrap_or("/");
-    let path = target.split('?').next().unwrap_or("/");
-    if path.split('/').any(|seg| seg == ".." || seg.contains('\\')) {
-        return respond(&mut s, "400 Bad Request", "text/plain", b"bad path");
-    }
-    if path == "/index.json" {
-        return respond(&mut s, "200 OK", "application/json", index);
-    }
-    if path == "/trend.html" {
-        return respond(&mut s, "200 OK", "text/html; charset=utf-8", trend);
-    }
-    if let Some(name) = path.strip_prefix("/bundles/") {
-        return match bundles.iter().find(|b| b.file_name().is_some_and(|n| n.to_string_lossy() == name)) {
-            Some(b) => respond(&mut s, "200 OK", "application/octet-stream", &std::fs::read(b)?),
-            None => respond(&mut s, "404 Not Found", "text/plain", b"no such bundle"),
-        };
-    }
-    let rel = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
-    let file = viewer.join(rel);
-    match std::fs::read(&file) {
-        Ok(body) if file.starts_with(viewer) => respond(&mut s, "200 OK", content_type(rel), &body),
-        _ => respond(&mut s, "404 Not Found", "text/plain", b"not found"),
-    }
-}
-
 /// The trend page of a site's runs, ordered by start time.
 pub fn trend_html(site: &perfbundle_core::bundle::SiteIndex) -> String {
     trend_html_by(site, None)
@@ -156,30 +103,58 @@ pub fn site_index(bundles: &[PathBuf], strict: bool) -> Result<perfbundle_core::
 
 pub fn run(a: ViewArgs) -> Result<ExitCode> {
     let viewer = find_viewer(a.viewer.as_deref())?;
-    let bundles = bundles_of(&a.path)?;
-    let names: Vec<String> =
-        bundles.iter().map(|b| b.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
-    let site = site_index(&bundles, false)?;
-    let trend = trend_html(&site).into_bytes();
-    let index = serde_json::to_vec(&site)?;
+    let bundles = if a.path.is_file() {
+        server::Bundles::File(a.path.clone())
+    } else if a.path.is_dir() {
+        server::Bundles::Folder(a.path.clone())
+    } else {
+        bail!("{}: no such file or folder", a.path.display());
+    };
+    let site = Arc::new(server::Site::new(viewer.clone(), bundles.clone()));
+    // Read every bundle now: a bundle that does not read is reported before the URLs.
+    site.index();
+    let names: Vec<String> = site.listing().into_iter().map(|(name, _, _)| name).collect();
     let listener =
         TcpListener::bind(("127.0.0.1", a.port)).with_context(|| format!("cannot listen on 127.0.0.1:{}", a.port))?;
     let port = listener.local_addr()?.port();
     let mut out = String::new();
     for n in &names {
-        out.push_str(&format!("http://127.0.0.1:{port}/?bundle=bundles/{n}\n"));
+        out.push_str(&format!("http://127.0.0.1:{port}/?bundle={}\n", query_value(&format!("bundles/{n}"))));
     }
     if names.len() > 1 {
         out.push_str(&format!("http://127.0.0.1:{port}/  (lists the {} bundles)\n", names.len()));
     }
-    crate::emit(&out);
-    eprintln!("serving {} and {} bundle(s); Ctrl-C stops", viewer.display(), names.len());
-    for conn in listener.incoming() {
-        let Ok(s) = conn else { continue };
-        let (viewer, bundles, index, trend) = (viewer.clone(), bundles.clone(), index.clone(), trend.clone());
-        std::thread::spawn(move || {
-            let _ = handle(s, &viewer, &bundles, &index, &trend);
-        });
+    if names.is_empty() {
+        out.push_str(&format!("http://127.0.0.1:{port}/  (no bundle yet: those copied into the folder are listed)\n"));
     }
+    crate::emit(&out);
+    match &bundles {
+        server::Bundles::Folder(d) => eprintln!(
+            "serving {} and the bundles of {} ({} now; ones added later too); Ctrl-C stops",
+            viewer.display(),
+            d.display(),
+            names.len()
+        ),
+        server::Bundles::File(f) => eprintln!("serving {} and {}; Ctrl-C stops", viewer.display(), f.display()),
+    }
+    server::serve(listener, site)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A value for a URL's query string: `/` kept, the rest of what is not a
+/// letter, digit or `-._~` percent-encoded (a space is `%20`).
+fn query_value(s: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    const KEEP: &percent_encoding::AsciiSet =
+        &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    utf8_percent_encode(s, KEEP).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn printed_urls_encode_names() {
+        assert_eq!(super::query_value("bundles/run 1 & 2.perfbundle"), "bundles/run%201%20%26%202.perfbundle");
+        assert_eq!(super::query_value("bundles/v1.0_a-b~.perfbundle"), "bundles/v1.0_a-b~.perfbundle");
+    }
 }
