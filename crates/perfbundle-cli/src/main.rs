@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod args;
 mod commands;
 mod fsio;
 mod inputs;
+mod packing;
 
 #[derive(Parser)]
 #[command(

@@ -13,6 +13,7 @@ pub mod histogram;
 pub mod history;
 pub mod ingest;
 pub mod k6;
+pub mod pack;
 pub mod profile;
 pub mod render;
 pub mod threshold;

@@ -65,7 +65,7 @@ pub fn run(a: DiffArgs) -> Result<ExitCode> {
 }
 
 fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
-    let pairs = a.pairs.iter().map(|p| super::pack::key_value(p, "--pair")).collect::<Result<Vec<_>>>()?;
+    let pairs = a.pairs.iter().map(|p| crate::args::key_value(p, "--pair")).collect::<Result<Vec<_>>>()?;
     // Gates are parsed before the bundles are read, so a typo fails fast.
     for g in &a.fail_if {
         compare::gate::parse(g)?;

@@ -3,13 +3,11 @@
 pub mod diff;
 pub mod export;
 pub mod history;
-pub mod host;
 pub mod html;
 pub mod import;
 pub mod inspect;
 pub mod merge;
 pub mod pack;
-pub mod profiles;
 pub mod record;
 pub mod site;
 pub mod unpack;

@@ -25,7 +25,9 @@ use perfbundle_core::bundle::{AlignmentRecord, ProcessSpan, RecordInfo};
 use self::app::{answers, last_lines, App, StopPlan};
 use self::clock::{iso, stamp};
 use self::profiler::{align_profile, profiled_command, profiler_outputs, which, Kind};
-use super::pack::PackArgs;
+use perfbundle_core::pack::PackPlan;
+
+use crate::packing::{self, Spec};
 
 /// Run the app under a profiler, drive it with k6, and write one bundle.
 #[derive(Args, Debug)]
@@ -307,7 +309,6 @@ fn record(a: &RecordArgs, kind: Kind, k6_bin: &Path, app_cmd: Option<&[String]>,
     if k6.summary.is_file() {
         k6_inputs.push(k6.summary.clone());
     }
-    let _ = (k6.json_given, k6.summary_given);
 
     // Labels: version from the app's package.json, then --label (git's come from pack).
     let mut labels = Vec::new();
@@ -325,59 +326,50 @@ fn record(a: &RecordArgs, kind: Kind, k6_bin: &Path, app_cmd: Option<&[String]>,
         }
     });
     let pack = |inputs: Vec<PathBuf>, warnings: &[String]| -> Result<()> {
-        let args = PackArgs {
-            output: a.output.clone(),
-            title: Some(title.clone()),
+        let spec = Spec {
+            title: title.clone(),
             labels: labels.clone(),
-            keep_raw: false,
-            lenient: info.interrupted,
-            max_line_bytes: perfbundle_core::ingest::lines::DEFAULT_MAX_LINE_BYTES,
-            forced: Vec::new(),
-            metric_types: Vec::new(),
+            git: true,
             tools: tools.clone(),
             this_host: true,
-            shards: false,
-            no_git: false,
-            inputs,
+            lenient: info.interrupted,
+            max_line_bytes: perfbundle_core::ingest::lines::DEFAULT_MAX_LINE_BYTES,
+            ..Spec::default()
         };
-        let mut adjust = |m: &mut perfbundle_core::bundle::Manifest,
-                          profiles: &mut [perfbundle_core::profile::Profile],
-                          timelines: &mut [perfbundle_core::timeline::Timeline],
-                          k6: &perfbundle_core::k6::K6Summary|
-         -> Result<()> {
-            let mut info = info.clone();
-            for p in profiles.iter_mut() {
-                info.alignment.push(align_profile(p, kind, app_span));
-            }
-            for t in timelines.iter() {
-                info.alignment.push(AlignmentRecord {
-                    what: t.name.clone(),
-                    method: "Clinic.js doctor's own wall-clock/monotonic pair (its systeminfo clock)".into(),
-                    uncertainty_ms: 1.0,
-                });
-            }
-            info.failed_thresholds = k6
-                .thresholds
-                .iter()
-                .filter(|t| t.ok == Some(false))
-                .map(|t| format!("{}: {}", t.metric, t.expr))
-                .collect();
-            m.record = Some(info);
-            if m.record.as_ref().is_some_and(|r| r.interrupted) {
-                m.warnings.push(
-                    "interrupted (Ctrl-C, SIGTERM or SIGHUP): the bundle holds what was captured until then".into(),
-                );
-            }
-            m.warnings.extend(warnings.iter().cloned());
-            Ok(())
-        };
-        super::pack::run_full(args, None, Some(&mut adjust)).map(|_| ())
+        let mut plan = PackPlan::new(spec.options()?);
+        let all = crate::inputs::collect(&inputs, &[])?;
+        let raw = packing::add_files(&mut plan, &all, false, spec.max_line_bytes, true)?;
+        let mut packed = plan.finish(None);
+        // The record: each profile put on the run's clock, k6's outcome, what happened.
+        let mut info = info.clone();
+        for p in packed.profiles.iter_mut() {
+            info.alignment.push(align_profile(p, kind, app_span));
+        }
+        for t in &packed.timelines {
+            info.alignment.push(AlignmentRecord {
+                what: t.name.clone(),
+                method: "Clinic.js doctor's own wall-clock/monotonic pair (its systeminfo clock)".into(),
+                uncertainty_ms: 1.0,
+            });
+        }
+        info.failed_thresholds = packed
+            .k6_summary
+            .iter()
+            .flat_map(|k6| k6.thresholds.iter())
+            .filter(|t| t.ok == Some(false))
+            .map(|t| format!("{}: {}", t.metric, t.expr))
+            .collect();
+        let m = &mut packed.manifest;
+        if info.interrupted {
+            m.warnings
+                .push("interrupted (Ctrl-C, SIGTERM or SIGHUP): the bundle holds what was captured until then".into());
+        }
+        m.record = Some(info);
+        m.warnings.extend(warnings.iter().cloned());
+        packing::write_and_report(packed, &raw, &a.output)
     };
     if interrupts.count() > 0 {
         quiet_if_terminal_gone();
-    }
-    for w in &warnings {
-        eprintln!("perfbundle: warning: {w}");
     }
     let all: Vec<PathBuf> = k6_inputs.iter().chain(&profile_inputs).cloned().collect();
     if let Err(e) = pack(all, &warnings) {
@@ -385,9 +377,7 @@ fn record(a: &RecordArgs, kind: Kind, k6_bin: &Path, app_cmd: Option<&[String]>,
             return Err(e);
         }
         // What the profiler wrote does not read (cut short, say): k6's results still make a bundle.
-        let w = format!("{}'s output could not be packed, and was left out: {e:#}", kind.name());
-        eprintln!("perfbundle: warning: {w}");
-        warnings.push(w);
+        warnings.push(format!("{}'s output could not be packed, and was left out: {e:#}", kind.name()));
         pack(k6_inputs, &warnings)?;
     }
     // k6's own exit status: 99 when thresholds failed.

@@ -17,6 +17,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 
 use crate::error::IngestError;
+use crate::ingest::lines::{read_line_capped, DEFAULT_MAX_LINE_BYTES};
 use crate::k6::Aggregator;
 
 #[derive(Deserialize)]
@@ -64,21 +65,22 @@ pub fn ingest_response<R: BufRead>(
     agg: &mut Aggregator,
 ) -> Result<ResponseStats, IngestError> {
     let mut stats = ResponseStats::default();
-    let mut line = String::new();
+    let mut line: Vec<u8> = Vec::new();
     let mut n = 0u64;
     loop {
         line.clear();
-        let read = reader
-            .read_line(&mut line)
+        // A chunk is at most `chunk_size` rows; a server that sends a line
+        // longer than the cap is not answering as InfluxDB does.
+        let read = read_line_capped(&mut reader, &mut line, DEFAULT_MAX_LINE_BYTES)
             .map_err(|e| IngestError::read(source, format!("reading response chunk {}", n + 1), e))?;
         if read == 0 {
             break;
         }
         n += 1;
-        if line.trim().is_empty() {
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let r: Response = serde_json::from_str(&line).map_err(|e| IngestError::BadLine {
+        let r: Response = serde_json::from_slice(&line).map_err(|e| IngestError::BadLine {
             file: source.into(),
             line: n,
             message: format!("not an InfluxDB query response: {e}"),
@@ -100,6 +102,118 @@ pub fn ingest_response<R: BufRead>(
         }
     }
     Ok(stats)
+}
+
+/// An InfluxQL identifier, double-quoted.
+pub fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// An InfluxQL string literal, single-quoted.
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Where a run's samples are: a database, a retention policy, tag filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub db: String,
+    /// The retention policy; the database's default when `None`.
+    pub rp: Option<String>,
+    /// Tag = value conditions (`--where`).
+    pub filters: Vec<(String, String)>,
+}
+
+impl Selection {
+    /// Every measurement of the database (policy): the `FROM` of the queries.
+    pub fn from_all(&self) -> String {
+        match &self.rp {
+            Some(rp) => format!("{}.{}./.*/", ident(&self.db), ident(rp)),
+            None => "/.*/".to_string(),
+        }
+    }
+
+    /// The tag conditions, ` AND`-joined (empty without filters).
+    fn tag_conditions(&self) -> Vec<String> {
+        self.filters.iter().map(|(k, v)| format!("{} = {}", ident(k), literal(v))).collect()
+    }
+
+    /// `WHERE` with the tag conditions, or nothing.
+    pub fn where_tags(&self) -> String {
+        let c = self.tag_conditions();
+        if c.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", c.join(" AND "))
+        }
+    }
+
+    /// The condition on a time window `[from, to)` (ns) and the tags.
+    pub fn where_window(&self, from: i64, to: i64) -> String {
+        let mut w = format!("time >= {from} AND time < {to}");
+        for c in self.tag_conditions() {
+            w.push_str(" AND ");
+            w.push_str(&c);
+        }
+        w
+    }
+
+    /// The query of every sample in `[from, to)`.
+    pub fn select_slice(&self, from: i64, to: i64) -> String {
+        format!("SELECT * FROM {} WHERE {}", self.from_all(), self.where_window(from, to))
+    }
+
+    /// Point counts per 10 s bin over `[from, to)`, to split runs by gaps ([`split_by_gaps`]).
+    pub fn count_bins(&self, from: i64, to: i64) -> String {
+        format!(
+            "SELECT count(\"value\") FROM {} WHERE {} GROUP BY time({}s) fill(none)",
+            self.from_all(),
+            self.where_window(from, to),
+            GAP_BIN_NS / 1_000_000_000
+        )
+    }
+}
+
+/// The bins [`Selection::count_bins`] counts in, and the silence that ends a run.
+pub const GAP_BIN_NS: i64 = 10_000_000_000;
+pub const RUN_GAP_NS: i64 = 60_000_000_000;
+
+/// Time slices of at most `slice` ns covering `[from, to)`, read one query at a time.
+pub fn slices(from: i64, to: i64, slice: i64) -> impl Iterator<Item = (i64, i64)> {
+    let slice = slice.max(1);
+    let mut t = from;
+    std::iter::from_fn(move || {
+        if t >= to {
+            return None;
+        }
+        let end = t.saturating_add(slice).min(to);
+        let out = (t, end);
+        t = end;
+        Some(out)
+    })
+}
+
+/// Runs told apart by silence: point counts per bin (bin start → count)
+/// become `(start, end, points)` periods, a new one wherever no sample was
+/// written for [`RUN_GAP_NS`] or more; clipped to `[start, end]`.
+pub fn split_by_gaps(bins: &BTreeMap<i64, u64>, start: i64, end: i64) -> Vec<(i64, i64, u64)> {
+    let mut out: Vec<(i64, i64, u64)> = Vec::new();
+    for (&t, &n) in bins {
+        match out.last_mut() {
+            Some(last) if t - last.1 <= RUN_GAP_NS => {
+                last.1 = t + GAP_BIN_NS;
+                last.2 += n;
+            }
+            _ => out.push((t, t + GAP_BIN_NS, n)),
+        }
+    }
+    if let Some(first) = out.first_mut() {
+        first.0 = first.0.max(start);
+    }
+    if let Some(last) = out.last_mut() {
+        last.1 = last.1.min(end + 1);
+    }
+    out
 }
 
 fn feed_series(s: &Series, agg: &mut Aggregator, stats: &mut ResponseStats) -> Result<(), String> {
@@ -167,6 +281,30 @@ mod tests {
         assert_eq!(s.series["http_req_duration{group:}"].values["count"], 1.0);
         assert_eq!(s.series["http_req_duration{group:::buy}"].values["max"], 30.0);
         assert_eq!(s.series["vus"].values["value"], 3.0);
+    }
+
+    #[test]
+    fn queries_quote_what_the_user_gives() {
+        assert_eq!(literal("it's"), "'it\\'s'");
+        assert_eq!(ident("a\"b"), "\"a\\\"b\"");
+        let sel =
+            Selection { db: "k6".into(), rp: Some("week".into()), filters: vec![("testid".into(), "a'b".into())] };
+        assert_eq!(
+            sel.select_slice(1, 2),
+            "SELECT * FROM \"k6\".\"week\"./.*/ WHERE time >= 1 AND time < 2 AND \"testid\" = 'a\\'b'"
+        );
+        assert_eq!(sel.where_tags(), " WHERE \"testid\" = 'a\\'b'");
+        assert_eq!(Selection::default().where_tags(), "");
+        assert_eq!(slices(0, 25, 10).collect::<Vec<_>>(), vec![(0, 10), (10, 20), (20, 25)]);
+    }
+
+    #[test]
+    fn runs_are_split_where_nothing_was_written_for_a_minute() {
+        let s = 1_000 * GAP_BIN_NS;
+        let bins: BTreeMap<i64, u64> =
+            [(s, 5), (s + GAP_BIN_NS, 7), (s + 3 * GAP_BIN_NS, 1), (s + 20 * GAP_BIN_NS, 4)].into_iter().collect();
+        let runs = split_by_gaps(&bins, s + 3, s + 20 * GAP_BIN_NS + 5);
+        assert_eq!(runs, vec![(s + 3, s + 4 * GAP_BIN_NS, 13), (s + 20 * GAP_BIN_NS, s + 20 * GAP_BIN_NS + 6, 4)]);
     }
 
     #[test]

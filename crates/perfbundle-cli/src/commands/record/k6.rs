@@ -13,9 +13,6 @@ pub struct K6Command {
     pub json: PathBuf,
     /// The summary k6 exports.
     pub summary: PathBuf,
-    /// Whether the user named them (then they are the user's files, kept where they are).
-    pub json_given: bool,
-    pub summary_given: bool,
 }
 
 /// `k6 run` arguments with our outputs added where the user named none.
@@ -51,7 +48,6 @@ pub fn k6_command(args: &[String], work: &Path) -> Result<K6Command> {
     }
     let mut out = args.to_vec();
     let script = out.pop().unwrap_or_default();
-    let (json_given, summary_given) = (json.is_some(), summary.is_some());
     let json = json.unwrap_or_else(|| {
         let p = work.join("k6.json");
         out.push("--out".into());
@@ -64,7 +60,7 @@ pub fn k6_command(args: &[String], work: &Path) -> Result<K6Command> {
         p
     });
     out.push(script);
-    Ok(K6Command { args: out, json, summary, json_given, summary_given })
+    Ok(K6Command { args: out, json, summary })
 }
 
 #[cfg(test)]
@@ -78,7 +74,6 @@ mod tests {
         let c = k6_command(&args, w).unwrap();
         assert_eq!(c.json, w.join("k6.json"));
         assert_eq!(c.summary, w.join("summary.json"));
-        assert!(!c.json_given && !c.summary_given);
         assert_eq!(c.args.last().unwrap(), "s.js");
         assert!(c.args.contains(&"json=/w/k6.json".to_string()));
         let args: Vec<String> = [
@@ -95,10 +90,7 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let c = k6_command(&args, w).unwrap();
-        assert_eq!(
-            (c.json, c.summary, c.json_given, c.summary_given),
-            (PathBuf::from("mine.json"), PathBuf::from("s.json"), true, true)
-        );
+        assert_eq!((c.json, c.summary), (PathBuf::from("mine.json"), PathBuf::from("s.json")));
         assert_eq!(c.args, args, "the user's outputs are kept as they are");
         assert!(k6_command(&["k6".to_string(), "s.js".to_string()], w).is_err());
     }
