@@ -101,6 +101,9 @@ impl From<SourceRecord> for InputRecord {
     }
 }
 
+/// An importer's last step on the assembled k6 summary, told whether k6's own summary was given.
+pub type AdjustSummary<'a> = &'a mut dyn FnMut(&mut K6Summary, bool);
+
 /// A bundle being planned: feed it, then [`PackPlan::finish`].
 #[derive(Debug)]
 pub struct PackPlan {
@@ -148,8 +151,7 @@ impl PackPlan {
         if let Some((_, _, first)) = &self.points {
             return Err(PackError::TwoPointSources { first: first.clone(), second: what.to_string() });
         }
-        let mut opts = AggregatorOptions::default();
-        opts.type_hints = source.type_hints;
+        let mut opts = AggregatorOptions { type_hints: source.type_hints, ..Default::default() };
         if let Some(s) = &self.summary {
             for (name, (kind, contains)) in s.type_hints() {
                 match opts.type_hints.get(&name) {
@@ -220,7 +222,7 @@ impl PackPlan {
     /// Assembles the model and the manifest. `adjust_summary` (an
     /// importer's last step) sees the assembled k6 summary and whether k6's
     /// own summary was given.
-    pub fn finish(self, adjust_summary: Option<&mut dyn FnMut(&mut K6Summary, bool)>) -> Packed {
+    pub fn finish(self, adjust_summary: Option<AdjustSummary<'_>>) -> Packed {
         let PackPlan { opts, summary, points, profiles, timelines, inputs, mut warnings } = self;
         let has_k6 = points.is_some() || summary.is_some();
         let had_summary = summary.is_some();
