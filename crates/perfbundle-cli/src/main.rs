@@ -10,6 +10,7 @@ mod commands;
 mod fsio;
 mod inputs;
 mod packing;
+mod viewer;
 
 #[derive(Parser)]
 #[command(

@@ -42,8 +42,8 @@ pub fn load_index(path: &Path) -> Result<SiteIndex> {
         return serde_json::from_slice(&bytes)
             .with_context(|| format!("{}: not a perfbundle site index ({{\"bundles\": [...]}})", f.display()));
     }
-    let bundles = super::view::bundles_of(path)?;
-    let index = super::view::site_index(&bundles, false)?;
+    let bundles = crate::viewer::bundles_of(path)?;
+    let index = crate::viewer::site_index(&bundles, false)?;
     if index.bundles.is_empty() {
         bail!("{}: no readable bundle", path.display());
     }

@@ -74,7 +74,7 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
 
 pub fn run(a: HtmlArgs) -> Result<ExitCode> {
     crate::fsio::check_output(&a.output, std::slice::from_ref(&a.file))?;
-    let viewer = super::view::find_viewer(a.viewer.as_deref())?;
+    let viewer = crate::viewer::find_viewer(a.viewer.as_deref())?;
     let b = read_bundle(&a.file, &ReadLimits::default())?;
     let bundle = std::fs::read(&a.file).with_context(|| format!("{}: cannot read", a.file.display()))?;
     let wasm = std::fs::read(one(&viewer, "_bg.wasm")?)?;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use super::view::{bundles_of, find_viewer, site_index, trend_html_by};
+use crate::viewer::{bundles_of, find_viewer, site_index, trend_html_by};
 
 /// Build a static site (viewer + bundles + index.json) from a folder of bundles.
 #[derive(Args, Debug)]

@@ -125,7 +125,7 @@ impl Site {
             }
             let site = SiteIndex::new(entries);
             cache.index_json = Bytes::from(serde_json::to_vec(&site).unwrap_or_else(|_| b"{\"bundles\":[]}".to_vec()));
-            cache.trend_html = Bytes::from(super::trend_html(&site).into_bytes());
+            cache.trend_html = Bytes::from(crate::viewer::trend_html(&site).into_bytes());
             cache.entries = kept;
             cache.listing = Some(listing);
         }
