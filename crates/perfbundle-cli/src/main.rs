@@ -16,7 +16,7 @@ mod viewer;
 #[command(
     name = "perfbundle",
     version,
-    about = "Pack k6 results (and, later, profiles) into one .perfbundle file; inspect, verify and unpack it."
+    about = "One performance run, one file: k6 results, profiles and process timelines packed into a .perfbundle; inspect, verify, compare, export, view and share it."
 )]
 struct Cli {
     #[command(subcommand)]

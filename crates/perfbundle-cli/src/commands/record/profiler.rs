@@ -92,11 +92,7 @@ impl Kind {
 
 /// A program on PATH.
 pub fn which(prog: &str) -> Option<PathBuf> {
-    if prog.contains('/') {
-        let p = PathBuf::from(prog);
-        return p.is_file().then_some(p);
-    }
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(prog)).find(|p| p.is_file())
+    which::which(prog).ok()
 }
 
 /// The app's command with the profiler in front. Everything the profiler
