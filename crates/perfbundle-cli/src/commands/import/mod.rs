@@ -51,9 +51,12 @@ pub struct WindowArgs {
 /// Where and what to read.
 #[derive(Args, Debug)]
 pub struct PromArgs {
-    /// Prometheus's HTTP address, e.g. http://127.0.0.1:9090.
+    /// Prometheus's HTTP or HTTPS address, e.g. http://127.0.0.1:9090.
     #[arg(long)]
     pub url: String,
+    /// PEM certificates to trust for an https:// server with a private CA (besides Mozilla's roots, which are not used then).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     /// Only the run with this `testid` label (k6 `--tag testid=…`).
     #[arg(long)]
     pub testid: Option<String>,
@@ -79,9 +82,12 @@ pub struct PromArgs {
 /// Where and what to read.
 #[derive(Args, Debug)]
 pub struct InfluxArgs {
-    /// InfluxDB's HTTP address, e.g. http://127.0.0.1:8086.
+    /// InfluxDB's HTTP or HTTPS address, e.g. http://127.0.0.1:8086.
     #[arg(long)]
     pub url: String,
+    /// PEM certificates to trust for an https:// server with a private CA (besides Mozilla's roots, which are not used then).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     /// The database k6 wrote to.
     #[arg(long)]
     pub db: String,

@@ -10,25 +10,16 @@ use perfbundle_core::pack::{PointsSource, SourceRecord};
 use perfbundle_core::time::format_rfc3339_ms;
 use sha2::{Digest, Sha256};
 
-use super::http::prom_get;
+use super::http::{prom_get, Server};
 use super::{window, PromArgs};
 use crate::packing;
 
 pub fn run(a: PromArgs) -> Result<ExitCode> {
     crate::fsio::check_output(&a.output, &a.inputs)?;
     use perfbundle_core::ingest::prometheus::{self as prom, Written};
-    let url = a.url.trim_end_matches('/').to_string();
-    if url.starts_with("https://") {
-        bail!("{url}: https is not supported by this build; reach Prometheus over http (e.g. through an SSH tunnel)");
-    }
-    if !url.starts_with("http://") {
-        bail!("--url {url:?}: expected http://HOST:PORT");
-    }
+    let server = Server::new(&a.url, a.ca_cert.as_deref())?;
+    let url = server.url.clone();
     let (from, to) = window(&a.window)?;
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(std::time::Duration::from_secs(10))
-        .timeout_read(std::time::Duration::from_secs(300))
-        .build();
     let sel = |name: &str| match &a.testid {
         Some(t) => format!("{{__name__=\"{name}\",testid={}}}", prom_string(t)),
         None => format!("{{__name__=\"{name}\"}}"),
@@ -36,8 +27,7 @@ pub fn run(a: PromArgs) -> Result<ExitCode> {
     let secs = |ns: i64| format!("{:.3}", ns as f64 / 1e9);
     // The k6 metric names in the window.
     let body = prom_get(
-        &agent,
-        &url,
+        &server,
         "/api/v1/label/__name__/values",
         &[("match[]", sel_regex(&a.testid)), ("start", secs(from)), ("end", secs(to))],
     )?;
@@ -58,12 +48,8 @@ pub fn run(a: PromArgs) -> Result<ExitCode> {
     }
     let range = format!("{}s", ((to - from) as f64 / 1e9).ceil() as i64);
     let fetch = |name: &str| -> Result<(Vec<prom::RawSeries>, Vec<u8>)> {
-        let body = prom_get(
-            &agent,
-            &url,
-            "/api/v1/query",
-            &[("query", format!("{}[{range}]", sel(name))), ("time", secs(to))],
-        )?;
+        let body =
+            prom_get(&server, "/api/v1/query", &[("query", format!("{}[{range}]", sel(name))), ("time", secs(to))])?;
         let what = format!("{url}/api/v1/query {name}");
         Ok((prom::parse_matrix(&body, &what)?, body))
     };
