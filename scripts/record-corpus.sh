@@ -132,7 +132,9 @@ record_version() {
 
   # 7. 0x --kernel-tracing (v1 only): perf under the hood; 0x refuses --on-port in
   #    this mode, so k6 runs beside it and 0x is stopped with SIGINT.
-  if [ "$V" = v1 ] && wanted 0x-kernel-tracing; then
+  if [ "$V" = v1 ] && wanted 0x-kernel-tracing && ! sudo -n true 2>/dev/null; then
+    echo "record-corpus: skipping $R/0x-kernel-tracing (kept as it is): 0x --kernel-tracing runs 'sudo perf', and sudo -n does not work here" >&2
+  elif [ "$V" = v1 ] && wanted 0x-kernel-tracing; then
     D=$R/0x-kernel-tracing; fresh "$D"; echo "== $D"
     note "$D" profiler "PORT=$PORT 0x --kernel-tracing --output-dir '$D/{pid}.0x' -- node $APP"
     stamp "$D" run_start
