@@ -1,29 +1,36 @@
 #!/usr/bin/env bash
-# Packs the example bundles from the real corpus (../shared/corpus) and writes
-# their index. Released bundles are never edited: to change what they hold,
-# add new ones with a new name, so that tests keep reading the old ones.
+# Packs the example bundles from a corpus of real tool outputs (by default the
+# project's own tests/corpus; the released orders-api-* bundles came from an
+# earlier corpus of the same layout) and writes their index. Released bundles
+# are never edited: a bundle that exists is kept, and only missing ones are
+# written, named after the corpus' app (APP-VERSION-RUN.perfbundle), so that
+# tests keep reading the old ones.
 # usage: archives/make.sh [CORPUS]   (run from the repository root)
 set -euo pipefail
-CORPUS=${1:-../shared/corpus}
+CORPUS=${1:-tests/corpus}
+# The app's name (its package.json) and the load's (the k6 script), k6's version (the run's meta.json).
+APP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$CORPUS/apps/v1/package.json" 2>/dev/null || echo orders-api)
+LOAD=$(basename "$(grep -L handleSummary "$CORPUS"/k6/*.js | head -1)" .js)
+K6V=$(python3 -c 'import json,re,sys; print(re.search(r"v\d+\.\d+\.\d+", json.load(open(sys.argv[1]))["tool_versions"]["k6"]).group(0))' "$CORPUS/runs/v1/k6-only/meta.json" 2>/dev/null || echo v1.1.0)
 BIN=${PERFBUNDLE:-target/release/perfbundle}
 [ -x "$BIN" ] || cargo build --release -q -p perfbundle-cli
 export SOURCE_DATE_EPOCH=1795564800 # 2026-11-24T20:00:00Z, so the files are reproducible
 for v in v1 v2; do
-  out="archives/orders-api-$v-k6.perfbundle"
+  out="archives/$APP-$v-k6.perfbundle"
   [ -e "$out" ] && { echo "keep $out (released bundles are not rewritten)"; continue; }
   "$BIN" pack -o "$out" --keep-raw \
-    --title "orders-api $v — dev load (k6 only)" \
-    --label app=orders-api --label version="$v" --label scenario=dev-load --tool k6=v1.1.0 \
+    --title "$APP $v — ${LOAD//-/ } (k6 only)" \
+    --label app="$APP" --label version="$v" --label scenario="$LOAD" --tool k6="$K6V" \
     "$CORPUS/runs/$v/k6-only/k6.json.gz" "$CORPUS/runs/$v/k6-only/summary-export.json"
 done
 # Profiles: the k6 run and the profiler's output of the same run, one bundle each.
 for spec in "v1 cpu-prof" "v2 cpu-prof" "v1 clinic-doctor" "v1 0x"; do
   set -- $spec
-  out="archives/orders-api-$1-$2.perfbundle"
+  out="archives/$APP-$1-$2.perfbundle"
   [ -e "$out" ] && { echo "keep $out (released bundles are not rewritten)"; continue; }
   "$BIN" pack -o "$out" \
-    --title "orders-api $1 — dev load under $2" \
-    --label app=orders-api --label version="$1" --label scenario=dev-load --label profiler="$2" --tool k6=v1.1.0 \
+    --title "$APP $1 — ${LOAD//-/ } under $2" \
+    --label app="$APP" --label version="$1" --label scenario="$LOAD" --label profiler="$2" --tool k6="$K6V" \
     "$CORPUS/runs/$1/$2"
 done
 mkdir -p archives/expected

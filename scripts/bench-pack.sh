@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark of `perfbundle pack` on the large k6 stream made by
-# ../shared/tools/make-big-k6.sh, as a ratio to `gzip -dc` of the same file
+# scripts/make-big-k6.sh, as a ratio to `gzip -dc` of the same file
 # measured in the same session (machines here are noisy), plus peak memory.
 # usage: scripts/bench-pack.sh [BIGDIR=target/bench-k6] [REPS=3]
 set -euo pipefail
@@ -10,7 +10,7 @@ REPS=${2:-3}
 GZ="$DIR/k6-big.json.gz"
 if [ ! -s "$GZ" ]; then
   echo "no $GZ: generating it (90 s of k6 at 5,000 req/s)" >&2
-  bash ../shared/tools/make-big-k6.sh "$DIR"
+  bash scripts/make-big-k6.sh "$DIR"
 fi
 cargo build --release --locked -q -p perfbundle-cli
 BIN=target/release/perfbundle

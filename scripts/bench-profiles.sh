@@ -9,18 +9,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${1:-target/bench-profiles}
 REPS=${2:-3}
-CORPUS=${PERFBUNDLE_CORPUS:-../shared/corpus}
+CORPUS=${PERFBUNDLE_CORPUS:-tests/corpus}
 mkdir -p "$DIR"
 command -v inferno-collapse-perf >/dev/null || cargo install inferno --version 0.12.8 --locked
 cargo build --release --locked -q -p perfbundle-cli
 cargo build --release --locked -q -p perfbundle-core --features multithreaded --example fold_perf
 
-# The corpus' real v1 perf script (6.4 MB), 50 times over: 321 MB, 138,850 samples.
+# The corpus' real v1 perf script, repeated to about 320 MB (tests/corpus: 4.6 MB, 70 times).
 BIG="$DIR/perf-big.txt"
 if [ ! -s "$BIG" ]; then
   zcat "$CORPUS/runs/v1/perf/perf.script.txt.gz" > "$DIR/perf-one.txt"
-  for _ in $(seq 50); do cat "$DIR/perf-one.txt"; done > "$BIG"
+  one=$(stat -c %s "$DIR/perf-one.txt")
+  for _ in $(seq $(( (320000000 + one - 1) / one ))); do cat "$DIR/perf-one.txt"; done > "$BIG"
 fi
+BIG_MB=$(( $(stat -c %s "$BIG") / 1000000 ))
 # A real 62 s .cpuprofile at a 50 µs interval (see scripts/record-cpuprofile.sh).
 CPU=$(ls "$DIR"/*.cpuprofile 2>/dev/null | head -1 || true)
 if [ -z "$CPU" ]; then bash scripts/record-cpuprofile.sh "$DIR"; CPU=$(ls "$DIR"/*.cpuprofile | head -1); fi
@@ -37,9 +39,9 @@ for _ in $(seq "$REPS"); do
 done
 cmp <(inferno-collapse-perf "$BIG") <(target/release/examples/fold_perf "$BIG") && echo "folded output: identical to inferno-collapse-perf"
 m() { printf '%s\n' "$@" | median; }
-python3 - "$(m "${inf[@]}")" "$(m "${fold[@]}")" "$(m "${pack[@]}")" "$(m "${node_t[@]}")" "$(m "${cpack[@]}")" <<'PY'
+python3 - "$(m "${inf[@]}")" "$(m "${fold[@]}")" "$(m "${pack[@]}")" "$(m "${node_t[@]}")" "$(m "${cpack[@]}")" "$BIG_MB" <<'PY'
 import sys
-inf, fold, pack, node, cpack = map(float, sys.argv[1:])
-print(f"perf script 321 MB: inferno-collapse-perf {inf:.2f} s | perfbundle fold {fold:.2f} s ({fold/inf:.2f}x) | perfbundle pack {pack:.2f} s ({pack/inf:.2f}x)")
+inf, fold, pack, node, cpack = map(float, sys.argv[1:6])
+print(f"perf script {sys.argv[6]} MB: inferno-collapse-perf {inf:.2f} s | perfbundle fold {fold:.2f} s ({fold/inf:.2f}x) | perfbundle pack {pack:.2f} s ({pack/inf:.2f}x)")
 print(f".cpuprofile: node JSON.parse {node:.3f} s | perfbundle pack {cpack:.3f} s ({cpack/node:.2f}x)")
 PY

@@ -47,10 +47,10 @@ ls -la "$OUT"
 # A released k6-only bundle beside the profile-only one: two bundles with nothing in common.
 cp archives/orders-api-v1-k6.perfbundle "$OUT/k6-only.perfbundle"
 
-# A real recording (k6 + the corpus's v1 app under node --cpu-prof): a profile on the run's clock.
-CORPUS=${PERFBUNDLE_CORPUS:-../shared/corpus}
+# A real recording (k6 + the corpus's catalog-api v1 under node --cpu-prof): a profile on the run's clock.
+CORPUS=tests/corpus
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PORT=$PORT K6_NO_USAGE_REPORT=true "$BIN" record -o "$OUT/recorded-cpu-prof.perfbundle" --title "recorded: v1 under cpu-prof" \
-  --profile cpu-prof --app "node $CORPUS/apps/server-v1.js" --ready "127.0.0.1:$PORT" \
-  -- k6 run --quiet --no-color --address "" -e "BASE_URL=http://127.0.0.1:$PORT" --vus 3 --duration 8s "$CORPUS/k6/dev-load.js" >/dev/null 2>&1 || true
+  --profile cpu-prof --app "node $CORPUS/apps/v1/catalog.js" --ready "127.0.0.1:$PORT" \
+  -- k6 run --quiet --no-color --address "" -e "BASE_URL=http://127.0.0.1:$PORT" --vus 3 --duration 8s "$CORPUS/k6/catalog-load.js" >/dev/null 2>&1 || true
 test -s "$OUT/recorded-cpu-prof.perfbundle"

@@ -163,12 +163,30 @@ fn handle_summary_and_csv_agree_too() {
         assert_eq!(j["manifest"]["run"]["duration_ms"], hs["state"]["testRunDurationMs"]);
 
         // CSV alone: the same counts; values are printed with 6 decimals, so means agree to that.
+        // k6's CSV has no metric types: pack names each custom metric it had to guess, and
+        // --metric-type gives it the type k6 reports (handleSummary data), as the warning says.
+        let csv = run.join("k6.csv.gz");
+        let out = dir.join("csv-untyped.perfbundle");
+        let warned = stderr(&common::run(&["pack", "-o", out.to_str().unwrap(), csv.to_str().unwrap()], true));
+        let mut hints = Vec::new();
+        for line in warned.lines().filter(|l| l.contains(": no type declared in the input")) {
+            let name = line.split("metric ").nth(1).and_then(|r| r.split(':').next()).expect("metric name");
+            let kind = hs["metrics"][name]["type"].as_str().unwrap_or_else(|| panic!("{v}: {name} is not k6's"));
+            assert!(line.contains(&format!("--metric-type {name}=KIND")), "{line}");
+            hints.push(format!("{name}={kind}"));
+        }
         let out = dir.join("csv.perfbundle");
-        run_ok(&["pack", "-o", out.to_str().unwrap(), run.join("k6.csv.gz").to_str().unwrap()]);
+        let mut args = vec!["pack", "-o", out.to_str().unwrap(), csv.to_str().unwrap()];
+        for h in &hints {
+            args.extend(["--metric-type", h.as_str()]);
+        }
+        let typed = stderr(&common::run(&args, true));
+        assert!(!typed.contains("no type declared"), "{v}: {typed}");
         let j = inspect_json(&out);
         for (name, m) in hs["metrics"].as_object().expect("metrics") {
             let mine =
                 j["k6"]["metrics"][name]["values"].as_object().unwrap_or_else(|| panic!("{v}: csv lacks {name}"));
+            assert_eq!(j["k6"]["metrics"][name]["type"], m["type"], "{v}: csv {name} type");
             for key in ["count", "passes", "fails"] {
                 if let Some(want) = m["values"][key].as_f64() {
                     assert_eq!(mine[key].as_f64(), Some(want), "{v}: csv {name} {key}");

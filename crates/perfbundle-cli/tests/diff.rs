@@ -82,8 +82,9 @@ fn every_value_is_that_sides_inspect_value_and_the_shape_is_documented() {
     for stat in ["med", "p(90)", "p(95)", "avg"] {
         assert_eq!(d["metrics"]["http_req_duration"]["change"][stat]["verdict"], "improvement", "{stat}");
     }
+    let (expr, _) = p95_threshold(&summary_export("v1", "cpu-prof"));
     let th = d["thresholds"].as_array().unwrap();
-    let t = th.iter().find(|t| t["metric"] == "http_req_duration" && t["expr"] == "p(95)<250").expect("threshold");
+    let t = th.iter().find(|t| t["metric"] == "http_req_duration" && t["expr"] == expr.as_str()).expect("threshold");
     assert_eq!((t["base"].as_bool(), t["candidate"].as_bool()), (Some(false), Some(true)));
     // The other way round, the same figures are regressions.
     let (_, r, _) = diff(&[p.v2.to_str().unwrap(), p.v1.to_str().unwrap()]);
@@ -200,7 +201,9 @@ fn the_markdown_report_links_relative_files_and_escapes() {
     run_ok(&["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--markdown", "--out-dir", md.to_str().unwrap()]);
     let report = std::fs::read_to_string(md.join("report.md")).unwrap();
     assert!(report.contains("| http\\_req\\_duration | p(95) |"), "{report}");
-    assert!(report.contains("| http\\_req\\_duration | p(95)&lt;250 | ✗ failed | ✓ passed |"));
+    let (expr, _) = p95_threshold(&summary_export("v1", "cpu-prof"));
+    let row = format!("| http\\_req\\_duration | {} | ✗ failed | ✓ passed |", expr.replace('<', "&lt;"));
+    assert!(report.contains(&row), "{row}: {report}");
     let mut images = 0;
     for line in report.lines().filter(|l| l.starts_with("![")) {
         let target = line.rsplit_once("](").unwrap().1.trim_end_matches(')');
@@ -247,11 +250,7 @@ fn bad_input_gets_a_clear_message_and_status_2() {
     assert!(err.contains("http_reqs has no statistic \"p(95)\"; it has: count, rate"), "{err}");
     // Nothing in common: a k6-only bundle and a profile-only bundle.
     let prof_only = dir.join("profile-only.perfbundle");
-    let cpuprofile = std::fs::read_dir(corpus().join("runs/v2/cpu-prof"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "cpuprofile"))
-        .unwrap();
+    let cpuprofile = cpuprofile_in(&run_dir("v2", "cpu-prof"));
     run_ok(&["pack", "-o", prof_only.to_str().unwrap(), cpuprofile.to_str().unwrap()]);
     let k6_only = pack_run(dir, "v1/k6-only");
     let (code, err) = status(&[k6_only.to_str().unwrap(), prof_only.to_str().unwrap()]);

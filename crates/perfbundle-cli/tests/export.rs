@@ -32,29 +32,42 @@ fn check_links(dir: &Path) -> String {
     md
 }
 
+/// The `name` tag of the first failed request in a k6 point stream.
+fn failed_request_name(stream: &Path) -> String {
+    read_text(stream)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+        .find(|v| {
+            v["type"] == "Point" && v["metric"] == "http_reqs" && v["data"]["tags"]["expected_response"] == "false"
+        })
+        .and_then(|v| v["data"]["tags"]["name"].as_str().map(String::from))
+        .expect("a failed request")
+}
+
 #[test]
 fn a_full_report_of_k6_a_timeline_and_a_profile() {
     let dir = tmpdir("md-full");
     let b = dir.join("run.perfbundle");
-    let v1 = corpus().join("runs/v1");
-    run(
-        &[
-            "pack",
-            "-o",
-            b.to_str().unwrap(),
-            v1.join("clinic-doctor").to_str().unwrap(),
-            v1.join("0x/10295.0x").to_str().unwrap(),
-        ],
-        true,
-    );
+    let doctor = run_dir("v1", "clinic-doctor");
+    let zero_x = tool_folder(&run_dir("v1", "0x"), ".0x");
+    let zero_x_name = zero_x.file_name().unwrap().to_string_lossy().into_owned();
+    // 0x's own sample count: the ticks in its `--prof-process --preprocess` output.
+    let log: serde_json::Value =
+        serde_json::from_str(&read_text(&find_in(&zero_x, |n| n.contains("-v8.log.json")))).expect("json");
+    let ticks = log["ticks"].as_array().expect("ticks").len();
+    run(&["pack", "-o", b.to_str().unwrap(), doctor.to_str().unwrap(), zero_x.to_str().unwrap()], true);
     let out = dir.join("report");
     export(&b, &out, &[]);
     let md = check_links(&out);
     let j = inspect_json(&b);
     let p95 = j["k6"]["metrics"]["http_req_duration"]["values"]["p(95)"].as_f64().expect("p95");
     assert!(md.contains(&format!("p(95)={}", perfbundle_core::k6::text::format_ms(p95))), "{md}");
-    assert!(md.contains("| ✗ | `p(95)<250` |"));
-    assert!(md.contains("### Requests by `name`") && md.contains("http://127.0.0.1:18080/flaky"));
+    // The p(95) threshold k6 said was crossed in that run, and a request name of its stream.
+    let (expr, crossed) = p95_threshold(&summary_export("v1", "clinic-doctor"));
+    assert!(crossed, "v1 crosses its p(95) threshold");
+    assert!(md.contains(&format!("| ✗ | `{expr}` |")), "{md}");
+    let name = failed_request_name(&doctor.join("k6.json.gz"));
+    assert!(md.contains("### Requests by `name`") && md.contains(&name), "{name}: {md}");
     for img in [
         "request-rate.svg",
         "vus.svg",
@@ -65,7 +78,9 @@ fn a_full_report_of_k6_a_timeline_and_a_profile() {
     ] {
         assert!(md.contains(&format!("]({img})")), "{img}");
     }
-    assert!(md.contains("flamegraph-0-10295-0x.svg") && md.contains("### 10295.0x (0x, 24973 samples)"));
+    let svg = format!("flamegraph-0-{}.svg", zero_x_name.replace('.', "-"));
+    assert!(md.contains(&svg), "{svg}: {md}");
+    assert!(md.contains(&format!("### {zero_x_name} (0x, {ticks} samples)")), "{md}");
     assert!(!md.contains("## Not in this bundle"));
     // An existing folder is not overwritten without --force.
     let e = stderr(&run(&["export", b.to_str().unwrap(), "--out-dir", out.to_str().unwrap(), "--markdown"], false));
@@ -79,17 +94,17 @@ fn reports_of_partial_bundles_say_what_is_absent() {
     let cases: [(&str, Vec<String>, &[&str]); 3] = [
         (
             "profile-only",
-            vec![corpus().join("runs/v2/0x/15200.0x").display().to_string()],
+            vec![tool_folder(&run_dir("v2", "0x"), ".0x").display().to_string()],
             &["k6 data: no summary and no charts", "process timelines"],
         ),
         (
             "doctor-only",
-            vec![corpus().join("runs/v1/clinic-doctor/10618.clinic-doctor").display().to_string()],
+            vec![tool_folder(&run_dir("v1", "clinic-doctor"), ".clinic-doctor").display().to_string()],
             &["k6 data", "profiles"],
         ),
         (
             "k6-only",
-            vec![corpus().join("runs/v1/k6-only/k6.json.gz").display().to_string()],
+            vec![run_dir("v1", "k6-only").join("k6.json.gz").display().to_string()],
             &["profiles", "process timelines"],
         ),
     ];

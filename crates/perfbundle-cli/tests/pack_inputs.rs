@@ -9,7 +9,7 @@ use serde_json::Value;
 fn a_run_folder_is_packed_with_roles_chosen_by_content() {
     let dir = tmpdir("folder");
     let out = dir.join("run.perfbundle");
-    let run_dir = corpus().join("runs/v2/k6-only");
+    let run_dir = run_dir("v2", "k6-only");
     let o = run(
         &[
             "pack",
@@ -44,7 +44,15 @@ fn a_run_folder_is_packed_with_roles_chosen_by_content() {
     assert_eq!(kinds.len(), 4);
     assert_eq!(j["k6"]["points_source"], "k6-json");
     assert_eq!(j["k6"]["summary_source"], "k6-handle-summary");
-    assert_eq!(m["run"]["start"], "2026-11-24T19:54:27.967Z");
+    // The run starts at the stream's first point (to the millisecond).
+    let first = read_text(&run_dir.join("k6.json.gz"))
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json line"))
+        .filter(|v| v["type"] == "Point")
+        .map(|v| perfbundle_core::time::parse_rfc3339_ns(v["data"]["time"].as_str().expect("time")).expect("RFC 3339"))
+        .min()
+        .expect("points");
+    assert_eq!(m["run"]["start"], perfbundle_core::time::format_rfc3339_ms(first));
     let sha = m["inputs"].as_array().expect("inputs").iter().find(|i| i["kind"] == "k6-json").expect("json input")
         ["sha256"]
         .clone();
@@ -57,7 +65,7 @@ fn a_run_folder_is_packed_with_roles_chosen_by_content() {
 fn k6_summaries_alone_give_k6s_figures() {
     let dir = tmpdir("summary-only");
     for (file, rate_key) in [("summary-export.json", "value"), ("handle-summary.json", "rate")] {
-        let src = corpus().join("runs/v1/k6-only").join(file);
+        let src = run_dir("v1", "k6-only").join(file);
         let out = dir.join(format!("{file}.perfbundle"));
         run(&["pack", "-o", out.to_str().unwrap(), src.to_str().unwrap()], true);
         let j = inspect_json(&out);
@@ -76,7 +84,9 @@ fn k6_summaries_alone_give_k6s_figures() {
         assert_eq!(d["values"]["p(95)"], theirs("http_req_duration")["p(95)"]);
         assert_eq!(j["k6"]["metrics"]["http_req_failed"]["values"]["rate"], theirs("http_req_failed")[rate_key]);
         assert_eq!(j["k6"]["metrics"]["http_reqs"]["values"]["count"].as_f64(), theirs("http_reqs")["count"].as_f64());
-        assert_eq!(d["thresholds"]["p(95)<250"]["ok"], false);
+        let (expr, crossed) = p95_threshold(&summary_export("v1", "k6-only"));
+        assert!(crossed, "v1 crosses its p(95) threshold");
+        assert_eq!(d["thresholds"][&expr]["ok"], false, "{expr}");
         assert!(j["k6"]["points_source"].is_null());
     }
 }
@@ -88,7 +98,7 @@ fn forced_kind_and_plain_inputs() {
     let mut plain = Vec::new();
     std::io::Read::read_to_end(
         &mut flate2::read::MultiGzDecoder::new(
-            std::fs::File::open(corpus().join("runs/v1/cpu-prof/k6.json.gz")).expect("open"),
+            std::fs::File::open(run_dir("v1", "cpu-prof").join("k6.json.gz")).expect("open"),
         ),
         &mut plain,
     )
@@ -102,7 +112,7 @@ fn forced_kind_and_plain_inputs() {
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         run(&a, true);
         let j = inspect_json(&out);
-        assert_eq!(j["k6"]["metrics"]["http_reqs"]["values"]["count"], 1038.0);
+        assert_eq!(j["k6"]["metrics"]["http_reqs"]["values"]["count"].as_f64(), Some(k6_http_reqs("v1", "cpu-prof")));
         std::fs::remove_file(&out).expect("rm");
     }
     let e = stderr(&run(&["pack", "-o", dir.join("y.perfbundle").to_str().unwrap(), "--as", "nope:x"], false));
@@ -127,11 +137,11 @@ fn one_bundle_holds_the_load_the_profiles_and_the_timeline() {
     let dir = tmpdir("mixed");
     let out = dir.join("run.perfbundle");
     let v1 = corpus().join("runs/v1");
-    let cpu = std::fs::read_dir(v1.join("cpu-prof"))
-        .expect("dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|e| e == "cpuprofile"))
-        .expect("cpuprofile");
+    let cpu = cpuprofile_in(&v1.join("cpu-prof"));
+    let zero_x = tool_folder(&v1.join("0x"), ".0x");
+    let zero_x_name = zero_x.file_name().unwrap().to_string_lossy().into_owned();
+    let doctor = tool_folder(&v1.join("clinic-doctor"), ".clinic-doctor");
+    let doctor_name = doctor.file_name().unwrap().to_string_lossy().into_owned();
     run(
         &[
             "pack",
@@ -141,25 +151,37 @@ fn one_bundle_holds_the_load_the_profiles_and_the_timeline() {
             "--as",
             &format!("profile:v1 under node --cpu-prof={}", cpu.display()),
             v1.join("clinic-doctor").to_str().unwrap(),
-            v1.join("0x/10295.0x").to_str().unwrap(),
+            zero_x.to_str().unwrap(),
         ],
         true,
     );
     let j = inspect_json(&out);
     let names: Vec<&str> =
         j["profiles"].as_array().expect("profiles").iter().map(|p| p["name"].as_str().unwrap_or("")).collect();
-    assert_eq!(names, ["v1 under node --cpu-prof", "10295.0x"]);
+    assert_eq!(names, ["v1 under node --cpu-prof", zero_x_name.as_str()]);
     assert_eq!(j["timelines"][0]["source"], "clinic-doctor");
-    assert_eq!(j["k6"]["metrics"]["http_reqs"]["values"]["count"], 1062.0);
-    assert_eq!(j["manifest"]["tools"]["@clinic/doctor"], "11.0.0");
+    // The k6 run is the one that drove the load under clinic doctor.
+    assert_eq!(j["k6"]["metrics"]["http_reqs"]["values"]["count"].as_f64(), Some(k6_http_reqs("v1", "clinic-doctor")));
+    let systeminfo = read_json(&find_in(&doctor, |n| n.ends_with("-systeminfo")));
+    let doctor_version = systeminfo["toolVersion"].as_str().expect("toolVersion");
+    assert_eq!(j["manifest"]["tools"]["@clinic/doctor"], doctor_version);
     // The 0x folder's data file is kept under raw/, with its folder in the input's name.
     let inputs = j["manifest"]["inputs"].as_array().expect("inputs");
-    assert!(inputs.iter().any(|i| i["kind"] == "0x" && i["name"].as_str().unwrap_or("").starts_with("10295.0x/")));
+    assert!(inputs
+        .iter()
+        .any(|i| i["kind"] == "0x" && i["name"].as_str().unwrap_or("").starts_with(&format!("{zero_x_name}/"))));
     assert!(inputs.iter().all(|i| i["raw_entry"].is_string()));
     let o = run(&["verify", out.to_str().unwrap()], true);
     let text = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(text.contains("profiles/0.json") && text.contains("timelines/0.json"), "{text}");
     let human = String::from_utf8(run(&["inspect", out.to_str().unwrap()], true).stdout).expect("utf-8");
-    assert!(human.contains("PROFILE v1 under node --cpu-prof (cpuprofile): 28768 samples"), "{human}");
-    assert!(human.contains("TIMELINE 10618.clinic-doctor (clinic-doctor): 745 samples"), "{human}");
+    // Sample counts as the tools' own files hold them: the .cpuprofile's samples, and
+    // the processstat records clinic's own decoder found (tests/corpus/derived/).
+    let cpu_samples = read_json(&cpu)["samples"].as_array().expect("samples").len();
+    let doctor_samples =
+        read_text(&corpus().join("derived/v1-clinic-doctor-processstat.decoded.ndjson")).lines().count();
+    let want = format!("PROFILE v1 under node --cpu-prof (cpuprofile): {cpu_samples} samples");
+    assert!(human.contains(&want), "{want}: {human}");
+    let want = format!("TIMELINE {doctor_name} (clinic-doctor): {doctor_samples} samples");
+    assert!(human.contains(&want), "{want}: {human}");
 }

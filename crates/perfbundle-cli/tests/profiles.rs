@@ -5,27 +5,10 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use serde_json::Value;
-
-fn gunzip_text(p: &Path) -> String {
-    let mut s = String::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(p).expect("open")).read_to_string(&mut s).expect("gunzip");
-    s
-}
-
-fn find(dir: &Path, pred: impl Fn(&str) -> bool) -> PathBuf {
-    let mut hits: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| pred(&p.file_name().unwrap_or_default().to_string_lossy()))
-        .collect();
-    hits.sort();
-    hits.into_iter().next().unwrap_or_else(|| panic!("nothing matching in {}", dir.display()))
-}
 
 /// Packs one input and returns `profiles[0]` of `inspect --json`.
 fn pack_profile(input: &Path, tag: &str) -> Value {
@@ -56,7 +39,7 @@ fn ranked(m: HashMap<String, u64>) -> Vec<(String, u64)> {
 #[test]
 fn cpuprofile_totals_and_hottest_functions() {
     for v in ["v1", "v2"] {
-        let f = find(&corpus().join(format!("runs/{v}/cpu-prof")), |n| n.ends_with(".cpuprofile"));
+        let f = cpuprofile_in(&run_dir(v, "cpu-prof"));
         let raw: Value = serde_json::from_slice(&std::fs::read(&f).expect("read")).expect("json");
         let samples = raw["samples"].as_array().expect("samples");
         let p = pack_profile(&f, &format!("cpu-{v}"));
@@ -80,12 +63,20 @@ fn cpuprofile_totals_and_hottest_functions() {
     }
 }
 
+/// The JSON value at the start of `text` (what follows it is ignored). A flame
+/// graph's tree nests two levels per frame, so deep recursion in the app goes
+/// past serde_json's default depth limit.
+fn deep_json_prefix(text: &str) -> Value {
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    serde::Deserialize::deserialize(&mut de).expect("tree")
+}
+
 /// 0x's own flame graph data: the `merged` tree in flamegraph.html, self counts (`top`) by name.
 fn zero_x_tops(html: &Path) -> Vec<(String, u64)> {
-    let h = std::fs::read_to_string(html).expect("html");
+    let h = read_text(html);
     let i = h.find("visualizer(").expect("visualizer(") + "visualizer(".len();
-    let mut de = serde_json::Deserializer::from_str(&h[i..]);
-    let v: Value = serde::Deserialize::deserialize(&mut de).expect("tree");
+    let v = deep_json_prefix(&h[i..]);
     let mut m = HashMap::new();
     fn walk(n: &Value, m: &mut HashMap<String, u64>) {
         let name = n["name"].as_str().unwrap_or_default();
@@ -112,9 +103,9 @@ fn label(f: &Value) -> String {
 #[test]
 fn zero_x_totals_and_hottest_functions() {
     for v in ["v1", "v2"] {
-        let dir = find(&corpus().join(format!("runs/{v}/0x")), |n| n.ends_with(".0x"));
+        let dir = tool_folder(&run_dir(v, "0x"), ".0x");
         let log: Value =
-            serde_json::from_str(&gunzip_text(&find(&dir, |n| n.ends_with("-v8.log.json.gz")))).expect("json");
+            serde_json::from_str(&read_text(&find_in(&dir, |n| n.ends_with("-v8.log.json.gz")))).expect("json");
         let p = pack_profile(&dir, &format!("0x-{v}"));
         assert_eq!(p["source"], "0x");
         assert_eq!(
@@ -122,7 +113,8 @@ fn zero_x_totals_and_hottest_functions() {
             Some(log["ticks"].as_array().expect("ticks").len() as u64),
             "{v}: ticks"
         );
-        let theirs = zero_x_tops(&dir.join("flamegraph.html"));
+        // 0x's own report (gzipped by the corpus script, or as 0x wrote it).
+        let theirs = zero_x_tops(&find_in(&dir, |n| n.starts_with("flamegraph.html")));
         let ours: Vec<(String, u64)> = p["top_self"]
             .as_array()
             .expect("top")
@@ -145,16 +137,15 @@ fn zero_x_totals_and_hottest_functions() {
 #[test]
 fn clinic_flame_totals_and_hottest_functions() {
     for v in ["v1", "v2"] {
-        let dir = find(&corpus().join(format!("runs/{v}/clinic-flame")), |n| n.ends_with(".clinic-flame"));
+        let dir = tool_folder(&run_dir(v, "clinic-flame"), ".clinic-flame");
         let samples: Value =
-            serde_json::from_str(&gunzip_text(&find(&dir, |n| n.ends_with("-samples.gz")))).expect("json");
+            serde_json::from_str(&read_text(&find_in(&dir, |n| n.ends_with("-samples.gz")))).expect("json");
         let p = pack_profile(&dir, &format!("flame-{v}"));
         assert_eq!(p["total_samples"].as_u64(), Some(samples.as_array().expect("array").len() as u64), "{v}");
         // Clinic's own tree in its HTML: onStackTop.base (before its view's filters) by function name.
-        let html = gunzip_text(&find(dir.parent().expect("run"), |n| n.ends_with(".clinic-flame.html.gz")));
+        let html = read_text(&find_in(dir.parent().expect("run"), |n| n.contains(".clinic-flame.html")));
         let i = html.find("\"merged\":{\"id\":0").expect("merged tree") + "\"merged\":".len();
-        let mut de = serde_json::Deserializer::from_str(&html[i..]);
-        let tree: Value = serde::Deserialize::deserialize(&mut de).expect("tree");
+        let tree = deep_json_prefix(&html[i..]);
         let mut m = HashMap::new();
         fn walk(n: &Value, m: &mut HashMap<String, u64>) {
             let name = n["functionName"].as_str().or(n["name"].as_str()).unwrap_or_default().to_string();
@@ -196,12 +187,12 @@ fn inferno_fold(text: &str) -> Vec<String> {
 #[test]
 fn perf_folds_exactly_as_inferno_and_counts_every_sample() {
     let cases = [
-        corpus().join("runs/v1/perf/perf.script.txt.gz"),
-        corpus().join("runs/v2/perf/perf.script.txt.gz"),
-        find(&corpus().join("runs/v1/0x-kernel-tracing/4166.0x"), |n| n.starts_with("stacks.")),
+        run_dir("v1", "perf").join("perf.script.txt.gz"),
+        run_dir("v2", "perf").join("perf.script.txt.gz"),
+        find_in(&tool_folder(&run_dir("v1", "0x-kernel-tracing"), ".0x"), |n| n.starts_with("stacks.")),
     ];
     for (k, script) in cases.iter().enumerate() {
-        let text = gunzip_text(script);
+        let text = read_text(script);
         let dir = tmpdir(&format!("perf-{k}"));
         let out = dir.join("p.perfbundle");
         let input = if k == 2 { script.parent().expect("folder").to_path_buf() } else { script.clone() };
@@ -238,8 +229,8 @@ fn perf_folds_exactly_as_inferno_and_counts_every_sample() {
 #[test]
 fn clinic_doctor_timeline_matches_clinics_decoder() {
     for v in ["v1", "v2"] {
-        let run_dir = corpus().join(format!("runs/{v}/clinic-doctor"));
-        let dir = find(&run_dir, |n| n.ends_with(".clinic-doctor"));
+        let run_dir = run_dir(v, "clinic-doctor");
+        let dir = tool_folder(&run_dir, ".clinic-doctor");
         let out = tmpdir(&format!("doctor-{v}")).join("d.perfbundle");
         run(&["pack", "-o", out.to_str().unwrap(), run_dir.to_str().unwrap()], true);
         let tdir = tmpdir(&format!("doctor-unpack-{v}"));

@@ -4,15 +4,103 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The shared corpus of real tool outputs: `$PERFBUNDLE_CORPUS`, or
-/// `../shared/corpus` beside the repository. Missing, the tests fail: they
-/// are the proof that the numbers agree with k6.
+/// The corpus of real tool outputs: the project's own `tests/corpus` (recorded
+/// by `scripts/record-corpus.sh`), or another set of the same layout named by
+/// `$PERFBUNDLE_CORPUS` (for instance `../shared/corpus`). The tests read every
+/// name and figure from the files themselves, so either set works.
 pub fn corpus() -> PathBuf {
     let p = std::env::var_os("PERFBUNDLE_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus"));
     assert!(p.join("runs").is_dir(), "the real-output corpus is not at {} (set PERFBUNDLE_CORPUS)", p.display());
     p
+}
+
+/// The first entry of `dir` (sorted by name) whose file name satisfies `pred`.
+pub fn find_in(dir: &Path, pred: impl Fn(&str) -> bool) -> PathBuf {
+    let mut hits: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| pred(&p.file_name().unwrap_or_default().to_string_lossy()))
+        .collect();
+    hits.sort();
+    hits.into_iter().next().unwrap_or_else(|| panic!("nothing matching in {}", dir.display()))
+}
+
+/// A corpus run folder, e.g. `run_dir("v1", "cpu-prof")`.
+pub fn run_dir(version: &str, run: &str) -> PathBuf {
+    corpus().join("runs").join(version).join(run)
+}
+
+/// A JSON file, parsed.
+pub fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// A (possibly gzip) text file, decompressed.
+pub fn read_text(p: &Path) -> String {
+    use std::io::Read;
+    let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut s = String::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut s).expect("gunzip");
+        s
+    } else {
+        String::from_utf8(bytes).expect("utf-8")
+    }
+}
+
+/// k6's `--summary-export` of a corpus run.
+pub fn summary_export(version: &str, run: &str) -> serde_json::Value {
+    read_json(&run_dir(version, run).join("summary-export.json"))
+}
+
+/// The `http_reqs` count k6 reported for a corpus run.
+pub fn k6_http_reqs(version: &str, run: &str) -> f64 {
+    summary_export(version, run)["metrics"]["http_reqs"]["count"].as_f64().expect("http_reqs count")
+}
+
+/// The p(95) threshold on `http_req_duration` as the load script declares it
+/// (`p(95)<250`), and whether k6 said it was crossed, from a summary-export.
+pub fn p95_threshold(export: &serde_json::Value) -> (String, bool) {
+    let th = export["metrics"]["http_req_duration"]["thresholds"].as_object().expect("http_req_duration thresholds");
+    let (expr, crossed) = th.iter().find(|(k, _)| k.starts_with("p(95)")).expect("a p(95) threshold");
+    (expr.clone(), crossed.as_bool().expect("bool"))
+}
+
+/// The `.cpuprofile` of a corpus run folder.
+pub fn cpuprofile_in(dir: &Path) -> PathBuf {
+    find_in(dir, |n| n.ends_with(".cpuprofile"))
+}
+
+/// The profiler's own data folder in a corpus run folder (`<pid>.0x`, `<pid>.clinic-doctor`, …).
+pub fn tool_folder(dir: &Path, suffix: &str) -> PathBuf {
+    find_in(dir, |n| n.ends_with(suffix) && !n.contains(".html"))
+}
+
+/// The demo app of one version: `apps/VERSION/` (its package.json's `main`)
+/// or `apps/*-VERSION.js`.
+pub fn app_script(version: &str) -> PathBuf {
+    let dir = corpus().join("apps").join(version);
+    if dir.is_dir() {
+        let main = read_json(&dir.join("package.json"))["main"].as_str().expect("package.json main").to_string();
+        return dir.join(main);
+    }
+    find_in(&corpus().join("apps"), |n| n.ends_with(&format!("-{version}.js")))
+}
+
+/// The corpus' k6 load script (the one without `handleSummary`).
+pub fn load_script() -> PathBuf {
+    let dir = corpus().join("k6");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("k6/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "js"))
+        .filter(|p| !std::fs::read_to_string(p).unwrap_or_default().contains("handleSummary"))
+        .collect();
+    v.sort();
+    v.into_iter().next().expect("a k6 script")
 }
 
 pub fn repo_root() -> PathBuf {
