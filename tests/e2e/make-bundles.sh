@@ -44,6 +44,10 @@ PY
 "$BIN" pack -o "$OUT/wide-flame.perfbundle" --title "synthetic profile of 102,655 frames" "$W/synthetic-wide.folded" 2>/dev/null
 ls -la "$OUT"
 
+# The corpus's v1 run under node --cpu-prof (k6 stream, summary and the .cpuprofile), packed:
+# the flame graph tests compare what the viewer shows with the .cpuprofile itself.
+"$BIN" pack -o "$OUT/corpus-v1-cpu-prof.perfbundle" --title "catalog-api v1 under cpu-prof" tests/corpus/runs/v1/cpu-prof 2>/dev/null
+
 # A released k6-only bundle beside the profile-only one: two bundles with nothing in common.
 cp archives/orders-api-v1-k6.perfbundle "$OUT/k6-only.perfbundle"
 

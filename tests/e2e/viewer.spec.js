@@ -16,6 +16,25 @@ const metrics = {};
 const shot = (page, name) => page.screenshot({ path: path.join(__dirname, 'test-results', `${name}.png`), fullPage: true });
 const inspect = (file) => JSON.parse(execFileSync(BIN, ['inspect', '--json', path.join(ARCH, file)]).toString());
 
+// What a flame graph search must say, counted from V8's own .cpuprofile (the
+// corpus's v1 run): samples whose stack holds a frame whose function name
+// matches, each sample once; and all samples.
+const CPUPROFILE_DIR = path.join(ROOT, 'tests/corpus/runs/v1/cpu-prof');
+function searchCover(matches) {
+  const file = fs.readdirSync(CPUPROFILE_DIR).find((f) => f.endsWith('.cpuprofile'));
+  const prof = JSON.parse(fs.readFileSync(path.join(CPUPROFILE_DIR, file)));
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  let covered = 0;
+  for (const s of prof.samples) {
+    for (let id = s; id !== undefined; id = parent.get(id)) {
+      if (matches(byId.get(id).callFrame.functionName)) { covered++; break; }
+    }
+  }
+  return `${covered} of ${prof.samples.length}`;
+}
+
 test.afterAll(() => {
   fs.mkdirSync(path.join(__dirname, 'test-results'), { recursive: true });
   const f = path.join(__dirname, 'test-results', 'metrics.json');
@@ -105,24 +124,27 @@ test('clinic doctor timelines are drawn under the k6 charts', async ({ page }) =
 });
 
 test('flame graph: hover, search, zoom, breadcrumb, icicle, function table, permalink', async ({ page }) => {
-  await page.goto('/?bundle=bundles/orders-api-v1-cpu-prof.perfbundle&view=profiles');
+  await page.goto(`${E2E}/?bundle=bundles/corpus-v1-cpu-prof.perfbundle&view=profiles`);
   const canvas = page.getByTestId('flame-canvas');
   await expect(canvas).toBeVisible();
   const box = await canvas.boundingBox();
   // The bottom row is "all"; the row above holds the top frames.
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height - 25);
   await expect(page.getByTestId('flame-tooltip')).toContainText('total');
-  await page.getByTestId('flame-search').fill('fibonacci');
-  await expect(page.getByTestId('search-info')).toContainText('matches cover 1101 of 28768 samples');
+  // The search matches frame labels (name, then file:line:col); the app's file name holds neither term.
+  const bubble = searchCover((f) => f.toLowerCase().includes('bubble'));
+  expect(bubble).not.toMatch(/^0 of/);
+  await page.getByTestId('flame-search').fill('bubble');
+  await expect(page.getByTestId('search-info')).toContainText(`matches cover ${bubble} samples`);
   await page.getByTestId('flame-regex').check();
-  await page.getByTestId('flame-search').fill('^fib.*Naive');
-  await expect(page.getByTestId('search-info')).toContainText('1101 of 28768');
+  await page.getByTestId('flame-search').fill('^rankBy.*Bubble');
+  await expect(page.getByTestId('search-info')).toContainText(searchCover((f) => /^rankBy.*Bubble/.test(f)));
   await page.mouse.click(box.x + box.width * 0.6, box.y + box.height - 25);
   await expect(page.getByTestId('crumb')).toHaveCount(2);
   await shot(page, 'flame-zoomed');
   await page.reload();
   await expect(page.getByTestId('crumb')).toHaveCount(2);
-  await expect(page.getByTestId('flame-search')).toHaveValue('^fib.*Naive');
+  await expect(page.getByTestId('flame-search')).toHaveValue('^rankBy.*Bubble');
   await page.getByTestId('crumb').first().click();
   await expect(page.getByTestId('crumb')).toHaveCount(1);
   await page.getByTestId('flame-icicle').check();
@@ -264,18 +286,19 @@ test('perfbundle site: a static site of runs that works under a sub-path', async
 
 test('the single-file HTML report opens from file:// with the network off', async ({ page, context }) => {
   const out = path.join(__dirname, 'test-results', 'report.html');
-  execFileSync(BIN, ['html', path.join(ARCH, 'orders-api-v1-cpu-prof.perfbundle'), '-o', out]);
+  const bundle = path.join(ROOT, 'target/e2e-bundles/corpus-v1-cpu-prof.perfbundle');
+  execFileSync(BIN, ['html', bundle, '-o', out]);
   metrics.html_report_bytes = fs.statSync(out).size;
   await context.setOffline(true);
   const remote = [];
   page.on('request', (r) => { if (!/^(file|blob|data):/.test(r.url())) remote.push(r.url()); });
   await page.goto(`file://${out}`);
-  await summaryMatches(page, inspect('orders-api-v1-cpu-prof.perfbundle').k6.metrics, KEYS);
+  await summaryMatches(page, JSON.parse(execFileSync(BIN, ['inspect', '--json', bundle]).toString()).k6.metrics, KEYS);
   await page.getByTestId('tab-charts').click();
   await expect(page.locator('[data-testid=chart-latency] path').first()).toBeVisible();
   await page.getByTestId('tab-profiles').click();
-  await page.getByTestId('flame-search').fill('fibonacci');
-  await expect(page.getByTestId('search-info')).toContainText('1101 of 28768');
+  await page.getByTestId('flame-search').fill('bubble');
+  await expect(page.getByTestId('search-info')).toContainText(searchCover((f) => f.toLowerCase().includes('bubble')));
   expect(remote).toEqual([]);
   await shot(page, 'html-report');
 });

@@ -17,6 +17,42 @@ fn bundles() -> Vec<std::path::PathBuf> {
     v
 }
 
+/// `PERFBUNDLE_BLESS=1`: write the expected figures from what `inspect --json`
+/// gives now, instead of only comparing; a reviewer then sees any change of
+/// figures as a diff of `archives/expected/`. (The k6-agreement tests stay the
+/// independent oracle: they compare with k6's own summaries.)
+fn bless() -> bool {
+    std::env::var_os("PERFBUNDLE_BLESS").is_some_and(|v| v == "1")
+}
+
+/// Keys sorted at every level, as the expected files keep them.
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+fn write_expected(name: &str, what: &str, v: &Value) {
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    serde::Serialize::serialize(&sorted(v), &mut ser).expect("serialize");
+    out.push(b'\n');
+    let path = repo_root().join("archives/expected").join(format!("{name}.{what}.json"));
+    // Unchanged figures keep their file as it is (numbers may be spelled differently).
+    let same =
+        std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).is_some_and(|old| old == *v);
+    if !same {
+        std::fs::write(&path, out).expect("write expected");
+    }
+}
+
 #[test]
 fn every_archive_verifies_and_keeps_its_figures() {
     let all = bundles();
@@ -26,9 +62,14 @@ fn every_archive_verifies_and_keeps_its_figures() {
         let o = run(&["verify", b.to_str().expect("utf-8")], true);
         assert!(String::from_utf8_lossy(&o.stdout).contains(": OK"), "{name}");
         let j = inspect_json(&b);
+        if bless() {
+            write_expected(&name, "metrics", &j["k6"]["metrics"]);
+            let profiles = serde_json::json!({"profiles": j["profiles"], "timelines": j["timelines"]});
+            write_expected(&name, "profiles", &profiles);
+        }
         let expected: Value = serde_json::from_slice(
             &std::fs::read(repo_root().join("archives/expected").join(format!("{name}.metrics.json")))
-                .expect("expected file"),
+                .unwrap_or_else(|_| panic!("archives/expected/{name}.metrics.json is missing: a new archive's expected figures are written by `PERFBUNDLE_BLESS=1 cargo test -p perfbundle-cli --test golden`")),
         )
         .expect("json");
         let got = j["k6"]["metrics"].as_object().expect("k6.metrics");

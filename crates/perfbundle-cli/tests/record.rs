@@ -127,7 +127,26 @@ fn check(kind: &str, o: &Output, bundle: &Path, summary: &Path, port: u16) -> Va
         let p: Value = serde_json::from_str(&std::fs::read_to_string(u.join("profiles/0.json")).unwrap()).unwrap();
         assert!(p["total_samples"].as_u64().unwrap() > 50, "{kind}: samples");
         let al = &rec["alignment"][0];
-        assert!(al["method"].as_str().unwrap().len() > 10 && al["uncertainty_ms"].is_number(), "{kind}: {al}");
+        // How the profile was put on the run's clock, as each profiler allows.
+        assert_eq!(al["what"], p["name"], "{kind}: {al}");
+        let method = al["method"].as_str().unwrap();
+        let u_ms = al["uncertainty_ms"].as_f64().unwrap();
+        match kind {
+            "cpu-prof" => {
+                assert!(method.contains("CLOCK_MONOTONIC") && u_ms < 50.0, "{kind}: {al}");
+                assert!(p["start_unix_us"].is_i64(), "{kind}: sample times on the run's clock");
+            }
+            "0x" => {
+                assert!(method.contains("V8 log") && u_ms > 0.0, "{kind}: {al}");
+                assert!(p["start_unix_us"].is_i64(), "{kind}: sample times on the run's clock");
+            }
+            _ => {
+                // No per-sample times: the uncertainty is the app's whole run.
+                assert!(method.starts_with("no per-sample times"), "{kind}: {al}");
+                let run_ms = (app_end - app_start) as f64 / 1000.0;
+                assert!((u_ms - run_ms).abs() < 1000.0, "{kind}: uncertainty {u_ms} ms, app ran {run_ms} ms");
+            }
+        }
         if let Some(start) = p["start_unix_us"].as_i64() {
             let end = start + p["duration_us"].as_f64().unwrap_or(0.0) as i64;
             let slack = al["uncertainty_ms"].as_f64().unwrap() as i64 * 1000 + 1000;
