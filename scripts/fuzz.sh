@@ -29,7 +29,8 @@ seed() { # target file [bytes]
   [ -f "$f" ] || return 0
   local name; name=$(echo "$f" | tr '/' '_')
   if [[ "$f" == *.gz ]]; then
-    if [ -n "$n" ]; then gzip -dc "$f" | head -c "$n" > "$d/$name"; else gzip -dc "$f" > "$d/$name"; fi
+    # (head closes the pipe early: gzip's SIGPIPE is expected)
+    if [ -n "$n" ]; then { gzip -dc "$f" 2>/dev/null || true; } | head -c "$n" > "$d/$name"; else gzip -dc "$f" > "$d/$name"; fi
   elif [ -n "$n" ]; then head -c "$n" "$f" > "$d/$name"
   else cp "$f" "$d/$name"; fi
 }
