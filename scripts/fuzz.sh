@@ -67,7 +67,7 @@ printf '%-22s %10s %12s %8s\n' target seconds executions crashes
 for t in "${TARGETS[@]}"; do
   log=$(mktemp)
   mkdir -p "fuzz/artifacts/$t"
-  if "${FUZZ[@]}" run "$t" "fuzz/corpus/$t" -- -max_total_time="$SECS" -rss_limit_mb=2048 -max_len=1048576 \
+  if "${FUZZ[@]}" run "$t" "fuzz/corpus/$t" -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=1048576 \
       -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 > "$log" 2>&1; then crashes=0; else crashes=1; status=1; fi
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
   [ -n "$execs" ] || execs=$(grep -oE '#[0-9]+' "$log" | tail -1 | tr -d '#')
