@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos::prelude::*;
-use perfbundle_web::components::flame_graph::ProfilesView;
+use perfbundle_web::components::profiles::ProfilesView;
 use perfbundle_web::components::summary_table::SummaryTable;
 use perfbundle_web::load;
 use perfbundle_web::state::{Status, ViewerState};
@@ -29,12 +29,12 @@ async fn summary_table_shows_the_bundles_exact_figures() {
     let state = ViewerState::new();
     let bytes = include_bytes!("../../archives/orders-api-v1-k6.perfbundle");
     let _h = leptos::mount::mount_to(div.clone(), move || {
-        provide_context(state);
-        load::open_bytes(state, "v1", bytes);
+        state.provide();
+        load::open_bytes(state.run.bundle, "v1", bytes);
         view! { <SummaryTable /> }
     });
     leptos::task::tick().await;
-    assert_eq!(state.status.get_untracked(), Status::Ready);
+    assert_eq!(state.run.bundle.status.get_untracked(), Status::Ready);
     // The same numbers as `perfbundle inspect --json` (and k6's own summary-export).
     assert_eq!(
         attr(&div, "[data-testid='v-http_req_duration-p(95)']", "data-value").as_deref(),
@@ -50,12 +50,12 @@ async fn flame_graph_search_reports_its_share() {
     let state = ViewerState::new();
     let bytes = include_bytes!("../../archives/orders-api-v1-cpu-prof.perfbundle");
     let _h = leptos::mount::mount_to(div.clone(), move || {
-        provide_context(state);
-        load::open_bytes(state, "cpu", bytes);
+        state.provide();
+        load::open_bytes(state.run.bundle, "cpu", bytes);
         view! { <ProfilesView /> }
     });
     leptos::task::tick().await;
-    state.search.set("fibonacci".into());
+    state.flame.search.set("fibonacci".into());
     leptos::task::tick().await;
     let info = div.query_selector("[data-testid=search-info]").unwrap().unwrap().text_content().unwrap_or_default();
     assert!(info.contains("1101 of 28768"), "{info}");
@@ -67,12 +67,12 @@ async fn a_corrupt_bundle_is_a_message_not_a_panic() {
     let state = ViewerState::new();
     let div = container();
     let _h = leptos::mount::mount_to(div, move || {
-        provide_context(state);
-        load::open_bytes(state, "junk.perfbundle", b"definitely not gzip");
+        state.provide();
+        load::open_bytes(state.run.bundle, "junk.perfbundle", b"definitely not gzip");
         view! { <p /> }
     });
     leptos::task::tick().await;
-    match state.status.get_untracked() {
+    match state.run.bundle.status.get_untracked() {
         Status::Failed(m) => assert!(m.contains("junk.perfbundle: not a perfbundle"), "{m}"),
         other => panic!("{other:?}"),
     }

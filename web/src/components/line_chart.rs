@@ -7,8 +7,6 @@ use perfbundle_core::k6::view::ChartPoint;
 use perfbundle_core::render::chart::{format_in, time_geometry, time_label, ChartLine};
 use perfbundle_core::render::plot::Margins;
 
-use crate::state::use_state;
-
 const W: f64 = 900.0;
 const H: f64 = 170.0;
 const MARGINS: Margins = Margins { left: 70.0, right: 12.0, top: 14.0, bottom: 26.0 };
@@ -34,16 +32,11 @@ pub fn LineChart(
     /// The x axis is time since the run's start (a comparison), not the clock.
     #[prop(optional)]
     elapsed: bool,
-    /// The hover signal shared by a set of charts (default: the viewer's).
-    #[prop(optional)]
-    hover: Option<RwSignal<Option<f64>>>,
-    /// The selected range signal (default: the viewer's).
-    #[prop(optional)]
-    range: Option<RwSignal<Option<(f64, f64)>>>,
+    /// The time under the pointer, shared by a set of charts.
+    hover: RwSignal<Option<f64>>,
+    /// The time range selected by dragging, shared by a set of charts.
+    range: RwSignal<Option<(f64, f64)>>,
 ) -> impl IntoView {
-    let state = use_state();
-    let hover = hover.unwrap_or(state.hover);
-    let range = range.unwrap_or(state.range);
     let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
     let contains2 = contains.clone();
     let fmt = move |v: f64| -> String { format_in(v, &contains2) };
