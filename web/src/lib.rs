@@ -1,8 +1,11 @@
-//! The perfbundle viewer. State lives in signals ([`state::ViewerState`],
-//! provided through context); bundles are read with `perfbundle-core`
+//! The perfbundle viewer. State lives in signals grouped by concern
+//! ([`state::RunState`], [`state::FlameState`], [`state::CompareState`]),
+//! each provided through context; bundles are read with `perfbundle-core`
 //! compiled to wasm32 — the code the CLI writes them with; one component per
-//! file in `components/`. Every string from a bundle is rendered as text.
+//! file in `components/`, canvas painting in [`canvas`]. Every string from a
+//! bundle is rendered as text.
 
+pub mod canvas;
 pub mod components;
 pub mod embed;
 pub mod load;
@@ -12,7 +15,7 @@ pub mod state;
 use leptos::prelude::*;
 
 use components::{
-    charts::ChartsView, compare_view::CompareView, flame_graph::ProfilesView, loader::Loader, overview::Overview,
+    charts::ChartsView, compare_view::CompareView, loader::Loader, overview::Overview, profiles::ProfilesView,
     runs_list::RunsList,
 };
 use state::{Status, Tab, ViewerState};
@@ -20,18 +23,19 @@ use state::{Status, Tab, ViewerState};
 #[component]
 pub fn App() -> impl IntoView {
     let state = ViewerState::new();
-    provide_context(state);
+    state.provide();
+    let (run, compare) = (state.run, state.compare);
     let (url, base) = permalink::read(state);
     if let Some((name, bytes)) = load::embedded_bundle() {
-        load::open_bytes(state, &name, &bytes);
+        load::open_bytes(run.bundle, &name, &bytes);
     } else if let Some(url) = url {
-        load::open_url(state, url);
+        load::open_url(run.bundle, url);
     }
     if let Some(base) = base {
-        load::open_url_into(state, state::Slot::Base, base);
+        load::open_url(compare.base, base);
     }
     permalink::follow(state);
-    if state.embed.get_untracked() {
+    if run.embed.get_untracked() {
         embed::post_height();
     }
 
@@ -39,9 +43,9 @@ pub fn App() -> impl IntoView {
         view! {
             <button
                 class="tab"
-                class:active=move || state.tab.get() == tab
+                class:active=move || run.tab.get() == tab
                 data-testid=format!("tab-{}", tab.as_str())
-                on:click=move |_| state.tab.set(tab)
+                on:click=move |_| run.tab.set(tab)
             >
                 {label}
             </button>
@@ -51,7 +55,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Loader />
         <div class="status">
-            {move || match state.status.get() {
+            {move || match run.bundle.status.get() {
                 Status::Idle => view! {
                     <p class="hint" data-testid="idle">
                         "Open a .perfbundle: choose a file, drop one anywhere on the page, or add ?bundle=URL to the address."
@@ -65,7 +69,7 @@ pub fn App() -> impl IntoView {
                 }.into_any(),
                 Status::Ready => ().into_any(),
             }}
-            {move || match state.base_status.get() {
+            {move || match compare.base.status.get() {
                 Status::Loading(name) => view! {
                     <p class="loading" data-testid="base-loading"><span class="spinner"></span>"Loading the base "{name}"…"</p>
                 }.into_any(),
@@ -76,16 +80,16 @@ pub fn App() -> impl IntoView {
             }}
         </div>
         <RunsList />
-        <Show when=move || state.loaded.with(|l| l.is_some())>
+        <Show when=move || run.bundle.loaded.with(|l| l.is_some())>
             <nav class="tabs">
                 {tab_button(Tab::Overview, "Overview")}
                 {tab_button(Tab::Charts, "Charts")}
                 {tab_button(Tab::Profiles, "Profiles")}
-                <Show when=move || state.base.with(|b| b.is_some())>
+                <Show when=move || compare.base.loaded.with(|b| b.is_some())>
                     {tab_button(Tab::Compare, "Compare")}
                 </Show>
             </nav>
-            {move || match state.tab.get() {
+            {move || match run.tab.get() {
                 Tab::Overview => view! { <Overview /> }.into_any(),
                 Tab::Charts => view! { <ChartsView /> }.into_any(),
                 Tab::Profiles => view! { <ProfilesView /> }.into_any(),

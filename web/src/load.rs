@@ -7,7 +7,7 @@ use perfbundle_core::bundle::{Bundle, ReadLimits};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::state::{Loaded, Slot, Status, ViewerState};
+use crate::state::{BundleSlot, Loaded, Status};
 use leptos::prelude::*;
 
 fn js_err(e: wasm_bindgen::JsValue) -> String {
@@ -37,18 +37,13 @@ pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
-/// Reads bundle bytes and shows the result (or what is wrong with them).
-pub fn open_bytes(state: ViewerState, name: &str, bytes: &[u8]) {
-    open_bytes_into(state, Slot::Main, name, bytes);
-}
-
-/// Reads bundle bytes into a slot (the viewed bundle, or a comparison's base).
-pub fn open_bytes_into(state: ViewerState, slot: Slot, name: &str, bytes: &[u8]) {
-    let (loaded, _, status) = state.slot(slot);
+/// Reads bundle bytes into a slot (the bundle viewed, or a comparison's
+/// base) and shows the result (or what is wrong with them).
+pub fn open_bytes(slot: BundleSlot, name: &str, bytes: &[u8]) {
     match Bundle::from_bytes(bytes, name, &ReadLimits::default()) {
         Ok(b) => {
-            loaded.set(Some(Arc::new(Loaded::new(name.to_string(), b))));
-            status.set(Status::Ready);
+            slot.loaded.set(Some(Arc::new(Loaded::new(name.to_string(), b))));
+            slot.status.set(Status::Ready);
         }
         Err(e) => {
             let mut msg = e.to_string();
@@ -57,8 +52,8 @@ pub fn open_bytes_into(state: ViewerState, slot: Slot, name: &str, bytes: &[u8])
                 msg.push_str(&format!(": {s}"));
                 src = s.source();
             }
-            loaded.set(None);
-            status.set(Status::Failed(msg));
+            slot.loaded.set(None);
+            slot.status.set(Status::Failed(msg));
         }
     }
 }
@@ -75,53 +70,30 @@ pub fn embedded_bundle() -> Option<(String, Vec<u8>)> {
     Some((name, bytes))
 }
 
-/// Loads a bundle from a URL.
-pub fn open_url(state: ViewerState, url: String) {
-    open_url_into(state, Slot::Main, url);
-}
-
 /// Loads a bundle from a URL into a slot.
-pub fn open_url_into(state: ViewerState, slot: Slot, url: String) {
-    let (loaded, source, status) = state.slot(slot);
-    status.set(Status::Loading(url.clone()));
-    source.set(Some(url.clone()));
+pub fn open_url(slot: BundleSlot, url: String) {
+    slot.status.set(Status::Loading(url.clone()));
+    slot.url.set(Some(url.clone()));
     leptos::task::spawn_local(async move {
         match fetch_bytes(&url).await {
-            Ok(bytes) => open_bytes_into(state, slot, &url, &bytes),
+            Ok(bytes) => open_bytes(slot, &url, &bytes),
             Err(e) => {
-                loaded.set(None);
-                status.set(Status::Failed(e));
+                slot.loaded.set(None);
+                slot.status.set(Status::Failed(e));
             }
         }
     });
 }
 
-/// Loads a bundle from a file.
-pub fn open_file(state: ViewerState, file: web_sys::File) {
-    // A new file starts a new view.
-    state.range.set(None);
-    state.series.set(String::new());
-    state.focus.set(0);
-    state.search.set(String::new());
-    open_file_into(state, Slot::Main, file);
-}
-
-/// Loads a bundle from a file into a slot.
-pub fn open_file_into(state: ViewerState, slot: Slot, file: web_sys::File) {
-    if slot == Slot::Base {
-        // A new base starts a new comparison.
-        state.pair.set(0);
-        state.diff_focus.set(0);
-        state.compare_range.set(None);
-    }
+/// Loads a bundle from a picked or dropped file into a slot.
+pub fn open_file(slot: BundleSlot, file: web_sys::File) {
     let name = file.name();
-    let (_, source, status) = state.slot(slot);
-    status.set(Status::Loading(name.clone()));
-    source.set(None);
+    slot.status.set(Status::Loading(name.clone()));
+    slot.url.set(None);
     leptos::task::spawn_local(async move {
         match file_bytes(&file).await {
-            Ok(bytes) => open_bytes_into(state, slot, &name, &bytes),
-            Err(e) => status.set(Status::Failed(e)),
+            Ok(bytes) => open_bytes(slot, &name, &bytes),
+            Err(e) => slot.status.set(Status::Failed(e)),
         }
     });
 }

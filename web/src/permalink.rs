@@ -11,95 +11,97 @@ fn params() -> Option<web_sys::UrlSearchParams> {
 
 /// Reads the URL into the state; returns the bundle URL and the base URL to open, if any.
 pub fn read(state: ViewerState) -> (Option<String>, Option<String>) {
+    let ViewerState { run, flame, compare } = state;
     let Some(p) = params() else { return (None, None) };
     if let Some(t) = p.get("view").and_then(|v| Tab::parse(&v)) {
-        state.tab.set(t);
+        run.tab.set(t);
     }
     if let Some(s) = p.get("series") {
-        state.series.set(s);
+        run.series.set(s);
     }
     if let (Some(a), Some(b)) = (p.get("from").and_then(|v| v.parse().ok()), p.get("to").and_then(|v| v.parse().ok())) {
-        state.range.set(Some((a, b)));
+        run.range.set(Some((a, b)));
     }
     if let Some(v) = p.get("profile").and_then(|v| v.parse().ok()) {
-        state.profile.set(v);
+        flame.profile.set(v);
     }
     if let Some(v) = p.get("focus").and_then(|v| v.parse().ok()) {
-        state.focus.set(v);
+        flame.focus.set(v);
     }
     if let Some(q) = p.get("q") {
-        state.search.set(q);
+        flame.search.set(q);
     }
-    state.regex.set(p.get("re").as_deref() == Some("1"));
-    state.icicle.set(p.get("icicle").as_deref() == Some("1"));
-    state.embed.set(p.get("embed").as_deref() == Some("1"));
-    state.compare_all.set(p.get("all").as_deref() == Some("1"));
+    flame.regex.set(p.get("re").as_deref() == Some("1"));
+    flame.icicle.set(p.get("icicle").as_deref() == Some("1"));
+    run.embed.set(p.get("embed").as_deref() == Some("1"));
+    compare.all.set(p.get("all").as_deref() == Some("1"));
     if let Some(v) = p.get("pair").and_then(|v| v.parse().ok()) {
-        state.pair.set(v);
+        compare.pair.set(v);
     }
     if let Some(v) = p.get("dfocus").and_then(|v| v.parse().ok()) {
-        state.diff_focus.set(v);
+        compare.diff_focus.set(v);
     }
     if let (Some(a), Some(b)) = (p.get("cfrom").and_then(|v| v.parse().ok()), p.get("cto").and_then(|v| v.parse().ok()))
     {
-        state.compare_range.set(Some((a, b)));
+        compare.range.set(Some((a, b)));
     }
     let base = p.get("base");
     if base.is_some() && p.get("view").is_none() {
-        state.tab.set(Tab::Compare);
+        run.tab.set(Tab::Compare);
     }
     (p.get("bundle"), base)
 }
 
 /// Keeps the URL in step with the state (replaceState: no history spam).
 pub fn follow(state: ViewerState) {
+    let ViewerState { run, flame, compare } = state;
     Effect::new(move |_| {
         let Ok(p) = web_sys::UrlSearchParams::new() else { return };
-        if let Some(u) = state.source_url.get() {
+        if let Some(u) = run.bundle.url.get() {
             p.append("bundle", &u);
         }
-        if let Some(u) = state.base_url.get() {
+        if let Some(u) = compare.base.url.get() {
             p.append("base", &u);
         }
-        if state.embed.get() {
+        if run.embed.get() {
             p.append("embed", "1");
         }
-        p.append("view", state.tab.get().as_str());
-        let s = state.series.get();
+        p.append("view", run.tab.get().as_str());
+        let s = run.series.get();
         if !s.is_empty() {
             p.append("series", &s);
         }
-        if let Some((a, b)) = state.range.get() {
+        if let Some((a, b)) = run.range.get() {
             p.append("from", &format!("{a:.0}"));
             p.append("to", &format!("{b:.0}"));
         }
-        if state.tab.get() == Tab::Profiles {
-            p.append("profile", &state.profile.get().to_string());
-            let f = state.focus.get();
+        if run.tab.get() == Tab::Profiles {
+            p.append("profile", &flame.profile.get().to_string());
+            let f = flame.focus.get();
             if f != 0 {
                 p.append("focus", &f.to_string());
             }
-            let q = state.search.get();
+            let q = flame.search.get();
             if !q.is_empty() {
                 p.append("q", &q);
             }
-            if state.regex.get() {
+            if flame.regex.get() {
                 p.append("re", "1");
             }
-            if state.icicle.get() {
+            if flame.icicle.get() {
                 p.append("icicle", "1");
             }
         }
-        if state.tab.get() == Tab::Compare {
-            if state.compare_all.get() {
+        if run.tab.get() == Tab::Compare {
+            if compare.all.get() {
                 p.append("all", "1");
             }
-            if let Some((a, b)) = state.compare_range.get() {
+            if let Some((a, b)) = compare.range.get() {
                 p.append("cfrom", &format!("{a:.0}"));
                 p.append("cto", &format!("{b:.0}"));
             }
-            p.append("pair", &state.pair.get().to_string());
-            let f = state.diff_focus.get();
+            p.append("pair", &compare.pair.get().to_string());
+            let f = compare.diff_focus.get();
             if f != 0 {
                 p.append("dfocus", &f.to_string());
             }

@@ -2,11 +2,19 @@
 //! each test mounts into a container of its own and reads the DOM.
 #![cfg(target_arch = "wasm32")]
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
-use perfbundle_web::components::flame_graph::ProfilesView;
+use perfbundle_core::profile::flame::FlameIndex;
+use perfbundle_web::canvas::{self, ROW};
+use perfbundle_web::components::flame_graph::FlameGraph;
+use perfbundle_web::components::function_table::FunctionTable;
+use perfbundle_web::components::profiles::ProfilesView;
 use perfbundle_web::components::summary_table::SummaryTable;
 use perfbundle_web::load;
-use perfbundle_web::state::{Status, ViewerState};
+use perfbundle_web::state::{
+    CompareState, FlameState, Loaded, RunState, Search, ShownProfile, Status, Tab, ViewerState,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -29,12 +37,12 @@ async fn summary_table_shows_the_bundles_exact_figures() {
     let state = ViewerState::new();
     let bytes = include_bytes!("../../archives/orders-api-v1-k6.perfbundle");
     let _h = leptos::mount::mount_to(div.clone(), move || {
-        provide_context(state);
-        load::open_bytes(state, "v1", bytes);
+        state.provide();
+        load::open_bytes(state.run.bundle, "v1", bytes);
         view! { <SummaryTable /> }
     });
     leptos::task::tick().await;
-    assert_eq!(state.status.get_untracked(), Status::Ready);
+    assert_eq!(state.run.bundle.status.get_untracked(), Status::Ready);
     // The same numbers as `perfbundle inspect --json` (and k6's own summary-export).
     assert_eq!(
         attr(&div, "[data-testid='v-http_req_duration-p(95)']", "data-value").as_deref(),
@@ -50,12 +58,12 @@ async fn flame_graph_search_reports_its_share() {
     let state = ViewerState::new();
     let bytes = include_bytes!("../../archives/orders-api-v1-cpu-prof.perfbundle");
     let _h = leptos::mount::mount_to(div.clone(), move || {
-        provide_context(state);
-        load::open_bytes(state, "cpu", bytes);
+        state.provide();
+        load::open_bytes(state.run.bundle, "cpu", bytes);
         view! { <ProfilesView /> }
     });
     leptos::task::tick().await;
-    state.search.set("fibonacci".into());
+    state.flame.search.set("fibonacci".into());
     leptos::task::tick().await;
     let info = div.query_selector("[data-testid=search-info]").unwrap().unwrap().text_content().unwrap_or_default();
     assert!(info.contains("1101 of 28768"), "{info}");
@@ -67,13 +75,293 @@ async fn a_corrupt_bundle_is_a_message_not_a_panic() {
     let state = ViewerState::new();
     let div = container();
     let _h = leptos::mount::mount_to(div, move || {
-        provide_context(state);
-        load::open_bytes(state, "junk.perfbundle", b"definitely not gzip");
+        state.provide();
+        load::open_bytes(state.run.bundle, "junk.perfbundle", b"definitely not gzip");
         view! { <p /> }
     });
     leptos::task::tick().await;
-    match state.status.get_untracked() {
+    match state.run.bundle.status.get_untracked() {
         Status::Failed(m) => assert!(m.contains("junk.perfbundle: not a perfbundle"), "{m}"),
         other => panic!("{other:?}"),
     }
+}
+
+fn cpu_profile_bundle() -> &'static [u8] {
+    include_bytes!("../../archives/orders-api-v1-cpu-prof.perfbundle")
+}
+
+/// A pointer event at (`x`, `y`) in `el`'s box, bubbling as a real one does (Leptos delegates events).
+fn pointer(el: &web_sys::Element, kind: &str, x: f64, y: f64) {
+    let r = el.get_bounding_client_rect();
+    let init = web_sys::MouseEventInit::new();
+    init.set_bubbles(true);
+    init.set_client_x((r.left() + x) as i32);
+    init.set_client_y((r.top() + y) as i32);
+    let ev = web_sys::MouseEvent::new_with_mouse_event_init_dict(kind, &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+fn count(el: &web_sys::HtmlElement, testid: &str) -> usize {
+    el.inner_html().matches(&format!("data-testid=\"{testid}\"")).count()
+}
+
+#[wasm_bindgen_test]
+async fn state_groups_start_empty_and_are_provided_apart() {
+    let state = ViewerState::new();
+    let (run, flame, compare) = (state.run, state.flame, state.compare);
+    assert_eq!(run.tab.get_untracked(), Tab::Overview);
+    assert_eq!(run.bundle.status.get_untracked(), Status::Idle);
+    assert!(run.bundle.loaded.get_untracked().is_none() && run.bundle.url.get_untracked().is_none());
+    assert!(run.series.get_untracked().is_empty() && run.range.get_untracked().is_none());
+    assert!(run.hover.get_untracked().is_none() && !run.embed.get_untracked());
+    assert_eq!((flame.profile.get_untracked(), flame.focus.get_untracked()), (0, 0));
+    assert!(flame.search.get_untracked().is_empty() && !flame.regex.get_untracked() && !flame.icicle.get_untracked());
+    assert!(flame.shown.get_untracked().is_none());
+    assert_eq!(flame.matches.get_untracked(), Search::None);
+    assert_eq!(compare.base.status.get_untracked(), Status::Idle);
+    assert!(compare.diff.get_untracked().is_none(), "no diff without two bundles");
+    assert!(compare.range.get_untracked().is_none() && !compare.all.get_untracked());
+    assert_eq!((compare.pair.get_untracked(), compare.diff_focus.get_untracked()), (0, 0));
+
+    // Each group is its own context; the bundle of the three is not one.
+    let seen = RwSignal::new((false, false, false, false));
+    let _h = leptos::mount::mount_to(container(), move || {
+        state.provide();
+        let r = expect_context::<RunState>();
+        r.tab.set(Tab::Charts);
+        let f = use_context::<FlameState>().is_some();
+        let c = use_context::<CompareState>().is_some();
+        seen.set((true, f, c, use_context::<ViewerState>().is_some()));
+        view! { <p /> }
+    });
+    leptos::task::tick().await;
+    assert_eq!(seen.get_untracked(), (true, true, true, false));
+    assert_eq!(run.tab.get_untracked(), Tab::Charts, "the context holds the same signals");
+
+    // What a new file, a new base, a chosen function and profile reset or set.
+    run.range.set(Some((1.0, 2.0)));
+    run.series.set("{name:x}".into());
+    run.new_view();
+    assert!(run.range.get_untracked().is_none() && run.series.get_untracked().is_empty());
+    flame.focus.set(4);
+    flame.search.set("x".into());
+    flame.new_view();
+    assert_eq!((flame.focus.get_untracked(), flame.search.get_untracked()), (0, String::new()));
+    flame.regex.set(true);
+    flame.select_function("fibonacciNaive".into());
+    assert_eq!((flame.search.get_untracked(), flame.regex.get_untracked()), ("fibonacciNaive".into(), false));
+    flame.focus.set(4);
+    flame.show_profile(1);
+    assert_eq!((flame.profile.get_untracked(), flame.focus.get_untracked()), (1, 0));
+    compare.pair.set(2);
+    compare.diff_focus.set(3);
+    compare.range.set(Some((0.0, 1.0)));
+    compare.new_comparison();
+    assert_eq!((compare.pair.get_untracked(), compare.diff_focus.get_untracked()), (0, 0));
+    assert!(compare.range.get_untracked().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_shown_profile_follows_the_bundle_the_profile_and_the_range() {
+    let state = ViewerState::new();
+    let (run, flame) = (state.run, state.flame);
+    let mut bundle =
+        perfbundle_core::bundle::Bundle::from_bytes(cpu_profile_bundle(), "cpu", &Default::default()).unwrap();
+    let whole = bundle.profiles[0].total_samples;
+    assert_eq!(whole, 28768);
+    // A profile with sample times on the run's clock (as `perfbundle record` makes them).
+    bundle.profiles[0].start_unix_us = Some(0);
+    run.bundle.loaded.set(Some(Arc::new(Loaded::new("cpu".into(), bundle))));
+    match flame.shown.get_untracked() {
+        Some(ShownProfile::Whole(_, 0)) => {}
+        other => panic!("{other:?}"),
+    }
+    flame.profile.set(7);
+    assert!(matches!(flame.shown.get_untracked(), Some(ShownProfile::Whole(_, 0))), "clamped to the last profile");
+    run.range.set(Some((0.0, 10_000.0)));
+    match flame.shown.get_untracked() {
+        Some(ShownProfile::Range { profile, of, .. }) => {
+            assert_eq!(of, whole);
+            assert!(profile.total_samples > 0 && profile.total_samples < whole, "{}", profile.total_samples);
+        }
+        other => panic!("{other:?}"),
+    }
+    flame.search.set("fibonacci".into());
+    assert!(flame.matches.get_untracked().info().starts_with("matches cover"));
+    run.range.set(None);
+    assert_eq!(flame.matches.get_untracked().info(), "matches cover 1101 of 28768 samples (3.83%)");
+    flame.regex.set(true);
+    flame.search.set("(".into());
+    assert!(flame.matches.get_untracked().info().starts_with("not a valid regular expression"));
+}
+
+#[wasm_bindgen_test]
+async fn the_function_table_needs_only_the_flame_state() {
+    let div = container();
+    let state = ViewerState::new();
+    let _h = leptos::mount::mount_to(div.clone(), move || {
+        state.provide();
+        load::open_bytes(state.run.bundle, "cpu", cpu_profile_bundle());
+        view! { <FunctionTable /> }
+    });
+    leptos::task::tick().await;
+    assert!(count(&div, "function-row") > 10);
+    state.flame.regex.set(true);
+    let row = div.query_selector("[data-testid=function-row]").unwrap().unwrap();
+    let name = row.query_selector("td.fn").unwrap().unwrap().first_child().unwrap().text_content().unwrap();
+    row.unchecked_ref::<web_sys::HtmlElement>().click();
+    leptos::task::tick().await;
+    assert_eq!(state.flame.search.get_untracked(), name);
+    assert!(!state.flame.regex.get_untracked());
+}
+
+#[wasm_bindgen_test]
+async fn the_flame_graph_shows_a_tooltip_and_zooms_on_click() {
+    let div = container();
+    div.set_attribute("style", "width:600px").unwrap();
+    let state = ViewerState::new();
+    let _h = leptos::mount::mount_to(div.clone(), move || {
+        state.provide();
+        load::open_bytes(state.run.bundle, "cpu", cpu_profile_bundle());
+        view! { <FlameGraph /> }
+    });
+    leptos::task::tick().await;
+    // Without the page's style sheet, a canvas is 300 px wide until its first paint makes it 100%: paint again.
+    state.flame.icicle.set(true);
+    leptos::task::tick().await;
+    state.flame.icicle.set(false);
+    leptos::task::tick().await;
+    let canvas: web_sys::HtmlCanvasElement =
+        div.query_selector("[data-testid=flame-canvas]").unwrap().unwrap().unchecked_into();
+    let dpr = web_sys::window().unwrap().device_pixel_ratio();
+    assert_eq!(canvas.width(), (600.0 * dpr) as u32);
+    let h = canvas.get_bounding_client_rect().height();
+    assert_eq!(f64::from(canvas.height()), (h * dpr).floor());
+    // The root is the bottom row of a flame graph.
+    pointer(&canvas, "mousemove", 300.0, h - 5.0);
+    leptos::task::tick().await;
+    let tip = div.query_selector("[data-testid=flame-tooltip]").unwrap().expect("a tooltip");
+    assert_eq!(tip.text_content().unwrap(), "all — 28768 samples");
+    assert_eq!(count(&div, "crumb"), 1);
+    // The widest frame above it.
+    pointer(&canvas, "click", 300.0, h - ROW - 5.0);
+    leptos::task::tick().await;
+    assert_ne!(state.flame.focus.get_untracked(), 0);
+    assert_eq!(count(&div, "crumb"), 2);
+    // The same rows, upside down.
+    state.flame.icicle.set(true);
+    state.flame.focus.set(0);
+    leptos::task::tick().await;
+    pointer(&canvas, "mousemove", 300.0, 5.0);
+    leptos::task::tick().await;
+    let tip = div.query_selector("[data-testid=flame-tooltip]").unwrap().expect("a tooltip");
+    assert_eq!(tip.text_content().unwrap(), "all — 28768 samples");
+}
+
+#[wasm_bindgen_test]
+async fn canvas_painting_sizes_to_the_pixel_ratio_and_hits_what_it_drew() {
+    let div = container();
+    div.set_attribute("style", "width:400px").unwrap();
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let el: web_sys::HtmlCanvasElement = doc.create_element("canvas").unwrap().unchecked_into();
+    el.set_attribute("style", "width:100%").unwrap();
+    div.append_child(&el).unwrap();
+    let bundle = perfbundle_core::bundle::Bundle::from_bytes(cpu_profile_bundle(), "cpu", &Default::default()).unwrap();
+    let p = &bundle.profiles[0];
+    let ix = FlameIndex::new(p);
+    let rows = ix.max_depth + 1;
+    let dpr = web_sys::window().unwrap().device_pixel_ratio();
+    for icicle in [false, true] {
+        let rects = canvas::paint(&el, p, &ix, 0, &|n| canvas::flame_color(p, n, false), icicle);
+        assert_eq!(el.width(), (400.0 * dpr) as u32);
+        assert_eq!(el.height(), (f64::from(rows) * ROW * dpr) as u32);
+        assert_eq!(el.get_attribute("style").unwrap(), format!("width:100%;height:{}px", f64::from(rows) * ROW));
+        assert!(rects.len() > 20, "{} rectangles", rects.len());
+        assert!(rects.iter().any(|r| r.node == 0 && r.depth == 0 && r.x == 0.0 && r.w == 1.0));
+        let h = f64::from(rows) * ROW;
+        let root_y = canvas::row_top(0, h, icicle) + ROW / 2.0;
+        assert_eq!(canvas::rect_at(&rects, icicle, 200.0, root_y, 400.0, h), Some(0));
+        // Every rectangle is found where it was drawn.
+        for r in rects.iter().filter(|r| r.w * 400.0 > 2.0).take(50) {
+            let (x, y) = ((r.x + r.w / 2.0) * 400.0, canvas::row_top(r.depth, h, icicle) + ROW / 2.0);
+            assert_eq!(canvas::rect_at(&rects, icicle, x, y, 400.0, h), Some(r.node));
+        }
+    }
+    // Colours: the root grey, search matches magenta, the others by category.
+    assert_eq!(canvas::flame_color(p, 0, true), "rgb(190,190,190)");
+    assert_eq!(canvas::flame_color(p, 1, true), "rgb(238,70,200)");
+    assert_eq!(canvas::flame_color(p, 1, false), canvas::rgb(p.frames.category[p.nodes.frame[1] as usize].color()));
+    assert_eq!(canvas::label(p, 0), "all");
+}
+
+#[wasm_bindgen_test]
+async fn the_compare_state_diffs_the_two_runs_once() {
+    let state = ViewerState::new();
+    let v2 = include_bytes!("../../archives/orders-api-v2-cpu-prof.perfbundle");
+    load::open_bytes(state.run.bundle, "v2", v2);
+    assert!(state.compare.diff.get_untracked().is_none());
+    load::open_bytes(state.compare.base, "v1", cpu_profile_bundle());
+    let a = state.compare.diff.get_untracked().unwrap().unwrap();
+    let b = state.compare.diff.get_untracked().unwrap().unwrap();
+    assert!(Arc::ptr_eq(&a, &b), "one diff, shared");
+    assert_eq!(a.profiles.len(), 1);
+    state.compare.pair.set(0);
+    state.compare.all.set(true);
+    assert!(
+        Arc::ptr_eq(&a, &state.compare.diff.get_untracked().unwrap().unwrap()),
+        "not recomputed by the view's choices"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_line_chart_draws_the_core_geometry_and_shares_hover_and_range() {
+    use perfbundle_core::render::chart::ChartLine;
+    use perfbundle_web::components::line_chart::LineChart;
+    let div = container();
+    div.set_attribute("style", "width:900px").unwrap();
+    let hover = RwSignal::new(None);
+    let range = RwSignal::new(None);
+    let lines = vec![ChartLine {
+        label: "p95".into(),
+        color: "#2f6fdf".into(),
+        points: vec![(0.0, 10.0), (5_000.0, 80.0), (10_000.0, 20.0)],
+        dashed: false,
+    }];
+    let _h = leptos::mount::mount_to(div.clone(), move || {
+        view! {
+            <LineChart title="latency".to_string() contains="time".to_string() lines=lines
+                domain=Signal::derive(|| (0.0, 10_000.0)) testid="c".to_string() elapsed=true hover=hover range=range />
+        }
+    });
+    leptos::task::tick().await;
+    let svg = div.query_selector("svg").unwrap().unwrap();
+    let ticks: Vec<String> = {
+        let html = svg.inner_html();
+        html.split("class=\"tick\"")
+            .skip(1)
+            .map(|t| t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()].to_string())
+            .collect()
+    };
+    // y: 0 to nice_max(80) = 100 in five ticks; x: six ticks of time since the start.
+    assert_eq!(
+        ticks,
+        ["0s", "25.00ms", "50.00ms", "75.00ms", "100.00ms", "0:00", "0:02", "0:04", "0:06", "0:08", "0:10"]
+    );
+    let d = svg.query_selector("path").unwrap().unwrap().get_attribute("d").unwrap();
+    assert_eq!(d, "M70.0,131.0 L479.0,40.0 L888.0,118.0");
+    // Hover at the middle of the plot area: 5 s; the crosshair is drawn there.
+    let scale = svg.get_bounding_client_rect().width() / 900.0;
+    pointer(&svg, "mousemove", 479.0 * scale, 50.0);
+    leptos::task::tick().await;
+    // (Pointer events are in whole CSS pixels: within a pixel, 12 ms here.)
+    let t: f64 = hover.get_untracked().expect("a hover time");
+    assert!((t - 5000.0).abs() < 30.0, "{t}");
+    assert_eq!(count(&div, "crosshair"), 1);
+    // Dragging from 2 s to 6 s selects that range.
+    pointer(&svg, "mousedown", (70.0 + 818.0 * 0.2) * scale, 50.0);
+    pointer(&svg, "mousemove", (70.0 + 818.0 * 0.6) * scale, 50.0);
+    pointer(&svg, "mouseup", (70.0 + 818.0 * 0.6) * scale, 50.0);
+    leptos::task::tick().await;
+    let (a, b) = range.get_untracked().expect("a range");
+    assert!((a - 2000.0).abs() < 30.0 && (b - 6000.0).abs() < 30.0, "{a} {b}");
 }

@@ -7,24 +7,24 @@ use perfbundle_core::k6::SeriesOrigin;
 use perfbundle_core::render::charts::{k6_charts, timeline_charts, NamedChart};
 
 use super::line_chart::LineChart;
-use crate::state::use_state;
+use crate::state::RunState;
 
-fn draw(c: NamedChart, domain: Memo<(f64, f64)>) -> AnyView {
+fn draw(c: NamedChart, domain: Memo<(f64, f64)>, run: RunState) -> AnyView {
     view! {
         <LineChart title=c.chart.title contains=c.chart.contains domain=domain testid=format!("chart-{}", c.id)
-            lines=c.chart.lines />
+            lines=c.chart.lines hover=run.hover range=run.range />
     }
     .into_any()
 }
 
 #[component]
 pub fn ChartsView() -> impl IntoView {
-    let state = use_state();
+    let run = expect_context::<RunState>();
     let domain = Memo::new(move |_| {
-        if let Some(r) = state.range.get() {
+        if let Some(r) = run.range.get() {
             return r;
         }
-        let l = state.loaded.get();
+        let l = run.bundle.loaded.get();
         let k6 = l.as_ref().and_then(|l| l.bundle.k6_timeseries.as_ref().map(|t| t.span_ms()));
         let tl = l.as_ref().and_then(|l| {
             let ts: Vec<f64> = l.bundle.timelines.iter().flat_map(|t| t.t_unix_ms.iter().copied()).collect();
@@ -35,7 +35,7 @@ pub fn ChartsView() -> impl IntoView {
         k6.or(tl).unwrap_or((0.0, 1.0))
     });
     let options = move || {
-        let l = state.loaded.get()?;
+        let l = run.bundle.loaded.get()?;
         let s = l.bundle.k6_summary.as_ref()?;
         let opts: Vec<String> = s
             .series
@@ -47,19 +47,19 @@ pub fn ChartsView() -> impl IntoView {
             opts.into_iter()
                 .map(|o| {
                     let sel = o.clone();
-                    view! { <option value=o.clone() selected=move || state.series.get() == sel>{o.clone()}</option> }
+                    view! { <option value=o.clone() selected=move || run.series.get() == sel>{o.clone()}</option> }
                 })
                 .collect_view(),
         )
     };
     let charts = move || {
-        let l = state.loaded.get()?;
-        let suffix = state.series.get();
+        let l = run.bundle.loaded.get()?;
+        let suffix = run.series.get();
         // Re-bin when the range changes.
         let d = domain.get();
         let mut out = Vec::new();
         if let (Some(ts), Some(s)) = (l.bundle.k6_timeseries.as_ref(), l.bundle.k6_summary.as_ref()) {
-            out.extend(k6_charts(s, ts, &suffix, d).into_iter().map(|c| draw(c, domain)));
+            out.extend(k6_charts(s, ts, &suffix, d).into_iter().map(|c| draw(c, domain, run)));
         }
         for (i, t) in l.bundle.timelines.iter().enumerate() {
             out.push(
@@ -70,7 +70,7 @@ pub fn ChartsView() -> impl IntoView {
                 }
                 .into_any(),
             );
-            out.extend(timeline_charts(t, i, d).into_iter().map(|c| draw(c, domain)));
+            out.extend(timeline_charts(t, i, d).into_iter().map(|c| draw(c, domain, run)));
         }
         Some(out)
     };
@@ -78,18 +78,18 @@ pub fn ChartsView() -> impl IntoView {
         <section class="charts" data-testid="charts">
             <div class="toolbar">
                 <label>"Sub-series "
-                    <select data-testid="series-select" on:change=move |ev| state.series.set(event_target_value(&ev))>
-                        <option value="" selected=move || state.series.get().is_empty()>"all samples"</option>
+                    <select data-testid="series-select" on:change=move |ev| run.series.set(event_target_value(&ev))>
+                        <option value="" selected=move || run.series.get().is_empty()>"all samples"</option>
                         {options}
                     </select>
                 </label>
                 <span class="range" data-testid="range">
-                    {move || match state.range.get() {
+                    {move || match run.range.get() {
                         Some((a, b)) => format!("range: {:.1} s selected", (b - a) / 1000.0),
                         None => "drag across a chart to zoom".into(),
                     }}
                 </span>
-                <button data-testid="reset-range" on:click=move |_| state.range.set(None) disabled=move || state.range.get().is_none()>
+                <button data-testid="reset-range" on:click=move |_| run.range.set(None) disabled=move || run.range.get().is_none()>
                     "Reset zoom"
                 </button>
             </div>

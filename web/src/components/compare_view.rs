@@ -7,37 +7,39 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use perfbundle_core::compare::profiles::DiffTree;
-use perfbundle_core::compare::{self, DiffOptions, Verdict};
+use perfbundle_core::compare::Verdict;
 use perfbundle_core::render::charts::{overlay_charts, OverlaySide};
 
 use super::compare_table::CompareTable;
 use super::diff_flame_graph::DiffFlameGraph;
 use super::line_chart::LineChart;
-use crate::state::use_state;
+use crate::state::{CompareState, Loaded, RunState};
+
+/// A run's side of the overlaid charts, borrowed from its model.
+fn side(l: &Loaded) -> Option<OverlaySide<'_>> {
+    Some(OverlaySide::new(l.bundle.k6_summary.as_ref()?, l.bundle.k6_timeseries.as_ref()?))
+}
 
 #[component]
 pub fn CompareView() -> impl IntoView {
-    let state = use_state();
-    let diff = Memo::new(move |_| {
-        let (c, b) = (state.loaded.get()?, state.base.get()?);
-        Some(compare::diff(&b.bundle, &c.bundle, &DiffOptions::default()).map(Arc::new).map_err(|e| e.to_string()))
-    });
+    let run = expect_context::<RunState>();
+    let compare = expect_context::<CompareState>();
+    // Both runs, shared (`Arc<Loaded>`): read in place, never cloned.
+    let both = move || Some((run.bundle.loaded.get()?, compare.base.loaded.get()?));
+    let diff = compare.diff;
     let charts = Memo::new(move |_| {
-        let (c, b) = (state.loaded.get()?, state.base.get()?);
-        let side = |l: &crate::state::Loaded| Some((l.bundle.k6_summary.clone()?, l.bundle.k6_timeseries.clone()?));
-        let ((bs, bt), (cs, ct)) = (side(&b)?, side(&c)?);
-        Some(overlay_charts(&OverlaySide::new(&bs, &bt), &OverlaySide::new(&cs, &ct)))
+        let (c, b) = both()?;
+        Some(overlay_charts(&side(&b)?, &side(&c)?))
     });
     let domain = Memo::new(move |_| {
-        state.compare_range.get().unwrap_or_else(|| {
+        compare.range.get().unwrap_or_else(|| {
             charts.with(|c| c.as_ref().and_then(|c| c.first()).map(|c| c.chart.domain).unwrap_or((0.0, 1.0)))
         })
     });
     let header = move || {
-        let (c, b) = (state.loaded.get()?, state.base.get()?);
-        let labels = |l: &crate::state::Loaded| {
-            l.bundle.manifest.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
-        };
+        let (c, b) = both()?;
+        let labels =
+            |l: &Loaded| l.bundle.manifest.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
         Some(view! {
             <div class="compare-head">
                 <p><span class="muted">"base "</span><b data-testid="compare-base-title">{b.bundle.manifest.title.clone()}</b>
@@ -54,7 +56,7 @@ pub fn CompareView() -> impl IntoView {
                 return Some(view! { <p class="error" role="alert" data-testid="compare-error">{e}</p> }.into_any())
             }
         };
-        let all = state.compare_all.get();
+        let all = compare.all.get();
         let rows = d.ranked_rows(all);
         let count = |v: Verdict| rows.iter().filter(|r| r.change.verdict == v).count();
         let verdicts = format!(
@@ -74,8 +76,8 @@ pub fn CompareView() -> impl IntoView {
         Some(
             view! {
                 <p class="verdicts" data-testid="compare-verdicts">{verdicts}</p>
-                <label><input type="checkbox" data-testid="compare-all" prop:checked=move || state.compare_all.get()
-                    on:change=move |ev| state.compare_all.set(event_target_checked(&ev)) />"every sub-series"</label>
+                <label><input type="checkbox" data-testid="compare-all" prop:checked=move || compare.all.get()
+                    on:change=move |ev| compare.all.set(event_target_checked(&ev)) />"every sub-series"</label>
                 <CompareTable diff=d.clone() all=all />
                 {only}
             }
@@ -91,7 +93,7 @@ pub fn CompareView() -> impl IntoView {
                     view! {
                         <LineChart title=c.chart.title contains=c.chart.contains domain=domain
                             testid=format!("compare-chart-{}", c.id) lines=c.chart.lines elapsed=true
-                            hover=state.compare_hover range=state.compare_range />
+                            hover=compare.hover range=compare.range />
                     }
                 })
                 .collect_view(),
@@ -99,7 +101,7 @@ pub fn CompareView() -> impl IntoView {
     };
     let profiles = move || {
         let d = diff.get()?.ok()?;
-        let (c, b) = (state.loaded.get()?, state.base.get()?);
+        let (c, b) = both()?;
         if d.profiles.is_empty() {
             let u = &d.unpaired_profiles;
             let note = if u.base.is_empty() && u.candidate.is_empty() {
@@ -113,8 +115,8 @@ pub fn CompareView() -> impl IntoView {
             };
             return Some(view! { <p class="muted" data-testid="no-pairs">{note}</p> }.into_any());
         }
-        let i = state.pair.get().min(d.profiles.len() - 1);
-        let pair = d.profiles[i].clone();
+        let i = compare.pair.get().min(d.profiles.len() - 1);
+        let pair = &d.profiles[i];
         let tree =
             Arc::new(DiffTree::new(&b.bundle.profiles[pair.base_index], &c.bundle.profiles[pair.candidate_index]));
         let buttons = d
@@ -123,14 +125,14 @@ pub fn CompareView() -> impl IntoView {
             .enumerate()
             .map(|(j, p)| {
                 let text = format!("{} → {}", p.base, p.candidate);
-                view! { <button class="tab" class:active=move || state.pair.get() == j data-testid="pair-tab"
-                on:click=move |_| { state.pair.set(j); state.diff_focus.set(0); }>{text}</button> }
+                view! { <button class="tab" class:active=move || compare.pair.get() == j data-testid="pair-tab"
+                on:click=move |_| compare.show_pair(j)>{text}</button> }
             })
             .collect_view();
         Some(
             view! {
                 <nav class="tabs">{buttons}</nav>
-                <DiffFlameGraph tree=tree pair=pair />
+                <DiffFlameGraph tree=tree diff=d.clone() pair=i />
             }
             .into_any(),
         )
@@ -141,8 +143,8 @@ pub fn CompareView() -> impl IntoView {
             {body}
             <h2>"Charts"<span class="muted">" — time since each run's start; base dashed, candidate solid"</span></h2>
             <div class="toolbar">
-                <button data-testid="compare-reset-range" on:click=move |_| state.compare_range.set(None)
-                    disabled=move || state.compare_range.get().is_none()>"Reset zoom"</button>
+                <button data-testid="compare-reset-range" on:click=move |_| compare.range.set(None)
+                    disabled=move || compare.range.get().is_none()>"Reset zoom"</button>
             </div>
             {chart_views}
             <h2>"Profiles"</h2>

@@ -4,42 +4,39 @@
 //! shrank; hover for both runs' samples and shares, click to zoom; and the
 //! functions whose self share changed most.
 
+use std::sync::Arc;
+
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use perfbundle_core::compare::profiles::DiffTree;
-use perfbundle_core::compare::ProfileDiff;
+use perfbundle_core::compare::Diff;
 use perfbundle_core::profile::flame::{FlameIndex, FlameRect};
 
-use super::flame_graph::{hit_test, label, paint};
-use crate::state::use_state;
+use crate::canvas::{self, diff_color, hit_test, label};
+use crate::state::{clamp_focus, CompareState};
 
+/// The differential flame graph of `tree`, the union of the call trees of
+/// the `pair`-th pair of profiles of `diff`.
 #[component]
-pub fn DiffFlameGraph(tree: std::sync::Arc<DiffTree>, pair: ProfileDiff) -> impl IntoView {
-    let state = use_state();
+pub fn DiffFlameGraph(tree: Arc<DiffTree>, diff: Arc<Diff>, pair: usize) -> impl IntoView {
+    let compare = expect_context::<CompareState>();
     let canvas_ref = NodeRef::<Canvas>::new();
     let rects: StoredValue<Vec<FlameRect>> = StoredValue::new(Vec::new());
     let tooltip: RwSignal<Option<(f64, f64, String)>> = RwSignal::new(None);
-    let index = std::sync::Arc::new(FlameIndex::new(&tree.profile));
+    let index = Arc::new(FlameIndex::new(&tree.profile));
     let max = tree.max_change();
     {
         let (tree, index) = (tree.clone(), index.clone());
         Effect::new(move |_| {
-            let Some(canvas) = canvas_ref.get() else { return };
-            let focus = state.diff_focus.get().min(tree.profile.nodes.parent.len().saturating_sub(1) as u32);
-            let color = |node: u32| {
-                if node == 0 {
-                    "rgb(200,200,200)".to_string()
-                } else {
-                    let (r, g, b) = tree.color(node as usize, max);
-                    format!("rgb({r},{g},{b})")
-                }
-            };
-            rects.set_value(paint(&canvas, &tree.profile, &index, focus, &color, false));
+            let Some(el) = canvas_ref.get() else { return };
+            let focus = clamp_focus(compare.diff_focus.get(), &tree.profile);
+            let color = |node: u32| diff_color(&tree, node, max);
+            rects.set_value(canvas::paint(&el, &tree.profile, &index, focus, &color, false));
         });
     }
     let hit = move |ev: &leptos::ev::MouseEvent| -> Option<(u32, f64, f64)> {
-        let canvas = canvas_ref.get_untracked()?;
-        rects.with_value(|rs| hit_test(&canvas, rs, false, ev))
+        let el = canvas_ref.get_untracked()?;
+        rects.with_value(|rs| hit_test(&el, rs, false, ev))
     };
     let t2 = tree.clone();
     let on_move = move |ev: leptos::ev::MouseEvent| {
@@ -54,22 +51,22 @@ pub fn DiffFlameGraph(tree: std::sync::Arc<DiffTree>, pair: ProfileDiff) -> impl
     };
     let on_click = move |ev: leptos::ev::MouseEvent| {
         if let Some((node, _, _)) = hit(&ev) {
-            state.diff_focus.set(node);
+            compare.diff_focus.set(node);
         }
     };
     let t3 = tree.clone();
     let breadcrumb = move || {
-        let focus = state.diff_focus.get().min(t3.profile.nodes.parent.len().saturating_sub(1) as u32);
+        let focus = clamp_focus(compare.diff_focus.get(), &t3.profile);
         index
             .ancestors(&t3.profile, focus)
             .into_iter()
             .map(|n| {
                 let text = label(&t3.profile, n);
-                view! { <button class="crumb" data-testid="diff-crumb" on:click=move |_| state.diff_focus.set(n)>{text}</button> }
+                view! { <button class="crumb" data-testid="diff-crumb" on:click=move |_| compare.diff_focus.set(n)>{text}</button> }
             })
             .collect_view()
     };
-    let changes: Vec<AnyView> = pair
+    let changes: Vec<AnyView> = diff.profiles[pair]
         .top_changes
         .iter()
         .take(15)

@@ -1,9 +1,10 @@
-//! The "sandwich" companion of a flame graph: every function with its self
-//! and total samples, sortable; clicking one searches for it.
+//! The "sandwich" companion of a flame graph: every function of the profile
+//! shown ([`FlameState::shown`]) with its self and total samples, sortable;
+//! clicking one selects it ([`FlameState::select_function`]: a search for it).
 
 use leptos::prelude::*;
 
-use crate::state::use_state;
+use crate::state::FlameState;
 
 #[derive(Clone, Copy, PartialEq)]
 enum SortBy {
@@ -14,11 +15,10 @@ enum SortBy {
 
 #[component]
 pub fn FunctionTable() -> impl IntoView {
-    let state = use_state();
+    let flame = expect_context::<FlameState>();
     let sort = RwSignal::new(SortBy::SelfSamples);
-    let shown = use_context::<Memo<Option<super::flame_graph::ShownProfile>>>();
     let rows = move || {
-        let sh = shown?.get()?;
+        let sh = flame.shown.get()?;
         let p = sh.profile();
         let total = p.total_samples.max(1) as f64;
         // Functions with no sample (outside a selected range) are not listed.
@@ -34,10 +34,7 @@ pub fn FunctionTable() -> impl IntoView {
                 .map(|f| {
                     let name = f.function.clone();
                     view! {
-                        <tr data-testid="function-row" on:click=move |_| {
-                            state.regex.set(false);
-                            state.search.set(name.clone());
-                        }>
+                        <tr data-testid="function-row" on:click=move |_| flame.select_function(name.clone())>
                             <td class="num">{f.self_samples}</td>
                             <td class="num">{format!("{:.2}%", f.self_samples as f64 * 100.0 / total)}</td>
                             <td class="num">{f.total_samples}</td>

@@ -4,16 +4,12 @@
 
 use leptos::prelude::*;
 use perfbundle_core::k6::view::ChartPoint;
-use perfbundle_core::render::chart::{clock_label as clock, elapsed_label, format_in, nice_max, ChartLine};
-
-use crate::state::use_state;
+use perfbundle_core::render::chart::{format_in, time_geometry, time_label, ChartLine};
+use perfbundle_core::render::plot::Margins;
 
 const W: f64 = 900.0;
 const H: f64 = 170.0;
-const L: f64 = 70.0;
-const R: f64 = 12.0;
-const T: f64 = 14.0;
-const B: f64 = 26.0;
+const MARGINS: Margins = Margins { left: 70.0, right: 12.0, top: 14.0, bottom: 26.0 };
 
 /// The value of a line at time `t` (the last point at or before it).
 fn value_at(points: &[ChartPoint], t: f64) -> Option<f64> {
@@ -36,37 +32,23 @@ pub fn LineChart(
     /// The x axis is time since the run's start (a comparison), not the clock.
     #[prop(optional)]
     elapsed: bool,
-    /// The hover signal shared by a set of charts (default: the viewer's).
-    #[prop(optional)]
-    hover: Option<RwSignal<Option<f64>>>,
-    /// The selected range signal (default: the viewer's).
-    #[prop(optional)]
-    range: Option<RwSignal<Option<(f64, f64)>>>,
+    /// The time under the pointer, shared by a set of charts.
+    hover: RwSignal<Option<f64>>,
+    /// The time range selected by dragging, shared by a set of charts.
+    range: RwSignal<Option<(f64, f64)>>,
 ) -> impl IntoView {
-    let state = use_state();
-    let hover = hover.unwrap_or(state.hover);
-    let range = range.unwrap_or(state.range);
-    let x_label = move |t: f64| if elapsed { elapsed_label(t) } else { clock(t) };
     let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
     let contains2 = contains.clone();
     let fmt = move |v: f64| -> String { format_in(v, &contains2) };
     let lines = StoredValue::new(lines);
-    let x_of = move |t: f64| {
-        let (a, b) = domain.get();
-        L + (t - a) / (b - a).max(1.0) * (W - L - R)
-    };
-    let t_of = move |x: f64| {
-        let (a, b) = domain.get();
-        a + (x - L) / (W - L - R) * (b - a)
-    };
-    let y_max = Memo::new(move |_| {
-        let (a, b) = domain.get();
-        let m = lines.with_value(|ls| {
-            ls.iter().flat_map(|l| l.points.iter()).filter(|p| p.0 >= a && p.0 <= b).map(|p| p.1).fold(0.0, f64::max)
-        });
-        nice_max(m)
+    // Scales, ticks and the plot area: the core's, as the SVG exports draw them.
+    let geo = Memo::new(move |_| {
+        let d = domain.get();
+        lines.with_value(|ls| time_geometry(W, H, MARGINS, ls, d))
     });
-    let y_of = move |v: f64| T + (1.0 - v / y_max.get()) * (H - T - B);
+    let x_of = move |t: f64| geo.with(|g| g.x_px(t));
+    let t_of = move |x: f64| geo.with_untracked(|g| g.x_at(x));
+    let (left, right, top, bottom) = geo.with_untracked(|g| (g.left(), g.right(), g.top(), g.bottom()));
     // Pointer position in SVG units.
     let svg_x = |ev: &leptos::ev::MouseEvent| -> f64 {
         use wasm_bindgen::JsCast;
@@ -88,47 +70,47 @@ pub fn LineChart(
     };
     let paths = move || {
         let (a, b) = domain.get();
-        lines.with_value(|ls| {
-            ls.iter()
-                .map(|l| {
-                    let mut d = String::new();
-                    for p in l.points.iter().filter(|p| p.0 >= a && p.0 <= b) {
-                        d.push_str(if d.is_empty() { "M" } else { "L" });
-                        d.push_str(&format!("{:.1},{:.1} ", x_of(p.0), y_of(p.1)));
-                    }
-                    let dash = if l.dashed { "5 3" } else { "none" };
-                    view! { <path d=d stroke=l.color.clone() fill="none" stroke-width="1.6" stroke-dasharray=dash /> }
-                })
-                .collect_view()
+        geo.with(|g| {
+            lines.with_value(|ls| {
+                ls.iter()
+                    .map(|l| {
+                        let d = g.path(l.points.iter().filter(|p| p.0 >= a && p.0 <= b).copied());
+                        let dash = if l.dashed { "5 3" } else { "none" };
+                        view! { <path d=d stroke=l.color.clone() fill="none" stroke-width="1.6" stroke-dasharray=dash /> }
+                    })
+                    .collect_view()
+            })
         })
     };
     let fmt_axis = fmt.clone();
     let y_ticks = move || {
-        (0..=4)
-            .map(|i| {
-                let v = y_max.get() * f64::from(i) / 4.0;
-                let y = y_of(v);
-                view! {
-                    <line x1=L x2=W - R y1=y y2=y class="grid" />
-                    <text x=L - 6.0 y=y + 4.0 text-anchor="end" class="tick">{fmt_axis(v)}</text>
-                }
-            })
-            .collect_view()
+        geo.with(|g| {
+            g.y_ticks()
+                .into_iter()
+                .map(|tick| {
+                    let (tx, ty) = g.y_label_at(&tick);
+                    let y = tick.px;
+                    view! {
+                        <line x1=left x2=right y1=y y2=y class="grid" />
+                        <text x=tx y=ty text-anchor="end" class="tick">{fmt_axis(tick.value)}</text>
+                    }
+                })
+                .collect_view()
+        })
     };
     let x_ticks = move || {
-        let (a, b) = domain.get();
-        (0..=5)
-            .map(|i| {
-                let t = a + (b - a) * f64::from(i) / 5.0;
-                let x = x_of(t);
-                let anchor = match i {
-                    0 => "start",
-                    5 => "end",
-                    _ => "middle",
-                };
-                view! { <text x=x y=H - 8.0 text-anchor=anchor class="tick">{x_label(t)}</text> }
-            })
-            .collect_view()
+        geo.with(|g| {
+            g.x_ticks()
+                .into_iter()
+                .map(|tick| {
+                    view! {
+                        <text x=tick.px y=H - 8.0 text-anchor=tick.anchor.as_str() class="tick">
+                            {time_label(tick.value, elapsed)}
+                        </text>
+                    }
+                })
+                .collect_view()
+        })
     };
     let fmt_legend = fmt.clone();
     let legend = move || {
@@ -152,15 +134,15 @@ pub fn LineChart(
     };
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let x = svg_x(&ev);
-        if (L..=W - R).contains(&x) {
+        if (left..=right).contains(&x) {
             hover.set(Some(t_of(x)));
         }
         if let Some((s, _)) = drag.get_untracked() {
-            drag.set(Some((s, x.clamp(L, W - R))));
+            drag.set(Some((s, x.clamp(left, right))));
         }
     };
     let on_down = move |ev: leptos::ev::MouseEvent| {
-        let x = svg_x(&ev).clamp(L, W - R);
+        let x = svg_x(&ev).clamp(left, right);
         drag.set(Some((x, x)));
     };
     let on_up = move |_ev: leptos::ev::MouseEvent| {
@@ -190,15 +172,15 @@ pub fn LineChart(
             >
                 {y_ticks}
                 {x_ticks}
-                <line x1=L x2=L y1=T y2=H - B class="axis" />
-                <line x1=L x2=W - R y1=H - B y2=H - B class="axis" />
+                <line x1=left x2=left y1=top y2=bottom class="axis" />
+                <line x1=left x2=right y1=bottom y2=bottom class="axis" />
                 {paths}
                 {move || hover.get().map(|t| {
                     let x = x_of(t);
-                    view! { <line x1=x x2=x y1=T y2=H - B class="crosshair" data-testid="crosshair" /> }
+                    view! { <line x1=x x2=x y1=top y2=bottom class="crosshair" data-testid="crosshair" /> }
                 })}
                 {move || drag.get().map(|(s, e)| view! {
-                    <rect x=s.min(e) y=T width=(e - s).abs() height=H - T - B class="selection" />
+                    <rect x=s.min(e) y=top width=(e - s).abs() height=bottom - top class="selection" />
                 })}
             </svg>
         </figure>

@@ -4,11 +4,19 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::load;
-use crate::state::use_state;
+use crate::state::{CompareState, FlameState, RunState, Tab};
 
 #[component]
 pub fn Loader() -> impl IntoView {
-    let state = use_state();
+    let run = expect_context::<RunState>();
+    let flame = expect_context::<FlameState>();
+    let compare = expect_context::<CompareState>();
+    // A new file starts a new view.
+    let open = move |f: web_sys::File| {
+        run.new_view();
+        flame.new_view();
+        load::open_file(run.bundle, f);
+    };
     let dragging = RwSignal::new(false);
 
     // Drops anywhere on the page.
@@ -24,7 +32,7 @@ pub fn Loader() -> impl IntoView {
         e.prevent_default();
         dragging.set(false);
         if let Some(f) = e.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0)) {
-            load::open_file(state, f);
+            open(f);
         }
     });
     let _ = doc.add_event_listener_with_callback("dragover", over.as_ref().unchecked_ref());
@@ -37,27 +45,29 @@ pub fn Loader() -> impl IntoView {
     let on_pick = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         if let Some(f) = input.files().and_then(|l| l.get(0)) {
-            load::open_file(state, f);
+            open(f);
         }
     };
     let on_pick_base = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         if let Some(f) = input.files().and_then(|l| l.get(0)) {
-            load::open_file_into(state, crate::state::Slot::Base, f);
-            state.tab.set(crate::state::Tab::Compare);
+            // A new base starts a new comparison.
+            compare.new_comparison();
+            load::open_file(compare.base, f);
+            run.tab.set(Tab::Compare);
         }
     };
     view! {
-        <header class="top" class:hidden=move || state.embed.get()>
+        <header class="top" class:hidden=move || run.embed.get()>
             <span class="brand">"perfbundle"</span>
             <span class="bundle-name" data-testid="bundle-name">
-                {move || state.loaded.get().map(|l| l.bundle.manifest.title.clone()).unwrap_or_default()}
+                {move || run.bundle.loaded.get().map(|l| l.bundle.manifest.title.clone()).unwrap_or_default()}
             </span>
             <label class="open">
                 "Open…"
                 <input type="file" accept=".perfbundle,application/gzip" data-testid="file-input" on:change=on_pick />
             </label>
-            <Show when=move || state.loaded.with(|l| l.is_some())>
+            <Show when=move || run.bundle.loaded.with(|l| l.is_some())>
                 <label class="open" title="Open a second bundle as the base this one is compared with">
                     "Compare with a base…"
                     <input type="file" accept=".perfbundle,application/gzip" data-testid="base-file-input" on:change=on_pick_base />

@@ -9,6 +9,7 @@ pub mod function_table;
 pub mod line_chart;
 pub mod loader;
 pub mod overview;
+pub mod profiles;
 pub mod record_table;
 pub mod runs_list;
 pub mod summary_table;

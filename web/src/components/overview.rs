@@ -5,17 +5,16 @@ use perfbundle_core::k6::text::format_ms;
 
 use super::record_table::RecordTable;
 use super::summary_table::SummaryTable;
-use crate::state::use_state;
+use crate::state::RunState;
 
 #[component]
 pub fn Overview() -> impl IntoView {
-    let state = use_state();
-    let loaded = move || state.loaded.get();
+    let run = expect_context::<RunState>();
     view! {
-        {move || loaded().map(|l| {
-            let m = l.bundle.manifest.clone();
-            let labels = m.labels.clone();
-            let env = m.environment.clone();
+        {move || run.bundle.loaded.get().map(|l| {
+            let m = &l.bundle.manifest;
+            let labels: Vec<(String, String)> = m.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let env = &m.environment;
             let env_rows: Vec<(String, String)> = [
                 ("host", env.host.clone()),
                 ("OS", env.os.clone()),
@@ -28,7 +27,7 @@ pub fn Overview() -> impl IntoView {
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
             .collect();
-            let tools: Vec<(String, String)> = m.tools.clone().into_iter().collect();
+            let tools: Vec<(String, String)> = m.tools.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             let window = match (&m.run.start, &m.run.end) {
                 (Some(s), Some(e)) => format!(
                     "{s} → {e}{}",

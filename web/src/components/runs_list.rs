@@ -7,11 +7,12 @@ use perfbundle_core::bundle::{IndexEntry, SiteIndex};
 use perfbundle_core::k6::text::format_ms;
 
 use crate::load;
-use crate::state::use_state;
+use crate::state::{CompareState, RunState, Tab};
 
 #[component]
 pub fn RunsList() -> impl IntoView {
-    let state = use_state();
+    let run = expect_context::<RunState>();
+    let compare = expect_context::<CompareState>();
     let runs: RwSignal<Vec<IndexEntry>> = RwSignal::new(Vec::new());
     leptos::task::spawn_local(async move {
         if let Ok(bytes) = load::fetch_bytes("index.json").await {
@@ -21,7 +22,7 @@ pub fn RunsList() -> impl IntoView {
         }
     });
     view! {
-        <Show when=move || !runs.get().is_empty() && state.loaded.with(|l| l.is_none())>
+        <Show when=move || !runs.get().is_empty() && run.bundle.loaded.with(|l| l.is_none())>
             <section class="runs" data-testid="runs">
                 <h2>"Runs" <a class="trend-link" href="trend.html" data-testid="trend-link">"the trend across runs"</a></h2>
                 <table class="runs-table">
@@ -42,7 +43,7 @@ pub fn RunsList() -> impl IntoView {
                                 <tr>
                                     <td><a href=href data-testid="run-link" on:click=move |ev| {
                                         ev.prevent_default();
-                                        load::open_url(state, url.clone());
+                                        load::open_url(run.bundle, url.clone());
                                     }>{r.title.clone()}</a></td>
                                     <td>{labels}</td>
                                     <td>{r.start.clone().unwrap_or_default()}</td>
@@ -57,9 +58,9 @@ pub fn RunsList() -> impl IntoView {
                                         let (url, p) = (r.file.clone(), p.clone());
                                         view! { <a href=href data-testid="compare-link" on:click=move |ev| {
                                             ev.prevent_default();
-                                            load::open_url(state, url.clone());
-                                            load::open_url_into(state, crate::state::Slot::Base, p.clone());
-                                            state.tab.set(crate::state::Tab::Compare);
+                                            load::open_url(run.bundle, url.clone());
+                                            load::open_url(compare.base, p.clone());
+                                            run.tab.set(Tab::Compare);
                                         }>"vs the run before"</a> }
                                     })}</td>
                                 </tr>

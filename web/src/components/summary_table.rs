@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use perfbundle_core::k6::text::format_value;
 
-use crate::state::use_state;
+use crate::state::RunState;
 
 /// The rows shown: metric, the keys to show, a heading.
 const ROWS: &[(&str, &[&str])] = &[
@@ -33,14 +33,14 @@ fn shown(metric: &str, key: &str, v: f64, contains: &str) -> String {
 
 #[component]
 pub fn SummaryTable() -> impl IntoView {
-    let state = use_state();
+    let run = expect_context::<RunState>();
     view! {
         {move || {
-            let l = state.loaded.get()?;
-            let s = l.bundle.k6_summary.clone()?;
-            let ts = l.bundle.k6_timeseries.clone();
-            let range = state.range.get();
-            let suffix = state.series.get();
+            let l = run.bundle.loaded.get()?;
+            let s = l.bundle.k6_summary.as_ref()?;
+            let ts = l.bundle.k6_timeseries.as_ref();
+            let range = run.range.get();
+            let suffix = run.series.get();
             let rows = ROWS
                 .iter()
                 .filter_map(|(metric, keys)| {
@@ -48,9 +48,13 @@ pub fn SummaryTable() -> impl IntoView {
                     let key = if !suffix.is_empty() && s.series.contains_key(&with) { with } else { metric.to_string() };
                     let series = s.series.get(&key)?;
                     let contains = s.metrics.get(*metric).map(|d| d.contains.clone()).unwrap_or_else(|| "default".into());
-                    let values: BTreeMap<String, f64> = match (range, &ts) {
-                        (Some((a, b)), Some(ts)) => ts.range_values(&key, a, b),
-                        _ => series.values.clone(),
+                    let range_values: BTreeMap<String, f64>;
+                    let values = match (range, ts) {
+                        (Some((a, b)), Some(ts)) => {
+                            range_values = ts.range_values(&key, a, b);
+                            &range_values
+                        }
+                        _ => &series.values,
                     };
                     let cells = keys
                         .iter()

@@ -1,11 +1,12 @@
 //! Time-series charts as standalone SVG: title, axes with ticks and units,
 //! legend, lines — a picture without any script, valid XML that GitHub's
 //! Markdown view renders. The viewer draws its interactive charts with the
-//! same scales ([`nice_max`], [`clock_label`]) and value formats.
+//! same geometry ([`time_geometry`]: scales, ticks, labels) and value formats.
 
 use std::io::{self, Write};
 
-use crate::k6::text::format_value;
+pub use super::plot::{clock_label, elapsed_label, format_in, nice_max, time_label};
+use super::plot::{Margins, PlotGeometry, XTicks};
 use crate::k6::view::ChartPoint;
 
 /// One line of a chart.
@@ -49,61 +50,34 @@ pub fn escape(s: &str) -> String {
     o
 }
 
-/// The smallest of 1, 2, 2.5, 5 × 10^k at or above `v` (1 for nothing to show).
-pub fn nice_max(v: f64) -> f64 {
-    if v <= 0.0 || !v.is_finite() {
-        return 1.0;
-    }
-    let p = 10f64.powf(v.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if v <= m * p {
-            return m * p;
-        }
-    }
-    10.0 * p
-}
-
-/// `HH:MM:SS` (UTC) of a Unix ms time.
-pub fn clock_label(ms: f64) -> String {
-    let s = crate::time::format_rfc3339_ms((ms * 1e6) as i64);
-    s[11..19].to_string()
-}
-
-/// `M:SS` (or `H:MM:SS`) of a time since the start, ms.
-pub fn elapsed_label(ms: f64) -> String {
-    let s = (ms / 1000.0).round().max(0.0) as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
-}
-
-/// A value in the chart's unit.
-pub fn format_in(v: f64, contains: &str) -> String {
-    if contains == "percent" {
-        format!("{:.2}%", v * 100.0)
-    } else {
-        format_value(v, contains)
-    }
-}
-
 const W: f64 = 900.0;
 const H: f64 = 240.0;
-const L: f64 = 78.0;
-const R: f64 = 16.0;
-const T: f64 = 46.0;
-const B: f64 = 34.0;
+const MARGINS: Margins = Margins { left: 78.0, right: 16.0, top: 46.0, bottom: 34.0 };
+
+/// The largest value of `lines` inside the x `domain` (0 without any).
+pub fn max_in(lines: &[ChartLine], domain: (f64, f64)) -> f64 {
+    let (a, b) = domain;
+    lines.iter().flat_map(|l| l.points.iter()).filter(|p| p.0 >= a && p.0 <= b).map(|p| p.1).fold(0.0, f64::max)
+}
+
+/// The geometry of a time chart of `lines` over `domain`: y from 0 to a nice
+/// maximum of what is shown, six time ticks.
+pub fn time_geometry(
+    width: f64,
+    height: f64,
+    margins: Margins,
+    lines: &[ChartLine],
+    domain: (f64, f64),
+) -> PlotGeometry {
+    PlotGeometry::new(width, height, margins, domain, max_in(lines, domain), XTicks::Even(5))
+}
 
 /// Writes `chart` as an SVG document.
 pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
     let (a, b) = chart.domain;
-    let span = (b - a).max(1.0);
     let visible = |p: &&ChartPoint| p.0 >= a && p.0 <= b;
-    let ymax =
-        nice_max(chart.lines.iter().flat_map(|l| l.points.iter().filter(visible)).map(|p| p.1).fold(0.0, f64::max));
-    let x = |t: f64| L + (t - a) / span * (W - L - R);
-    let y = |v: f64| T + (1.0 - v / ymax) * (H - T - B);
+    let g = time_geometry(W, H, MARGINS, &chart.lines, chart.domain);
+    let (left, right, top, bottom) = (g.left(), g.right(), g.top(), g.bottom());
     writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         w,
@@ -113,11 +87,11 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
     writeln!(w, r##"<rect width="{W}" height="{H}" fill="#ffffff"/>"##)?;
     writeln!(
         w,
-        r##"<text x="{L}" y="20" font-size="15" font-weight="600" fill="#1d1f23">{}</text>"##,
+        r##"<text x="{left}" y="20" font-size="15" font-weight="600" fill="#1d1f23">{}</text>"##,
         escape(&chart.title)
     )?;
     // Legend.
-    let mut lx = L;
+    let mut lx = left;
     for l in &chart.lines {
         if l.dashed {
             writeln!(
@@ -133,47 +107,36 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
         lx += 24.0 + 7.0 * l.label.chars().count() as f64;
     }
     // Y ticks with units.
-    for i in 0..=4 {
-        let v = ymax * f64::from(i) / 4.0;
-        let yy = y(v);
-        writeln!(w, r##"<line x1="{L}" x2="{}" y1="{yy:.1}" y2="{yy:.1}" stroke="#eceef2"/>"##, W - R)?;
+    for tick in g.y_ticks() {
+        let (tx, ty) = g.y_label_at(&tick);
+        let yy = tick.px;
+        writeln!(w, r##"<line x1="{left}" x2="{right}" y1="{yy:.1}" y2="{yy:.1}" stroke="#eceef2"/>"##)?;
         writeln!(
             w,
-            r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#667" font-size="11">{}</text>"##,
-            L - 6.0,
-            yy + 4.0,
-            escape(&format_in(v, &chart.contains))
+            r##"<text x="{tx}" y="{ty:.1}" text-anchor="end" fill="#667" font-size="11">{}</text>"##,
+            escape(&format_in(tick.value, &chart.contains))
         )?;
     }
-    // X ticks (UTC clock).
-    for i in 0..=5 {
-        let t = a + span * f64::from(i) / 5.0;
-        let anchor = match i {
-            0 => "start",
-            5 => "end",
-            _ => "middle",
-        };
+    // X ticks (UTC clock, or time since the start).
+    for tick in g.x_ticks() {
         writeln!(
             w,
-            r##"<text x="{:.1}" y="{}" text-anchor="{anchor}" fill="#667" font-size="11">{}</text>"##,
-            x(t),
+            r##"<text x="{:.1}" y="{}" text-anchor="{}" fill="#667" font-size="11">{}</text>"##,
+            tick.px,
             H - 12.0,
-            if chart.elapsed { elapsed_label(t) } else { clock_label(t) }
+            tick.anchor.as_str(),
+            time_label(tick.value, chart.elapsed)
         )?;
     }
     let axis = if chart.elapsed { "since start" } else { "UTC" };
-    writeln!(w, r##"<text x="{}" y="{}" text-anchor="end" fill="#99a" font-size="10">{axis}</text>"##, W - R, H - 1.0)?;
-    writeln!(w, r##"<line x1="{L}" x2="{L}" y1="{T}" y2="{}" stroke="#99a"/>"##, H - B)?;
-    writeln!(w, r##"<line x1="{L}" x2="{}" y1="{}" y2="{}" stroke="#99a"/>"##, W - R, H - B, H - B)?;
-    for l in &chart.lines {
-        let mut d = String::new();
-        for p in l.points.iter().filter(visible) {
-            d.push_str(if d.is_empty() { "M" } else { " L" });
-            d.push_str(&format!("{:.1},{:.1}", x(p.0), y(p.1)));
-        }
+    writeln!(w, r##"<text x="{right}" y="{}" text-anchor="end" fill="#99a" font-size="10">{axis}</text>"##, H - 1.0)?;
+    writeln!(w, r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#99a"/>"##)?;
+    writeln!(w, r##"<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#99a"/>"##)?;
+    for line in &chart.lines {
+        let d = g.path(line.points.iter().filter(visible).copied());
         if !d.is_empty() {
-            let dash = if l.dashed { r#" stroke-dasharray="5 3""# } else { "" };
-            writeln!(w, r#"<path d="{d}" fill="none" stroke="{}" stroke-width="1.6"{dash}/>"#, escape(&l.color))?;
+            let dash = if line.dashed { r#" stroke-dasharray="5 3""# } else { "" };
+            writeln!(w, r#"<path d="{d}" fill="none" stroke="{}" stroke-width="1.6"{dash}/>"#, escape(&line.color))?;
         }
     }
     if chart.lines.iter().all(|l| l.points.is_empty()) {

@@ -7,4 +7,5 @@ pub mod diff_flamegraph;
 #[cfg(feature = "inferno")]
 pub mod flamegraph;
 pub mod markdown;
+pub mod plot;
 pub mod trend;

@@ -5,15 +5,13 @@
 
 use std::fmt::Write as _;
 
-use super::chart::{escape, format_in, nice_max};
+use super::chart::escape;
+use super::plot::{format_in, Margins, PlotGeometry, XTicks};
 use crate::history::{figure, History, FIGURES};
 
 const W: f64 = 900.0;
 const H: f64 = 200.0;
-const L: f64 = 78.0;
-const R: f64 = 20.0;
-const T: f64 = 30.0;
-const B: f64 = 40.0;
+const MARGINS: Margins = Margins { left: 78.0, right: 20.0, top: 30.0, bottom: 40.0 };
 
 /// A figure's unit as the chart formats it.
 fn unit(key: &str) -> &'static str {
@@ -29,9 +27,12 @@ pub fn trend_svg(h: &History, key: &str, title: &str) -> String {
     let mut s = String::new();
     let n = h.runs.len();
     let values: Vec<Option<f64>> = h.runs.iter().map(|r| figure(&r.entry, key)).collect();
-    let ymax = nice_max(values.iter().flatten().copied().fold(0.0, f64::max));
-    let x = |i: usize| if n <= 1 { (L + W - R) / 2.0 } else { L + i as f64 * (W - L - R) / (n - 1) as f64 };
-    let y = |v: f64| T + (1.0 - v / ymax) * (H - T - B);
+    // One point per run at x = its index (a lone run in the middle); at most
+    // about ten labels on the axis.
+    let x_range = if n <= 1 { (-0.5, 0.5) } else { (0.0, (n - 1) as f64) };
+    let max = values.iter().flatten().copied().fold(0.0, f64::max);
+    let g = PlotGeometry::new(W, H, MARGINS, x_range, max, XTicks::Whole { every: n.div_ceil(10).max(1) });
+    let (left, right) = (g.left(), g.right());
     let _ = writeln!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{}" font-family="sans-serif" font-size="11">"#,
@@ -39,63 +40,43 @@ pub fn trend_svg(h: &History, key: &str, title: &str) -> String {
     );
     let _ = writeln!(
         s,
-        r##"<text x="{L}" y="18" font-size="14" font-weight="600" fill="#1d1f23">{}</text>"##,
+        r##"<text x="{left}" y="18" font-size="14" font-weight="600" fill="#1d1f23">{}</text>"##,
         escape(title)
     );
-    for i in 0..=4 {
-        let v = ymax * f64::from(i) / 4.0;
+    for tick in g.y_ticks() {
+        let (tx, ty) = g.y_label_at(&tick);
         let _ = writeln!(
             s,
-            r##"<line x1="{L}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#eceef2"/><text x="{}" y="{:.1}" text-anchor="end" fill="#667">{}</text>"##,
-            W - R,
-            L - 6.0,
-            y(v) + 4.0,
-            escape(&format_in(v, unit(key))),
-            y = y(v)
+            r##"<line x1="{left}" x2="{right}" y1="{y:.1}" y2="{y:.1}" stroke="#eceef2"/><text x="{tx}" y="{ty:.1}" text-anchor="end" fill="#667">{}</text>"##,
+            escape(&format_in(tick.value, unit(key))),
+            y = tick.px
         );
     }
-    let mut d = String::new();
-    for (i, v) in values.iter().enumerate() {
-        if let Some(v) = v {
-            d.push_str(if d.is_empty() { "M" } else { " L" });
-            let _ = write!(d, "{:.1},{:.1}", x(i), y(*v));
-        }
-    }
+    let d = g.path(values.iter().enumerate().filter_map(|(i, v)| Some((i as f64, (*v)?))));
     if !d.is_empty() {
         let _ = writeln!(s, r##"<path d="{d}" fill="none" stroke="#2f6fdf" stroke-width="1.8"/>"##);
     }
+    let ticks = g.x_ticks();
     for (i, (r, v)) in h.runs.iter().zip(&values).enumerate() {
         let name =
             r.key.clone().unwrap_or_else(|| r.entry.start.clone().unwrap_or_default().chars().take(16).collect());
+        let x = g.x_px(i as f64);
         if let Some(v) = v {
             let _ = writeln!(
                 s,
-                r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#2f6fdf"><title>{}: {}</title></circle>"##,
-                x(i),
-                y(*v),
+                r##"<circle cx="{x:.1}" cy="{:.1}" r="3.5" fill="#2f6fdf"><title>{}: {}</title></circle>"##,
+                g.y_px(*v),
                 escape(&r.entry.title),
                 escape(&format_in(*v, unit(key)))
             );
         }
-        // At most about ten labels on the axis.
-        let every = n.div_ceil(10).max(1);
-        if i % every != 0 && i + 1 != n {
-            continue;
-        }
-        let anchor = if n == 1 {
-            "middle"
-        } else if i == 0 {
-            "start"
-        } else if i + 1 == n {
-            "end"
-        } else {
-            "middle"
-        };
+        let Some(tick) = ticks.iter().find(|t| t.value == i as f64) else { continue };
         let _ = writeln!(
             s,
-            r##"<text x="{:.1}" y="{}" text-anchor="{anchor}" fill="#667">{}</text>"##,
-            x(i),
+            r##"<text x="{:.1}" y="{}" text-anchor="{}" fill="#667">{}</text>"##,
+            tick.px,
             H - 22.0,
+            tick.anchor.as_str(),
             escape(&name)
         );
     }

@@ -1,0 +1,77 @@
+//! The profiles tab: one tab per profile of the bundle, the search box
+//! (substring or regex, with the share of samples it covers), flame ↔
+//! icicle, the range the charts selected, then the flame graph and the
+//! function table — two components that share only [`FlameState`].
+
+use leptos::prelude::*;
+use perfbundle_core::render::chart::clock_label;
+
+use super::flame_graph::FlameGraph;
+use super::function_table::FunctionTable;
+use crate::state::{FlameState, RunState, ShownProfile};
+
+#[component]
+pub fn ProfilesView() -> impl IntoView {
+    let run = expect_context::<RunState>();
+    let flame = expect_context::<FlameState>();
+
+    let profile_buttons = move || {
+        let l = run.bundle.loaded.get()?;
+        Some(
+            l.bundle
+                .profiles
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    view! {
+                        <button class="tab" class:active=move || flame.profile.get() == i data-testid="profile-tab"
+                            on:click=move |_| flame.show_profile(i)>
+                            {format!("{} ({}, {} samples)", p.name, p.source, p.total_samples)}
+                        </button>
+                    }
+                })
+                .collect_view(),
+        )
+    };
+    let range_note = move || {
+        let sh = flame.shown.get()?;
+        let (a, b) = run.range.get()?;
+        Some(match sh {
+            ShownProfile::Range { profile, of, .. } => format!(
+                "{} of {} samples: those taken {}–{} (the range selected on the charts)",
+                profile.total_samples,
+                of,
+                clock_label(a),
+                clock_label(b)
+            ),
+            ShownProfile::Whole(..) => {
+                "this profile has no sample times on the run's clock: all its samples are shown".to_string()
+            }
+        })
+    };
+
+    view! {
+        <section class="profiles" data-testid="profiles">
+            <Show when=move || run.bundle.loaded.with(|l| l.as_ref().is_some_and(|l| !l.bundle.profiles.is_empty()))
+                fallback=|| view! { <p data-testid="no-profiles">"This bundle holds no profile."</p> }>
+                <nav class="tabs">{profile_buttons}</nav>
+                <div class="toolbar">
+                    <input type="search" placeholder="search functions (substring, or regex)" data-testid="flame-search"
+                        prop:value=move || flame.search.get()
+                        on:input=move |ev| flame.search.set(event_target_value(&ev)) />
+                    <label><input type="checkbox" data-testid="flame-regex" prop:checked=move || flame.regex.get()
+                        on:change=move |ev| flame.regex.set(event_target_checked(&ev)) />"regex"</label>
+                    <label><input type="checkbox" data-testid="flame-icicle" prop:checked=move || flame.icicle.get()
+                        on:change=move |ev| flame.icicle.set(event_target_checked(&ev)) />"icicle"</label>
+                    <span class="search-info" data-testid="search-info">{move || flame.matches.with(|m| m.info())}</span>
+                </div>
+                <p class="range-note" data-testid="flame-range">{range_note}
+                    <button data-testid="flame-range-reset" on:click=move |_| run.range.set(None)
+                        class:hidden=move || run.range.get().is_none()>"all samples"</button>
+                </p>
+                <FlameGraph />
+                <FunctionTable />
+            </Show>
+        </section>
+    }
+}

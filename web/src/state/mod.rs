@@ -1,0 +1,101 @@
+//! The viewer's state: signals, grouped by concern, each group provided
+//! through context on its own — no global mutable state.
+//!
+//! - [`RunState`]: the bundle viewed and how (the tab, sub-series, time range, hover);
+//! - [`FlameState`]: the flame graph (the profile shown, zoom, search, layout)
+//!   and what the flame graph and the function table share;
+//! - [`CompareState`]: the base bundle, the diff, the pair of profiles shown.
+//!
+//! A component asks for the groups it uses (`expect_context::<RunState>()`);
+//! [`ViewerState`] holds the three for the app shell, the loaders and the permalink.
+
+mod compare;
+mod flame;
+mod run;
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use perfbundle_core::bundle::Bundle;
+use perfbundle_core::profile::flame::FlameIndex;
+
+pub use compare::{CompareState, DiffResult};
+pub use flame::{clamp_focus, matcher, FlameState, Matcher, Search, ShownProfile};
+pub use run::{RunState, Tab};
+
+/// Where loading stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    Idle,
+    /// Loading this file or URL.
+    Loading(String),
+    Ready,
+    /// What went wrong, in words for the page.
+    Failed(String),
+}
+
+/// A bundle read into memory, with what the views derive from it once.
+/// Shared (`Arc`) by every view of it: nothing clones the model to show it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub name: String,
+    pub bundle: Bundle,
+    pub flames: Vec<FlameIndex>,
+}
+
+impl Loaded {
+    pub fn new(name: String, bundle: Bundle) -> Self {
+        let flames = bundle.profiles.iter().map(FlameIndex::new).collect();
+        Loaded { name, bundle, flames }
+    }
+}
+
+/// Where a bundle is loaded to: the bundle viewed ([`RunState::bundle`]) or
+/// the base of a comparison ([`CompareState::base`]).
+#[derive(Clone, Copy)]
+pub struct BundleSlot {
+    pub loaded: RwSignal<Option<Arc<Loaded>>>,
+    /// The bundle's URL when it came from one (kept in permalinks).
+    pub url: RwSignal<Option<String>>,
+    pub status: RwSignal<Status>,
+}
+
+impl BundleSlot {
+    pub fn new() -> Self {
+        BundleSlot { loaded: RwSignal::new(None), url: RwSignal::new(None), status: RwSignal::new(Status::Idle) }
+    }
+}
+
+impl Default for BundleSlot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The three groups of state together.
+#[derive(Clone, Copy)]
+pub struct ViewerState {
+    pub run: RunState,
+    pub flame: FlameState,
+    pub compare: CompareState,
+}
+
+impl ViewerState {
+    pub fn new() -> Self {
+        let run = RunState::new();
+        ViewerState { run, flame: FlameState::new(run), compare: CompareState::new(run) }
+    }
+
+    /// Provides each group through context, on its own.
+    pub fn provide(self) {
+        provide_context(self.run);
+        provide_context(self.flame);
+        provide_context(self.compare);
+    }
+}
+
+impl Default for ViewerState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
