@@ -24,6 +24,9 @@ if grep -rnE 'std::(fs|net|process)|tokio|reqwest' crates/perfbundle-core/src; t
   exit 1
 fi
 
+step "fuzz targets compile (run them with scripts/fuzz.sh; figures in RELIABILITY.md)"
+cargo check --manifest-path fuzz/Cargo.toml --locked --bins
+
 step "core builds for wasm32-unknown-unknown"
 cargo build -p perfbundle-core --target wasm32-unknown-unknown --no-default-features --locked
 
