@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod assemble;
 pub mod builtin;
+pub(crate) mod cells;
 pub mod merge;
 pub mod model;
 pub mod text;

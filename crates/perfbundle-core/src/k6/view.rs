@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::cells::{merged, summary_percentiles, CounterCell, GaugeCell, RateCell, TrendCell};
 use super::model::{K6TimeSeries, MetricType, StoredSeries};
 use crate::histogram::LogHistogram;
 
@@ -155,69 +156,30 @@ impl K6TimeSeries {
     /// k6's summary keys of `key` over the buckets that start in
     /// `[from_ms, to_ms)`: `count`/`rate` (counter, per second of the range),
     /// `rate`/`passes`/`fails`, `value`/`min`/`max` (gauge), and
-    /// `count`/`avg`/`min`/`med`/`max`/`p(90)`/`p(95)`/`p(99)` (trend, the
-    /// percentiles from the merged histograms).
+    /// `count`/`avg`/`min`/`med`/`max`/`p(90)`/`p(95)`/`p(99)` (trend with
+    /// samples in the range, the percentiles from the merged histograms).
     pub fn range_values(&self, key: &str, from_ms: f64, to_ms: f64) -> BTreeMap<String, f64> {
-        let mut v = BTreeMap::new();
-        let Some(s) = self.series.get(key) else { return v };
-        let idx: Vec<usize> = (0..s.t.len())
-            .filter(|&i| {
-                let t = self.bucket_start_ms(s.t[i]);
-                t >= from_ms && t < to_ms
-            })
-            .collect();
-        let range_s = (to_ms - from_ms).max(self.bucket_ms as f64) / 1000.0;
+        let Some(s) = self.series.get(key) else { return BTreeMap::new() };
+        let idx = (0..s.t.len()).filter(|&i| {
+            let t = self.bucket_start_ms(s.t[i]);
+            t >= from_ms && t < to_ms
+        });
+        let acc = self.relative_accuracy;
         match s.kind {
             Some(MetricType::Counter) => {
-                let sum: f64 = idx.iter().map(|&i| s.sum[i]).sum();
-                v.insert("count".into(), sum);
-                v.insert("rate".into(), sum / range_s);
+                let range_ms = (to_ms - from_ms).max(self.bucket_ms as f64);
+                merged::<CounterCell>(s, idx, acc).finish(Some(range_ms))
             }
-            Some(MetricType::Rate) => {
-                let n: u64 = idx.iter().map(|&i| s.n[i]).sum();
-                let p: u64 = idx.iter().map(|&i| s.passes[i]).sum();
-                v.insert("passes".into(), p as f64);
-                v.insert("fails".into(), (n - p) as f64);
-                if n > 0 {
-                    v.insert("rate".into(), p as f64 / n as f64);
+            Some(MetricType::Rate) => merged::<RateCell>(s, idx, acc).finish(),
+            Some(MetricType::Gauge) => merged::<GaugeCell>(s, idx, acc).finish(),
+            Some(MetricType::Trend) => {
+                let whole = merged::<TrendCell>(s, idx, acc);
+                if whole.n == 0 {
+                    return BTreeMap::new();
                 }
+                whole.finish(summary_percentiles(), None).0
             }
-            Some(MetricType::Gauge) => {
-                if let (Some(&first), Some(&last)) = (idx.first(), idx.last()) {
-                    let _ = first;
-                    v.insert("value".into(), s.last[last]);
-                    v.insert("min".into(), idx.iter().map(|&i| s.min[i]).fold(f64::INFINITY, f64::min));
-                    v.insert("max".into(), idx.iter().map(|&i| s.max[i]).fold(f64::NEG_INFINITY, f64::max));
-                }
-            }
-            Some(MetricType::Trend) => trend_range(self, s, &idx, &mut v),
-            None => {}
-        }
-        v
-    }
-}
-
-fn trend_range(ts: &K6TimeSeries, s: &StoredSeries, idx: &[usize], v: &mut BTreeMap<String, f64>) {
-    let n: u64 = idx.iter().map(|&i| s.n[i]).sum();
-    if n == 0 {
-        return;
-    }
-    let sum: f64 = idx.iter().map(|&i| s.sum[i]).sum();
-    let min = idx.iter().map(|&i| s.min[i]).fold(f64::INFINITY, f64::min);
-    let max = idx.iter().map(|&i| s.max[i]).fold(f64::NEG_INFINITY, f64::max);
-    let mut h = LogHistogram::new(ts.relative_accuracy);
-    for &i in idx {
-        if let Some(Ok(b)) = s.hist.get(i).map(|x| LogHistogram::from_stored(x, ts.relative_accuracy)) {
-            h.merge(&b);
-        }
-    }
-    v.insert("count".into(), n as f64);
-    v.insert("avg".into(), sum / n as f64);
-    v.insert("min".into(), min);
-    v.insert("max".into(), max);
-    for (k, p) in super::aggregate::SUMMARY_PERCENTILES {
-        if let Some(x) = h.percentile(*p, min, max) {
-            v.insert((*k).to_string(), x);
+            None => BTreeMap::new(),
         }
     }
 }

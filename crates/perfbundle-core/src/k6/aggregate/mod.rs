@@ -1,0 +1,551 @@
+//! Streams k6 samples into per-series summaries and bucketed time series.
+//!
+//! Memory is bounded whatever the input length: time buckets are coarsened
+//! (widths from [`WIDTH_LADDER_MS`], each a multiple of the one before) so a
+//! run never has more than `max_buckets` of them; the number of tag values
+//! broken down per metric is capped; exact sample values are kept only up to a
+//! budget, past which a series' percentiles come from its histogram.
+//!
+//! `options` holds the budgets, `series` one series' cells and summary,
+//! `checks` the check tree, `finish` the end (summaries, thresholds, warnings);
+//! the statistics per metric type are the cells of `k6::cells`.
+
+mod checks;
+mod finish;
+mod options;
+mod series;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::builtin::builtin_metric;
+use super::model::*;
+pub(crate) use checks::{add_check_counts, check_tree, CheckCounts};
+pub use options::AggregatorOptions;
+use series::{Series, ValueBudget};
+
+pub use super::cells::{next_width, MAX_BUCKETS, SUMMARY_PERCENTILES, WIDTH_LADDER_MS};
+
+/// Samples larger than this in magnitude are set aside like non-finite ones:
+/// no tool writes them, and sums of them could overflow to infinity, which
+/// JSON cannot hold.
+pub const MAX_MAGNITUDE: f64 = 1e300;
+
+#[derive(Debug)]
+struct TagBreakdown {
+    key: String,
+    /// Tag values come from the input, but each break-down holds at most
+    /// `max_tag_values` of them (Fx hashing: fast for short keys).
+    values: FxHashMap<String, usize>,
+    overflow: u64,
+}
+
+impl TagBreakdown {
+    fn new(key: &str) -> Self {
+        TagBreakdown { key: key.to_string(), values: FxHashMap::default(), overflow: 0 }
+    }
+
+    /// Key comparison that rejects on length and first byte before comparing bytes.
+    #[inline]
+    fn is_key(&self, k: &str) -> bool {
+        k.len() == self.key.len() && k.as_bytes().first() == self.key.as_bytes().first() && k == self.key
+    }
+}
+
+/// The Fx hash (as in rustc): fast for short keys. Tag values come from the
+/// input, but each breakdown holds at most `max_tag_values` of them.
+#[derive(Debug, Default, Clone, Copy)]
+struct FxBuild;
+
+#[derive(Debug, Default)]
+struct FxHasher(u64);
+
+impl std::hash::BuildHasher for FxBuild {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+type FxHashSet<K> = HashSet<K, FxBuild>;
+
+/// k6's request-phase timings: their percentiles matter less than
+/// `http_req_duration`'s, so they do not compete for the main budget of exact values.
+fn is_secondary(metric: &str) -> bool {
+    matches!(
+        metric,
+        "http_req_blocked"
+            | "http_req_connecting"
+            | "http_req_tls_handshaking"
+            | "http_req_sending"
+            | "http_req_waiting"
+            | "http_req_receiving"
+    )
+}
+
+#[derive(Debug)]
+struct MetricState {
+    /// Whether its whole-metric series draws on the main budget of exact values.
+    primary: bool,
+    name: String,
+    decl: MetricDecl,
+    total: usize,
+    by_tag: Vec<TagBreakdown>,
+    submetrics: Vec<(Vec<(String, String)>, usize)>,
+}
+
+/// Aggregates k6 samples. Feed it with [`Aggregator::declare`] and
+/// [`Aggregator::add_point`], then call [`Aggregator::finish`].
+#[derive(Debug)]
+pub struct Aggregator {
+    opts: AggregatorOptions,
+    metrics: Vec<MetricState>,
+    metric_ids: FxHashMap<String, usize>,
+    series: Vec<Series>,
+    width_ms: u64,
+    min_idx: i64,
+    max_idx: i64,
+    budget: ValueBudget,
+    sub_budget: ValueBudget,
+    checks: CheckCounts,
+    stats: IngestStats,
+    warnings: Vec<String>,
+    /// Histogram buckets occupied in all trend cells.
+    hist_slots: usize,
+    /// Reused list of the series one sample goes to.
+    scratch: Vec<usize>,
+    /// The last metric looked up (k6 streams runs of one metric).
+    last_metric: Option<(String, usize)>,
+    /// Names past `max_metrics` seen so far (bounded), and metrics whose type
+    /// was guessed (their warnings are summarised past the first few).
+    dropped_names: FxHashSet<String>,
+    guessed: Vec<String>,
+    guessed_more: u64,
+}
+
+/// What [`Aggregator::finish`] returns.
+#[derive(Debug)]
+pub struct Aggregated {
+    pub metrics: BTreeMap<String, MetricDecl>,
+    pub series: BTreeMap<String, SeriesSummary>,
+    pub timeseries: K6TimeSeries,
+    pub thresholds: Vec<Threshold>,
+    pub checks: Option<CheckGroup>,
+    pub start_ns: Option<i64>,
+    pub end_ns: Option<i64>,
+    pub stats: IngestStats,
+    pub warnings: Vec<String>,
+}
+
+impl Aggregator {
+    pub fn new(mut opts: AggregatorOptions) -> Self {
+        if !WIDTH_LADDER_MS.contains(&opts.min_bucket_ms) {
+            opts.min_bucket_ms = 100;
+        }
+        opts.max_buckets = opts.max_buckets.max(2);
+        let width_ms = opts.min_bucket_ms;
+        let cap = opts.max_values_total;
+        Aggregator {
+            opts,
+            metrics: Vec::new(),
+            metric_ids: FxHashMap::default(),
+            series: Vec::new(),
+            width_ms,
+            min_idx: i64::MAX,
+            max_idx: i64::MIN,
+            budget: ValueBudget { used: 0, cap },
+            sub_budget: ValueBudget { used: 0, cap: cap / 3 },
+            checks: BTreeMap::new(),
+            stats: IngestStats::default(),
+            warnings: Vec::new(),
+            scratch: Vec::new(),
+            last_metric: None,
+            hist_slots: 0,
+            dropped_names: Default::default(),
+            guessed: Vec::new(),
+            guessed_more: 0,
+        }
+    }
+
+    /// Lines skipped so far as malformed (`--lenient`).
+    pub fn bad_lines(&self) -> u64 {
+        self.stats.bad_lines
+    }
+
+    /// Counters the line-reading ingesters update.
+    pub fn stats_mut(&mut self) -> &mut IngestStats {
+        &mut self.stats
+    }
+
+    /// Declares a metric (a k6 `Metric` line). A second declaration of the
+    /// same name adds its sub-metrics and thresholds.
+    pub fn declare(&mut self, name: &str, decl: MetricDecl) {
+        if let Some(&id) = self.metric_ids.get(name) {
+            let m = &mut self.metrics[id];
+            if m.decl.kind != decl.kind && m.decl.type_source != "declared" {
+                self.warnings.push(format!(
+                    "metric {name}: declared as {} after {} samples were taken as {}",
+                    decl.kind.as_str(),
+                    self.series[m.total].samples(),
+                    m.decl.kind.as_str()
+                ));
+            }
+            for t in decl.thresholds {
+                if !m.decl.thresholds.contains(&t) {
+                    m.decl.thresholds.push(t);
+                }
+            }
+            for s in decl.submetrics {
+                self.add_submetric(id, s);
+            }
+            return;
+        }
+        if self.metrics.len() >= self.opts.max_metrics || self.series.len() >= self.opts.max_series {
+            self.note_dropped(name);
+            return;
+        }
+        let id = self.metrics.len();
+        let total = self.new_series(name.to_string(), name, decl.kind, BTreeMap::new(), SeriesOrigin::Metric);
+        let mut by_tag: Vec<TagBreakdown> = self.opts.breakdown_tags.iter().map(|k| TagBreakdown::new(k)).collect();
+        let defaults = by_tag.len();
+        for s in &decl.submetrics {
+            for k in s.tags.keys() {
+                if !by_tag.iter().any(|b| &b.key == k) {
+                    if by_tag.len() - defaults >= self.opts.max_extra_breakdown_keys {
+                        self.stats.series_not_made += 1;
+                        continue;
+                    }
+                    by_tag.push(TagBreakdown::new(k));
+                }
+            }
+        }
+        let subs = decl.submetrics.clone();
+        let mut decl = decl;
+        decl.submetrics.clear();
+        self.metrics.push(MetricState {
+            primary: !is_secondary(name),
+            name: name.to_string(),
+            decl,
+            total,
+            by_tag,
+            submetrics: Vec::new(),
+        });
+        self.metric_ids.insert(name.to_string(), id);
+        for s in subs {
+            self.add_submetric(id, s);
+        }
+        let extra: Vec<String> =
+            self.opts.extra_submetrics.iter().filter(|k| parse_series_key(k).0 == name).cloned().collect();
+        for key in extra {
+            let (_, tags) = parse_series_key(&key);
+            if !tags.is_empty() {
+                let suffix = key[name.len() + 1..key.len() - 1].to_string();
+                self.add_submetric(id, SubmetricDecl { name: key, suffix, tags });
+            }
+        }
+    }
+
+    /// A metric past the limit: its name counted (up to a bound), its samples left out.
+    fn note_dropped(&mut self, name: &str) {
+        if self.dropped_names.len() < 1_000_000 && !self.dropped_names.contains(name) {
+            self.dropped_names.insert(name.to_string());
+            self.stats.dropped_metrics += 1;
+        }
+    }
+
+    fn add_submetric(&mut self, id: usize, s: SubmetricDecl) {
+        if self.metrics[id].decl.submetrics.iter().any(|x| x.name == s.name) {
+            return;
+        }
+        if self.series.len() >= self.opts.max_series || self.metrics[id].submetrics.len() >= self.opts.max_submetrics {
+            self.stats.series_not_made += 1;
+            return;
+        }
+        let kind = self.metrics[id].decl.kind;
+        let metric = self.metrics[id].name.clone();
+        let sid = self.new_series(s.name.clone(), &metric, kind, s.tags.clone(), SeriesOrigin::Submetric);
+        let m = &mut self.metrics[id];
+        m.submetrics.push((s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(), sid));
+        m.decl.submetrics.push(s);
+    }
+
+    fn new_series(
+        &mut self,
+        key: String,
+        metric: &str,
+        kind: MetricType,
+        tags: BTreeMap<String, String>,
+        origin: SeriesOrigin,
+    ) -> usize {
+        let cap = if origin == SeriesOrigin::Metric && !is_secondary(metric) {
+            self.opts.max_values_per_metric_series
+        } else {
+            self.opts.max_values_per_sub_series
+        };
+        self.series.push(Series::new(key, metric, kind, tags, origin, cap));
+        self.series.len() - 1
+    }
+
+    fn metric_id(&mut self, name: &str) -> Option<usize> {
+        if let Some((n, id)) = &self.last_metric {
+            if n == name {
+                return Some(*id);
+            }
+        }
+        if let Some(&id) = self.metric_ids.get(name) {
+            match &mut self.last_metric {
+                Some((n, i)) => {
+                    n.clear();
+                    n.push_str(name);
+                    *i = id;
+                }
+                None => self.last_metric = Some((name.to_string(), id)),
+            }
+            return Some(id);
+        }
+        if self.metrics.len() >= self.opts.max_metrics || self.series.len() >= self.opts.max_series {
+            self.note_dropped(name);
+            return None;
+        }
+        let (kind, contains, source) = if let Some((k, c)) = self.opts.type_hints.get(name) {
+            (*k, c.clone(), "hint")
+        } else if let Some((k, c)) = builtin_metric(name) {
+            (k, c.to_string(), "builtin")
+        } else {
+            if self.guessed.len() < 20 {
+                self.guessed.push(name.to_string());
+            } else {
+                self.guessed_more += 1;
+            }
+            (MetricType::Trend, "default".to_string(), "guessed")
+        };
+        self.declare(
+            name,
+            MetricDecl { kind, contains, thresholds: Vec::new(), submetrics: Vec::new(), type_source: source.into() },
+        );
+        self.metric_ids.get(name).copied()
+    }
+
+    fn bucket_ns(&self) -> i64 {
+        self.width_ms as i64 * 1_000_000
+    }
+
+    /// Adds one sample. Non-finite values (which no k6 output holds) are
+    /// counted in `stats.non_finite` and otherwise ignored.
+    pub fn add_point(&mut self, metric: &str, time_ns: i64, value: f64, tags: &[(&str, &str)]) {
+        if !value.is_finite() || value.abs() > MAX_MAGNITUDE {
+            self.stats.non_finite += 1;
+            return;
+        }
+        let Some(id) = self.metric_id(metric) else {
+            self.stats.dropped_metric_samples += 1;
+            return;
+        };
+        self.stats.points += 1;
+        let mut idx = time_ns.div_euclid(self.bucket_ns());
+        let lo = self.min_idx.min(idx);
+        let hi = self.max_idx.max(idx);
+        if (hi - lo) as u64 >= self.opts.max_buckets {
+            self.coarsen_to_fit(lo, hi);
+            idx = time_ns.div_euclid(self.bucket_ns());
+        }
+        self.min_idx = self.min_idx.min(idx);
+        self.max_idx = self.max_idx.max(idx);
+
+        let total = self.metrics[id].total;
+        // Whole-metric series share the large budget of exact values, except
+        // k6's request-phase timings, which take their chance with sub-series.
+        let budget = if self.metrics[id].primary { &mut self.budget } else { &mut self.sub_budget };
+        let mut new_slots = self.series[total].add(idx, time_ns, value, budget);
+
+        let max_tag_values = self.opts.max_tag_values;
+        let mut targets = std::mem::take(&mut self.scratch);
+        targets.clear();
+        let m = &mut self.metrics[id];
+        for b in &mut m.by_tag {
+            let Some((_, v)) = tags.iter().find(|(k, _)| b.is_key(k)) else {
+                continue;
+            };
+            match b.values.get(*v) {
+                Some(&sid) => targets.push(sid),
+                None if b.values.len() >= max_tag_values || self.series.len() >= self.opts.max_series => {
+                    b.overflow += 1
+                }
+                None => {
+                    let mut t = BTreeMap::new();
+                    t.insert(b.key.clone(), v.to_string());
+                    let key = series_key(&m.name, &t);
+                    let kind = m.decl.kind;
+                    let cap = self.opts.max_values_per_sub_series;
+                    // Same key as a declared sub-metric: share its series.
+                    let sid = match m.submetrics.iter().find(|(_, s)| self.series[*s].key == key) {
+                        Some((_, s)) => *s,
+                        None => {
+                            self.series.push(Series::new(key, &m.name, kind, t, SeriesOrigin::Tag, cap));
+                            self.series.len() - 1
+                        }
+                    };
+                    b.values.insert(v.to_string(), sid);
+                    targets.push(sid);
+                }
+            }
+        }
+        for (want, sid) in &m.submetrics {
+            let all = want.iter().all(|(k, v)| tags.iter().any(|(tk, tv)| tk == k && tv == v));
+            if all && !targets.contains(sid) {
+                targets.push(*sid);
+            }
+        }
+        for &sid in &targets {
+            new_slots += self.series[sid].add(idx, time_ns, value, &mut self.sub_budget);
+        }
+        self.scratch = targets;
+        self.hist_slots += new_slots;
+        if self.hist_slots > self.opts.max_hist_slots {
+            // Widen the time buckets until the histograms take at most three
+            // quarters of their budget (or the run is one bucket).
+            self.coarsen_step();
+            while self.hist_slots > self.opts.max_hist_slots * 3 / 4 && self.max_idx > self.min_idx {
+                self.coarsen_step();
+            }
+        }
+        if metric == "checks" {
+            let get = |key: &str| tags.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string());
+            if let Some(check) = get("check") {
+                let group = get("group").unwrap_or_default();
+                let key = (group, check);
+                if self.checks.len() < self.opts.max_checks || self.checks.contains_key(&key) {
+                    let e = self.checks.entry(key).or_default();
+                    if value != 0.0 {
+                        e.0 += 1;
+                    } else {
+                        e.1 += 1;
+                    }
+                } else {
+                    self.stats.series_not_made += 1;
+                }
+            }
+        }
+    }
+
+    fn coarsen_to_fit(&mut self, lo: i64, hi: i64) {
+        let (mut lo, mut hi) = (lo, hi);
+        while (hi - lo) as u64 >= self.opts.max_buckets {
+            let ratio = self.coarsen_step();
+            lo = lo.div_euclid(ratio);
+            hi = hi.div_euclid(ratio);
+        }
+    }
+
+    /// Widens the time buckets to the next width of the ladder; returns the ratio.
+    fn coarsen_step(&mut self) -> i64 {
+        let next = next_width(self.width_ms);
+        let ratio = (next / self.width_ms) as i64;
+        for s in &mut self.series {
+            s.coarsen(ratio);
+        }
+        self.hist_slots = self.series.iter().map(Series::hist_slots).sum();
+        self.width_ms = next;
+        if self.min_idx != i64::MAX {
+            self.min_idx = self.min_idx.div_euclid(ratio);
+            self.max_idx = self.max_idx.div_euclid(ratio);
+        }
+        ratio
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags<'a>(kv: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        kv.to_vec()
+    }
+
+    #[test]
+    fn coarsens_to_at_most_max_buckets() {
+        let mut a = Aggregator::new(AggregatorOptions { max_buckets: 50, ..Default::default() });
+        // 10 minutes of one sample a second.
+        for s in 0..600i64 {
+            a.add_point("http_reqs", s * 1_000_000_000, 1.0, &tags(&[("name", "x")]));
+        }
+        let out = a.finish(None);
+        assert!(out.timeseries.buckets <= 50, "{} buckets", out.timeseries.buckets);
+        assert_eq!(out.timeseries.bucket_ms, 20_000);
+        let total: u64 = out.timeseries.series["http_reqs"].n.iter().sum();
+        assert_eq!(total, 600);
+        assert_eq!(out.series["http_reqs"].values["count"], 600.0);
+        assert_eq!(out.series["http_reqs{name:x}"].values["count"], 600.0);
+    }
+
+    #[test]
+    fn trend_summary_matches_k6_interpolation() {
+        let mut a = Aggregator::new(AggregatorOptions::default());
+        for (i, v) in [5.0, 1.0, 3.0, 2.0, 4.0].iter().enumerate() {
+            a.add_point("http_req_duration", i as i64 * 1_000_000, *v, &tags(&[("status", "200")]));
+        }
+        let out = a.finish(None);
+        let v = &out.series["http_req_duration"].values;
+        assert_eq!(v["avg"], 3.0);
+        assert_eq!(v["med"], 3.0);
+        assert!((v["p(90)"] - 4.6).abs() < 1e-12);
+        assert_eq!(out.series["http_req_duration"].percentiles, PercentileSource::Exact);
+    }
+
+    #[test]
+    fn falls_back_to_histogram_past_the_value_budget() {
+        let mut a = Aggregator::new(AggregatorOptions { max_values_total: 10, ..Default::default() });
+        for i in 0..1000 {
+            a.add_point("http_req_duration", i * 1_000_000, (i + 1) as f64, &[]);
+        }
+        let out = a.finish(None);
+        let s = &out.series["http_req_duration"];
+        assert_eq!(s.percentiles, PercentileSource::Histogram);
+        assert!((s.values["p(95)"] - 950.05).abs() / 950.05 < 0.006);
+        assert_eq!(s.values["max"], 1000.0);
+    }
+
+    #[test]
+    fn caps_tag_cardinality() {
+        let mut a = Aggregator::new(AggregatorOptions { max_tag_values: 3, ..Default::default() });
+        for i in 0..10 {
+            let n = format!("n{i}");
+            a.add_point("http_reqs", 0, 1.0, &tags(&[("name", &n)]));
+        }
+        let out = a.finish(None);
+        assert_eq!(out.series.keys().filter(|k| k.starts_with("http_reqs{name:")).count(), 3);
+        assert_eq!(out.stats.breakdown_overflow["http_reqs{name}"], 7);
+        assert_eq!(out.series["http_reqs"].values["count"], 10.0);
+    }
+
+    #[test]
+    fn builds_nested_check_groups() {
+        let mut a = Aggregator::new(AggregatorOptions::default());
+        a.add_point("checks", 0, 1.0, &tags(&[("check", "ok"), ("group", "")]));
+        a.add_point("checks", 0, 0.0, &tags(&[("check", "ok"), ("group", "::login::form")]));
+        let out = a.finish(None);
+        let root = out.checks.unwrap();
+        assert_eq!(root.checks[0].passes, 1);
+        assert_eq!(root.groups[0].name, "login");
+        assert_eq!(root.groups[0].groups[0].checks[0].fails, 1);
+        assert_eq!(root.groups[0].groups[0].checks[0].path, "::login::form::ok");
+    }
+}
