@@ -226,6 +226,42 @@ pub struct IngestStats {
     pub series_not_made: u64,
 }
 
+impl std::ops::AddAssign<&IngestStats> for IngestStats {
+    /// Adds another input's counts (the shards of one run): every counter,
+    /// and the samples not broken down per `metric{tag}`.
+    fn add_assign(&mut self, o: &IngestStats) {
+        // Destructured, so that a new field cannot be forgotten here.
+        let IngestStats {
+            lines,
+            points,
+            metric_lines,
+            bad_lines,
+            non_finite,
+            breakdown_overflow,
+            dropped_metric_samples,
+            dropped_metrics,
+            series_not_made,
+        } = o;
+        self.lines += lines;
+        self.points += points;
+        self.metric_lines += metric_lines;
+        self.bad_lines += bad_lines;
+        self.non_finite += non_finite;
+        for (k, n) in breakdown_overflow {
+            *self.breakdown_overflow.entry(k.clone()).or_default() += n;
+        }
+        self.dropped_metric_samples += dropped_metric_samples;
+        self.dropped_metrics += dropped_metrics;
+        self.series_not_made += series_not_made;
+    }
+}
+
+impl std::ops::AddAssign for IngestStats {
+    fn add_assign(&mut self, o: IngestStats) {
+        *self += &o;
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

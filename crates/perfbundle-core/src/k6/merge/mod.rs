@@ -156,11 +156,7 @@ pub fn merge_within(shards: &[Shard<'_>], force: bool, max_hist_slots: usize) ->
     }
     let mut stats = IngestStats::default();
     for s in shards {
-        stats.lines += s.summary.stats.lines;
-        stats.points += s.summary.stats.points;
-        stats.metric_lines += s.summary.stats.metric_lines;
-        stats.bad_lines += s.summary.stats.bad_lines;
-        stats.non_finite += s.summary.stats.non_finite;
+        stats += &s.summary.stats;
     }
     Ok(Merged {
         summary: K6Summary {
@@ -241,6 +237,26 @@ mod tests {
             assert_eq!(n_total(ts, key), n_total(roomy.timeseries.as_ref().unwrap(), key), "{key}");
         }
         assert_eq!(tight.summary.series, roomy.summary.series);
+    }
+
+    #[test]
+    fn merged_stats_add_every_counter() {
+        let mut parts = [model(&[(0, 1.0), (100, 2.0)]), model(&[(50, 3.0)])];
+        for (i, (s, _)) in parts.iter_mut().enumerate() {
+            s.stats.breakdown_overflow.insert("http_reqs{name}".into(), 10 + i as u64);
+            s.stats.breakdown_overflow.insert(format!("only{i}{{url}}"), 1);
+            s.stats.dropped_metric_samples = 3;
+            s.stats.dropped_metrics = 1;
+            s.stats.series_not_made = 2;
+            s.stats.non_finite = 4;
+        }
+        let (points, lines) = (parts[0].0.stats.points, parts[0].0.stats.lines + parts[1].0.stats.lines);
+        let m = merged(&parts, usize::MAX, false);
+        let st = &m.summary.stats;
+        assert_eq!(st.breakdown_overflow["http_reqs{name}"], 21);
+        assert_eq!((st.breakdown_overflow["only0{url}"], st.breakdown_overflow["only1{url}"]), (1, 1));
+        assert_eq!((st.dropped_metric_samples, st.dropped_metrics, st.series_not_made, st.non_finite), (6, 2, 4, 8));
+        assert_eq!((st.points, st.lines), (points + parts[1].0.stats.points, lines));
     }
 
     proptest! {
