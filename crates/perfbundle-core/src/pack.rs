@@ -18,7 +18,7 @@ use crate::error::{BundleError, IngestError};
 use crate::ingest::k6_json::JsonOptions;
 use crate::ingest::k6_summary::{self, SummaryInput};
 use crate::ingest::{k6_csv, k6_json, InputKind};
-use crate::k6::merge::{merge, Shard};
+use crate::k6::merge::{merge, MergeError, Shard};
 use crate::k6::{assemble, Aggregator, AggregatorOptions, K6Summary, K6TimeSeries, MetricType};
 use crate::profile::Profile;
 use crate::time::{format_rfc3339_ms, format_rfc3339_secs};
@@ -32,8 +32,8 @@ pub enum PackError {
     #[error(transparent)]
     Bundle(#[from] BundleError),
     /// The shards cannot be merged (why).
-    #[error("{0}")]
-    Merge(String),
+    #[error(transparent)]
+    Merge(#[from] MergeError),
     #[error("{shard}: has no k6 data to merge")]
     NoK6Data { shard: String },
     /// Two sources of the run's points: a bundle holds one run.

@@ -29,7 +29,7 @@ pub enum CompareError {
     #[error("--fail-if {expr:?}: {metric} has no statistic {stat:?}; it has: {}", known.join(", "))]
     UnknownStat { expr: String, metric: String, stat: String, known: Vec<String> },
     #[error("{0}")]
-    Pair(String),
+    Pair(#[from] profiles::PairError),
 }
 
 /// Which run a side is.
@@ -219,8 +219,7 @@ pub fn diff(base: &Bundle, cand: &Bundle, opts: &DiffOptions) -> Result<Diff, Co
         }
     }
 
-    let (pairs, ub, uc) =
-        profiles::pair_profiles(&base.profiles, &cand.profiles, &opts.pairs).map_err(CompareError::Pair)?;
+    let (pairs, ub, uc) = profiles::pair_profiles(&base.profiles, &cand.profiles, &opts.pairs)?;
     let top = if opts.top == 0 { 20 } else { opts.top };
     let profile_diffs: Vec<ProfileDiff> = pairs
         .iter()

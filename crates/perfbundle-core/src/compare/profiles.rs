@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::profile::{Category, FrameTable, NodeTable, Profile};
 
@@ -22,23 +23,49 @@ pub struct Pair {
 /// Pairs, then the unpaired names of the base and of the candidate.
 pub type Pairing = (Vec<Pair>, Vec<String>, Vec<String>);
 
+/// Which bundle of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Base,
+    Candidate,
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Side::Base => "base",
+            Side::Candidate => "candidate",
+        })
+    }
+}
+
+/// Why profiles could not be paired.
+#[derive(Debug, Error, PartialEq)]
+pub enum PairError {
+    /// An explicit pair (`--pair BASE=CANDIDATE`) names a profile that one side does not have.
+    #[error("--pair {base}={candidate}: the {side} has no profile {name:?} (it has: {})", available.join(", "))]
+    NoSuchProfile { base: String, candidate: String, side: Side, name: String, available: Vec<String> },
+}
+
 /// Pairs profiles: first the explicit `(base name, candidate name)` pairs,
 /// then equal names, then by source kind where each side has exactly one
 /// unpaired profile of that kind. Returns the pairs and the unpaired names
 /// of each side. An explicit pair naming a missing profile is an error.
-pub fn pair_profiles(base: &[Profile], cand: &[Profile], explicit: &[(String, String)]) -> Result<Pairing, String> {
+pub fn pair_profiles(base: &[Profile], cand: &[Profile], explicit: &[(String, String)]) -> Result<Pairing, PairError> {
     let mut pairs = Vec::new();
     let mut used_b = vec![false; base.len()];
     let mut used_c = vec![false; cand.len()];
-    let names = |ps: &[Profile]| ps.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ");
+    let names = |ps: &[Profile]| ps.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
     for (bn, cn) in explicit {
-        let b = base
-            .iter()
-            .position(|p| &p.name == bn)
-            .ok_or_else(|| format!("--pair {bn}={cn}: the base has no profile {bn:?} (it has: {})", names(base)))?;
-        let c = cand.iter().position(|p| &p.name == cn).ok_or_else(|| {
-            format!("--pair {bn}={cn}: the candidate has no profile {cn:?} (it has: {})", names(cand))
-        })?;
+        let missing = |side, name: &str, ps: &[Profile]| PairError::NoSuchProfile {
+            base: bn.clone(),
+            candidate: cn.clone(),
+            side,
+            name: name.to_string(),
+            available: names(ps),
+        };
+        let b = base.iter().position(|p| &p.name == bn).ok_or_else(|| missing(Side::Base, bn, base))?;
+        let c = cand.iter().position(|p| &p.name == cn).ok_or_else(|| missing(Side::Candidate, cn, cand))?;
         used_b[b] = true;
         used_c[c] = true;
         pairs.push(Pair { base: b, candidate: c });
@@ -329,6 +356,9 @@ mod tests {
         assert_eq!((lb, lc), (vec!["x.folded".to_string()], vec!["z.folded".to_string(), "w.folded".to_string()]));
         let (pairs, _, _) = pair_profiles(&a, &b, &[("x.folded".into(), "w.folded".into())]).unwrap();
         assert_eq!(pairs[0], Pair { base: 0, candidate: 2 });
-        assert!(pair_profiles(&a, &b, &[("nope".into(), "w.folded".into())]).unwrap_err().contains("no profile"));
+        assert!(pair_profiles(&a, &b, &[("nope".into(), "w.folded".into())])
+            .unwrap_err()
+            .to_string()
+            .contains("no profile"));
     }
 }

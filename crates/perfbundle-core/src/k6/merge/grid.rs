@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{gauges_across, Shard};
+use super::{gauges_across, MergeError, Shard};
 use crate::k6::cells::{self, next_width, Cell, CounterCell, GaugeCell, RateCell, TrendCell, MAX_BUCKETS};
 use crate::k6::model::{parse_series_key, K6TimeSeries, MetricType, SeriesOrigin, StoredSeries};
 
@@ -123,10 +123,14 @@ pub(super) fn merge_timeseries(
     shards: &[Shard<'_>],
     tss: &[&K6TimeSeries],
     max_hist_slots: usize,
-) -> Result<(K6TimeSeries, BTreeMap<String, Whole>), String> {
+) -> Result<(K6TimeSeries, BTreeMap<String, Whole>), MergeError> {
     let mut width = tss.iter().map(|t| t.bucket_ms).max().unwrap_or(1000);
-    if tss.iter().any(|t| width % t.bucket_ms != 0) {
-        return Err("the shards' bucket widths do not divide one another".into());
+    if let Some((shard, t)) = shards.iter().zip(tss).find(|(_, t)| width % t.bucket_ms != 0) {
+        return Err(MergeError::BucketWidths {
+            shard: shard.name.to_string(),
+            bucket_ms: t.bucket_ms,
+            widest_ms: width,
+        });
     }
     let (lo, hi) = loop {
         let (lo, hi) = tss.iter().fold((i64::MAX, i64::MIN), |(lo, hi), t| {

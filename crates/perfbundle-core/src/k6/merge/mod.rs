@@ -19,6 +19,8 @@ mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use thiserror::Error;
+
 use super::aggregate::{add_check_counts, check_tree, CheckCounts};
 use super::cells::Across;
 use super::model::*;
@@ -40,6 +42,24 @@ pub struct Merged {
     pub warnings: Vec<String>,
 }
 
+/// Why shards could not be merged.
+#[derive(Debug, Error)]
+pub enum MergeError {
+    /// Fewer than two shards were given.
+    #[error("merging needs at least two shards")]
+    TooFewShards { given: usize },
+    /// The shards do not look like one test's (other metrics, types or
+    /// thresholds, windows that do not overlap), and `force` was not given.
+    #[error("the shards do not belong together: {} (use --force to merge anyway)", problems.join("; "))]
+    NotOneRun { problems: Vec<String> },
+    /// A shard's bucket width does not divide the widest one's, so their
+    /// buckets cannot be brought to one grid.
+    #[error(
+        "the shards' bucket widths do not divide one another: {shard} has {bucket_ms} ms buckets, the widest are {widest_ms} ms"
+    )]
+    BucketWidths { shard: String, bucket_ms: u64, widest_ms: u64 },
+}
+
 /// How a metric's gauges combine across shards: `vus` and `vus_max` add up,
 /// other gauges take the largest shard's value.
 fn gauges_across(metric: &str) -> Across {
@@ -52,25 +72,22 @@ fn gauges_across(metric: &str) -> Across {
 
 /// Merges shards. Incompatible shards (other metrics or thresholds, windows
 /// that do not overlap) are an error, unless `force`, when they are warnings.
-pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, String> {
+pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, MergeError> {
     merge_within(shards, force, super::AggregatorOptions::default().max_hist_slots)
 }
 
 /// [`merge`], with the merged time series' histograms kept to `max_hist_slots`
 /// occupied slots (three quarters of it, as one stream's aggregation does) by
 /// widening the time buckets.
-pub fn merge_within(shards: &[Shard<'_>], force: bool, max_hist_slots: usize) -> Result<Merged, String> {
+pub fn merge_within(shards: &[Shard<'_>], force: bool, max_hist_slots: usize) -> Result<Merged, MergeError> {
     if shards.len() < 2 {
-        return Err("merging needs at least two shards".into());
+        return Err(MergeError::TooFewShards { given: shards.len() });
     }
     let mut warnings = Vec::new();
     let problems = compat::check_compatible(shards);
     if !problems.is_empty() {
         if !force {
-            return Err(format!(
-                "the shards do not belong together: {} (use --force to merge anyway)",
-                problems.join("; ")
-            ));
+            return Err(MergeError::NotOneRun { problems });
         }
         warnings.extend(problems.into_iter().map(|p| format!("merged anyway: {p}")));
     }
@@ -257,6 +274,29 @@ mod tests {
         assert_eq!((st.breakdown_overflow["only0{url}"], st.breakdown_overflow["only1{url}"]), (1, 1));
         assert_eq!((st.dropped_metric_samples, st.dropped_metrics, st.series_not_made, st.non_finite), (6, 2, 4, 8));
         assert_eq!((st.points, st.lines), (points + parts[1].0.stats.points, lines));
+    }
+
+    #[test]
+    fn errors_say_what_keeps_shards_apart() {
+        let parts = [model(&[(0, 1.0), (100, 2.0)]), model(&[(50, 3.0)]), model(&[(500, 1.0)])];
+        let late = Shard { name: "late", summary: &parts[2].0, timeseries: Some(&parts[2].1) };
+        let a = Shard { name: "a", summary: &parts[0].0, timeseries: Some(&parts[0].1) };
+        let e = merge(&[a], false).unwrap_err();
+        assert!(matches!(e, MergeError::TooFewShards { given: 1 }), "{e}");
+        let mut odd = parts[1].1.clone();
+        odd.bucket_ms = 150;
+        let b = Shard { name: "b", summary: &parts[1].0, timeseries: Some(&odd) };
+        let e = merge(&[a, b], false).unwrap_err();
+        assert!(
+            matches!(&e, MergeError::BucketWidths { shard, bucket_ms: 100, widest_ms: 150 } if shard == "a"),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("the shards' bucket widths do not divide one another"), "{e}");
+        let e = merge(&[a, late], false).unwrap_err();
+        assert!(
+            matches!(&e, MergeError::NotOneRun { problems } if problems == &["a ended before late began: not shards of one run"]),
+            "{e}"
+        );
     }
 
     proptest! {
