@@ -15,7 +15,9 @@ mod finish;
 mod options;
 mod series;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::builtin::builtin_metric;
 use super::model::*;
@@ -50,42 +52,6 @@ impl TagBreakdown {
         k.len() == self.key.len() && k.as_bytes().first() == self.key.as_bytes().first() && k == self.key
     }
 }
-
-/// The Fx hash (as in rustc): fast for short keys. Tag values come from the
-/// input, but each breakdown holds at most `max_tag_values` of them.
-#[derive(Debug, Default, Clone, Copy)]
-struct FxBuild;
-
-#[derive(Debug, Default)]
-struct FxHasher(u64);
-
-impl std::hash::BuildHasher for FxBuild {
-    type Hasher = FxHasher;
-    fn build_hasher(&self) -> FxHasher {
-        FxHasher(0)
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
-type FxHashSet<K> = HashSet<K, FxBuild>;
 
 /// k6's request-phase timings: their percentiles matter less than
 /// `http_req_duration`'s, so they do not compete for the main budget of exact values.
