@@ -6,6 +6,6 @@ use perfbundle_core::k6::{Aggregator, AggregatorOptions};
 
 fuzz_target!(|data: &[u8]| {
     let mut agg = Aggregator::new(AggregatorOptions::default());
-    let _ = ingest(data, "fuzz", &mut agg, &JsonOptions::default(), &mut |_| {});
+    let _ = ingest(data, "fuzz", &mut agg, &JsonOptions::default());
     let _ = agg.finish(None);
 });

@@ -6,7 +6,7 @@ use perfbundle_core::k6::{Aggregator, AggregatorOptions};
 fuzz_target!(|data: &[u8]| {
     for lenient in [false, true] {
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        let _ = ingest(data, "fuzz", &mut agg, &JsonOptions::lenient(lenient), &mut |_| {});
+        let _ = ingest(data, "fuzz", &mut agg, &JsonOptions::lenient(lenient));
         let _ = agg.finish(None);
     }
 });

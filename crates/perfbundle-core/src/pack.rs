@@ -187,9 +187,9 @@ impl PackPlan {
         };
         let agg = self.points(file, source)?;
         if csv {
-            k6_csv::ingest(reader, file, agg, &json_opts, &mut |_| {})?;
+            k6_csv::ingest(reader, file, agg, &json_opts)?;
         } else {
-            k6_json::ingest(reader, file, agg, &json_opts, &mut |_| {})?;
+            k6_json::ingest(reader, file, agg, &json_opts)?;
         }
         let bad = agg.bad_lines();
         if bad > 0 {

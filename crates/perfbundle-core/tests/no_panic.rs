@@ -16,10 +16,10 @@ const K6_LINES: &str = r#"{"type":"Metric","data":{"name":"http_req_duration","t
 fn feed_all(bytes: &[u8]) {
     for lenient in [false, true] {
         let mut a = Aggregator::new(AggregatorOptions::default());
-        let _ = k6_json::ingest(bytes, "f", &mut a, &JsonOptions::lenient(lenient), &mut |_| {});
+        let _ = k6_json::ingest(bytes, "f", &mut a, &JsonOptions::lenient(lenient));
         let _ = a.finish(None);
         let mut a = Aggregator::new(AggregatorOptions::default());
-        let _ = k6_csv::ingest(bytes, "f", &mut a, &JsonOptions::lenient(lenient), &mut |_| {});
+        let _ = k6_csv::ingest(bytes, "f", &mut a, &JsonOptions::lenient(lenient));
         let _ = a.finish(Some(1.0));
     }
     let _ = k6_summary::parse(bytes, "f", InputKind::K6SummaryExport);

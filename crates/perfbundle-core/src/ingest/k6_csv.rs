@@ -85,7 +85,6 @@ pub fn ingest<R: BufRead>(
     file: &str,
     agg: &mut Aggregator,
     opts: &JsonOptions,
-    on_progress: &mut dyn FnMut(u64),
 ) -> Result<(), IngestError> {
     let mut header: Option<Vec<String>> = None;
     let (mut c_name, mut c_time, mut c_value, mut c_extra) = (0, 0, 0, None);
@@ -93,8 +92,6 @@ pub fn ingest<R: BufRead>(
     let mut raw: Vec<u8> = Vec::new();
     let mut buf = String::new();
     let mut line_no = 0u64;
-    let mut bytes = 0u64;
-    let mut next_progress = 0u64;
     let mut rows = 0u64;
     loop {
         raw.clear();
@@ -115,11 +112,6 @@ pub fn ingest<R: BufRead>(
             }
         }
         line_no += 1;
-        bytes += n as u64;
-        if bytes >= next_progress {
-            on_progress(bytes);
-            next_progress = bytes + (8 << 20);
-        }
         let line = buf.trim_end_matches(['\n', '\r']);
         let line = if line_no == 1 { line.trim_start_matches('\u{feff}') } else { line };
         if line.trim().is_empty() {
@@ -127,8 +119,7 @@ pub fn ingest<R: BufRead>(
         }
         let fields = match split_record(line) {
             Ok(f) => f,
-            Err(m) if opts.lenient && header.is_some() => {
-                let _ = m;
+            Err(_) if opts.lenient && header.is_some() => {
                 agg.stats_mut().bad_lines += 1;
                 continue;
             }
@@ -200,7 +191,6 @@ pub fn ingest<R: BufRead>(
             }
         }
     }
-    on_progress(bytes);
     agg.stats_mut().lines += line_no;
     if header.is_none() {
         return Err(IngestError::Empty { file: file.to_string() });
@@ -230,7 +220,7 @@ mod tests {
                    checks,100,0.000000,is ok,,,,\n\
                    vus,101,3.000000,,,,,\n";
         let mut agg = Aggregator::new(AggregatorOptions { min_bucket_ms: 1000, ..Default::default() });
-        ingest(csv.as_bytes(), "k.csv", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap();
+        ingest(csv.as_bytes(), "k.csv", &mut agg, &JsonOptions::default()).unwrap();
         let out = agg.finish(None);
         assert_eq!(out.series["http_reqs"].values["count"], 1.0);
         assert_eq!(out.series["checks"].values["fails"], 1.0);
@@ -243,7 +233,7 @@ mod tests {
     fn reports_bad_rows() {
         let csv = "metric_name,timestamp,metric_value\nhttp_reqs,abc,1\n";
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        let e = ingest(csv.as_bytes(), "k.csv", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
+        let e = ingest(csv.as_bytes(), "k.csv", &mut agg, &JsonOptions::default()).unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
     }
 }

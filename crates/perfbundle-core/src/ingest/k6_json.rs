@@ -147,19 +147,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
     }
 }
 
-/// Ingests a whole `--out json` stream into `agg`. `on_progress` is called
-/// with the number of (decompressed) bytes read so far, every few MB.
+/// Ingests a whole `--out json` stream into `agg`.
 pub fn ingest<R: BufRead>(
     mut reader: R,
     file: &str,
     agg: &mut Aggregator,
     opts: &JsonOptions,
-    on_progress: &mut dyn FnMut(u64),
 ) -> Result<(), IngestError> {
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
-    let mut bytes = 0u64;
-    let mut next_progress = 0u64;
     let mut content_lines = 0u64;
     let mut scratch = TagScratch::default();
     let read_err = |line_no: u64, e| IngestError::read(file, format!("reading line {}", line_no + 1), e);
@@ -177,10 +173,8 @@ pub fn ingest<R: BufRead>(
             }
             None => {
                 buf.clear();
-                let n =
-                    read_line_capped(&mut reader, &mut buf, opts.max_line_bytes).map_err(|e| read_err(line_no, e))?;
+                read_line_capped(&mut reader, &mut buf, opts.max_line_bytes).map_err(|e| read_err(line_no, e))?;
                 line_no += 1;
-                bytes += n as u64;
                 if let Err(message) = handle_line(&buf, line_no, agg, &mut content_lines, &mut scratch) {
                     if !opts.lenient {
                         return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
@@ -191,11 +185,6 @@ pub fn ingest<R: BufRead>(
             }
         };
         reader.consume(n);
-        bytes += n as u64;
-        if bytes >= next_progress {
-            on_progress(bytes);
-            next_progress = bytes + (8 << 20);
-        }
         if let Err(message) = outcome {
             if !opts.lenient {
                 return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
@@ -203,7 +192,6 @@ pub fn ingest<R: BufRead>(
             agg.stats_mut().bad_lines += 1;
         }
     }
-    on_progress(bytes);
     agg.stats_mut().lines += line_no;
     if content_lines == 0 {
         return Err(IngestError::Empty { file: file.to_string() });
@@ -420,7 +408,7 @@ mod tests {
     #[test]
     fn reads_declarations_and_points() {
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        ingest(SAMPLE.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap();
+        ingest(SAMPLE.as_bytes(), "t.json", &mut agg, &JsonOptions::default()).unwrap();
         let out = agg.finish(None);
         assert_eq!(out.series["http_req_duration"].values["avg"], 15.0);
         assert_eq!(out.series["http_req_duration{expected_response:true}"].values["avg"], 20.0);
@@ -433,12 +421,12 @@ mod tests {
         let text =
             format!("{SAMPLE}{{\"metric\":\"x\",\"type\":\"Point\",\"data\":{{\"time\":\"nope\",\"value\":1}}}}\n");
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        let err = ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
+        let err = ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::default()).unwrap_err();
         assert!(err.to_string().starts_with("t.json: line 4: data.time"), "{err}");
 
         let mut agg = Aggregator::new(AggregatorOptions::default());
         let text = format!("{SAMPLE}{{oops\n");
-        ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::lenient(true), &mut |_| {}).unwrap();
+        ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::lenient(true)).unwrap();
         assert_eq!(agg.finish(None).stats.bad_lines, 1);
     }
 
@@ -478,14 +466,14 @@ mod tests {
         let text = r#"{"metric":"http_reqs","type":"Point","data":{"time":"2026-11-24T19:50:03Z","value":1,"tags":{"name":"a\"b"}}}
 "#;
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap();
+        ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::default()).unwrap();
         assert_eq!(agg.finish(None).series["http_reqs{name:a\"b}"].samples, 1);
     }
 
     #[test]
     fn empty_input_is_an_error() {
         let mut agg = Aggregator::new(AggregatorOptions::default());
-        let err = ingest(&b"\n\n"[..], "e.json", &mut agg, &JsonOptions::default(), &mut |_| {}).unwrap_err();
+        let err = ingest(&b"\n\n"[..], "e.json", &mut agg, &JsonOptions::default()).unwrap_err();
         assert!(matches!(err, IngestError::Empty { .. }));
     }
 }

@@ -71,7 +71,7 @@ pub fn parse(bytes: &[u8], file: &str, kind: InputKind) -> Result<SummaryInput, 
         metrics.insert(name.clone(), rm);
     }
     let checks = v.get("root_group").map(|g| {
-        let mut tree = group(g, kind);
+        let mut tree = group(g);
         tree.limit_depth();
         tree
     });
@@ -135,7 +135,7 @@ fn export_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
     ReportedMetric { kind, contains: None, values, thresholds }
 }
 
-fn group(g: &Value, kind: InputKind) -> CheckGroup {
+fn group(g: &Value) -> CheckGroup {
     let s = |k: &str| g.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     let items = |k: &str| -> Vec<Value> {
         match g.get(k) {
@@ -144,7 +144,6 @@ fn group(g: &Value, kind: InputKind) -> CheckGroup {
             _ => Vec::new(),
         }
     };
-    let _ = kind;
     let checks = items("checks")
         .iter()
         .map(|c| CheckResult {
@@ -154,7 +153,7 @@ fn group(g: &Value, kind: InputKind) -> CheckGroup {
             fails: c.get("fails").and_then(Value::as_u64).unwrap_or(0),
         })
         .collect();
-    let groups = items("groups").iter().map(|x| group(x, kind)).collect();
+    let groups = items("groups").iter().map(group).collect();
     CheckGroup { name: s("name"), path: s("path"), checks, groups }
 }
 
