@@ -135,6 +135,13 @@ impl CounterCell {
         self.sum += v;
     }
 
+    /// `k` samples of value `v`.
+    #[inline]
+    pub fn add_n(&mut self, v: f64, k: u64) {
+        self.n += k;
+        self.sum += v * k as f64;
+    }
+
     /// k6's keys: `count` (the sum), and `rate` per second of `duration_ms` when that is known and positive.
     pub fn finish(&self, duration_ms: Option<f64>) -> BTreeMap<String, f64> {
         let mut v = BTreeMap::new();
@@ -183,6 +190,14 @@ impl GaugeCell {
         widen(self.n, &mut self.min, &mut self.max, v);
         self.last = v;
         self.n += 1;
+    }
+
+    /// `k` samples of value `v`.
+    #[inline]
+    pub fn add_n(&mut self, v: f64, k: u64) {
+        widen(self.n, &mut self.min, &mut self.max, v);
+        self.last = v;
+        self.n += k;
     }
 
     /// k6's keys: `value` (the last), `min`, `max`; none without samples.
@@ -263,6 +278,15 @@ impl RateCell {
         self.passes += u64::from(v != 0.0);
     }
 
+    /// `k` samples of value `v`.
+    #[inline]
+    pub fn add_n(&mut self, v: f64, k: u64) {
+        self.n += k;
+        if v != 0.0 {
+            self.passes += k;
+        }
+    }
+
     /// k6's keys: `rate` (with samples), `passes`, `fails`.
     pub fn finish(&self) -> BTreeMap<String, f64> {
         let mut v = BTreeMap::new();
@@ -323,6 +347,22 @@ impl TrendCell {
         widen(self.n, &mut self.min, &mut self.max, v);
         self.n += 1;
         self.sum += v;
+    }
+
+    /// `k` samples of value `v` (a histogram bucket's observations, say);
+    /// `true` when the histogram occupied a new bucket.
+    #[inline]
+    pub fn add_n(&mut self, v: f64, k: u64) -> bool {
+        self.tally_n(v, k);
+        self.hist.add_n(v, k)
+    }
+
+    /// [`TrendCell::tally`] of `k` samples of value `v`.
+    #[inline]
+    pub fn tally_n(&mut self, v: f64, k: u64) {
+        widen(self.n, &mut self.min, &mut self.max, v);
+        self.n += k;
+        self.sum += v * k as f64;
     }
 
     /// k6's keys: `count`, and with samples `avg`, `min`, `max` and the

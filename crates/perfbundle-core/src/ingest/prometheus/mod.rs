@@ -104,6 +104,25 @@ mod tests {
         assert!(e.contains("http://p/api") && e.contains("parse error"), "{e}");
     }
 
+    /// Found by the fuzz target `prometheus_response`: a bucket counting 661
+    /// million observations took minutes (one sample added per observation).
+    /// Now a bucket's observations are added in one step, and counted exactly.
+    #[test]
+    fn a_histogram_bucket_of_a_billion_observations_is_one_step() {
+        let body = br#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"status":"200"},"histograms":[[100,{"count":"1000000000","sum":"7.5e6","buckets":[[0,"0.0078125","0.008519591661447326","1000000000"]]}]]}]}}"#;
+        let mut agg = crate::k6::Aggregator::new(crate::k6::AggregatorOptions::default());
+        let t0 = std::time::Instant::now();
+        let n = feed_histogram(&mut agg, "http_req_duration", true, &parse_matrix(body, "q").unwrap());
+        assert_eq!(n, 1_000_000_000);
+        assert!(t0.elapsed() < std::time::Duration::from_secs(2), "{:?}", t0.elapsed());
+        let s = crate::k6::assemble(Some((agg, "prometheus".into())), None).summary;
+        let v = &s.series["http_req_duration"].values;
+        assert_eq!(v["count"], 1e9);
+        let mid = (0.0078125f64 * 0.008519591661447326).sqrt() * 1000.0;
+        assert!((v["avg"] - mid).abs() < 1e-9 * mid, "{v:?}");
+        assert!((v["p(95)"] - mid).abs() <= 0.01 * mid, "{v:?}");
+    }
+
     #[test]
     fn trend_stats_combine_exactly_over_label_sets() {
         let series = |stat: &str, a: f64, b: f64| {

@@ -317,15 +317,25 @@ impl Aggregator {
     /// Adds one sample. Non-finite values (which no k6 output holds) are
     /// counted in `stats.non_finite` and otherwise ignored.
     pub fn add_point(&mut self, metric: &str, time_ns: i64, value: f64, tags: &[(&str, &str)]) {
+        self.add_points(metric, time_ns, value, tags, 1);
+    }
+
+    /// Adds `count` samples of one value at one time, with one set of tags
+    /// (a histogram bucket's observations, as an importer reads them): the
+    /// same as calling [`Aggregator::add_point`] `count` times, in one step.
+    pub fn add_points(&mut self, metric: &str, time_ns: i64, value: f64, tags: &[(&str, &str)], count: u64) {
+        if count == 0 {
+            return;
+        }
         if !value.is_finite() || value.abs() > MAX_MAGNITUDE {
-            self.stats.non_finite += 1;
+            self.stats.non_finite += count;
             return;
         }
         let Some(id) = self.metric_id(metric) else {
-            self.stats.dropped_metric_samples += 1;
+            self.stats.dropped_metric_samples += count;
             return;
         };
-        self.stats.points += 1;
+        self.stats.points += count;
         let mut idx = time_ns.div_euclid(self.bucket_ns());
         let lo = self.min_idx.min(idx);
         let hi = self.max_idx.max(idx);
@@ -340,7 +350,7 @@ impl Aggregator {
         // Whole-metric series share the large budget of exact values, except
         // k6's request-phase timings, which take their chance with sub-series.
         let budget = if self.metrics[id].primary { &mut self.budget } else { &mut self.sub_budget };
-        let mut new_slots = self.series[total].add(idx, time_ns, value, budget);
+        let mut new_slots = self.series[total].add_n(idx, time_ns, value, count, budget);
 
         let max_tag_values = self.opts.max_tag_values;
         let mut targets = std::mem::take(&mut self.scratch);
@@ -353,7 +363,7 @@ impl Aggregator {
             match b.values.get(*v) {
                 Some(&sid) => targets.push(sid),
                 None if b.values.len() >= max_tag_values || self.series.len() >= self.opts.max_series => {
-                    b.overflow += 1
+                    b.overflow += count
                 }
                 None => {
                     let mut t = BTreeMap::new();
@@ -381,7 +391,7 @@ impl Aggregator {
             }
         }
         for &sid in &targets {
-            new_slots += self.series[sid].add(idx, time_ns, value, &mut self.sub_budget);
+            new_slots += self.series[sid].add_n(idx, time_ns, value, count, &mut self.sub_budget);
         }
         self.scratch = targets;
         self.hist_slots += new_slots;
@@ -401,12 +411,12 @@ impl Aggregator {
                 if self.checks.len() < self.opts.max_checks || self.checks.contains_key(&key) {
                     let e = self.checks.entry(key).or_default();
                     if value != 0.0 {
-                        e.0 += 1;
+                        e.0 += count;
                     } else {
-                        e.1 += 1;
+                        e.1 += count;
                     }
                 } else {
-                    self.stats.series_not_made += 1;
+                    self.stats.series_not_made += count;
                 }
             }
         }
@@ -487,6 +497,39 @@ mod tests {
         assert_eq!(s.percentiles, PercentileSource::Histogram);
         assert!((s.values["p(95)"] - 950.05).abs() / 950.05 < 0.006);
         assert_eq!(s.values["max"], 1000.0);
+    }
+
+    #[test]
+    fn adding_n_samples_at_once_equals_adding_them_one_by_one() {
+        let feed = |a: &mut Aggregator, n: u64, one_by_one: bool| {
+            for (metric, v) in [
+                ("http_req_duration", 12.5),
+                ("http_reqs", 1.0),
+                ("http_req_failed", 1.0),
+                ("vus", 3.0),
+                ("checks", 0.0),
+            ] {
+                let tags = [("name", "home"), ("check", "ok"), ("group", "")];
+                if one_by_one {
+                    for _ in 0..n {
+                        a.add_point(metric, 1_000_000_000_000, v, &tags);
+                    }
+                } else {
+                    a.add_points(metric, 1_000_000_000_000, v, &tags, n);
+                }
+            }
+        };
+        for n in [1u64, 2, 7, 1000] {
+            let (mut one, mut many) =
+                (Aggregator::new(AggregatorOptions::default()), Aggregator::new(AggregatorOptions::default()));
+            feed(&mut one, n, true);
+            feed(&mut many, n, false);
+            let (one, many) = (one.finish(None), many.finish(None));
+            assert_eq!(one.series, many.series, "n = {n}");
+            assert_eq!(one.timeseries, many.timeseries, "n = {n}");
+            assert_eq!(one.checks, many.checks, "n = {n}");
+            assert_eq!(one.stats, many.stats, "n = {n}");
+        }
     }
 
     #[test]

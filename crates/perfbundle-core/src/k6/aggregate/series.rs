@@ -143,6 +143,47 @@ impl Series {
         }
     }
 
+    /// Adds `k` samples of one value (k ≥ 1): what [`Series::add`] does `k`
+    /// times, in one step; returns the histogram buckets newly occupied.
+    pub fn add_n(&mut self, idx: i64, ns: i64, v: f64, k: u64, budget: &mut ValueBudget) -> usize {
+        if k == 1 {
+            return self.add(idx, ns, v, budget);
+        }
+        self.first_ns = self.first_ns.min(ns);
+        self.last_ns = self.last_ns.max(ns);
+        match &mut self.data {
+            SeriesData::Counter { total, buckets } => {
+                total.add_n(v, k);
+                buckets.at(idx).add_n(v, k);
+                0
+            }
+            SeriesData::Gauge { total, buckets } => {
+                total.add_n(v, k);
+                buckets.at(idx).add_n(v, k);
+                0
+            }
+            SeriesData::Rate { total, buckets } => {
+                total.add_n(v, k);
+                buckets.at(idx).add_n(v, k);
+                0
+            }
+            SeriesData::Trend { total, values, cap, buckets } => {
+                total.tally_n(v, k);
+                if let Some(vals) = values {
+                    let k = usize::try_from(k).unwrap_or(usize::MAX);
+                    if vals.len().saturating_add(k) > *cap || budget.used.saturating_add(k) > budget.cap {
+                        budget.used -= vals.len();
+                        *values = None;
+                    } else {
+                        vals.extend(std::iter::repeat_n(v, k));
+                        budget.used += k;
+                    }
+                }
+                usize::from(buckets.at(idx).add_n(v, k))
+            }
+        }
+    }
+
     /// Samples added.
     pub fn samples(&self) -> u64 {
         match &self.data {
