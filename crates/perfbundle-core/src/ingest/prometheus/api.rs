@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::error::IngestError;
 
 /// One series of a range vector: its labels (without `__name__`) and samples.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RawSeries {
     pub labels: BTreeMap<String, String>,
     /// (time in Unix seconds, value)

@@ -29,6 +29,7 @@ mod api;
 mod feed;
 mod finish;
 mod names;
+pub mod plan;
 
 pub use api::{parse_matrix, NativeHistogram, RawSeries};
 pub use feed::{feed_counter, feed_gauge, feed_histogram, feed_weighted_rate};
