@@ -65,10 +65,11 @@ pub fn push_interval(fetched: &[(String, Vec<RawSeries>)]) -> (f64, u64) {
     (push_s, min_bucket_ms)
 }
 
+/// Metric types by name: (type, `contains`).
+pub type TypeHints = HashMap<String, (MetricType, String)>;
+
 /// What k6 wrote of each fetched metric, and the metric types that tells.
-pub fn written(
-    fetched: &[(String, Vec<RawSeries>)],
-) -> (Vec<(String, Written)>, HashMap<String, (MetricType, String)>) {
+pub fn written(fetched: &[(String, Vec<RawSeries>)]) -> (Vec<(String, Written)>, TypeHints) {
     let names: Vec<String> = fetched.iter().map(|(n, _)| n.clone()).collect();
     let histograms: Vec<String> =
         fetched.iter().filter(|(_, s)| s.iter().any(|x| !x.histograms.is_empty())).map(|(n, _)| n.clone()).collect();
