@@ -32,10 +32,15 @@ pub struct ExportArgs {
     /// One SVG icicle graph per profile (NAME.icicle.svg).
     #[arg(long)]
     pub icicle: bool,
-    /// Folded stacks per profile (NAME.folded), sample counts; `--folded-weights` for weights.
+    /// Folded stacks per profile (NAME.folded): each stack's weight where the
+    /// source weighs samples (perf's periods, as `inferno-collapse-perf` writes
+    /// them; a .cpuprofile's µs), else its samples.
     #[arg(long)]
     pub folded: bool,
-    /// With --folded: write each stack's weight (e.g. perf's period) instead of its samples.
+    /// With --folded: write sample counts even where the source has weights.
+    #[arg(long, conflicts_with = "folded_weights")]
+    pub folded_samples: bool,
+    /// With --folded: weights where the source has them (the default; kept for scripts).
     #[arg(long)]
     pub folded_weights: bool,
 }
@@ -94,7 +99,7 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
         }
         if a.folded {
             let name = format!("{stem}.folded");
-            write_with(&staged.path(&name), |w| p.write_folded(a.folded_weights, w))?;
+            write_with(&staged.path(&name), |w| p.write_folded(!a.folded_samples, w))?;
             written.push(name);
         }
     }

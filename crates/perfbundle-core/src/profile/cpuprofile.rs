@@ -137,6 +137,8 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
         }
     } else {
         b.weight_unit = Some("us".into());
+        // V8 stamps samples with base::TimeTicks: CLOCK_MONOTONIC µs on Linux.
+        b.clock = Some("CLOCK_MONOTONIC".into());
         let mut t = p.start_time;
         let n = p.samples.len();
         for (k, s) in p.samples.iter().enumerate() {
