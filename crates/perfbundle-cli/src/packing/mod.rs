@@ -189,11 +189,13 @@ pub fn add_files(
         if inp.kind == InputKind::ClinicDoctor {
             plan.timeline(profiles::timeline(inp)?);
         } else {
-            let (p, w) = profiles::profile(inp, max_line)?;
+            let (ps, w) = profiles::profiles(inp, max_line)?;
             for w in w {
                 plan.warn(w);
             }
-            plan.profile(p);
+            for p in ps {
+                plan.profile(p);
+            }
         }
     }
 

@@ -8,12 +8,15 @@
 
 mod builder;
 pub mod category;
+pub mod chrome_trace;
 pub mod clinic_flame;
 pub mod cpuprofile;
 pub mod flame;
 pub mod folded;
 #[cfg(feature = "inferno")]
 pub mod perf;
+pub mod pprof;
+pub mod speedscope;
 pub mod v8log;
 
 pub use builder::{CountOverflow, ProfileBuilder};
@@ -478,7 +481,9 @@ impl Profile {
     pub fn frame_label(&self, fr: usize) -> String {
         let f = &self.frames;
         let name = &f.name[fr];
-        if f.file[fr].is_empty() || name.contains(&f.file[fr]) || self.source == "perf" || self.source == "folded" {
+        // Sources whose own tools name frames by their name alone.
+        let bare = matches!(self.source.as_str(), "perf" | "folded" | "pprof");
+        if f.file[fr].is_empty() || name.contains(&f.file[fr]) || bare {
             return name.clone();
         }
         let mut s = format!("{} {}", if name.is_empty() { "(anonymous)" } else { name }, f.file[fr]);
