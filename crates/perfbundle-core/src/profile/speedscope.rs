@@ -292,13 +292,15 @@ pub fn write<W: Write>(profiles: &[&Profile], name: &str, w: &mut W) -> std::io:
             s.push(map[p.nodes.frame[i] as usize]);
             stacks[i] = s;
         }
+        // Weights where the profile has them (a unit speedscope knows, else
+        // "none": perf's periods of another event, counts), else samples.
+        let by_weight = p.has_weights();
         let (unit, scale) = match p.weight_unit.as_deref() {
-            Some("us") if p.has_weights() => ("microseconds", 1.0),
-            Some("ns") if p.has_weights() => ("nanoseconds", 1.0),
-            Some("bytes") if p.has_weights() => ("bytes", 1.0),
+            Some("us") if by_weight => ("microseconds", 1.0),
+            Some("ns") if by_weight => ("nanoseconds", 1.0),
+            Some("bytes") if by_weight => ("bytes", 1.0),
             _ => ("none", 1.0),
         };
-        let by_weight = unit != "none";
         let mut samples = Vec::new();
         let mut weights = Vec::new();
         match (p.samples.as_ref(), p.sample_weights()) {
