@@ -3,6 +3,7 @@
 //! its own, every file hashed), and a [`Packed`] written to disk (temp file,
 //! then rename). `pack`, `import`, `record` and `merge` all go through here.
 
+pub mod align;
 mod host;
 mod profiles;
 mod stream;

@@ -133,6 +133,11 @@ pub struct FunctionStat {
     pub category: Category,
     pub self_samples: u64,
     pub total_samples: u64,
+    /// The same by weight (in the profile's `weight_unit`), where it has weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_weight: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_weight: Option<u64>,
 }
 
 impl Profile {
@@ -298,21 +303,28 @@ impl Profile {
         // Function ids by (name, file).
         let mut ids: HashMap<(&str, &str), usize> = HashMap::new();
         let mut funcs: Vec<(&str, &str, Category, u64, u64)> = Vec::new();
+        let weighted = self.has_weights();
+        let mut wsum: Vec<(u64, u64)> = Vec::new();
         let mut func_of = vec![usize::MAX; n];
         for (i, f) in func_of.iter_mut().enumerate().skip(1) {
             let fr = self.nodes.frame[i] as usize;
             let key = (self.frames.name[fr].as_str(), self.frames.file[fr].as_str());
             let id = *ids.entry(key).or_insert_with(|| {
                 funcs.push((key.0, key.1, self.frames.category[fr], 0, 0));
+                wsum.push((0, 0));
                 funcs.len() - 1
             });
             *f = id;
             funcs[id].3 += self.nodes.self_samples[i];
+            if weighted {
+                wsum[id].0 = wsum[id].0.saturating_add(self.nodes.self_weight[i]);
+            }
         }
         // Totals: a node adds its subtree's samples to its function unless
         // the function is already on the path above it (recursion). One walk
         // of the tree, keeping how often each function is on the path.
         let totals = self.node_totals();
+        let wtotals = if weighted { self.node_totals_by(true) } else { Vec::new() };
         let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
         for i in 1..n {
             children[self.nodes.parent[i] as usize].push(i as u32);
@@ -327,6 +339,9 @@ impl Profile {
             }
             if on_path[f] == 0 {
                 funcs[f].4 += totals[node as usize];
+                if weighted {
+                    wsum[f].1 = wsum[f].1.saturating_add(wtotals[node as usize]);
+                }
             }
             on_path[f] += 1;
             stack.push((node, true));
@@ -334,12 +349,15 @@ impl Profile {
         }
         let mut out: Vec<FunctionStat> = funcs
             .into_iter()
-            .map(|(name, file, category, self_samples, total_samples)| FunctionStat {
+            .zip(wsum)
+            .map(|((name, file, category, self_samples, total_samples), (sw, tw))| FunctionStat {
                 function: name.to_string(),
                 file: file.to_string(),
                 category,
                 self_samples,
                 total_samples,
+                self_weight: weighted.then_some(sw),
+                total_weight: weighted.then_some(tw),
             })
             .collect();
         out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
