@@ -12,8 +12,8 @@
 //!   profile was recorded on that host since its last boot, which the
 //!   correlation then has to confirm);
 //! - **the load itself**: the profile's non-idle samples rise and fall with
-//!   k6's requests. The correlation of the two rates over time (Pearson's
-//!   r at each offset, on bins from a coarse grid down to 10 ms) peaks
+//!   k6's requests. The normalized cross-correlation of the two rates over
+//!   time (at each offset, on bins from a coarse grid down to 10 ms) peaks
 //!   where they line up; the peak's half-width at half height is the
 //!   alignment's uncertainty.
 //!
@@ -40,6 +40,9 @@ pub const MIN_Z: f64 = 6.0;
 /// …and this many times higher (above the median) than any other peak a
 /// second or more away.
 pub const MIN_RATIO: f64 = 2.5;
+/// A peak found by the correlation alone must be this narrow (ms): a wider
+/// one places the profile no better than a glance at the charts would.
+pub const MAX_HALF_WIDTH_MS: f64 = 250.0;
 /// Fewest samples a profile needs for its rate over time to mean anything.
 pub const MIN_SAMPLES: usize = 50;
 /// The finest bin the correlation uses (µs).
@@ -67,7 +70,7 @@ pub struct ClockPair {
 pub struct Correlation {
     /// Wall = profile clock + offset, µs.
     pub offset_us: i64,
-    /// Pearson's r at the peak.
+    /// The normalized cross-correlation at the peak (−1…1).
     pub r: f64,
     /// (peak − median) / robust standard deviation, over the offsets searched.
     pub z: f64,
@@ -109,8 +112,11 @@ pub fn sample_activity(p: &Profile) -> Option<(Vec<i64>, Vec<bool>)> {
     Some((times, busy))
 }
 
-/// Pearson's r of the profile's busy samples per bin against k6's
-/// requests per bin, for offsets `lo, lo + bin, …` up to `hi`.
+/// The normalized cross-correlation of the profile's busy samples per bin
+/// with k6's requests per bin, for offsets `lo, lo + bin, …` up to `hi`.
+/// Each signal has its mean removed over its own span (the profile's, the
+/// run's) and is divided by its norm over that span, so that requests
+/// pushed out of the profile's window by an offset count against it.
 fn scan(times: &[i64], busy: &[bool], requests: &[i64], lo: i64, hi: i64, bin: i64) -> Vec<(i64, f64)> {
     let p0 = *times.iter().min().expect("samples");
     let p1 = *times.iter().max().expect("samples");
@@ -133,22 +139,30 @@ fn scan(times: &[i64], busy: &[bool], requests: &[i64], lo: i64, hi: i64, bin: i
         }
         k6[i as usize] += 1.0;
     }
+    // The run's own span on this grid (its requests, wherever the grid cuts them).
+    let (r0, r1) = (requests[0], requests[requests.len() - 1]);
+    let run_bins = ((r1 - r0) / bin + 1) as f64;
+    let run_mean = requests.len() as f64 / run_bins;
+    let i0 = ((r0 - g0).div_euclid(bin)).clamp(0, m as i64) as usize;
+    let i1 = ((r1 - g0).div_euclid(bin) + 1).clamp(0, m as i64) as usize;
+    for x in &mut k6[i0..i1] {
+        *x -= run_mean;
+    }
+    // The run's norm from every request (also those off this grid): Σ(c − mean)² over its bins.
+    let mut counts: std::collections::HashMap<i64, f64> = std::collections::HashMap::new();
+    for r in requests {
+        *counts.entry((r - r0) / bin).or_default() += 1.0;
+    }
+    let occupied: f64 = counts.values().map(|c| (c - run_mean) * (c - run_mean)).sum();
+    let empty = run_bins - counts.len() as f64;
+    let kn = (occupied + empty * run_mean * run_mean).sqrt();
     let mean = prof.iter().sum::<f64>() / n as f64;
     let pm: Vec<f64> = prof.iter().map(|x| x - mean).collect();
     let pn = pm.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let mut cs = vec![0f64; m + 1];
-    let mut cs2 = vec![0f64; m + 1];
-    for i in 0..m {
-        cs[i + 1] = cs[i] + k6[i];
-        cs2[i + 1] = cs2[i] + k6[i] * k6[i];
-    }
     let mut out = Vec::with_capacity(lags);
     for l in 0..lags {
-        let w = &k6[l..l + n];
-        let dot: f64 = w.iter().zip(&pm).map(|(a, b)| a * b).sum();
-        let sum = cs[l + n] - cs[l];
-        let var = (cs2[l + n] - cs2[l]) - sum * sum / n as f64;
-        let r = if var > 1e-12 && pn > 0.0 { dot / (pn * var.sqrt()) } else { 0.0 };
+        let dot: f64 = k6[l..l + n].iter().zip(&pm).map(|(a, b)| a * b).sum();
+        let r = if pn > 0.0 && kn > 0.0 { dot / (pn * kn) } else { 0.0 };
         out.push((lo + l as i64 * bin, r));
     }
     out
@@ -274,7 +288,7 @@ pub fn correlate(times: &[i64], busy: &[bool], requests: &[i64], lo: i64, hi: i6
 
 /// Whether a correlation stands on its own (no clock pair needed).
 pub fn strong(c: &Correlation) -> bool {
-    c.r > 0.0 && c.z >= MIN_Z && c.ratio >= MIN_RATIO
+    c.r > 0.0 && c.z >= MIN_Z && c.ratio >= MIN_RATIO && c.half_width_ms <= MAX_HALF_WIDTH_MS
 }
 
 fn ms(us: i64) -> String {
@@ -283,7 +297,7 @@ fn ms(us: i64) -> String {
 
 fn describe(c: &Correlation) -> String {
     format!(
-        "r {:.2} at the peak, {:.1} robust standard deviations above the median of the offsets searched, {:.1}× the next peak a second or more away, half-width {:.0} ms at {:.0} ms bins",
+        "correlation {:.2} at the peak, {:.1} robust standard deviations above the median of the offsets searched, {:.1}× the next peak a second or more away, half-width {:.0} ms at {:.0} ms bins",
         c.r, c.z, c.ratio, c.half_width_ms, c.bin_ms
     )
 }
@@ -408,7 +422,7 @@ pub fn auto(p: &Profile, requests: &[i64], run: Option<(i64, i64)>, pairs: &[Clo
     }
     unaligned(
         format!(
-            "{before}the correlation with k6's requests over all {searched} has no clear peak ({}; needs {MIN_Z} deviations and {MIN_RATIO}×): left unaligned rather than guessed",
+            "{before}the correlation with k6's requests over all {searched} has no clear peak ({}; needs {MIN_Z} deviations, {MIN_RATIO}× and a half-width under {MAX_HALF_WIDTH_MS} ms): left unaligned rather than guessed",
             describe(&c)
         ),
         Some(c),

@@ -196,7 +196,9 @@ fn detect_text_profile(text: &[u8], complete: bool) -> Option<InputKind> {
     #[cfg(feature = "inferno")]
     {
         use inferno::collapse::Collapse;
-        if inferno::collapse::perf::Folder::default().is_applicable(&s) == Some(true) {
+        if inferno::collapse::perf::Folder::default().is_applicable(&s) == Some(true)
+            || crate::profile::perf::looks_like(&s)
+        {
             return Some(InputKind::PerfScript);
         }
     }

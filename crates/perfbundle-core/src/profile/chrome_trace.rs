@@ -70,6 +70,8 @@ struct State {
     events: u64,
     /// Profile events whose data could not be read (as DevTools skips them).
     unreadable: u64,
+    /// `metadata["clock-domain"]` (`LINUX_CLOCK_MONOTONIC`), where the trace says.
+    clock_domain: Option<String>,
 }
 
 fn key(v: &Value) -> String {
@@ -183,6 +185,15 @@ impl<'de> Visitor<'de> for TraceFile<'_> {
         while let Some(k) = map.next_key::<String>()? {
             if k == "traceEvents" {
                 map.next_value_seed(Events(&mut *self.0))?;
+            } else if k == "metadata" {
+                #[derive(Deserialize)]
+                struct Meta {
+                    #[serde(rename = "clock-domain", default)]
+                    clock_domain: Option<String>,
+                }
+                if let Ok(m) = map.next_value::<Meta>() {
+                    self.0.clock_domain = m.clock_domain;
+                }
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -271,6 +282,11 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<(Vec<Profile
         };
         let mut p = build(parts, &what, &pname, "chrome-trace", true)?;
         p.tools.insert("chrome thread".into(), thread);
+        // V8's TimeTicks: CLOCK_MONOTONIC on Linux, which traces from Chrome say.
+        match st.clock_domain.as_deref() {
+            Some("LINUX_CLOCK_MONOTONIC") | None => p.clock = Some("CLOCK_MONOTONIC".into()),
+            Some(other) => p.clock = Some(other.to_string()),
+        }
         out.push(p);
     }
     let note = (st.unreadable > 0).then(|| {

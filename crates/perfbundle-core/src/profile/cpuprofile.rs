@@ -304,7 +304,7 @@ pub(crate) fn build(parts: Parts, file: &str, name: &str, source: &str, lenient:
         }
         let last = match times.get(n) {
             Some(t) => Some(*t),
-            None => end_time,
+            None => end_time.or_else(|| times.get(n.wrapping_sub(1)).copied()),
         };
         if let Some(e) = last {
             b.duration_us = Some(e.saturating_sub(start_time).max(0) as f64);

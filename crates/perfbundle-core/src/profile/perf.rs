@@ -482,6 +482,16 @@ fn header_comment(line: &str, clock: &mut PerfClock) {
     }
 }
 
+/// Whether text looks like `perf script` output by its first sample
+/// header (also headers inferno's own check refuses: a header carrying its
+/// frame without the dso, `perf script -F comm,pid,tid,time,event,ip,sym`).
+pub fn looks_like(text: &str) -> bool {
+    text.lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .and_then(|l| event_line_parts(l.trim_end()).map(|(_, _, _, end)| header_time_us(&l[end..]).is_some()))
+        .unwrap_or(false)
+}
+
 /// Reads `perf script` text into a profile (see the module's rules).
 pub fn ingest<R: BufRead>(reader: R, file: &str, name: &str) -> Result<Profile, IngestError> {
     ingest_capped(reader, file, name, DEFAULT_MAX_LINE_BYTES).map(|(p, _)| p)
@@ -557,6 +567,17 @@ pub fn ingest_capped<R: BufRead>(
         }
     }
     let Reader { stats, per_sample_weight, .. } = r;
+    if stats.samples > 0 && stats.empty == stats.samples && stats.weird_lines > 0 {
+        let (line, text) = stats.first_weird.clone().unwrap_or_default();
+        return Err(IngestError::BadLine {
+            file: file.into(),
+            line,
+            message: format!(
+                "{} samples but no frame inferno-collapse-perf can read ({text:?}): a frame needs its dso in parentheses, as `perf script` prints by default (with -F, add dso: -F comm,pid,tid,time,event,ip,sym,dso)",
+                stats.samples
+            ),
+        });
+    }
     if stats.samples == 0 {
         return Err(IngestError::invalid(
             file,

@@ -170,6 +170,32 @@ pub fn looks_like(head: &[u8]) -> bool {
     }
 }
 
+/// Go's own code by its function and file: the runtime (its collector as
+/// `gc`), the standard library, modules from the module cache, the program.
+fn go_category(name: &str, file: &str) -> Category {
+    let runtime = name.starts_with("runtime.") || file.contains("/src/runtime/");
+    if runtime && ["gc", "mark", "sweep", "scanobject", "scanblock", "greyobject"].iter().any(|k| name.contains(k)) {
+        return Category::Gc;
+    }
+    if runtime || name.starts_with("syscall.") {
+        return Category::Native;
+    }
+    if file.contains("/pkg/mod/") || file.contains("/vendor/") {
+        return Category::Dependency;
+    }
+    // The standard library lives under GOROOT/src.
+    if file.contains("/go/src/")
+        || file.contains("/libexec/src/")
+        || (file.contains("/lib/go") && file.contains("/src/"))
+    {
+        return Category::Native;
+    }
+    match categorize(name, file) {
+        Category::Native if !file.is_empty() => Category::App,
+        c => c,
+    }
+}
+
 /// Reads a decompressed profile.proto into a profile.
 pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, IngestError> {
     let mut buf = Vec::new();
@@ -349,16 +375,7 @@ fn decode(buf: &[u8], file: &str, name: &str) -> Result<Profile, IngestError> {
                         let fu = functions.get(&func);
                         let fname = fu.map(|x| s(x.name)).unwrap_or("").to_string();
                         let ffile = fu.map(|x| s(x.file)).unwrap_or("").to_string();
-                        let category = if fname.starts_with("runtime.") && fname.contains("gc") {
-                            Category::Gc
-                        } else {
-                            match categorize(&fname, &ffile) {
-                                Category::App if ffile.contains("/go/src/") || ffile.contains("/libexec/src/") => {
-                                    Category::Native
-                                }
-                                c => c,
-                            }
-                        };
+                        let category = go_category(&fname, &ffile);
                         let f = b.intern(Frame {
                             name: if fname.is_empty() { format!("function {func}") } else { fname },
                             file: ffile,
