@@ -43,6 +43,11 @@ pub struct ExportArgs {
     /// With --folded: weights where the source has them (the default; kept for scripts).
     #[arg(long)]
     pub folded_weights: bool,
+    /// One speedscope file per profile (NAME.speedscope.json), to open in
+    /// speedscope: weights where the source has them, samples in time order
+    /// where it has their times.
+    #[arg(long)]
+    pub speedscope: bool,
 }
 
 /// A file name for a profile: its name restricted to safe characters.
@@ -64,8 +69,8 @@ pub fn safe_name(name: &str, used: &mut Vec<String>) -> String {
 }
 
 pub fn run(a: ExportArgs) -> Result<ExitCode> {
-    if !(a.markdown || a.flamegraph || a.icicle || a.folded) {
-        bail!("nothing to export: give --markdown, --flamegraph, --icicle and/or --folded");
+    if !(a.markdown || a.flamegraph || a.icicle || a.folded || a.speedscope) {
+        bail!("nothing to export: give --markdown, --flamegraph, --icicle, --folded and/or --speedscope");
     }
     // The folder is checked, and a temporary one made beside it, before the
     // work: a failure (a full disk) leaves the destination as it was.
@@ -85,7 +90,7 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
         write_file(&staged.path("report.md"), report.markdown.as_bytes())?;
         written.push("report.md".to_string());
     }
-    for p in b.profiles.iter().filter(|_| a.flamegraph || a.icicle || a.folded) {
+    for p in b.profiles.iter().filter(|_| a.flamegraph || a.icicle || a.folded || a.speedscope) {
         let stem = safe_name(&p.name, &mut used);
         if a.flamegraph {
             let name = format!("{stem}.svg");
@@ -100,6 +105,11 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
         if a.folded {
             let name = format!("{stem}.folded");
             write_with(&staged.path(&name), |w| p.write_folded(!a.folded_samples, w))?;
+            written.push(name);
+        }
+        if a.speedscope {
+            let name = format!("{stem}.speedscope.json");
+            write_with(&staged.path(&name), |w| perfbundle_core::profile::speedscope::write(&[p], &p.name, w))?;
             written.push(name);
         }
     }

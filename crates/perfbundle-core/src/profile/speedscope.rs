@@ -252,7 +252,7 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Vec<Profile>
 /// their unit) where it has them, else by samples. Stacks with samples in
 /// time order when the profile has per-sample times, so speedscope's time
 /// order view shows them as they happened.
-pub fn write<W: Write>(profiles: &[&Profile], name: &str, w: &mut W) -> std::io::Result<()> {
+pub fn write<W: Write + ?Sized>(profiles: &[&Profile], name: &str, w: &mut W) -> std::io::Result<()> {
     #[derive(Serialize)]
     struct OutProfile {
         #[serde(rename = "type")]
