@@ -295,14 +295,7 @@ impl Reader<'_> {
         self.in_event = true;
         let Some((comm, _pid, _tid, end)) = event_line_parts(line) else {
             if !line.starts_with([' ', '\t']) {
-                return Err(IngestError::BadLine {
-                    file: self.file.into(),
-                    line: self.line_no,
-                    message: format!(
-                        "not a `perf script` line: {:?} (expected a sample header `comm pid time: period event:`, an indented frame `addr symbol (dso)`, or a blank line)",
-                        line.chars().take(80).collect::<String>()
-                    ),
-                });
+                return Err(self.not_perf(line));
             }
             self.weird(line);
             self.in_event = false;
@@ -337,19 +330,29 @@ impl Reader<'_> {
         self.pname.clear();
         self.pname.push_str(&comm.replace(' ', "_"));
         if let Some(frame_line) = single {
-            self.on_stack_line(frame_line);
+            // The frame on a header line is not indented: not a reason to refuse it.
+            if stack_line_parts(frame_line).is_some() {
+                self.on_stack_line(frame_line)?;
+            } else {
+                self.weird(frame_line);
+            }
             self.in_event = false;
         }
         Ok(())
     }
 
-    fn on_stack_line(&mut self, line: &str) {
+    fn on_stack_line(&mut self, line: &str) -> Result<(), IngestError> {
         if self.skip {
-            return;
+            return Ok(());
         }
         let Some((_pc, mut raw, module)) = stack_line_parts(line) else {
+            // perf indents every frame: a line at the margin inside a sample
+            // is no perf line at all (inferno would skip it unseen).
+            if !line.starts_with([' ', '\t']) {
+                return Err(self.not_perf(line));
+            }
             self.weird(line);
-            return;
+            return Ok(());
         };
         if let Some(off) = raw.rfind("+0x") {
             if raw[off + 3..].chars().all(|c| c.is_ascii_hexdigit()) {
@@ -357,7 +360,7 @@ impl Reader<'_> {
             }
         }
         if raw.starts_with('(') {
-            return;
+            return Ok(());
         }
         let raw = fix_rust_symbol(raw);
         let kernel = is_kernel(module);
@@ -384,6 +387,18 @@ impl Reader<'_> {
         let group = std::mem::take(&mut self.group);
         self.stack.extend(group.iter().rev());
         self.group = group;
+        Ok(())
+    }
+
+    fn not_perf(&self, line: &str) -> IngestError {
+        IngestError::BadLine {
+            file: self.file.into(),
+            line: self.line_no,
+            message: format!(
+                "not a `perf script` line: {:?} (expected a sample header `comm pid time: period event:`, an indented frame `addr symbol (dso)`, or a blank line)",
+                line.chars().take(80).collect::<String>()
+            ),
+        }
     }
 
     /// A sample ends: count it (when of the kept type), reset for the next.
@@ -550,7 +565,7 @@ pub fn ingest_capped<R: BufRead>(
         if line.is_empty() {
             r.after_event()?;
         } else if r.in_event {
-            r.on_stack_line(line);
+            r.on_stack_line(line)?;
         } else {
             r.on_event_line(line)?;
             if !r.in_event && r.have_event {
