@@ -62,6 +62,7 @@ for d in $C/runs/*/clinic-doctor/*.clinic-doctor; do
   { cat "$d"/*-processstat; printf '\377'; head -c 65536 "$d"/*-traceevent; printf '\377'; cat "$d"/*-systeminfo; } \
     > "fuzz/corpus/clinic_doctor/$(basename "$d")"
 done
+mkdir -p fuzz/corpus/expressions
 for f in $C/runs/*/k6-only/summary-export.json; do
   python3 -c 'import json,sys
 d=json.load(open(sys.argv[1]))

@@ -40,6 +40,10 @@ pub struct ExportArgs {
     /// With --folded: write sample counts even where the source has weights.
     #[arg(long, conflicts_with = "folded_weights")]
     pub folded_samples: bool,
+    /// Flame and icicle graphs and folded stacks by sample counts even where
+    /// the source has weights (they go by weight otherwise, as its tools do).
+    #[arg(long, conflicts_with = "folded_weights")]
+    pub by_samples: bool,
     /// With --folded: weights where the source has them (the default; kept for scripts).
     #[arg(long)]
     pub folded_weights: bool,
@@ -94,17 +98,21 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
         let stem = safe_name(&p.name, &mut used);
         if a.flamegraph {
             let name = format!("{stem}.svg");
-            write_with(&staged.path(&name), |w| write_flamegraph(p, &FlameOptions::default(), w))?;
+            let mut opts = FlameOptions::default();
+            opts.by_samples = a.by_samples;
+            write_with(&staged.path(&name), |w| write_flamegraph(p, &opts, w))?;
             written.push(name);
         }
         if a.icicle {
             let name = format!("{stem}.icicle.svg");
-            write_with(&staged.path(&name), |w| write_flamegraph(p, &FlameOptions::icicle(true), w))?;
+            let mut opts = FlameOptions::icicle(true);
+            opts.by_samples = a.by_samples;
+            write_with(&staged.path(&name), |w| write_flamegraph(p, &opts, w))?;
             written.push(name);
         }
         if a.folded {
             let name = format!("{stem}.folded");
-            write_with(&staged.path(&name), |w| p.write_folded(!a.folded_samples, w))?;
+            write_with(&staged.path(&name), |w| p.write_folded(!(a.folded_samples || a.by_samples), w))?;
             written.push(name);
         }
         if a.speedscope {
