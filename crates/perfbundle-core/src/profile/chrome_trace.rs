@@ -111,7 +111,7 @@ impl State {
                 }
                 t.first_ts = t.first_ts.or(e.ts);
                 let Some(d) = data else { return };
-                let cp = d.get("cpuProfile").map(|c| ChunkProfile::deserialize(c)).transpose();
+                let cp = d.get("cpuProfile").map(ChunkProfile::deserialize).transpose();
                 let deltas = d.get("timeDeltas").map(Vec::<i64>::deserialize).transpose();
                 match (cp, deltas) {
                     (Ok(cp), Ok(deltas)) => {

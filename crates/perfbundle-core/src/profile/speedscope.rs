@@ -152,7 +152,7 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Vec<Profile>
         };
         let value = |v: f64, what: &str| -> Result<u64, IngestError> {
             let x = v * factor;
-            if x.is_finite() && x >= 0.0 && x < 1.8e19 {
+            if x.is_finite() && (0.0..1.8e19).contains(&x) {
                 Ok(x.round() as u64)
             } else {
                 Err(at(format!("{what} {v} is not a weight")))
@@ -317,10 +317,10 @@ pub fn write<W: Write + ?Sized>(profiles: &[&Profile], name: &str, w: &mut W) ->
                 }
             }
             _ => {
-                for i in 0..n {
+                for (i, stack) in stacks.iter().enumerate().skip(1) {
                     let c = if by_weight { p.nodes.self_weight[i] } else { p.nodes.self_samples[i] };
-                    if c > 0 && i > 0 {
-                        samples.push(stacks[i].clone());
+                    if c > 0 {
+                        samples.push(stack.clone());
                         weights.push(c as f64 * scale);
                     }
                 }
