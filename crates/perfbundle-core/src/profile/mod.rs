@@ -295,7 +295,7 @@ impl Profile {
         t
     }
 
-    /// Functions (name + file) by self samples, most first; ties by name.
+    /// Functions (name + file), most self time first (see [`Profile::ranks_by_weight`]); ties by name.
     /// A function's total counts each sample once even under recursion.
     pub fn functions(&self) -> Vec<FunctionStat> {
         use std::collections::HashMap;
@@ -360,8 +360,22 @@ impl Profile {
                 total_weight: weighted.then_some(tw),
             })
             .collect();
-        out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
+        // Ranked as the source's own tool ranks them: by weight where it goes
+        // by weight (perf report by period, go tool pprof -top by value,
+        // speedscope by weight), by samples otherwise (V8's own counts).
+        if weighted && self.ranks_by_weight() {
+            out.sort_by(|a, b| {
+                b.self_weight.cmp(&a.self_weight).then(b.self_samples.cmp(&a.self_samples)).then_with(|| a.function.cmp(&b.function))
+            });
+        } else {
+            out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
+        }
         out
+    }
+
+    /// Whether the source's own tools rank functions by weight rather than by samples.
+    pub fn ranks_by_weight(&self) -> bool {
+        matches!(self.source.as_str(), "perf" | "pprof" | "speedscope")
     }
 
     /// Folded stacks (`root;…;leaf count`, one line per distinct stack,
