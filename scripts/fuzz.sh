@@ -47,12 +47,22 @@ for f in $C/runs/*/cpu-prof/*.cpuprofile; do seed cpuprofile "$f"; done
 for f in $C/runs/*/perf/perf.script.txt.gz; do seed perf_script "$f" 65536; done
 for f in $C/runs/*/0x/*/*-v8.log.json*; do seed v8log "$f" 262144; done
 for f in $C/runs/*/clinic-flame/*/*-clinic-flame-samples*; do seed clinic_flame "$f" 65536; done
+for f in $C/formats/go/*.pprof; do mkdir -p fuzz/corpus/pprof; gzip -dc "$f" > "fuzz/corpus/pprof/$(basename "$f")"; done
+for f in $C/formats/chrome/*.json.gz; do seed chrome_trace "$f" 262144; done
+for f in $C/formats/py-spy/*.json; do seed speedscope "$f"; done
+for f in $C/formats/perf/*.txt.gz; do seed perf_script "$f" 65536; done
+for r in $C/runs/v2/cpu-prof; do
+  [ -d "$r" ] || continue
+  mkdir -p fuzz/corpus/align
+  { gzip -dc "$r/k6.json.gz" | head -c 65536 || true; printf '\0'; cat "$r"/*.cpuprofile; } > fuzz/corpus/align/v2-cpu-prof
+done
 for d in $C/runs/*/clinic-doctor/*.clinic-doctor; do
   [ -d "$d" ] || continue
   mkdir -p fuzz/corpus/clinic_doctor
   { cat "$d"/*-processstat; printf '\377'; head -c 65536 "$d"/*-traceevent; printf '\377'; cat "$d"/*-systeminfo; } \
     > "fuzz/corpus/clinic_doctor/$(basename "$d")"
 done
+mkdir -p fuzz/corpus/expressions
 for f in $C/runs/*/k6-only/summary-export.json; do
   python3 -c 'import json,sys
 d=json.load(open(sys.argv[1]))

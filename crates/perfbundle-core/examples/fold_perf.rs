@@ -1,6 +1,7 @@
 //! Benchmark helper: folds a `perf script` file with perfbundle's ingest
-//! (line check + inferno's collapser + the stack model) and prints the
-//! folded lines, like `inferno-collapse-perf FILE`. See BENCHMARKS.md.
+//! (read sample by sample under inferno's collapser's rules into the stack
+//! model) and prints the folded lines, like `inferno-collapse-perf FILE`.
+//! See BENCHMARKS.md.
 
 use std::io::{BufReader, Write};
 

@@ -32,12 +32,26 @@ pub struct ExportArgs {
     /// One SVG icicle graph per profile (NAME.icicle.svg).
     #[arg(long)]
     pub icicle: bool,
-    /// Folded stacks per profile (NAME.folded), sample counts; `--folded-weights` for weights.
+    /// Folded stacks per profile (NAME.folded): each stack's weight where the
+    /// source weighs samples (perf's periods, as `inferno-collapse-perf` writes
+    /// them; a .cpuprofile's µs), else its samples.
     #[arg(long)]
     pub folded: bool,
-    /// With --folded: write each stack's weight (e.g. perf's period) instead of its samples.
+    /// With --folded: write sample counts even where the source has weights.
+    #[arg(long, conflicts_with = "folded_weights")]
+    pub folded_samples: bool,
+    /// Flame and icicle graphs and folded stacks by sample counts even where
+    /// the source has weights (they go by weight otherwise, as its tools do).
+    #[arg(long, conflicts_with = "folded_weights")]
+    pub by_samples: bool,
+    /// With --folded: weights where the source has them (the default; kept for scripts).
     #[arg(long)]
     pub folded_weights: bool,
+    /// One speedscope file per profile (NAME.speedscope.json), to open in
+    /// speedscope: weights where the source has them, samples in time order
+    /// where it has their times.
+    #[arg(long)]
+    pub speedscope: bool,
 }
 
 /// A file name for a profile: its name restricted to safe characters.
@@ -59,8 +73,8 @@ pub fn safe_name(name: &str, used: &mut Vec<String>) -> String {
 }
 
 pub fn run(a: ExportArgs) -> Result<ExitCode> {
-    if !(a.markdown || a.flamegraph || a.icicle || a.folded) {
-        bail!("nothing to export: give --markdown, --flamegraph, --icicle and/or --folded");
+    if !(a.markdown || a.flamegraph || a.icicle || a.folded || a.speedscope) {
+        bail!("nothing to export: give --markdown, --flamegraph, --icicle, --folded and/or --speedscope");
     }
     // The folder is checked, and a temporary one made beside it, before the
     // work: a failure (a full disk) leaves the destination as it was.
@@ -80,21 +94,30 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
         write_file(&staged.path("report.md"), report.markdown.as_bytes())?;
         written.push("report.md".to_string());
     }
-    for p in b.profiles.iter().filter(|_| a.flamegraph || a.icicle || a.folded) {
+    for p in b.profiles.iter().filter(|_| a.flamegraph || a.icicle || a.folded || a.speedscope) {
         let stem = safe_name(&p.name, &mut used);
         if a.flamegraph {
             let name = format!("{stem}.svg");
-            write_with(&staged.path(&name), |w| write_flamegraph(p, &FlameOptions::default(), w))?;
+            let mut opts = FlameOptions::default();
+            opts.by_samples = a.by_samples;
+            write_with(&staged.path(&name), |w| write_flamegraph(p, &opts, w))?;
             written.push(name);
         }
         if a.icicle {
             let name = format!("{stem}.icicle.svg");
-            write_with(&staged.path(&name), |w| write_flamegraph(p, &FlameOptions::icicle(true), w))?;
+            let mut opts = FlameOptions::icicle(true);
+            opts.by_samples = a.by_samples;
+            write_with(&staged.path(&name), |w| write_flamegraph(p, &opts, w))?;
             written.push(name);
         }
         if a.folded {
             let name = format!("{stem}.folded");
-            write_with(&staged.path(&name), |w| p.write_folded(a.folded_weights, w))?;
+            write_with(&staged.path(&name), |w| p.write_folded(!(a.folded_samples || a.by_samples), w))?;
+            written.push(name);
+        }
+        if a.speedscope {
+            let name = format!("{stem}.speedscope.json");
+            write_with(&staged.path(&name), |w| perfbundle_core::profile::speedscope::write(&[p], &p.name, w))?;
             written.push(name);
         }
     }

@@ -39,13 +39,27 @@ pub fn json_view(b: &Bundle) -> serde_json::Value {
     let profiles: Vec<_> = b
         .profiles
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             let top: Vec<_> = p
                 .functions()
                 .into_iter()
                 .take(10)
-                .map(|f| json!({"function": f.function, "file": f.file, "category": f.category, "self_samples": f.self_samples, "total_samples": f.total_samples}))
+                .map(|f| json!({"function": f.function, "file": f.file, "category": f.category, "self_samples": f.self_samples, "total_samples": f.total_samples, "self_weight": f.self_weight, "total_weight": f.total_weight}))
                 .collect();
+            // How the profile was put on the run's clock: `pack --align`'s record, or `record`'s.
+            let alignment = b
+                .manifest
+                .alignment
+                .iter()
+                .find(|a| a.profile == i && a.what == p.name)
+                .map(|a| serde_json::to_value(a).unwrap_or_default())
+                .or_else(|| {
+                    let r = b.manifest.record.as_ref()?;
+                    let a = r.alignment.iter().find(|a| a.what == p.name)?;
+                    Some(json!({"what": a.what, "status": "aligned", "method": a.method, "uncertainty_ms": a.uncertainty_ms, "by": "record"}))
+                });
+            let total_weight: u64 = p.nodes.self_weight.iter().fold(0u64, |a, w| a.saturating_add(*w));
             json!({
                 "name": p.name,
                 "source": p.source,
@@ -53,6 +67,12 @@ pub fn json_view(b: &Bundle) -> serde_json::Value {
                 "frames": p.frames.name.len(),
                 "duration_us": p.duration_us,
                 "weight_unit": p.weight_unit,
+                "total_weight": p.has_weights().then_some(total_weight),
+                "start_us": p.start_us,
+                "clock": p.clock,
+                "start_unix_us": p.start_unix_us,
+                "sample_times": p.samples.is_some(),
+                "alignment": alignment,
                 "tools": p.tools,
                 "top_self": top,
             })

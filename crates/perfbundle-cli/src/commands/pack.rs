@@ -54,6 +54,18 @@ pub struct PackArgs {
     /// with `shard0-summary.json`).
     #[arg(long)]
     pub shards: bool,
+    /// Put profiles on the k6 run's clock: `auto` (every clock hint a
+    /// profile has, then the correlation of its non-idle samples with k6's
+    /// requests; a profile the evidence does not place stays unaligned),
+    /// `NAME=OFFSET` (its first sample OFFSET after k6's first sample:
+    /// +1.5s, -200ms) or `NAME=at:RFC3339`. Repeatable; how each profile was
+    /// placed is in the manifest (`alignment`, FORMAT.md §9).
+    #[arg(long = "align", value_name = "auto|NAME=OFFSET|NAME=at:TIME")]
+    pub align: Vec<String>,
+    /// With --align auto: do not take this host's clocks as a hint (the
+    /// profiles were recorded on another machine, or before its last boot).
+    #[arg(long, requires = "align")]
+    pub no_host_clock: bool,
     /// Do not record the git `commit`, `branch` and `dirty` labels of the
     /// work tree `pack` runs in (recorded by default; `--label` overrides each).
     #[arg(long)]
@@ -83,12 +95,20 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
     let all = inputs::collect(&a.inputs, &forced_inputs(&a.forced)?)?;
     let input_files: Vec<PathBuf> = all.iter().flat_map(|i| i.files.iter().cloned()).collect();
     crate::fsio::check_output(&a.output, &input_files)?;
+    let align: Vec<packing::align::AlignSpec> =
+        a.align.iter().map(|s| packing::align::parse(s)).collect::<Result<_>>()?;
     if a.shards {
+        if !align.is_empty() {
+            anyhow::bail!("--align with --shards: align when packing each shard, then merge");
+        }
         return pack_shards(&a, &all);
     }
     let mut plan = PackPlan::new(a.spec(&all).options()?);
     let raw = packing::add_files(&mut plan, &all, a.keep_raw, a.max_line_bytes, true)?;
-    packing::write_and_report(plan.finish(None), &raw, &a.output)?;
+    let mut packed = plan.finish(None);
+    let warnings = packing::align::apply(&mut packed, &align, &all, a.max_line_bytes, !a.no_host_clock)?;
+    packed.manifest.warnings.extend(warnings);
+    packing::write_and_report(packed, &raw, &a.output)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,6 +3,7 @@
 //! its own, every file hashed), and a [`Packed`] written to disk (temp file,
 //! then rename). `pack`, `import`, `record` and `merge` all go through here.
 
+pub mod align;
 mod host;
 mod profiles;
 mod stream;
@@ -189,11 +190,13 @@ pub fn add_files(
         if inp.kind == InputKind::ClinicDoctor {
             plan.timeline(profiles::timeline(inp)?);
         } else {
-            let (p, w) = profiles::profile(inp, max_line)?;
+            let (ps, w) = profiles::profiles(inp, max_line)?;
             for w in w {
                 plan.warn(w);
             }
-            plan.profile(p);
+            for p in ps {
+                plan.profile(p);
+            }
         }
     }
 

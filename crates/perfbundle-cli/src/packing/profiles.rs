@@ -5,7 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use perfbundle_core::ingest::InputKind;
-use perfbundle_core::profile::{clinic_flame, cpuprofile, folded, perf, v8log, Profile};
+use perfbundle_core::profile::{
+    chrome_trace, clinic_flame, cpuprofile, folded, perf, pprof, speedscope, v8log, Profile,
+};
 use perfbundle_core::timeline::{self, Timeline};
 
 use crate::inputs::{self, Input, MAX_DOCUMENT_BYTES};
@@ -14,7 +16,7 @@ use crate::inputs::{self, Input, MAX_DOCUMENT_BYTES};
 pub fn default_name(inp: &Input) -> String {
     let n = inp.file_name();
     let mut s = n.as_str();
-    for ext in [".gz", ".cpuprofile", ".txt", ".folded", ".json"] {
+    for ext in [".gz", ".cpuprofile", ".txt", ".folded", ".json", ".speedscope", ".pb", ".pprof", ".prof"] {
         s = s.strip_suffix(ext).unwrap_or(s);
     }
     s.to_string()
@@ -24,19 +26,46 @@ fn display(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// Ingests one profile input; lines over `max_line` bytes are an error.
-/// Returns the profile and warnings about it.
-pub fn profile(inp: &Input, max_line: usize) -> Result<(Profile, Vec<String>)> {
+/// Ingests one profile input (one profile per thread for a Chrome trace or
+/// a speedscope file with several); lines over `max_line` bytes are an error.
+/// Returns the profiles and warnings about them.
+pub fn profiles(inp: &Input, max_line: usize) -> Result<(Vec<Profile>, Vec<String>)> {
     let name = inp.name.clone().unwrap_or_else(|| default_name(inp));
     let main = &inp.files[0];
     let file = display(main);
     let mut warnings = Vec::new();
+    let mut many = match inp.kind {
+        InputKind::Pprof => vec![pprof::ingest(inputs::open(main)?, &file, &name)?],
+        InputKind::ChromeTrace => {
+            let (ps, note) = chrome_trace::ingest(inputs::open(main)?, &file, &name)?;
+            warnings.extend(note);
+            ps
+        }
+        InputKind::Speedscope => speedscope::ingest(inputs::open(main)?, &file, &name)?,
+        _ => Vec::new(),
+    };
+    if !many.is_empty() {
+        return Ok((many, warnings));
+    }
     let mut perf_script = |source: Option<&str>| -> Result<Profile> {
         let (mut p, stats) = perf::ingest_capped(inputs::open(main)?, &file, &name, max_line)?;
         if stats.repaired > 0 {
             warnings.push(format!(
-                "{file}: {} lines had bytes that are not UTF-8 (replaced by U+FFFD) or a symbol inferno cannot fold (a character replaced by `?`)",
+                "{file}: {} lines had bytes that are not UTF-8 (replaced by U+FFFD, as inferno reads them)",
                 stats.repaired
+            ));
+        }
+        if let Some((line, text)) = &stats.first_weird {
+            warnings.push(format!(
+                "{file}: {} lines skipped as inferno-collapse-perf skips them (neither a sample header nor a frame `addr symbol (dso)`), the first at line {line}: {text:?}",
+                stats.weird_lines
+            ));
+        }
+        if stats.other_events > 0 {
+            warnings.push(format!(
+                "{file}: {} samples of other events than {} left out (as inferno-collapse-perf folds the first event type only)",
+                stats.other_events,
+                stats.event.as_deref().unwrap_or("the first")
             ));
         }
         if let Some(s) = source {
@@ -70,7 +99,8 @@ pub fn profile(inp: &Input, max_line: usize) -> Result<(Profile, Vec<String>)> {
             p.tools.insert("node".into(), n.into());
         }
     }
-    Ok((p, warnings))
+    many.push(p);
+    Ok((many, warnings))
 }
 
 /// Ingests a Clinic.js doctor folder.

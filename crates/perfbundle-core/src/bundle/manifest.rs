@@ -9,7 +9,7 @@ pub const FORMAT_NAME: &str = "perfbundle";
 /// The major version this code reads and writes.
 pub const FORMAT_MAJOR: u32 = 1;
 /// The minor version this code writes.
-pub const FORMAT_MINOR: u32 = 2;
+pub const FORMAT_MINOR: u32 = 3;
 
 /// The manifest. Unknown fields are ignored on reading (a newer minor
 /// version may add some); see FORMAT.md for each field.
@@ -44,6 +44,31 @@ pub struct Manifest {
     /// How `perfbundle record` made the run (format 1.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<RecordInfo>,
+    /// How `pack --align` placed each profile on the run's clock (format 1.3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alignment: Vec<ProfileAlignment>,
+}
+
+/// How `pack --align` placed one profile on the k6 run's wall clock, or why it did not.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProfileAlignment {
+    /// The profile's index in the bundle (`profiles/<n>.json`).
+    pub profile: usize,
+    /// The profile's name.
+    pub what: String,
+    /// `aligned`, `unaligned` (the evidence was too weak: said in `method`), or `given` (by the user).
+    pub status: String,
+    /// In words: which clock hints were used and what the correlation showed.
+    pub method: String,
+    /// Bound of the error, ms (the correlation peak's half-width, or the precision of a given time); absent when unaligned.
+    #[serde(default)]
+    pub uncertainty_ms: Option<f64>,
+    /// Wall clock (Unix µs) = the profile's own clock (µs) + this.
+    #[serde(default)]
+    pub offset_us: Option<i64>,
+    /// The correlation of the profile's non-idle samples with k6's requests, when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation: Option<crate::align::Correlation>,
 }
 
 /// A recorded run: the commands, each process's span, how the profile's
@@ -195,6 +220,7 @@ impl Manifest {
             warnings: Vec::new(),
             merged_from: Vec::new(),
             record: None,
+            alignment: Vec::new(),
         }
     }
 

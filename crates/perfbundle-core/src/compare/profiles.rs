@@ -158,10 +158,10 @@ pub fn function_changes(base: &Profile, cand: &Profile) -> Vec<FunctionChange> {
 pub fn diff_folded(base: &Profile, cand: &Profile) -> Vec<String> {
     let mut by: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let split = |l: &str| l.rsplit_once(' ').map(|(s, c)| (s.to_string(), c.parse::<u64>().unwrap_or(0)));
-    for (s, c) in base.folded(false).iter().filter_map(|l| split(l)) {
+    for (s, c) in base.folded(true).iter().filter_map(|l| split(l)) {
         by.entry(s).or_default().0 += c;
     }
-    for (s, c) in cand.folded(false).iter().filter_map(|l| split(l)) {
+    for (s, c) in cand.folded(true).iter().filter_map(|l| split(l)) {
         by.entry(s).or_default().1 += c;
     }
     by.into_iter().map(|(s, (a, b))| format!("{s} {a} {b}")).collect()
@@ -242,6 +242,8 @@ impl DiffTree {
             weight_unit: None,
             start_unix_us: None,
             start_us: None,
+            clock: None,
+            clock_ref: None,
             duration_us: None,
             tools: Default::default(),
             frames,

@@ -25,6 +25,12 @@ pub enum InputKind {
     ClinicFlame,
     /// A Clinic.js doctor data folder.
     ClinicDoctor,
+    /// Go's pprof `profile.proto` (gzip or plain).
+    Pprof,
+    /// A Chrome DevTools Performance trace (Trace Event JSON) with CPU samples.
+    ChromeTrace,
+    /// speedscope's own JSON format (py-spy, rbspy, speedscope's export).
+    Speedscope,
 }
 
 impl InputKind {
@@ -39,6 +45,9 @@ impl InputKind {
         InputKind::ZeroX,
         InputKind::ClinicFlame,
         InputKind::ClinicDoctor,
+        InputKind::Pprof,
+        InputKind::ChromeTrace,
+        InputKind::Speedscope,
     ];
 
     /// The name used in manifests and in `--as KIND:PATH`.
@@ -54,6 +63,9 @@ impl InputKind {
             InputKind::ZeroX => "0x",
             InputKind::ClinicFlame => "clinic-flame",
             InputKind::ClinicDoctor => "clinic-doctor",
+            InputKind::Pprof => "pprof",
+            InputKind::ChromeTrace => "chrome-trace",
+            InputKind::Speedscope => "speedscope",
         }
     }
 
@@ -73,6 +85,9 @@ impl InputKind {
             InputKind::ZeroX => "0x output folder (or its -v8.log.json)",
             InputKind::ClinicFlame => "Clinic.js flame data folder (or its -clinic-flame-samples)",
             InputKind::ClinicDoctor => "Clinic.js doctor data folder",
+            InputKind::Pprof => "Go pprof profile.proto (runtime/pprof, go test -cpuprofile; gzip or plain)",
+            InputKind::ChromeTrace => "Chrome DevTools Performance trace (Trace Event JSON) with CPU samples",
+            InputKind::Speedscope => "speedscope JSON (py-spy record -f speedscope, speedscope's export)",
         }
     }
 
@@ -85,6 +100,9 @@ impl InputKind {
                 | InputKind::Folded
                 | InputKind::ZeroX
                 | InputKind::ClinicFlame
+                | InputKind::Pprof
+                | InputKind::ChromeTrace
+                | InputKind::Speedscope
         )
     }
 
@@ -111,6 +129,11 @@ struct LineHead<'a> {
 /// `complete` says whether `head` is the whole content (a JSON document can
 /// only be classified when it is).
 pub fn detect(head: &[u8], complete: bool) -> Option<InputKind> {
+    // A protocol buffer starts with a field key, not text (0x0A is also '\n').
+    let binary = head.iter().take(64).any(|b| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    if binary && crate::profile::pprof::looks_like(head) {
+        return Some(InputKind::Pprof);
+    }
     let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
     let text = &text[start..];
@@ -120,13 +143,17 @@ pub fn detect(head: &[u8], complete: bool) -> Option<InputKind> {
     if text[0] == b'[' {
         // Clinic.js flame samples: an array of arrays of frame records.
         let rest: Vec<u8> = text[1..].iter().copied().filter(|b| !b.is_ascii_whitespace()).take(16).collect();
-        return (rest.starts_with(b"[{\"") || rest.starts_with(b"[]")).then_some(InputKind::ClinicFlame);
+        if rest.starts_with(b"[{\"") || rest.starts_with(b"[]") {
+            return Some(InputKind::ClinicFlame);
+        }
+        // A Chrome trace saved as a bare array of events.
+        return crate::profile::chrome_trace::looks_like(text).then_some(InputKind::ChromeTrace);
     }
     if text[0] != b'{' {
         return detect_text_profile(text, complete);
     }
     let key: Vec<u8> = text[1..].iter().copied().filter(|b| !b.is_ascii_whitespace()).take(10).collect();
-    if key.starts_with(b"\"nodes\"") {
+    if key.starts_with(b"\"nodes\"") || key.starts_with(b"\"head\"") {
         return Some(InputKind::CpuProfile);
     }
     if key.starts_with(b"\"code\"") {
@@ -138,6 +165,12 @@ pub fn detect(head: &[u8], complete: bool) -> Option<InputKind> {
         if (l.kind == "Metric" || l.kind == "Point") && !l.metric.is_empty() {
             return Some(InputKind::K6Json);
         }
+    }
+    if crate::profile::speedscope::looks_like(text) {
+        return Some(InputKind::Speedscope);
+    }
+    if crate::profile::chrome_trace::looks_like(text) {
+        return Some(InputKind::ChromeTrace);
     }
     if !complete {
         return None;
@@ -163,7 +196,9 @@ fn detect_text_profile(text: &[u8], complete: bool) -> Option<InputKind> {
     #[cfg(feature = "inferno")]
     {
         use inferno::collapse::Collapse;
-        if inferno::collapse::perf::Folder::default().is_applicable(&s) == Some(true) {
+        if inferno::collapse::perf::Folder::default().is_applicable(&s) == Some(true)
+            || crate::profile::perf::looks_like(&s)
+        {
             return Some(InputKind::PerfScript);
         }
     }
@@ -201,6 +236,17 @@ mod tests {
         assert_eq!(detect(b"[[{\"name\":\"x\",\"type\":\"JS\"}],[]]", true), Some(InputKind::ClinicFlame));
         assert_eq!(detect(b"main;work 3\nmain 1\n", true), Some(InputKind::Folded));
         assert_eq!(detect(b"hello 3\n", true), None);
+        assert_eq!(detect(br#"{"traceEvents":[{"ph":"P","name":"Profile"}]}"#, true), Some(InputKind::ChromeTrace));
+        assert_eq!(detect(br#"[{"pid":1,"ts":2,"ph":"X"}]"#, true), Some(InputKind::ChromeTrace));
+        assert_eq!(
+            detect(br#"{"exporter":"py-spy@0.4.3","$schema":"https://www.speedscope.app/file-format-schema.json","profiles":[]}"#, true),
+            Some(InputKind::Speedscope)
+        );
+        assert_eq!(
+            detect(br#"{"head":{"functionName":"(root)","children":[]},"startTime":1}"#, true),
+            Some(InputKind::CpuProfile)
+        );
+        assert_eq!(detect(b"\n\x04\x08\x01\x10\x02\n\x04\x08\x03\x10\x04\x12\x00", true), Some(InputKind::Pprof));
         let perf = b"node 11418  6108.381101:   10101010 cpu-clock:ppp: \n\t    7fa98400a644 JS:*fib /a.js:12:25+0x4 (/tmp/perf-11418.map)\n\n";
         assert_eq!(detect(perf, true), Some(InputKind::PerfScript));
     }

@@ -38,6 +38,9 @@ pub struct ProfileBuilder {
     pub weight_unit: Option<String>,
     pub start_unix_us: Option<i64>,
     pub duration_us: Option<f64>,
+    /// The clock of the sample times (`Profile::clock`).
+    pub clock: Option<String>,
+    pub clock_ref: Option<super::ClockRef>,
     pub tools: BTreeMap<String, String>,
 }
 
@@ -58,6 +61,8 @@ impl ProfileBuilder {
             weight_unit: None,
             start_unix_us: None,
             duration_us: None,
+            clock: None,
+            clock_ref: None,
             tools: BTreeMap::new(),
         }
     }
@@ -146,6 +151,8 @@ impl ProfileBuilder {
             weight_unit: self.weight_unit,
             start_unix_us: self.start_unix_us,
             start_us: self.first_t,
+            clock: self.clock,
+            clock_ref: self.clock_ref,
             duration_us: self.duration_us,
             tools: self.tools,
             frames,

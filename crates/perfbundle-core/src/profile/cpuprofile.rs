@@ -1,6 +1,11 @@
 //! V8 `.cpuprofile` (`node --cpu-prof`, Chrome DevTools): a tree of nodes
 //! with call frames, the leaf node of each sample, and the time between
 //! samples (FORMATS.md §10). Lines and columns there are 0-based.
+//!
+//! Also the older layout of V8's C++ API (Node ≤ 10's `v8-profiler`, old
+//! Chrome DevTools): a nested tree under `head`, `startTime`/`endTime` in
+//! seconds, and absolute sample `timestamps` in µs (often one more than the
+//! samples: the end of the last one). Its line numbers are 1-based.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -12,19 +17,70 @@ use crate::error::IngestError;
 
 #[derive(Deserialize)]
 struct CpuProfile {
-    nodes: Vec<Node>,
+    #[serde(default)]
+    nodes: Option<Vec<Node>>,
+    /// The old layout's nested tree.
+    #[serde(default)]
+    head: Option<OldNode>,
     #[serde(rename = "startTime")]
-    start_time: i64,
+    start_time: f64,
     #[serde(rename = "endTime", default)]
-    end_time: Option<i64>,
+    end_time: Option<f64>,
     #[serde(default)]
     samples: Vec<u64>,
     #[serde(rename = "timeDeltas", default)]
     time_deltas: Vec<i64>,
+    /// The old layout's absolute sample times, µs.
+    #[serde(default)]
+    timestamps: Vec<i64>,
+}
+
+/// A node of the old layout: its call frame inline, its children nested.
+#[derive(Deserialize)]
+struct OldNode {
+    #[serde(default)]
+    id: u64,
+    #[serde(rename = "functionName", default)]
+    function_name: String,
+    #[serde(default)]
+    url: String,
+    /// 1-based; 0 unknown.
+    #[serde(rename = "lineNumber", default)]
+    line: i64,
+    #[serde(rename = "columnNumber", default)]
+    col: i64,
+    #[serde(rename = "hitCount", default)]
+    hit_count: u64,
+    #[serde(default)]
+    children: Vec<OldNode>,
+}
+
+/// The old layout's tree as the flat node list of the current one (lines
+/// and columns made 0-based, as the current layout has them).
+fn flatten(head: OldNode) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut todo = vec![head];
+    while let Some(mut n) = todo.pop() {
+        let children = std::mem::take(&mut n.children);
+        out.push(Node {
+            id: n.id,
+            call_frame: CallFrame {
+                function_name: n.function_name,
+                url: n.url,
+                line: if n.line > 0 { n.line - 1 } else { -1 },
+                col: if n.col > 0 { n.col - 1 } else { -1 },
+            },
+            children: children.iter().map(|c| c.id).collect(),
+            parent: None,
+            hit_count: n.hit_count,
+        });
+        todo.extend(children.into_iter().rev());
+    }
+    out
 }
 
 #[derive(Deserialize)]
-struct Node {
+pub(crate) struct Node {
     id: u64,
     #[serde(rename = "callFrame")]
     call_frame: CallFrame,
@@ -37,7 +93,7 @@ struct Node {
 }
 
 #[derive(Deserialize)]
-struct CallFrame {
+pub(crate) struct CallFrame {
     #[serde(rename = "functionName", default)]
     function_name: String,
     #[serde(default)]
@@ -60,44 +116,131 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
             format!("not a complete .cpuprofile (a JSON object with nodes, startTime, samples and timeDeltas): {e}"),
         )
     })?;
-    if p.nodes.is_empty() {
+    let old = p.head.is_some() && p.nodes.is_none();
+    let mut p = p;
+    let nodes = match (p.nodes.take(), p.head.take()) {
+        (Some(n), _) => n,
+        (None, Some(h)) => flatten(h),
+        (None, None) => {
+            return Err(IngestError::invalid(
+                file,
+                "not a .cpuprofile: neither `nodes` nor (the older layout's) `head`",
+            ))
+        }
+    };
+    if nodes.is_empty() {
         return Err(IngestError::invalid(file, ".cpuprofile has no nodes"));
     }
-    if !p.samples.is_empty() && p.samples.len() != p.time_deltas.len() {
+    let finite = |x: f64, what: &str| -> Result<i64, IngestError> {
+        if x.is_finite() && x.abs() < 9.0e15 {
+            Ok(x as i64)
+        } else {
+            Err(IngestError::invalid(file, format!("{what} {x} is not a time")))
+        }
+    };
+    // Sample times (µs on the profile's clock), and each sample's duration.
+    let (start_time, end_time, times): (i64, Option<i64>, Vec<i64>) = if old {
+        // Seconds, while the timestamps are µs.
+        let start = finite(p.start_time * 1e6, "startTime")?;
+        let end = p.end_time.map(|e| finite(e * 1e6, "endTime")).transpose()?;
+        if !p.samples.is_empty() && p.timestamps.len() != p.samples.len() && p.timestamps.len() != p.samples.len() + 1 {
+            return Err(IngestError::invalid(
+                file,
+                format!(
+                    "{} samples but {} timestamps: truncated or edited profile",
+                    p.samples.len(),
+                    p.timestamps.len()
+                ),
+            ));
+        }
+        (p.timestamps.first().copied().unwrap_or(start), end, p.timestamps.clone())
+    } else {
+        let start = finite(p.start_time, "startTime")?;
+        let end = p.end_time.map(|e| finite(e, "endTime")).transpose()?;
+        let mut t = start;
+        let times = p.time_deltas.iter().map(|d| {
+            t = t.saturating_add(*d);
+            t
+        });
+        (start, end, times.collect())
+    };
+    if !old && !p.samples.is_empty() && p.samples.len() != p.time_deltas.len() {
         return Err(IngestError::invalid(
             file,
             format!("{} samples but {} timeDeltas: truncated or edited profile", p.samples.len(), p.time_deltas.len()),
         ));
     }
-    let index: HashMap<u64, usize> = p.nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
-    let mut parent: Vec<Option<usize>> = vec![None; p.nodes.len()];
-    for (i, n) in p.nodes.iter().enumerate() {
+    build(Parts { nodes, samples: p.samples, times, start: start_time, end: end_time }, file, name, "cpuprofile", false)
+}
+
+/// A V8 CPU profile's content, however it was stored (a `.cpuprofile`, a
+/// Chrome trace's `ProfileChunk`s): nodes, each sample's node and time (µs,
+/// CLOCK_MONOTONIC), the profile's start and end.
+pub(crate) struct Parts {
+    pub nodes: Vec<Node>,
+    pub samples: Vec<u64>,
+    pub times: Vec<i64>,
+    pub start: i64,
+    pub end: Option<i64>,
+}
+
+/// The profile of a V8 CPU profile's parts.
+///
+/// `lenient` (Chrome traces, whose chunks may lack their data): a node
+/// whose parent or child is not in the profile hangs from the root, and a
+/// sample of an unknown node counts at the root, as DevTools and speedscope
+/// read such traces; otherwise both are errors.
+pub(crate) fn build(parts: Parts, file: &str, name: &str, source: &str, lenient: bool) -> Result<Profile, IngestError> {
+    let Parts { nodes, samples, times, start: start_time, end: end_time } = parts;
+    if nodes.is_empty() {
+        return Err(IngestError::invalid(file, "the profile has no nodes"));
+    }
+    if times.len() < samples.len() {
+        return Err(IngestError::invalid(file, format!("{} samples but {} times", samples.len(), times.len())));
+    }
+    let index: HashMap<u64, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    let mut parent: Vec<Option<usize>> = vec![None; nodes.len()];
+    // Nodes whose parent is named but absent (lenient): under the root, with their frame.
+    let mut orphan = vec![false; nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
         for c in &n.children {
-            let &ci = index.get(c).ok_or_else(|| {
-                IngestError::invalid(file, format!("node {} lists child {c}, which is not a node", n.id))
-            })?;
-            parent[ci] = Some(i);
+            match index.get(c) {
+                Some(&ci) => parent[ci] = Some(i),
+                None if lenient => {}
+                None => {
+                    return Err(IngestError::invalid(
+                        file,
+                        format!("node {} lists child {c}, which is not a node", n.id),
+                    ))
+                }
+            }
         }
         if let Some(pid) = n.parent {
-            let &pi = index.get(&pid).ok_or_else(|| {
-                IngestError::invalid(file, format!("node {} has parent {pid}, which is not a node", n.id))
-            })?;
-            parent[i] = Some(pi);
+            match index.get(&pid) {
+                Some(&pi) => parent[i] = Some(pi),
+                None if lenient => orphan[i] = true,
+                None => {
+                    return Err(IngestError::invalid(
+                        file,
+                        format!("node {} has parent {pid}, which is not a node", n.id),
+                    ))
+                }
+            }
         }
     }
 
-    let mut b = ProfileBuilder::new(name, "cpuprofile");
+    let mut b = ProfileBuilder::new(name, source);
     // Builder node of each profile node, resolved root-first (parents before children).
-    let mut mapped: Vec<Option<u32>> = vec![None; p.nodes.len()];
+    let mut mapped: Vec<Option<u32>> = vec![None; nodes.len()];
     let mut chain = Vec::new();
-    for start in 0..p.nodes.len() {
+    for start in 0..nodes.len() {
         let mut i = start;
         chain.clear();
         while mapped[i].is_none() {
             chain.push(i);
             match parent[i] {
                 Some(pi) => {
-                    if chain.len() > p.nodes.len() {
+                    if chain.len() > nodes.len() {
                         return Err(IngestError::invalid(file, "the node tree has a cycle"));
                     }
                     i = pi;
@@ -108,13 +251,14 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
         while let Some(i) = chain.pop() {
             let up = match parent[i] {
                 Some(pi) => mapped[pi].unwrap_or(0),
+                None if orphan[i] => 0,
                 None => {
                     // A root node ("(root)") is the profile's root.
                     mapped[i] = Some(0);
                     continue;
                 }
             };
-            let cf = &p.nodes[i].call_frame;
+            let cf = &nodes[i].call_frame;
             let fname = if cf.function_name.is_empty() { "(anonymous)".to_string() } else { cf.function_name.clone() };
             let frame = Frame {
                 category: categorize(&cf.function_name, &cf.url),
@@ -128,8 +272,8 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
         }
     }
 
-    if p.samples.is_empty() {
-        for (i, n) in p.nodes.iter().enumerate() {
+    if samples.is_empty() {
+        for (i, n) in nodes.iter().enumerate() {
             if n.hit_count > 0 {
                 b.add_self(mapped[i].unwrap_or(0), n.hit_count, 0)
                     .map_err(|e| IngestError::invalid(file, format!("node {}'s hitCount: {e}", n.id)))?;
@@ -137,23 +281,33 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
         }
     } else {
         b.weight_unit = Some("us".into());
-        let mut t = p.start_time;
-        let n = p.samples.len();
-        for (k, s) in p.samples.iter().enumerate() {
-            let &i = index
-                .get(s)
-                .ok_or_else(|| IngestError::invalid(file, format!("sample {k} is node {s}, which is not a node")))?;
-            t = t.saturating_add(p.time_deltas[k]);
-            // A sample lasts until the next one (the last until endTime).
-            let next =
-                if k + 1 < n { p.time_deltas[k + 1] } else { p.end_time.map(|e| e.saturating_sub(t)).unwrap_or(0) };
-            let node = mapped[i].unwrap_or(0);
+        // V8 stamps samples with base::TimeTicks: CLOCK_MONOTONIC µs on Linux.
+        b.clock = Some("CLOCK_MONOTONIC".into());
+        let n = samples.len();
+        for (k, s) in samples.iter().enumerate() {
+            let i = match index.get(s) {
+                Some(&i) => Some(i),
+                None if lenient => None,
+                None => return Err(IngestError::invalid(file, format!("sample {k} is node {s}, which is not a node"))),
+            };
+            let t = times[k];
+            // A sample lasts until the next one (the last until endTime, or
+            // the old layout's extra timestamp).
+            let next = match times.get(k + 1) {
+                Some(nt) => nt.saturating_sub(t),
+                None => end_time.map(|e| e.saturating_sub(t)).unwrap_or(0),
+            };
+            let node = i.and_then(|i| mapped[i]).unwrap_or(0);
             b.add_self(node, 1, u64::try_from(next).unwrap_or(0))
                 .map_err(|e| IngestError::invalid(file, format!("sample {k}: {e}")))?;
             b.add_sample_time(node, t);
         }
-        if let Some(e) = p.end_time {
-            b.duration_us = Some(e.saturating_sub(p.start_time) as f64);
+        let last = match times.get(n) {
+            Some(t) => Some(*t),
+            None => end_time.or_else(|| times.get(n.wrapping_sub(1)).copied()),
+        };
+        if let Some(e) = last {
+            b.duration_us = Some(e.saturating_sub(start_time).max(0) as f64);
         }
     }
     Ok(b.finish())

@@ -9,7 +9,7 @@ use super::Profile;
 pub struct FlameIndex {
     /// Children of each node, ordered by frame label (as flame graphs are).
     pub children: Vec<Vec<u32>>,
-    /// Samples under each node (self + descendants).
+    /// Samples (or weight, see [`FlameIndex::by`]) under each node (self + descendants).
     pub totals: Vec<u64>,
     /// Depth of each node (the root is 0).
     pub depth: Vec<u32>,
@@ -26,9 +26,17 @@ pub struct FlameRect {
 }
 
 impl FlameIndex {
+    /// The index by sample counts.
     pub fn new(p: &Profile) -> Self {
+        Self::by(p, false)
+    }
+
+    /// The index by weight when `by_weight` and the profile has weights
+    /// (perf's periods, wall time: what the source's own tools draw), else
+    /// by sample counts — a viewer's samples/weight switch.
+    pub fn by(p: &Profile, by_weight: bool) -> Self {
         let n = p.nodes.parent.len();
-        let totals = p.node_totals();
+        let totals = p.node_totals_by(by_weight);
         let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
         let mut depth = vec![0u32; n];
         for i in 1..n {
@@ -137,5 +145,20 @@ mod tests {
         // Narrow rectangles are left out.
         ix.layout(&p, 0, 0.15, &mut r);
         assert!(!r.iter().any(|x| name(x) == "c"));
+    }
+
+    #[test]
+    fn by_weight_where_the_profile_has_weights() {
+        // Hand-made perf script: work once with period 900, main twice with period 100.
+        let text = "x 1 1.000001: 900 cycles:\n\t a work (/x)\n\t b main (/x)\n\nx 1 1.000002: 100 cycles:\n\t b main (/x)\n\nx 1 1.000003: 100 cycles:\n\t b main (/x)\n";
+        let p = crate::profile::perf::ingest(text.as_bytes(), "t", "t").unwrap();
+        let by_samples = FlameIndex::new(&p);
+        let by_weight = FlameIndex::by(&p, true);
+        let work = (1..p.nodes.parent.len()).find(|&i| p.frames.name[p.nodes.frame[i] as usize] == "work").unwrap();
+        assert_eq!((by_samples.totals[work], by_samples.totals[0]), (1, 3));
+        assert_eq!((by_weight.totals[work], by_weight.totals[0]), (900, 1100));
+        // A profile without weights draws by samples either way.
+        let f = folded::ingest("a;b 3\n".as_bytes(), "f", "f").unwrap();
+        assert_eq!(FlameIndex::by(&f, true).totals, FlameIndex::new(&f).totals);
     }
 }

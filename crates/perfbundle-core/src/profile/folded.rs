@@ -27,29 +27,37 @@ pub fn frame_of(name: &str) -> Frame {
     } else {
         (name, None)
     };
+    let mut f = frame_named(base);
+    if let Some(c) = cat {
+        f.category = c;
+    }
+    f
+}
+
+/// The frame for a name taken as it is (no annotation stripped): V8's
+/// `JS:` frames give their file and line, prefixes and names the category.
+pub fn frame_named(base: &str) -> Frame {
     let js = base.strip_prefix("JS:").map(|s| s.trim_start_matches(['*', '~', '^']));
     let (file, line, col) =
         js.and_then(super::category::split_js_location).map(|(_, f, l, c)| (f.to_string(), l, c)).unwrap_or_default();
-    let category = cat.unwrap_or_else(|| {
-        if js.is_some() {
-            categorize(base, &file)
-        } else if base.starts_with("Builtin:")
-            || base.starts_with("Builtins_")
-            || base.starts_with("BytecodeHandler:")
-            || base.starts_with("RegExp:")
-            || base.starts_with("Stub:")
-            || base.starts_with("v8::")
-        {
-            Category::V8
-        } else if base.contains("GC") && base.contains("v8::internal") {
-            Category::Gc
-        } else {
-            match categorize(base, "") {
-                Category::Native if base.starts_with("Interpreter") => Category::V8,
-                c => c,
-            }
+    let category = if js.is_some() {
+        categorize(base, &file)
+    } else if base.starts_with("Builtin:")
+        || base.starts_with("Builtins_")
+        || base.starts_with("BytecodeHandler:")
+        || base.starts_with("RegExp:")
+        || base.starts_with("Stub:")
+        || base.starts_with("v8::")
+    {
+        Category::V8
+    } else if base.contains("GC") && base.contains("v8::internal") {
+        Category::Gc
+    } else {
+        match categorize(base, "") {
+            Category::Native if base.starts_with("Interpreter") => Category::V8,
+            c => c,
         }
-    });
+    };
     Frame { name: base.to_string(), file, line, col, category }
 }
 

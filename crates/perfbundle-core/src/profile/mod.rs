@@ -8,12 +8,15 @@
 
 mod builder;
 pub mod category;
+pub mod chrome_trace;
 pub mod clinic_flame;
 pub mod cpuprofile;
 pub mod flame;
 pub mod folded;
 #[cfg(feature = "inferno")]
 pub mod perf;
+pub mod pprof;
+pub mod speedscope;
 pub mod v8log;
 
 pub use builder::{CountOverflow, ProfileBuilder};
@@ -63,6 +66,20 @@ pub struct SampleTable {
     pub node: Vec<u32>,
     /// Microseconds from `start_us`, delta-coded: each is the gap to the previous sample.
     pub dt_us: Vec<i64>,
+    /// Each sample's weight in `weight_unit` (format 1.3), where samples
+    /// weigh differently and it cannot be told from the times (perf's
+    /// periods of `cycles`); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weight: Vec<u64>,
+}
+
+/// One instant on a source's own clock and on the wall clock (format 1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockRef {
+    /// Unix µs.
+    pub unix_us: i64,
+    /// The same instant on the clock of `start_us`, µs.
+    pub clock_us: i64,
 }
 
 /// A profile as stored in a bundle (`profiles/<n>.json`, kind `profile`).
@@ -83,6 +100,14 @@ pub struct Profile {
     /// Time of the first sample on the source's own clock (µs), when it has one.
     #[serde(default)]
     pub start_us: Option<i64>,
+    /// Which clock `start_us` is on (format 1.3): `CLOCK_MONOTONIC`,
+    /// `perf` (perf's own clock), `process` (since the process started),
+    /// `unix`, `profile` (since the profile started); absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+    /// A pair linking that clock to the wall clock, when the source holds one (format 1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_ref: Option<ClockRef>,
     /// Profile duration in µs, when known.
     #[serde(default)]
     pub duration_us: Option<f64>,
@@ -95,6 +120,11 @@ pub struct Profile {
     pub samples: Option<SampleTable>,
 }
 
+/// The stack of a folded line (what is before its last space).
+fn folded_key(line: &str) -> &str {
+    line.rsplit_once(' ').map_or(line, |(k, _)| k)
+}
+
 /// A function's share of a profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionStat {
@@ -103,25 +133,35 @@ pub struct FunctionStat {
     pub category: Category,
     pub self_samples: u64,
     pub total_samples: u64,
+    /// The same by weight (in the profile's `weight_unit`), where it has weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_weight: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_weight: Option<u64>,
 }
 
 impl Profile {
     /// The profile of the samples taken in `[from_unix_us, to_unix_us)` only
     /// (a chart's selected range), when the profile has per-sample times on
     /// the wall clock; `None` otherwise. Nodes keep their indexes; weights
-    /// are left out (they cover the whole profile).
+    /// are kept where each sample's weight is known ([`Profile::sample_weights`]).
     pub fn in_range(&self, from_unix_us: i64, to_unix_us: i64) -> Option<Profile> {
         let start = self.start_unix_us?;
         let samples = self.samples.as_ref()?;
+        let weights = self.sample_weights();
         let mut counts = vec![0u64; self.nodes.parent.len()];
+        let mut wsum = vec![0u64; if weights.is_some() { self.nodes.parent.len() } else { 0 }];
         let mut t = start;
         let mut kept = 0u64;
-        for (node, dt) in samples.node.iter().zip(&samples.dt_us) {
-            t += dt;
+        for (k, (node, dt)) in samples.node.iter().zip(&samples.dt_us).enumerate() {
+            t = t.saturating_add(*dt);
             if t >= from_unix_us && t < to_unix_us {
                 if let Some(c) = counts.get_mut(*node as usize) {
                     *c += 1;
                     kept += 1;
+                    if let Some(w) = &weights {
+                        wsum[*node as usize] = wsum[*node as usize].saturating_add(w[k]);
+                    }
                 }
             }
         }
@@ -129,9 +169,11 @@ impl Profile {
             name: self.name.clone(),
             source: self.source.clone(),
             total_samples: kept,
-            weight_unit: None,
+            weight_unit: if weights.is_some() { self.weight_unit.clone() } else { None },
             start_unix_us: Some(from_unix_us.max(start)),
             start_us: None,
+            clock: None,
+            clock_ref: None,
             duration_us: Some((to_unix_us - from_unix_us.max(start)).max(0) as f64),
             tools: self.tools.clone(),
             frames: self.frames.clone(),
@@ -139,11 +181,63 @@ impl Profile {
                 parent: self.nodes.parent.clone(),
                 frame: self.nodes.frame.clone(),
                 self_samples: counts,
-                self_weight: Vec::new(),
+                self_weight: wsum,
             },
             samples: None,
         };
         Some(p)
+    }
+
+    /// Whether nodes carry weights (a flame graph is then drawn by weight,
+    /// and `export --folded` writes them, as the source's own tools do).
+    pub fn has_weights(&self) -> bool {
+        self.weight_unit.is_some() && !self.nodes.self_weight.is_empty()
+    }
+
+    /// Each sample's weight, in sample order, where it is known: stored
+    /// (`samples.weight`), or for wall-time weights (`us`) the time until the
+    /// next sample (the last one: what remains of the total weight), or one
+    /// period for every sample when all nodes weigh a whole number of it.
+    pub fn sample_weights(&self) -> Option<Vec<u64>> {
+        let s = self.samples.as_ref()?;
+        if !self.has_weights() {
+            return None;
+        }
+        let n = s.node.len();
+        if s.weight.len() == n && n > 0 {
+            return Some(s.weight.clone());
+        }
+        let total: u64 = self.nodes.self_weight.iter().fold(0u64, |a, b| a.saturating_add(*b));
+        if self.weight_unit.as_deref() == Some("us") {
+            let mut w: Vec<u64> = (0..n).map(|k| s.dt_us.get(k + 1).map_or(0, |d| (*d).max(0) as u64)).collect();
+            let rest: u64 = w.iter().fold(0u64, |a, b| a.saturating_add(*b));
+            if let Some(last) = w.last_mut() {
+                *last = total.saturating_sub(rest);
+            }
+            return Some(w);
+        }
+        let samples = self.total_samples;
+        if samples == 0 || total % samples != 0 {
+            return None;
+        }
+        let period = total / samples;
+        let uniform =
+            self.nodes.self_samples.iter().zip(&self.nodes.self_weight).all(|(c, w)| c.checked_mul(period) == Some(*w));
+        uniform.then(|| vec![period; n])
+    }
+
+    /// Totals of each node (self plus every descendant), by weight when
+    /// `by_weight` and the profile has weights, else by samples.
+    pub fn node_totals_by(&self, by_weight: bool) -> Vec<u64> {
+        if !(by_weight && self.has_weights()) {
+            return self.node_totals();
+        }
+        let mut t = self.nodes.self_weight.clone();
+        for i in (1..t.len()).rev() {
+            let p = self.nodes.parent[i] as usize;
+            t[p] = t[p].saturating_add(t[i]);
+        }
+        t
     }
 
     /// Checks the invariants a reader relies on.
@@ -201,7 +295,7 @@ impl Profile {
         t
     }
 
-    /// Functions (name + file) by self samples, most first; ties by name.
+    /// Functions (name + file), most self time first (see [`Profile::ranks_by_weight`]); ties by name.
     /// A function's total counts each sample once even under recursion.
     pub fn functions(&self) -> Vec<FunctionStat> {
         use std::collections::HashMap;
@@ -209,21 +303,28 @@ impl Profile {
         // Function ids by (name, file).
         let mut ids: HashMap<(&str, &str), usize> = HashMap::new();
         let mut funcs: Vec<(&str, &str, Category, u64, u64)> = Vec::new();
+        let weighted = self.has_weights();
+        let mut wsum: Vec<(u64, u64)> = Vec::new();
         let mut func_of = vec![usize::MAX; n];
         for (i, f) in func_of.iter_mut().enumerate().skip(1) {
             let fr = self.nodes.frame[i] as usize;
             let key = (self.frames.name[fr].as_str(), self.frames.file[fr].as_str());
             let id = *ids.entry(key).or_insert_with(|| {
                 funcs.push((key.0, key.1, self.frames.category[fr], 0, 0));
+                wsum.push((0, 0));
                 funcs.len() - 1
             });
             *f = id;
             funcs[id].3 += self.nodes.self_samples[i];
+            if weighted {
+                wsum[id].0 = wsum[id].0.saturating_add(self.nodes.self_weight[i]);
+            }
         }
         // Totals: a node adds its subtree's samples to its function unless
         // the function is already on the path above it (recursion). One walk
         // of the tree, keeping how often each function is on the path.
         let totals = self.node_totals();
+        let wtotals = if weighted { self.node_totals_by(true) } else { Vec::new() };
         let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
         for i in 1..n {
             children[self.nodes.parent[i] as usize].push(i as u32);
@@ -238,6 +339,9 @@ impl Profile {
             }
             if on_path[f] == 0 {
                 funcs[f].4 += totals[node as usize];
+                if weighted {
+                    wsum[f].1 = wsum[f].1.saturating_add(wtotals[node as usize]);
+                }
             }
             on_path[f] += 1;
             stack.push((node, true));
@@ -245,20 +349,38 @@ impl Profile {
         }
         let mut out: Vec<FunctionStat> = funcs
             .into_iter()
-            .map(|(name, file, category, self_samples, total_samples)| FunctionStat {
+            .zip(wsum)
+            .map(|((name, file, category, self_samples, total_samples), (sw, tw))| FunctionStat {
                 function: name.to_string(),
                 file: file.to_string(),
                 category,
                 self_samples,
                 total_samples,
+                self_weight: weighted.then_some(sw),
+                total_weight: weighted.then_some(tw),
             })
             .collect();
-        out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
+        // Ranked as the source's own tool ranks them: by weight where it goes
+        // by weight (perf report by period, go tool pprof -top by value,
+        // speedscope by weight), by samples otherwise (V8's own counts).
+        if weighted && self.ranks_by_weight() {
+            out.sort_by(|a, b| {
+                b.self_weight.cmp(&a.self_weight).then(b.self_samples.cmp(&a.self_samples)).then_with(|| a.function.cmp(&b.function))
+            });
+        } else {
+            out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
+        }
         out
     }
 
+    /// Whether the source's own tools rank functions by weight rather than by samples.
+    pub fn ranks_by_weight(&self) -> bool {
+        matches!(self.source.as_str(), "perf" | "pprof" | "speedscope")
+    }
+
     /// Folded stacks (`root;…;leaf count`, one line per distinct stack,
-    /// sorted), weighted by `self_weight` when `by_weight` and the profile has it.
+    /// sorted by stack as inferno sorts them), weighted by `self_weight` when
+    /// `by_weight` and the profile has it.
     pub fn folded(&self, by_weight: bool) -> Vec<String> {
         let mut lines = Vec::new();
         self.for_each_folded(by_weight, &mut |l| lines.push(l.to_string()));
@@ -278,14 +400,14 @@ impl Profile {
         result
     }
 
-    /// Calls `emit` with each folded line (without its `\n`) in byte order,
-    /// as sorting the whole text would give. A depth-first walk with
+    /// Calls `emit` with each folded line (without its `\n`) in the byte
+    /// order of the stacks (inferno's order). A depth-first walk with
     /// siblings in label order gives that order except where one sibling's
     /// label is a prefix of another's and the next character sorts before
     /// `;` (`f` and `f (native)`, `f` and `f:12`): such a run of siblings
     /// is collected and sorted on its own.
     pub fn for_each_folded(&self, by_weight: bool, emit: &mut dyn FnMut(&str)) {
-        let use_w = by_weight && !self.nodes.self_weight.is_empty();
+        let use_w = by_weight && self.has_weights();
         let n = self.nodes.parent.len();
         if n == 0 {
             return;
@@ -351,7 +473,8 @@ impl Profile {
                 let mut p = path.clone();
                 while let Some((node, len)) = sub.pop() {
                     p.truncate(len);
-                    if !p.is_empty() {
+                    // Not by `p`'s emptiness: a label may be empty (a perf comm of none).
+                    if self.nodes.parent[node] != 0 {
                         p.push(';');
                     }
                     p.push_str(label(node));
@@ -361,7 +484,8 @@ impl Profile {
                     let l = p.len();
                     sub.extend(children[node].iter().map(|&c| (c as usize, l)));
                 }
-                lines.sort();
+                // By stack (as inferno sorts its keys), not by the whole line.
+                lines.sort_by(|a, b| folded_key(a).cmp(folded_key(b)));
                 for l in &lines {
                     emit(l);
                 }
@@ -369,7 +493,7 @@ impl Profile {
             }
             let node = g[0] as usize;
             let before = path.len();
-            if !path.is_empty() {
+            if self.nodes.parent[node] != 0 {
                 path.push(';');
             }
             path.push_str(label(node));
@@ -389,7 +513,9 @@ impl Profile {
     pub fn frame_label(&self, fr: usize) -> String {
         let f = &self.frames;
         let name = &f.name[fr];
-        if f.file[fr].is_empty() || name.contains(&f.file[fr]) || self.source == "perf" || self.source == "folded" {
+        // Sources whose own tools name frames by their name alone.
+        let bare = matches!(self.source.as_str(), "perf" | "folded" | "pprof");
+        if f.file[fr].is_empty() || name.contains(&f.file[fr]) || bare {
             return name.clone();
         }
         let mut s = format!("{} {}", if name.is_empty() { "(anonymous)" } else { name }, f.file[fr]);
@@ -417,6 +543,8 @@ mod range_tests {
             weight_unit: None,
             start_unix_us: Some(1_000_000),
             start_us: Some(5),
+            clock: None,
+            clock_ref: None,
             duration_us: Some(30_000.0),
             tools: Default::default(),
             frames: FrameTable {
@@ -432,7 +560,11 @@ mod range_tests {
                 self_samples: vec![0, 3, 1],
                 self_weight: Vec::new(),
             },
-            samples: Some(SampleTable { node: vec![1, 2, 1, 1], dt_us: vec![0, 10_000, 10_000, 10_000] }),
+            samples: Some(SampleTable {
+                node: vec![1, 2, 1, 1],
+                dt_us: vec![0, 10_000, 10_000, 10_000],
+                weight: Vec::new(),
+            }),
         };
         p.validate().unwrap();
         let r = p.in_range(1_005_000, 1_025_000).unwrap();
@@ -464,7 +596,7 @@ mod folded_tests {
                 out.push(format!("{} {}", names[i], p.nodes.self_samples[i]));
             }
         }
-        out.sort();
+        out.sort_by(|a, b| folded_key(a).cmp(folded_key(b)));
         out
     }
 

@@ -146,5 +146,7 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
         return Err(IngestError::invalid(file, "the V8 log has no ticks (no samples)"));
     }
     b.duration_us = Some((last - first) as f64);
+    // Tick times count from the V8 logger's start, shortly after the process's.
+    b.clock = Some("process".into());
     Ok(b.finish())
 }

@@ -19,17 +19,33 @@ pub struct FlameOptions {
     pub icicle: bool,
     /// Title; default is the profile's name and source.
     pub title: Option<String>,
+    /// Draw sample counts even where the profile has weights. Default is `false`.
+    pub by_samples: bool,
 }
 
 impl FlameOptions {
     pub fn icicle(icicle: bool) -> Self {
-        FlameOptions { icicle, title: None }
+        FlameOptions { icicle, ..Default::default() }
     }
 }
 
-/// Writes an SVG flame graph of sample counts.
+/// What a profile's weights count, as a flame graph labels them.
+pub fn weight_label(p: &Profile) -> &str {
+    match p.weight_unit.as_deref() {
+        Some("us") => "µs",
+        Some("ns") => "ns",
+        Some("period") => "events (period)",
+        Some(other) => other,
+        None => "samples",
+    }
+}
+
+/// Writes an SVG flame graph: by weight where the profile has weights (perf's
+/// periods, as `inferno-flamegraph` of `inferno-collapse-perf`'s output
+/// draws it; a .cpuprofile's wall time), else by sample counts.
 pub fn write_flamegraph<W: Write>(p: &Profile, opts: &FlameOptions, w: W) -> std::io::Result<()> {
-    let lines = p.folded(false);
+    let by_weight = p.has_weights() && !opts.by_samples;
+    let lines = p.folded(by_weight);
     let mut palette = PaletteMap::default();
     let mut seen: HashMap<String, Category> = HashMap::new();
     for fr in 0..p.frames.name.len() {
@@ -44,7 +60,7 @@ pub fn write_flamegraph<W: Write>(p: &Profile, opts: &FlameOptions, w: W) -> std
     let mut o = ifg::Options::default();
     o.title = opts.title.clone().unwrap_or_else(|| format!("{} ({}, {} samples)", p.name, p.source, p.total_samples));
     o.subtitle = Some("colours: app, dependency, node core, v8, native, gc, idle, kernel".into());
-    o.count_name = "samples".into();
+    o.count_name = if by_weight { weight_label(p).to_string() } else { "samples".into() };
     // Function names come first in labels: cut the file path, not the name.
     o.text_truncate_direction = TextTruncateDirection::Right;
     o.palette_map = Some(&mut palette);
