@@ -8,9 +8,11 @@ use std::collections::HashMap;
 
 use wasm_bindgen::prelude::*;
 
+/// The last id given, and the mounted elements' viewers by id: dropping one unmounts it.
+type Mounted = (u32, HashMap<u32, Box<dyn std::any::Any>>);
+
 thread_local! {
-    /// The mounted elements' viewers, by id: dropping one unmounts it.
-    static MOUNTED: RefCell<(u32, HashMap<u32, Box<dyn std::any::Any>>)> = RefCell::new((0, HashMap::new()));
+    static MOUNTED: RefCell<Mounted> = RefCell::new((0, HashMap::new()));
 }
 
 fn for_elements() -> bool {

@@ -208,6 +208,19 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
+/// A progress bar counting items (files, shards, slices) on stderr when progress may be drawn.
+pub fn progress_count(len: u64, what: &str) -> ProgressBar {
+    if !show_progress() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(what.to_string());
+    pb
+}
+
 /// A spinner on stderr when stderr is a terminal, hidden otherwise.
 pub fn spinner(what: &str) -> ProgressBar {
     if !show_progress() {

@@ -73,7 +73,11 @@ fn main() -> ExitCode {
     let slow = match &cli.command {
         // These show their own progress (pack, import, record), or run until stopped (view), or
         // print at once (completions, man).
-        Command::Pack(_) | Command::Import(_) | Command::Record(_) | Command::View(_) => None,
+        Command::Pack(_) | Command::Record(_) | Command::Merge(_) | Command::View(_) => None,
+        Command::Import(a) => match a.source {
+            commands::import::ImportSource::Influxdb(_) => None,
+            commands::import::ImportSource::Prometheus(_) => Some("importing from Prometheus"),
+        },
         Command::Completions(_) | Command::Man(_) => None,
         Command::Inspect(_) => Some("reading the bundle"),
         Command::Verify(_) => Some("verifying"),
@@ -81,7 +85,6 @@ fn main() -> ExitCode {
         Command::Export(_) => Some("exporting"),
         Command::Html(_) => Some("writing the report"),
         Command::Site(_) => Some("writing the site"),
-        Command::Merge(_) => Some("merging"),
         Command::Diff(_) => Some("comparing"),
         Command::History(_) => Some("reading the runs"),
     };

@@ -223,3 +223,40 @@ pub fn site_index(bundles: &[PathBuf], strict: bool) -> Result<perfbundle_core::
     }
     Ok(perfbundle_core::bundle::SiteIndex::new(entries))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_viewer_is_the_committed_one() {
+        assert!(embedded_available(), "build.rs embeds viewer-dist/");
+        let v = Viewer::Embedded;
+        let index = String::from_utf8(v.read("index.html").unwrap().unwrap()).unwrap();
+        assert!(index.contains("<title>perfbundle viewer</title>"));
+        let (_, wasm) = v.one("wasm", |n| n.ends_with("_bg.wasm")).unwrap();
+        assert_eq!(&wasm[..4], b"\0asm");
+        assert!(v.read("perfbundle-viewer.js").unwrap().is_some());
+        assert!(v.read("no-such-file").unwrap().is_none());
+        // Written out, the files are byte for byte those of viewer-dist/.
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("viewer-dist");
+        let out = std::env::temp_dir().join(format!("perfbundle-viewer-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        v.copy_to(&out).unwrap();
+        let files = v.files().unwrap();
+        assert_eq!(files, Viewer::Dir(src.clone()).files().unwrap());
+        for f in &files {
+            assert_eq!(std::fs::read(out.join(f)).unwrap(), std::fs::read(src.join(f)).unwrap(), "{f}");
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn a_given_folder_must_be_a_built_viewer() {
+        let dir = std::env::temp_dir().join(format!("perfbundle-viewer-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = find_viewer(Some(&dir)).unwrap_err().to_string();
+        assert!(e.contains("not a built viewer") && e.contains("--viewer"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
