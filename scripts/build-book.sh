@@ -9,5 +9,5 @@ rm -rf target/book
 mdbook build examples/mdbook -d ../../target/book
 cp -r dist target/book/viewer
 mkdir -p target/book/runs
-cp archives/orders-api-v2-k6.perfbundle target/book/runs/
+cp archives/orders-api-v1-k6.perfbundle archives/orders-api-v2-k6.perfbundle target/book/runs/
 echo "target/book: the book, its viewer and runs"

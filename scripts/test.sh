@@ -36,9 +36,31 @@ cargo test --workspace --locked 2>&1 | tee -a "$log"
 step "viewer components in headless Chromium (wasm-bindgen-test)"
 cargo test -p perfbundle-web --target wasm32-unknown-unknown --test browser --locked 2>&1 | tee -a "$log"
 
-step "viewer build (trunk, offline) and end-to-end tests (Playwright + Debian chromium)"
-bash scripts/build-viewer.sh
+step "viewer build (trunk, offline); the viewer built into the CLI must be this build"
+bash scripts/build-viewer.sh --check
 cargo build --release --locked -p perfbundle-cli
+
+step "shell completions and man pages, from the clap definitions"
+rm -rf target/completions target/man && mkdir -p target/completions
+for sh in bash zsh fish; do target/release/perfbundle completions "$sh" > "target/completions/perfbundle.$sh"; done
+bash -n target/completions/perfbundle.bash
+for c in pack diff view html site completions man; do grep -q "$c" target/completions/perfbundle.bash; done
+target/release/perfbundle man --out-dir target/man
+test -s target/man/perfbundle.1 && test -s target/man/perfbundle-diff.1
+ls target/completions target/man | tr '\n' ' '; echo
+
+step "the installed binary without its clone (cargo install --locked from a fresh clone)"
+bash scripts/test-install.sh
+view_pid=$(cat target/install-test/view.pid)
+trap 'rm -f "$log"; kill "$view_pid" 2>/dev/null || true' EXIT
+
+step "the GitHub Action's steps, run locally (stand-in API and Pages site)"
+bash scripts/test-action.sh > target/action-test.log 2>&1 || { cat target/action-test.log; exit 1; }
+grep -E '^  (ok|FAILED):|passed' target/action-test.log
+grep -c '^  ok:' target/action-test.log | sed 's/^/action checks passed: /'
+awk '/^  ok:/ { n++ } END { printf "test result: ok. %d passed; 0 failed (action simulation)\n", n }' target/action-test.log >> "$log"
+
+step "end-to-end tests (Playwright + Debian chromium): the viewer, the web component, the installed binary"
 bash tests/e2e/make-bundles.sh >/dev/null
 bash scripts/build-book.sh
 (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && npx playwright test) 2>&1 | tee -a "$log"

@@ -20,23 +20,62 @@ use components::{
 };
 use state::{Status, Tab, ViewerState};
 
+/// Where a viewer is mounted: the whole page (its URL is the permalink), or a
+/// `<perfbundle-viewer>` element among others on a page it does not own.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Host {
+    /// The viewer is the page: options from the URL's query string, kept in
+    /// step with it; the page's `index.json` lists runs; a file dropped
+    /// anywhere opens.
+    Page,
+    /// A custom element: options from its attributes (in the permalink's keys,
+    /// as a query string); never reads or rewrites the page's URL, listens to
+    /// nothing outside its own tree, fetches nothing but its bundles.
+    Element { params: String },
+}
+
+/// The viewer as the whole page (`index.html`, `perfbundle html`).
 #[component]
 pub fn App() -> impl IntoView {
+    view! { <Viewer host=Host::Page /> }
+}
+
+/// The viewer, with its own state: several can live on one page.
+#[component]
+pub fn Viewer(host: Host) -> impl IntoView {
     let state = ViewerState::new();
     state.provide();
+    provide_context(host.clone());
     let (run, compare) = (state.run, state.compare);
-    let (url, base) = permalink::read(state);
-    if let Some((name, bytes)) = load::embedded_bundle() {
-        load::open_bytes(run.bundle, &name, &bytes);
-    } else if let Some(url) = url {
-        load::open_url(run.bundle, url);
-    }
-    if let Some(base) = base {
-        load::open_url(compare.base, base);
-    }
-    permalink::follow(state);
-    if run.embed.get_untracked() {
-        embed::post_height();
+    match &host {
+        Host::Page => {
+            let (url, base) = permalink::read(state);
+            if let Some((name, bytes)) = load::embedded_bundle() {
+                load::open_bytes(run.bundle, &name, &bytes);
+            } else if let Some(url) = url {
+                load::open_url(run.bundle, url);
+            }
+            if let Some(base) = base {
+                load::open_url(compare.base, base);
+            }
+            permalink::follow(state);
+            if run.embed.get_untracked() {
+                embed::post_height();
+            }
+        }
+        Host::Element { params } => {
+            if let Ok(p) = web_sys::UrlSearchParams::new_with_str(params) {
+                let (url, base) = permalink::read_params(state, &p);
+                if let Some(url) = url {
+                    load::open_url(run.bundle, url);
+                }
+                if let Some(base) = base {
+                    load::open_url(compare.base, base);
+                }
+            }
+            // Embedded: no header (the element is sized by the page).
+            run.embed.set(true);
+        }
     }
 
     let tab_button = move |tab: Tab, label: &'static str| {

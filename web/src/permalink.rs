@@ -11,8 +11,17 @@ fn params() -> Option<web_sys::UrlSearchParams> {
 
 /// Reads the URL into the state; returns the bundle URL and the base URL to open, if any.
 pub fn read(state: ViewerState) -> (Option<String>, Option<String>) {
+    match params() {
+        Some(p) => read_params(state, &p),
+        None => (None, None),
+    }
+}
+
+/// Reads view options in the permalink's keys (the page's query string, or a
+/// `<perfbundle-viewer>` element's attributes) into the state; returns the
+/// bundle URL and the base URL to open, if any.
+pub fn read_params(state: ViewerState, p: &web_sys::UrlSearchParams) -> (Option<String>, Option<String>) {
     let ViewerState { run, flame, compare } = state;
-    let Some(p) = params() else { return (None, None) };
     if let Some(t) = p.get("view").and_then(|v| Tab::parse(&v)) {
         run.tab.set(t);
     }

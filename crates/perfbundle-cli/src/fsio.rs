@@ -169,10 +169,34 @@ pub fn read_bundle(path: &Path, limits: &ReadLimits) -> Result<Bundle> {
     Ok(Bundle::read(BufReader::with_capacity(1 << 20, f), &path.display().to_string(), limits)?)
 }
 
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--quiet`: no progress, spinners or notes on stderr.
+pub fn set_quiet(q: bool) {
+    QUIET.store(q, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether progress may be drawn: stderr is a terminal, not under CI, not `--quiet`.
+pub fn show_progress() -> bool {
+    use std::io::IsTerminal;
+    io::stderr().is_terminal() && std::env::var_os("CI").is_none() && !quiet()
+}
+
+/// A note on stderr (what was done, where it went), left out under `--quiet`.
+pub fn note(text: &str) {
+    if !quiet() {
+        eprintln!("{text}");
+    }
+}
+
 /// A progress bar on stderr when stderr is a terminal, hidden otherwise.
 pub fn progress(len: u64, what: &str) -> ProgressBar {
-    use std::io::IsTerminal;
-    if !io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+    if !show_progress() {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(len);
@@ -184,16 +208,87 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
+/// A progress bar counting items (files, shards, slices) on stderr when progress may be drawn.
+pub fn progress_count(len: u64, what: &str) -> ProgressBar {
+    if !show_progress() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(what.to_string());
+    pb
+}
+
 /// A spinner on stderr when stderr is a terminal, hidden otherwise.
 pub fn spinner(what: &str) -> ProgressBar {
-    use std::io::IsTerminal;
-    if !io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+    if !show_progress() {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new_spinner();
     pb.set_message(what.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb
+}
+
+/// The spinner a slow command shows (at most one at a time).
+static COMMAND_SPINNER: std::sync::Mutex<Option<ProgressBar>> = std::sync::Mutex::new(None);
+/// Set once the command has printed to stdout: its spinner no longer appears.
+static SPINNER_DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A spinner for a whole command that appears only once the command has run
+/// for a second (on a terminal, not `--quiet`): a quick command shows
+/// nothing. It is cleared before the command prints to stdout
+/// ([`clear_spinner`]) and when dropped.
+#[derive(Debug)]
+pub struct DelayedSpinner {
+    stop: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl DelayedSpinner {
+    pub fn start(what: &'static str) -> DelayedSpinner {
+        let stop = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        if show_progress() {
+            let s = stop.clone();
+            std::thread::spawn(move || {
+                let (lock, cv) = &*s;
+                let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+                let (stopped, _) = cv
+                    .wait_timeout_while(guard, std::time::Duration::from_secs(1), |stopped| !*stopped)
+                    .unwrap_or_else(|e| e.into_inner());
+                if *stopped || SPINNER_DONE.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                let pb = ProgressBar::new_spinner();
+                if let Ok(style) = ProgressStyle::with_template("{spinner} perfbundle: {msg}… {elapsed}") {
+                    pb.set_style(style);
+                }
+                pb.set_message(what);
+                pb.enable_steady_tick(std::time::Duration::from_millis(120));
+                *COMMAND_SPINNER.lock().unwrap_or_else(|e| e.into_inner()) = Some(pb);
+                drop(stopped);
+            });
+        }
+        DelayedSpinner { stop }
+    }
+}
+
+/// Clears the command's spinner, if one is shown, and keeps it from appearing.
+pub fn clear_spinner() {
+    SPINNER_DONE.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(pb) = COMMAND_SPINNER.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        pb.finish_and_clear();
+    }
+}
+
+impl Drop for DelayedSpinner {
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.stop;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_all();
+        clear_spinner();
+    }
 }
 
 /// Reads another thread's output chunk by chunk: the producer thread

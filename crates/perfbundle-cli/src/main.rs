@@ -12,13 +12,20 @@ mod inputs;
 mod packing;
 mod viewer;
 
+/// The version and the commit it was built from (build.rs).
+pub(crate) const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PERFBUNDLE_COMMIT"), ")");
+
 #[derive(Parser)]
 #[command(
     name = "perfbundle",
-    version,
+    version = VERSION,
     about = "One performance run, one file: k6 results, profiles and process timelines packed into a .perfbundle; inspect, verify, compare, export, view and share it."
 )]
 struct Cli {
+    /// No progress bars, spinners or notes on stderr (errors and warnings are still printed).
+    /// Progress is shown only on a terminal anyway, never under CI=….
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,10 +45,18 @@ enum Command {
     History(commands::history::HistoryArgs),
     Import(commands::import::ImportArgs),
     Record(Box<commands::record::RecordArgs>),
+    Completions(commands::completions::CompletionsArgs),
+    Man(commands::completions::ManArgs),
+}
+
+/// The clap definition of the whole command line (completions and the man page are made from it).
+pub(crate) fn cli_command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
 pub(crate) fn emit(text: &str) {
+    fsio::clear_spinner();
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -54,6 +69,27 @@ pub(crate) fn emit(text: &str) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    fsio::set_quiet(cli.quiet);
+    let slow = match &cli.command {
+        // These show their own progress (pack, import, record), or run until stopped (view), or
+        // print at once (completions, man).
+        Command::Pack(_) | Command::Record(_) | Command::Merge(_) | Command::View(_) => None,
+        Command::Import(a) => match a.source {
+            commands::import::ImportSource::Influxdb(_) => None,
+            commands::import::ImportSource::Prometheus(_) => Some("importing from Prometheus"),
+        },
+        Command::Completions(_) | Command::Man(_) => None,
+        Command::Inspect(_) => Some("reading the bundle"),
+        Command::Verify(_) => Some("verifying"),
+        Command::Unpack(_) => Some("unpacking"),
+        Command::Export(_) => Some("exporting"),
+        Command::Html(_) => Some("writing the report"),
+        Command::Site(_) => Some("writing the site"),
+        Command::Diff(_) => Some("comparing"),
+        Command::History(_) => Some("reading the runs"),
+    };
+    // A spinner that shows only once the command has taken a second (on a terminal, not --quiet).
+    let _spinner = slow.map(fsio::DelayedSpinner::start);
     let result = match cli.command {
         Command::Pack(a) => commands::pack::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
@@ -68,7 +104,10 @@ fn main() -> ExitCode {
         Command::History(a) => commands::history::run(a),
         Command::Import(a) => commands::import::run(a),
         Command::Record(a) => commands::record::run(*a),
+        Command::Completions(a) => commands::completions::run(a),
+        Command::Man(a) => commands::completions::run_man(a),
     };
+    drop(_spinner);
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -6,34 +6,174 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-/// Where the built viewer is: `--viewer`, `$PERFBUNDLE_VIEWER`, `viewer/` beside
-/// the binary, or the repository's `dist/` (the binary in `target/*/`).
-pub fn find_viewer(given: Option<&Path>) -> Result<PathBuf> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
+/// The viewer's files carried in the binary (build.rs: `viewer-dist/`, gzipped).
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/viewer_assets.rs"));
+}
+
+/// The built viewer: a folder (`--viewer`, `$PERFBUNDLE_VIEWER`, beside the
+/// binary, the repository's `dist/`) or the copy built into the binary.
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    Dir(PathBuf),
+    Embedded,
+}
+
+/// A viewer folder holds an `index.html`.
+fn is_viewer_dir(d: &Path) -> bool {
+    d.join("index.html").is_file()
+}
+
+/// Whether a viewer is built into this binary.
+pub fn embedded_available() -> bool {
+    embedded::FILES.iter().any(|(n, _, _)| *n == "index.html")
+}
+
+fn gunzip(gz: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(gz).read_to_end(&mut out).context("the viewer built into perfbundle is damaged")?;
+    Ok(out)
+}
+
+/// Where the built viewer is: `--viewer DIR`; `$PERFBUNDLE_VIEWER`; `viewer/`
+/// or `../share/perfbundle/viewer` beside the binary; the repository's
+/// `dist/` when the binary is in its `target/PROFILE/`; else the viewer built
+/// into the binary.
+pub fn find_viewer(given: Option<&Path>) -> Result<Viewer> {
     if let Some(g) = given {
-        candidates.push(g.to_path_buf());
-    } else {
-        if let Some(e) = std::env::var_os("PERFBUNDLE_VIEWER") {
-            candidates.push(PathBuf::from(e));
+        if is_viewer_dir(g) {
+            return Ok(Viewer::Dir(g.canonicalize().unwrap_or_else(|_| g.to_path_buf())));
         }
-        if let Ok(exe) = std::env::current_exe() {
-            if let Some(dir) = exe.parent() {
-                candidates.push(dir.join("viewer"));
+        bail!(
+            "{}: not a built viewer (no index.html in it); give the folder `bash scripts/build-viewer.sh` writes (dist/), or leave out --viewer to use the one built into perfbundle",
+            g.display()
+        );
+    }
+    if let Some(e) = std::env::var_os("PERFBUNDLE_VIEWER").filter(|e| !e.is_empty()) {
+        let g = PathBuf::from(e);
+        if is_viewer_dir(&g) {
+            return Ok(Viewer::Dir(g.canonicalize().unwrap_or(g)));
+        }
+        bail!(
+            "{} (from $PERFBUNDLE_VIEWER): not a built viewer (no index.html in it); fix or unset PERFBUNDLE_VIEWER",
+            g.display()
+        );
+    }
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            candidates.push(dir.join("viewer"));
+            candidates.push(dir.join("../share/perfbundle/viewer"));
+            // target/release/perfbundle or target/debug/perfbundle in a clone: its dist/.
+            if dir.parent().and_then(|t| t.file_name()).is_some_and(|n| n == "target") {
                 candidates.push(dir.join("../../dist"));
-                candidates.push(dir.join("../share/perfbundle/viewer"));
             }
         }
-        candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist"));
     }
     for c in &candidates {
-        if c.join("index.html").is_file() {
-            return Ok(c.canonicalize().unwrap_or_else(|_| c.clone()));
+        if is_viewer_dir(c) {
+            return Ok(Viewer::Dir(c.canonicalize().unwrap_or_else(|_| c.clone())));
         }
     }
+    if embedded_available() {
+        return Ok(Viewer::Embedded);
+    }
     bail!(
-        "the viewer is not built (looked in {}); build it with `bash scripts/build-viewer.sh` or pass --viewer DIR",
+        "no viewer: none was built into this perfbundle and none is in {}; build it with `bash scripts/build-viewer.sh` and pass --viewer dist",
         candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", ")
     )
+}
+
+impl Viewer {
+    /// For messages: the folder, or "the viewer built into perfbundle".
+    pub fn describe(&self) -> String {
+        match self {
+            Viewer::Dir(d) => d.display().to_string(),
+            Viewer::Embedded => format!("the viewer built into perfbundle {}", crate::VERSION),
+        }
+    }
+
+    /// The viewer's files, as `/`-separated paths relative to its root, sorted.
+    pub fn files(&self) -> Result<Vec<String>> {
+        fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
+            for e in std::fs::read_dir(dir).with_context(|| format!("{}: cannot list", dir.display()))? {
+                let e = e?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+                if e.path().is_dir() {
+                    walk(&e.path(), &r, out)?;
+                } else {
+                    out.push(r);
+                }
+            }
+            Ok(())
+        }
+        let mut v = Vec::new();
+        match self {
+            Viewer::Dir(d) => walk(d, "", &mut v)?,
+            Viewer::Embedded => v.extend(embedded::FILES.iter().map(|(n, _, _)| n.to_string())),
+        }
+        v.sort();
+        Ok(v)
+    }
+
+    /// A file of the viewer by its relative path; None when there is none.
+    pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Viewer::Dir(d) => {
+                let p = d.join(rel);
+                if !p.is_file() {
+                    return Ok(None);
+                }
+                Ok(Some(std::fs::read(&p).with_context(|| format!("{}: cannot read", p.display()))?))
+            }
+            Viewer::Embedded => match embedded::FILES.iter().find(|(n, _, _)| *n == rel) {
+                Some((_, gz, _)) => Ok(Some(gunzip(gz)?)),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The one file whose name `pick` accepts (`what` names it in errors).
+    pub fn one(&self, what: &str, pick: impl Fn(&str) -> bool) -> Result<(String, Vec<u8>)> {
+        let mut v: Vec<String> = self.files()?.into_iter().filter(|n| !n.contains('/') && pick(n)).collect();
+        let rebuild = match self {
+            Viewer::Dir(_) => "rebuild it into a clean folder with `bash scripts/build-viewer.sh`",
+            Viewer::Embedded => "this perfbundle was built without a complete viewer; pass --viewer DIR",
+        };
+        match v.len() {
+            1 => {
+                let name = v.remove(0);
+                let bytes = self.read(&name)?.with_context(|| format!("{}: {name} vanished", self.describe()))?;
+                Ok((name, bytes))
+            }
+            0 => bail!("{}: no {what} in the viewer; {rebuild}", self.describe()),
+            _ => bail!("{}: several {what} files ({}); {rebuild}", self.describe(), v.join(", ")),
+        }
+    }
+
+    /// Writes the viewer's files into `dest` (a folder, created).
+    pub fn copy_to(&self, dest: &Path) -> Result<()> {
+        std::fs::create_dir_all(dest).with_context(|| format!("{}: cannot create", dest.display()))?;
+        for rel in self.files()? {
+            let to = dest.join(&rel);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create", parent.display()))?;
+            }
+            match self {
+                Viewer::Dir(d) => {
+                    std::fs::copy(d.join(&rel), &to)
+                        .with_context(|| format!("{}: cannot copy", d.join(&rel).display()))?;
+                }
+                Viewer::Embedded => {
+                    let bytes = self.read(&rel)?.unwrap_or_default();
+                    std::fs::write(&to, bytes).with_context(|| format!("{}: cannot write", to.display()))?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The bundle, or the `.perfbundle` files of a folder (sorted).
@@ -82,4 +222,41 @@ pub fn site_index(bundles: &[PathBuf], strict: bool) -> Result<perfbundle_core::
         entries.push(perfbundle_core::bundle::IndexEntry::of(&bundle, &format!("bundles/{name}")));
     }
     Ok(perfbundle_core::bundle::SiteIndex::new(entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_viewer_is_the_committed_one() {
+        assert!(embedded_available(), "build.rs embeds viewer-dist/");
+        let v = Viewer::Embedded;
+        let index = String::from_utf8(v.read("index.html").unwrap().unwrap()).unwrap();
+        assert!(index.contains("<title>perfbundle viewer</title>"));
+        let (_, wasm) = v.one("wasm", |n| n.ends_with("_bg.wasm")).unwrap();
+        assert_eq!(&wasm[..4], b"\0asm");
+        assert!(v.read("perfbundle-viewer.js").unwrap().is_some());
+        assert!(v.read("no-such-file").unwrap().is_none());
+        // Written out, the files are byte for byte those of viewer-dist/.
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("viewer-dist");
+        let out = std::env::temp_dir().join(format!("perfbundle-viewer-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        v.copy_to(&out).unwrap();
+        let files = v.files().unwrap();
+        assert_eq!(files, Viewer::Dir(src.clone()).files().unwrap());
+        for f in &files {
+            assert_eq!(std::fs::read(out.join(f)).unwrap(), std::fs::read(src.join(f)).unwrap(), "{f}");
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn a_given_folder_must_be_a_built_viewer() {
+        let dir = std::env::temp_dir().join(format!("perfbundle-viewer-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = find_viewer(Some(&dir)).unwrap_err().to_string();
+        assert!(e.contains("not a built viewer") && e.contains("--viewer"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

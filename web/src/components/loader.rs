@@ -19,28 +19,11 @@ pub fn Loader() -> impl IntoView {
     };
     let dragging = RwSignal::new(false);
 
-    // Drops anywhere on the page.
-    let doc = document();
-    let over = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::DragEvent)>::new(move |e: web_sys::DragEvent| {
-        e.prevent_default();
-        dragging.set(true);
-    });
-    let leave = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::DragEvent)>::new(move |_e: web_sys::DragEvent| {
-        dragging.set(false);
-    });
-    let drop = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::DragEvent)>::new(move |e: web_sys::DragEvent| {
-        e.prevent_default();
-        dragging.set(false);
-        if let Some(f) = e.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0)) {
-            open(f);
-        }
-    });
-    let _ = doc.add_event_listener_with_callback("dragover", over.as_ref().unchecked_ref());
-    let _ = doc.add_event_listener_with_callback("dragleave", leave.as_ref().unchecked_ref());
-    let _ = doc.add_event_listener_with_callback("drop", drop.as_ref().unchecked_ref());
-    over.forget();
-    leave.forget();
-    drop.forget();
+    // Drops anywhere on the page — only when the viewer is the page: an
+    // element among others does not take the page's drops.
+    if use_context::<crate::Host>().unwrap_or(crate::Host::Page) == crate::Host::Page {
+        listen_for_drops(dragging, open);
+    }
 
     let on_pick = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -76,4 +59,29 @@ pub fn Loader() -> impl IntoView {
         </header>
         <div class="drop-overlay" class:shown=move || dragging.get()>"Drop a .perfbundle to open it"</div>
     }
+}
+
+/// Drag-and-drop on the whole document.
+fn listen_for_drops(dragging: RwSignal<bool>, open: impl Fn(web_sys::File) + 'static) {
+    let doc = document();
+    let over = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::DragEvent)>::new(move |e: web_sys::DragEvent| {
+        e.prevent_default();
+        dragging.set(true);
+    });
+    let leave = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::DragEvent)>::new(move |_e: web_sys::DragEvent| {
+        dragging.set(false);
+    });
+    let drop = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::DragEvent)>::new(move |e: web_sys::DragEvent| {
+        e.prevent_default();
+        dragging.set(false);
+        if let Some(f) = e.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0)) {
+            open(f);
+        }
+    });
+    let _ = doc.add_event_listener_with_callback("dragover", over.as_ref().unchecked_ref());
+    let _ = doc.add_event_listener_with_callback("dragleave", leave.as_ref().unchecked_ref());
+    let _ = doc.add_event_listener_with_callback("drop", drop.as_ref().unchecked_ref());
+    over.forget();
+    leave.forget();
+    drop.forget();
 }

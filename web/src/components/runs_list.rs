@@ -14,7 +14,12 @@ pub fn RunsList() -> impl IntoView {
     let run = expect_context::<RunState>();
     let compare = expect_context::<CompareState>();
     let runs: RwSignal<Vec<IndexEntry>> = RwSignal::new(Vec::new());
+    // Only the viewer that is the page reads the page's index.json.
+    let is_page = use_context::<crate::Host>().unwrap_or(crate::Host::Page) == crate::Host::Page;
     leptos::task::spawn_local(async move {
+        if !is_page {
+            return;
+        }
         if let Ok(bytes) = load::fetch_bytes("index.json").await {
             if let Ok(ix) = serde_json::from_slice::<SiteIndex>(&bytes) {
                 runs.set(ix.bundles);

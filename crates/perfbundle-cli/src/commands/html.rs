@@ -3,10 +3,10 @@
 //! network and no server.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use perfbundle_core::bundle::ReadLimits;
 use perfbundle_core::render::chart::escape;
@@ -22,7 +22,7 @@ pub struct HtmlArgs {
     /// Output HTML file.
     #[arg(short = 'o', long = "output", value_name = "report.html")]
     pub output: PathBuf,
-    /// The built viewer (default: found as `perfbundle view` finds it).
+    /// A built viewer folder to use instead of the one built into perfbundle (see `perfbundle view --help`).
     #[arg(long, value_name = "DIR")]
     pub viewer: Option<PathBuf>,
 }
@@ -30,21 +30,6 @@ pub struct HtmlArgs {
 fn base64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// The one file in `dir` whose name ends with `suffix`.
-fn one(dir: &Path, suffix: &str) -> Result<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(suffix)))
-        .collect();
-    v.sort();
-    match v.len() {
-        1 => Ok(v.remove(0)),
-        0 => bail!("{}: no *{suffix} in the built viewer (rebuild it with scripts/build-viewer.sh)", dir.display()),
-        _ => bail!("{}: several *{suffix} files; rebuild the viewer into a clean dist/", dir.display()),
-    }
 }
 
 /// The loader: decodes the viewer's glue and wasm from the page and starts it.
@@ -68,9 +53,11 @@ pub fn run(a: HtmlArgs) -> Result<ExitCode> {
     let viewer = crate::viewer::find_viewer(a.viewer.as_deref())?;
     let b = read_bundle(&a.file, &ReadLimits::default())?;
     let bundle = std::fs::read(&a.file).with_context(|| format!("{}: cannot read", a.file.display()))?;
-    let wasm = std::fs::read(one(&viewer, "_bg.wasm")?)?;
-    let glue = std::fs::read(one(&viewer, ".js")?)?;
-    let css = std::fs::read_to_string(one(&viewer, ".css")?)?;
+    let (_, wasm) = viewer.one("*_bg.wasm", |n| n.ends_with("_bg.wasm"))?;
+    // The wasm-bindgen glue (the web component's script, perfbundle-viewer.js, is not needed here).
+    let (_, glue) = viewer.one("wasm-bindgen glue (*.js)", |n| n.ends_with(".js") && n != "perfbundle-viewer.js")?;
+    let (css_name, css) = viewer.one("*.css", |n| n.ends_with(".css"))?;
+    let css = String::from_utf8(css).with_context(|| format!("{}: {css_name} is not UTF-8", viewer.describe()))?;
     // The CSP allows the one inline script, by its hash.
     let loader_hash = base64(&sha2::Sha256::digest(LOADER.as_bytes()));
     let name = a.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

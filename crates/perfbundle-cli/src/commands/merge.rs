@@ -36,17 +36,24 @@ pub struct MergeArgs {
 pub fn run(a: MergeArgs) -> Result<ExitCode> {
     crate::fsio::check_output(&a.output, &a.bundles)?;
     let mut shards = Vec::new();
+    let pb = crate::fsio::progress_count(a.bundles.len() as u64, "reading the shards");
     for p in &a.bundles {
         let b = read_bundle(p, &ReadLimits::default())?;
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if b.k6_summary.is_none() {
-            bail!("{}: has no k6 data to merge", p.display());
+            bail!(
+                "{}: has no k6 data to merge; give the bundles of one test's shards, each packed from its k6 output",
+                p.display()
+            );
         }
         shards.push((name, b));
+        pb.inc(1);
     }
+    pb.set_message("merging");
     let labels: BTreeMap<String, String> = a.labels.iter().map(|l| key_value(l, "--label")).collect::<Result<_>>()?;
     let contents: Vec<ShardContent<'_>> = shards.iter().map(|(name, b)| ShardContent::of_bundle(name, b)).collect();
     let packed = merged(&contents, a.title.clone(), labels, crate::args::now_secs(), a.force)?;
+    pb.finish_and_clear();
     packing::write_merged(packed, shards.len(), &a.output)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand, each a clap struct and a `run`.
 
+pub mod completions;
 pub mod diff;
 pub mod export;
 pub mod history;

@@ -17,7 +17,7 @@ pub struct SiteArgs {
     /// Output folder.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub out: PathBuf,
-    /// The built viewer (default: found as `perfbundle view` finds it).
+    /// A built viewer folder to use instead of the one built into perfbundle (see `perfbundle view --help`).
     #[arg(long, value_name = "DIR")]
     pub viewer: Option<PathBuf>,
     /// Replace an existing output folder.
@@ -26,20 +26,6 @@ pub struct SiteArgs {
     /// Order the trend page (trend.html) by this label, compared as versions (default: run start time).
     #[arg(long, value_name = "LABEL")]
     pub by: Option<String>,
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("{}: cannot create", to.display()))?;
-    for e in std::fs::read_dir(from).with_context(|| format!("{}: cannot list", from.display()))? {
-        let p = e?.path();
-        let dest = to.join(p.file_name().unwrap_or_default());
-        if p.is_dir() {
-            copy_dir(&p, &dest)?;
-        } else {
-            std::fs::copy(&p, &dest).with_context(|| format!("{}: cannot copy", p.display()))?;
-        }
-    }
-    Ok(())
 }
 
 pub fn run(a: SiteArgs) -> Result<ExitCode> {
@@ -54,7 +40,7 @@ pub fn run(a: SiteArgs) -> Result<ExitCode> {
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let result = (|| -> Result<()> {
-        copy_dir(&viewer, &staging)?;
+        viewer.copy_to(&staging)?;
         std::fs::create_dir_all(staging.join("bundles"))?;
         for b in &bundles {
             std::fs::copy(b, staging.join("bundles").join(b.file_name().unwrap_or_default()))

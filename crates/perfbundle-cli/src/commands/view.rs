@@ -20,7 +20,9 @@ pub struct ViewArgs {
     /// Port (0 picks a free one).
     #[arg(long, default_value_t = 8765)]
     pub port: u16,
-    /// The built viewer (default: found beside the binary or in the repository's dist/).
+    /// A built viewer folder (`bash scripts/build-viewer.sh` writes dist/) to serve instead of the
+    /// one built into perfbundle. Default: $PERFBUNDLE_VIEWER, viewer/ beside the binary, the
+    /// repository's dist/ for a binary in its target/, else the built-in one.
     #[arg(long, value_name = "DIR")]
     pub viewer: Option<PathBuf>,
 }
@@ -53,13 +55,15 @@ pub fn run(a: ViewArgs) -> Result<ExitCode> {
     }
     crate::emit(&out);
     match &bundles {
-        server::Bundles::Folder(d) => eprintln!(
+        server::Bundles::Folder(d) => crate::fsio::note(&format!(
             "serving {} and the bundles of {} ({} now; ones added later too); Ctrl-C stops",
-            viewer.display(),
+            viewer.describe(),
             d.display(),
             names.len()
-        ),
-        server::Bundles::File(f) => eprintln!("serving {} and {}; Ctrl-C stops", viewer.display(), f.display()),
+        )),
+        server::Bundles::File(f) => {
+            crate::fsio::note(&format!("serving {} and {}; Ctrl-C stops", viewer.describe(), f.display()))
+        }
     }
     server::serve(listener, site)?;
     Ok(ExitCode::SUCCESS)

@@ -27,6 +27,8 @@ use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, X_
 use hyper::{Method, Request, Response, StatusCode};
 use perfbundle_core::bundle::{IndexEntry, SiteIndex};
 
+use crate::viewer::Viewer;
+
 /// A connection that sends no complete request head for this long is closed
 /// (a new connection, or a kept-alive one between requests).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,7 +40,9 @@ pub const CHUNK: usize = 64 * 1024;
 /// What is served: the viewer's files and the bundles.
 #[derive(Debug)]
 pub struct Site {
-    viewer: PathBuf,
+    viewer: Viewer,
+    /// The built-in viewer's files, decompressed once (empty when serving a folder).
+    embedded: HashMap<String, Bytes>,
     bundles: Bundles,
     index: Mutex<IndexCache>,
 }
@@ -63,8 +67,16 @@ struct IndexCache {
 }
 
 impl Site {
-    pub fn new(viewer: PathBuf, bundles: Bundles) -> Site {
-        Site { viewer, bundles, index: Mutex::new(IndexCache::default()) }
+    pub fn new(viewer: Viewer, bundles: Bundles) -> Site {
+        let mut embedded = HashMap::new();
+        if let Viewer::Embedded = viewer {
+            for name in viewer.files().unwrap_or_default() {
+                if let Ok(Some(b)) = viewer.read(&name) {
+                    embedded.insert(name, Bytes::from(b));
+                }
+            }
+        }
+        Site { viewer, embedded, bundles, index: Mutex::new(IndexCache::default()) }
     }
 
     /// The bundles there are now: name, size, mtime (sorted by name).
@@ -164,7 +176,11 @@ impl Site {
             };
         }
         let rel = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
-        file(&self.viewer.join(rel), content_type(rel)).unwrap_or_else(|| text(StatusCode::NOT_FOUND, "not found"))
+        let found = match &self.viewer {
+            Viewer::Dir(d) => file(&d.join(rel), content_type(rel)),
+            Viewer::Embedded => self.embedded.get(rel).map(|b| bytes(StatusCode::OK, content_type(rel), b.clone())),
+        };
+        found.unwrap_or_else(|| text(StatusCode::NOT_FOUND, "not found"))
     }
 }
 
@@ -357,7 +373,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("perfbundle-view-unit-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let site = Site::new(dir.clone(), Bundles::Folder(dir.clone()));
+        let site = Site::new(Viewer::Dir(dir.clone()), Bundles::Folder(dir.clone()));
         assert!(site.bundle_file("a b.perfbundle").is_none());
         std::fs::write(dir.join("a b.perfbundle"), b"x").unwrap();
         std::fs::write(dir.join("notes.txt"), b"x").unwrap();
