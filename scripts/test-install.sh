@@ -7,9 +7,9 @@
 # Chromium (the report; the site; the server's URL in view.url, the server
 # itself left running with its pid in view.pid: the caller stops it).
 #
-# The build goes to target/install-test-build (CARGO_TARGET_DIR), kept so
-# that a second run compiles only the clone's own crates (the clone is at a
-# new path each time); PERFBUNDLE_INSTALL_FRESH=1 builds in a temporary folder
+# The build goes to target/ (CARGO_TARGET_DIR), shared with test.sh's release
+# build, so that only the clone's own crates compile again (the clone is at
+# a new path each time); PERFBUNDLE_INSTALL_FRESH=1 builds in a temporary folder
 # as a user's `cargo install` does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 git clone -q "$ROOT" "$W/clone"
 echo "fresh clone of $(git -C "$W/clone" rev-parse --short HEAD) in $W/clone"
-if [ "${PERFBUNDLE_INSTALL_FRESH:-}" = 1 ]; then unset CARGO_TARGET_DIR; else export CARGO_TARGET_DIR="$ROOT/target/install-test-build"; fi
+if [ "${PERFBUNDLE_INSTALL_FRESH:-}" = 1 ]; then unset CARGO_TARGET_DIR; else export CARGO_TARGET_DIR="$ROOT/target"; fi
 start=$(date +%s)
 (cd "$W/clone" && cargo install --quiet --locked --path crates/perfbundle-cli --root "$W/inst")
 echo "cargo install: $(( $(date +%s) - start )) s; binary $(stat -c %s "$W/inst/bin/perfbundle") bytes"

@@ -20,8 +20,8 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-5b3c9df501766176.js';
-  var WASM = 'perfbundle-web-5b3c9df501766176_bg.wasm';
+  var GLUE = 'perfbundle-web-cc329907aba74267.js';
+  var WASM = 'perfbundle-web-cc329907aba74267_bg.wasm';
   var CSS = 'style-ad13e62b985baa6e.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()
