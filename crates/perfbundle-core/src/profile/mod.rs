@@ -365,7 +365,10 @@ impl Profile {
         // speedscope by weight), by samples otherwise (V8's own counts).
         if weighted && self.ranks_by_weight() {
             out.sort_by(|a, b| {
-                b.self_weight.cmp(&a.self_weight).then(b.self_samples.cmp(&a.self_samples)).then_with(|| a.function.cmp(&b.function))
+                b.self_weight
+                    .cmp(&a.self_weight)
+                    .then(b.self_samples.cmp(&a.self_samples))
+                    .then_with(|| a.function.cmp(&b.function))
             });
         } else {
             out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
