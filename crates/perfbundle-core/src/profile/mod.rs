@@ -5,6 +5,9 @@
 //! them), and, where the source timestamps its samples, the node and time of
 //! each sample so that a time range can be cut out later. Ingesters build one
 //! through a [`ProfileBuilder`], one module per source format.
+//!
+//! (Some 530 lines before its tests: the model and the views every consumer
+//! shares — range cuts, weights, function totals, folded stacks.)
 
 mod builder;
 pub mod category;
@@ -365,7 +368,10 @@ impl Profile {
         // speedscope by weight), by samples otherwise (V8's own counts).
         if weighted && self.ranks_by_weight() {
             out.sort_by(|a, b| {
-                b.self_weight.cmp(&a.self_weight).then(b.self_samples.cmp(&a.self_samples)).then_with(|| a.function.cmp(&b.function))
+                b.self_weight
+                    .cmp(&a.self_weight)
+                    .then(b.self_samples.cmp(&a.self_samples))
+                    .then_with(|| a.function.cmp(&b.function))
             });
         } else {
             out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
