@@ -58,3 +58,13 @@ PORT=$PORT K6_NO_USAGE_REPORT=true "$BIN" record -o "$OUT/recorded-cpu-prof.perf
   --profile cpu-prof --app "node $CORPUS/apps/v1/catalog.js" --ready "127.0.0.1:$PORT" \
   -- k6 run --quiet --no-color --address "" -e "BASE_URL=http://127.0.0.1:$PORT" --vus 3 --duration 8s "$CORPUS/k6/catalog-load.js" >/dev/null 2>&1 || true
 test -s "$OUT/recorded-cpu-prof.perfbundle"
+
+# The kept files of a `record --keep-files` run (tests/corpus/formats/record-cpu-prof),
+# packed afterwards with --align auto: the .cpuprofile renamed, so no time in its name.
+cp tests/corpus/formats/record-cpu-prof/app.cpuprofile "$W/profile.cpuprofile"
+"$BIN" pack -o "$OUT/aligned-cpu-prof.perfbundle" --title "packed afterwards: aligned with --align auto" \
+  --align auto tests/corpus/formats/record-cpu-prof/k6.json.gz "$W/profile.cpuprofile" 2>/dev/null
+
+# A real perf script whose samples weigh different periods (page faults): the samples/weight switch.
+"$BIN" pack -o "$OUT/perf-page-faults.perfbundle" --title "perf: page faults, varying periods" \
+  tests/corpus/formats/perf/page-faults-varying-periods.txt.gz 2>/dev/null

@@ -35,6 +35,29 @@ function searchCover(matches) {
   return `${covered} of ${prof.samples.length}`;
 }
 
+// The same by wall time, the share of it: a sample lasts until the next one
+// (the last until endTime), as speedscope and DevTools weigh V8's samples.
+function searchTimeShare(matches) {
+  const file = fs.readdirSync(CPUPROFILE_DIR).find((f) => f.endsWith('.cpuprofile'));
+  const prof = JSON.parse(fs.readFileSync(path.join(CPUPROFILE_DIR, file)));
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const times = [];
+  let t = prof.startTime;
+  for (const d of prof.timeDeltas) times.push((t += d));
+  let covered = 0;
+  let total = 0;
+  prof.samples.forEach((s, k) => {
+    const w = Math.max(0, (k + 1 < times.length ? times[k + 1] : prof.endTime) - times[k]);
+    total += w;
+    for (let id = s; id !== undefined; id = parent.get(id)) {
+      if (matches(byId.get(id).callFrame.functionName)) { covered += w; break; }
+    }
+  });
+  return `(${((covered * 100) / total).toFixed(2)}%)`;
+}
+
 test.afterAll(() => {
   fs.mkdirSync(path.join(__dirname, 'test-results'), { recursive: true });
   const f = path.join(__dirname, 'test-results', 'metrics.json');
@@ -135,6 +158,11 @@ test('flame graph: hover, search, zoom, breadcrumb, icicle, function table, perm
   const bubble = searchCover((f) => f.toLowerCase().includes('bubble'));
   expect(bubble).not.toMatch(/^0 of/);
   await page.getByTestId('flame-search').fill('bubble');
+  // By wall time first (the profile has V8's time deltas), by samples at the switch.
+  await expect(page.getByTestId('flame-by-weight')).toBeChecked();
+  await expect(page.getByTestId('search-info')).toContainText(searchTimeShare((f) => f.toLowerCase().includes('bubble')));
+  await expect(page.getByTestId('search-info')).toContainText(' ms of ');
+  await page.getByTestId('flame-by-weight').uncheck();
   await expect(page.getByTestId('search-info')).toContainText(`matches cover ${bubble} samples`);
   await page.getByTestId('flame-regex').check();
   await page.getByTestId('flame-search').fill('^rankBy.*Bubble');
@@ -462,11 +490,24 @@ test('a recorded profile follows the range selected on the charts', async ({ pag
   await expect(page.getByTestId('record')).toContainText('profiler: cpu-prof');
   await expect(page.getByTestId('record-alignment')).toContainText('CLOCK_MONOTONIC');
   await expect(page.getByTestId('record-outcome')).toContainText('k6 exit');
-  await page.goto(`${E2E}/?bundle=bundles/recorded-cpu-prof.perfbundle&view=charts`);
+  await selectARangeAndCheckTheFlameGraph(page, 'recorded-cpu-prof', 'recorded-range');
+});
+
+test('a profile packed afterwards with --align auto follows the range selected on the charts', async ({ page }) => {
+  // pack --align auto put the kept .cpuprofile (renamed) on the k6 run's clock.
+  const j = JSON.parse(execFileSync(BIN, ['inspect', '--json', path.join(ROOT, 'target/e2e-bundles/aligned-cpu-prof.perfbundle')]).toString());
+  expect(j.profiles[0].alignment.status).toBe('aligned');
+  expect(j.profiles[0].start_unix_us).not.toBeNull();
+  await selectARangeAndCheckTheFlameGraph(page, 'aligned-cpu-prof', 'aligned-range');
+});
+
+// Drags across the middle fifth of the request-rate chart, then checks that the
+// flame graph shows only the samples taken then, and all of them after a reset.
+async function selectARangeAndCheckTheFlameGraph(page, bundle, shotName) {
+  await page.goto(`${E2E}/?bundle=bundles/${bundle}.perfbundle&view=charts`);
   const chart = page.getByTestId('chart-request-rate').locator('svg');
   await expect(chart).toBeVisible();
   const box = await chart.boundingBox();
-  // Drag across the middle third of the run.
   await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
@@ -479,7 +520,58 @@ test('a recorded profile follows the range selected on the charts', async ({ pag
   const [part, all] = [Number(m[1]), Number(m[2])];
   expect(part).toBeGreaterThan(0);
   expect(part).toBeLessThan(all * 0.6);
-  await shot(page, 'recorded-range');
+  await shot(page, shotName);
   await page.getByTestId('flame-range-reset').click();
   await expect(note).not.toContainText('selected on the charts');
+}
+
+test('a perf profile is drawn by its events\' periods, or by samples at the switch', async ({ page }) => {
+  // What perfbundle export --folded writes (inferno-collapse-perf's output, byte
+  // for byte): each stack by period, and with --folded-samples by sample count.
+  const bundle = path.join(ROOT, 'target/e2e-bundles/perf-page-faults.perfbundle');
+  const stacks = (extra) => {
+    const out = fs.mkdtempSync(path.join(require('os').tmpdir(), 'pb-folded-'));
+    execFileSync(BIN, ['export', bundle, '--out-dir', path.join(out, 'x'), '--folded', ...extra]);
+    const file = fs.readdirSync(path.join(out, 'x')).find((f) => f.endsWith('.folded'));
+    const text = fs.readFileSync(path.join(out, 'x', file), 'utf8');
+    fs.rmSync(out, { recursive: true });
+    return text.trim().split('\n').map((l) => {
+      const k = l.lastIndexOf(' ');
+      return [l.slice(0, k).split(';'), Number(l.slice(k + 1))];
+    });
+  };
+  const [byWeight, bySamples] = [stacks([]), stacks(['--folded-samples'])];
+  const j = JSON.parse(execFileSync(BIN, ['inspect', '--json', bundle]).toString());
+  // The hottest function by period whose name is a plain identifier (a substring search finds only it).
+  const top = j.profiles[0].top_self.map((f) => f.function).find((f) => /^[A-Za-z_][A-Za-z0-9_]{5,}$/.test(f));
+  expect(top).toBeTruthy();
+  const cover = (lines) => {
+    const t = top.toLowerCase();
+    const covered = lines.filter(([frames]) => frames.some((f) => f.toLowerCase().includes(t))).reduce((a, [, n]) => a + n, 0);
+    const total = lines.reduce((a, [, n]) => a + n, 0);
+    return { covered, total, share: ((covered * 100) / total).toFixed(2) };
+  };
+  const w = cover(byWeight);
+  const c = cover(bySamples);
+  expect(w.total).not.toBe(c.total); // the periods vary: weight and samples differ
+  await page.goto(`${E2E}/?bundle=bundles/perf-page-faults.perfbundle&view=profiles`);
+  const sw = page.getByTestId('flame-by-weight');
+  await expect(sw).toBeChecked();
+  await expect(sw.locator('..')).toContainText('event period');
+  await page.getByTestId('flame-search').fill(top);
+  const fmt = (n) => n.toLocaleString('en-US');
+  await expect(page.getByTestId('search-info')).toHaveText(
+    `matches cover ${fmt(w.covered)} events (period) of ${fmt(w.total)} events (period) (${w.share}%)`);
+  // The function table goes by weight too: its first row is the hottest by period.
+  const first = page.getByTestId('function-row').first();
+  await expect(first.locator('td').first()).toContainText('events (period)');
+  await shot(page, 'perf-by-weight');
+  await sw.uncheck();
+  await expect(page.getByTestId('search-info')).toHaveText(`matches cover ${c.covered} of ${c.total} samples (${c.share}%)`);
+  await expect(first.locator('td').first()).not.toContainText('events');
+  // The choice is in the URL.
+  expect(page.url()).toContain('by=samples');
+  await page.reload();
+  await expect(page.getByTestId('flame-by-weight')).not.toBeChecked();
+  await expect(page.getByTestId('search-info')).toContainText(`of ${c.total} samples`);
 });

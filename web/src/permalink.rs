@@ -1,4 +1,4 @@
-//! The view in the URL: `?bundle=…&base=…&view=…&series=…&from=…&to=…&profile=…&focus=…&q=…&re=1&icicle=1`.
+//! The view in the URL: `?bundle=…&base=…&view=…&series=…&from=…&to=…&profile=…&focus=…&q=…&re=1&icicle=1&by=samples`.
 
 use leptos::prelude::*;
 
@@ -42,6 +42,7 @@ pub fn read_params(state: ViewerState, p: &web_sys::UrlSearchParams) -> (Option<
     }
     flame.regex.set(p.get("re").as_deref() == Some("1"));
     flame.icicle.set(p.get("icicle").as_deref() == Some("1"));
+    flame.by_weight.set(p.get("by").as_deref() != Some("samples"));
     run.embed.set(p.get("embed").as_deref() == Some("1"));
     compare.all.set(p.get("all").as_deref() == Some("1"));
     if let Some(v) = p.get("pair").and_then(|v| v.parse().ok()) {
@@ -99,6 +100,9 @@ pub fn follow(state: ViewerState) {
             }
             if flame.icicle.get() {
                 p.append("icicle", "1");
+            }
+            if !flame.by_weight.get() {
+                p.append("by", "samples");
             }
         }
         if run.tab.get() == Tab::Compare {

@@ -169,15 +169,19 @@ async fn the_shown_profile_follows_the_bundle_the_profile_and_the_range() {
         perfbundle_core::bundle::Bundle::from_bytes(cpu_profile_bundle(), "cpu", &Default::default()).unwrap();
     let whole = bundle.profiles[0].total_samples;
     assert_eq!(whole, 28768);
+    let wall_us: u64 = bundle.profiles[0].nodes.self_weight.iter().sum();
     // A profile with sample times on the run's clock (as `perfbundle record` makes them).
     bundle.profiles[0].start_unix_us = Some(0);
     run.bundle.loaded.set(Some(Arc::new(Loaded::new("cpu".into(), bundle))));
     match flame.shown.get_untracked() {
-        Some(ShownProfile::Whole(_, 0)) => {}
+        Some(ShownProfile::Whole { profile: 0, weighted: true, .. }) => {}
         other => panic!("{other:?}"),
     }
     flame.profile.set(7);
-    assert!(matches!(flame.shown.get_untracked(), Some(ShownProfile::Whole(_, 0))), "clamped to the last profile");
+    assert!(
+        matches!(flame.shown.get_untracked(), Some(ShownProfile::Whole { profile: 0, .. })),
+        "clamped to the last profile"
+    );
     run.range.set(Some((0.0, 10_000.0)));
     match flame.shown.get_untracked() {
         Some(ShownProfile::Range { profile, of, .. }) => {
@@ -189,7 +193,12 @@ async fn the_shown_profile_follows_the_bundle_the_profile_and_the_range() {
     flame.search.set("fibonacci".into());
     assert!(flame.matches.get_untracked().info().starts_with("matches cover"));
     run.range.set(None);
+    // By weight (the default where a profile has weights): V8's wall time.
+    let info = flame.matches.get_untracked().info();
+    assert!(info.contains(&format!(" of {} (", perfbundle_web::state::amount(wall_us, "us"))), "{info}");
+    flame.by_weight.set(false);
     assert_eq!(flame.matches.get_untracked().info(), "matches cover 1101 of 28768 samples (3.83%)");
+    assert!(matches!(flame.shown.get_untracked(), Some(ShownProfile::Whole { weighted: false, .. })));
     flame.regex.set(true);
     flame.search.set("(".into());
     assert!(flame.matches.get_untracked().info().starts_with("not a valid regular expression"));

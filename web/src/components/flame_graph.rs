@@ -5,19 +5,22 @@
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use perfbundle_core::profile::flame::{FlameIndex, FlameRect};
-use perfbundle_core::profile::Profile;
+use perfbundle_core::profile::flame::FlameRect;
 
 use crate::canvas::{self, flame_color, hit_test, label};
-use crate::state::{clamp_focus, FlameState};
+use crate::state::{amount, clamp_focus, FlameState, ShownProfile};
 
-/// The tooltip of node `node`: its function, location, category, and its self and total samples.
-pub fn tooltip(p: &Profile, ix: &FlameIndex, node: u32) -> String {
-    let total = p.total_samples.max(1) as f64;
-    let tot = ix.totals[node as usize];
-    let own = p.nodes.self_samples[node as usize];
+/// The tooltip of node `node`: its function, location, category, and its
+/// self and total samples (or weight, when the flame graph is by weight).
+pub fn tooltip(sh: &ShownProfile, node: u32) -> String {
+    let (p, ix) = (sh.profile(), sh.index());
+    let unit = sh.unit();
+    let all = ix.totals.first().copied().unwrap_or(0);
+    let total = all.max(1) as f64;
+    let tot = ix.totals.get(node as usize).copied().unwrap_or(0);
+    let own = sh.self_amount(node);
     match p.nodes.frame[node as usize] {
-        f if f < 0 => format!("all — {} samples", p.total_samples),
+        f if f < 0 => format!("all — {}", amount(all, &unit)),
         f => {
             let f = f as usize;
             let loc = if p.frames.file[f].is_empty() {
@@ -25,11 +28,14 @@ pub fn tooltip(p: &Profile, ix: &FlameIndex, node: u32) -> String {
             } else {
                 format!("\n{}:{}:{}", p.frames.file[f], p.frames.line[f], p.frames.col[f])
             };
+            let show = |v: u64| if unit == "samples" { v.to_string() } else { amount(v, &unit) };
             format!(
-                "{}{loc}\n[{}] self {own} ({:.2}%), total {tot} ({:.2}%)",
+                "{}{loc}\n[{}] self {} ({:.2}%), total {} ({:.2}%)",
                 p.frames.name[f],
                 p.frames.category[f].as_str(),
+                show(own),
                 own as f64 * 100.0 / total,
+                show(tot),
                 tot as f64 * 100.0 / total
             )
         }
@@ -64,7 +70,7 @@ pub fn FlameGraph() -> impl IntoView {
         let info = hit(&ev).and_then(|(node, x, y)| {
             flame.shown.with_untracked(|sh| {
                 let sh = sh.as_ref()?;
-                Some((x, y, tooltip(sh.profile(), sh.index(), node)))
+                Some((x, y, tooltip(sh, node)))
             })
         });
         tooltip_at.set(info);

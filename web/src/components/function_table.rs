@@ -1,10 +1,11 @@
 //! The "sandwich" companion of a flame graph: every function of the profile
-//! shown ([`FlameState::shown`]) with its self and total samples, sortable;
-//! clicking one selects it ([`FlameState::select_function`]: a search for it).
+//! shown ([`FlameState::shown`]) with its self and total samples (or weight,
+//! as the flame graph goes), sortable; clicking one selects it
+//! ([`FlameState::select_function`]: a search for it).
 
 use leptos::prelude::*;
 
-use crate::state::FlameState;
+use crate::state::{amount, FlameState};
 
 #[derive(Clone, Copy, PartialEq)]
 enum SortBy {
@@ -20,25 +21,45 @@ pub fn FunctionTable() -> impl IntoView {
     let rows = move || {
         let sh = flame.shown.get()?;
         let p = sh.profile();
-        let total = p.total_samples.max(1) as f64;
+        let unit = sh.unit();
+        let weighted = sh.weighted();
+        let all = sh.index().totals.first().copied().unwrap_or(0);
+        let total = all.max(1) as f64;
+        // A function's self and total, in the flame graph's unit.
+        let own = move |f: &perfbundle_core::profile::FunctionStat| {
+            if weighted {
+                f.self_weight.unwrap_or(0)
+            } else {
+                f.self_samples
+            }
+        };
+        let tot = move |f: &perfbundle_core::profile::FunctionStat| {
+            if weighted {
+                f.total_weight.unwrap_or(0)
+            } else {
+                f.total_samples
+            }
+        };
         // Functions with no sample (outside a selected range) are not listed.
         let mut f: Vec<_> = p.functions().into_iter().filter(|f| f.total_samples > 0).collect();
         match sort.get() {
-            SortBy::SelfSamples => {}
-            SortBy::Total => f.sort_by(|a, b| b.total_samples.cmp(&a.total_samples).then(a.function.cmp(&b.function))),
+            SortBy::SelfSamples => f.sort_by(|a, b| own(b).cmp(&own(a)).then(a.function.cmp(&b.function))),
+            SortBy::Total => f.sort_by(|a, b| tot(b).cmp(&tot(a)).then(a.function.cmp(&b.function))),
             SortBy::Name => f.sort_by(|a, b| a.function.cmp(&b.function)),
         }
+        let show = move |v: u64| if weighted { amount(v, &unit) } else { v.to_string() };
         Some(
             f.into_iter()
                 .take(300)
                 .map(|f| {
                     let name = f.function.clone();
+                    let (own, tot) = (own(&f), tot(&f));
                     view! {
                         <tr data-testid="function-row" on:click=move |_| flame.select_function(name.clone())>
-                            <td class="num">{f.self_samples}</td>
-                            <td class="num">{format!("{:.2}%", f.self_samples as f64 * 100.0 / total)}</td>
-                            <td class="num">{f.total_samples}</td>
-                            <td class="num">{format!("{:.2}%", f.total_samples as f64 * 100.0 / total)}</td>
+                            <td class="num">{show(own)}</td>
+                            <td class="num">{format!("{:.2}%", own as f64 * 100.0 / total)}</td>
+                            <td class="num">{show(tot)}</td>
+                            <td class="num">{format!("{:.2}%", tot as f64 * 100.0 / total)}</td>
                             <td>{f.category.as_str()}</td>
                             <td class="fn">{f.function.clone()}<span class="file">{f.file.clone()}</span></td>
                         </tr>

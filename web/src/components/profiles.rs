@@ -1,6 +1,7 @@
 //! The profiles tab: one tab per profile of the bundle, the search box
 //! (substring or regex, with the share of samples it covers), flame ↔
-//! icicle, the range the charts selected, then the flame graph and the
+//! icicle, samples ↔ weight (where the profile has weights), the range the
+//! charts selected, then the flame graph and the
 //! function table — two components that share only [`FlameState`].
 
 use leptos::prelude::*;
@@ -44,9 +45,24 @@ pub fn ProfilesView() -> impl IntoView {
                 clock_label(a),
                 clock_label(b)
             ),
-            ShownProfile::Whole(..) => {
+            ShownProfile::Whole { .. } => {
                 "this profile has no sample times on the run's clock: all its samples are shown".to_string()
             }
+        })
+    };
+
+    // The samples/weight switch, for a profile with weights: what its unit is.
+    let weight_unit = move || {
+        let l = run.bundle.loaded.get()?;
+        let p = l.bundle.profiles.get(flame.profile.get().min(l.bundle.profiles.len().saturating_sub(1)))?;
+        if !p.has_weights() {
+            return None;
+        }
+        Some(match p.weight_unit.as_deref() {
+            Some("us") | Some("ns") => "time".to_string(),
+            Some("period") => "event period".to_string(),
+            Some(u) => u.to_string(),
+            None => String::new(),
         })
     };
 
@@ -63,6 +79,13 @@ pub fn ProfilesView() -> impl IntoView {
                         on:change=move |ev| flame.regex.set(event_target_checked(&ev)) />"regex"</label>
                     <label><input type="checkbox" data-testid="flame-icicle" prop:checked=move || flame.icicle.get()
                         on:change=move |ev| flame.icicle.set(event_target_checked(&ev)) />"icicle"</label>
+                    {move || weight_unit().map(|unit| view! {
+                        <label title="draw by the profile's weight (as its own tools do), or by sample counts">
+                            <input type="checkbox" data-testid="flame-by-weight" prop:checked=move || flame.by_weight.get()
+                                on:change=move |ev| flame.by_weight.set(event_target_checked(&ev)) />
+                            {format!("by weight ({unit})")}
+                        </label>
+                    })}
                     <span class="search-info" data-testid="search-info">{move || flame.matches.with(|m| m.info())}</span>
                 </div>
                 <p class="range-note" data-testid="flame-range">{range_note}

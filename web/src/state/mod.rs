@@ -20,7 +20,7 @@ use perfbundle_core::bundle::Bundle;
 use perfbundle_core::profile::flame::FlameIndex;
 
 pub use compare::{CompareState, DiffResult};
-pub use flame::{clamp_focus, matcher, FlameState, Matcher, Search, ShownProfile};
+pub use flame::{amount, clamp_focus, matcher, FlameState, Matcher, Search, ShownProfile};
 pub use run::{RunState, Tab};
 
 /// Where loading stands.
@@ -40,13 +40,17 @@ pub enum Status {
 pub struct Loaded {
     pub name: String,
     pub bundle: Bundle,
+    /// Each profile's flame index by sample counts.
     pub flames: Vec<FlameIndex>,
+    /// Each profile's flame index by weight, for those that have weights.
+    pub weighted: Vec<Option<FlameIndex>>,
 }
 
 impl Loaded {
     pub fn new(name: String, bundle: Bundle) -> Self {
         let flames = bundle.profiles.iter().map(FlameIndex::new).collect();
-        Loaded { name, bundle, flames }
+        let weighted = bundle.profiles.iter().map(|p| p.has_weights().then(|| FlameIndex::by(p, true))).collect();
+        Loaded { name, bundle, flames, weighted }
     }
 }
 
