@@ -20,8 +20,8 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-cc329907aba74267.js';
-  var WASM = 'perfbundle-web-cc329907aba74267_bg.wasm';
+  var GLUE = 'perfbundle-web-6567ea1c263d8fac.js';
+  var WASM = 'perfbundle-web-6567ea1c263d8fac_bg.wasm';
   var CSS = 'style-ad13e62b985baa6e.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()

@@ -495,7 +495,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return __wasm_bindgen_func_elem_1686(a, state0.b, arg0, arg1);
+                        return __wasm_bindgen_func_elem_1716(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -720,32 +720,32 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 174, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_1637);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_1667);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 276, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4069);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4098);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 233, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3431);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3460);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 276, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4069_16);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4098_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 218, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_2781);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_2811);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 274, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4070);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4099);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -773,34 +773,34 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_2781(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_2781(arg0, arg1);
+function __wasm_bindgen_func_elem_2811(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_2811(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_4070(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_4070(arg0, arg1);
+function __wasm_bindgen_func_elem_4099(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_4099(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_4069(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4069(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4098(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4098(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_3431(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_3431(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_3460(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_3460(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4069_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4069_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4098_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4098_16(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_1686(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_1686(arg0, arg1, arg2, arg3);
+function __wasm_bindgen_func_elem_1716(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_1716(arg0, arg1, arg2, arg3);
 }
 
-function __wasm_bindgen_func_elem_1637(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_1667(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_1637(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_1667(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
