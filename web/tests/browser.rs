@@ -65,8 +65,14 @@ async fn flame_graph_search_reports_its_share() {
     leptos::task::tick().await;
     state.flame.search.set("fibonacci".into());
     leptos::task::tick().await;
-    let info = div.query_selector("[data-testid=search-info]").unwrap().unwrap().text_content().unwrap_or_default();
-    assert!(info.contains("1101 of 28768"), "{info}");
+    let info = || div.query_selector("[data-testid=search-info]").unwrap().unwrap().text_content().unwrap_or_default();
+    // By wall time first (the profile carries V8's time deltas), then by samples at the switch.
+    assert!(info().starts_with("matches cover ") && info().contains(" s of 32.28 s ("), "{}", info());
+    let switch = div.query_selector("[data-testid=flame-by-weight]").unwrap().expect("a samples/weight switch");
+    switch.unchecked_ref::<web_sys::HtmlElement>().click();
+    leptos::task::tick().await;
+    assert!(!state.flame.by_weight.get_untracked());
+    assert!(info().contains("1101 of 28768 samples"), "{}", info());
     assert!(div.query_selector("canvas").unwrap().is_some());
 }
 
@@ -250,8 +256,17 @@ async fn the_flame_graph_shows_a_tooltip_and_zooms_on_click() {
     pointer(&canvas, "mousemove", 300.0, h - 5.0);
     leptos::task::tick().await;
     let tip = div.query_selector("[data-testid=flame-tooltip]").unwrap().expect("a tooltip");
-    assert_eq!(tip.text_content().unwrap(), "all — 28768 samples");
+    // By weight: V8's wall time, the sum of every sample's time delta.
+    let bundle = perfbundle_core::bundle::Bundle::from_bytes(cpu_profile_bundle(), "cpu", &Default::default()).unwrap();
+    let wall_us: u64 = bundle.profiles[0].nodes.self_weight.iter().sum();
+    assert_eq!(tip.text_content().unwrap(), format!("all — {}", perfbundle_web::state::amount(wall_us, "us")));
     assert_eq!(count(&div, "crumb"), 1);
+    state.flame.by_weight.set(false);
+    leptos::task::tick().await;
+    pointer(&canvas, "mousemove", 300.0, h - 5.0);
+    leptos::task::tick().await;
+    let tip = div.query_selector("[data-testid=flame-tooltip]").unwrap().expect("a tooltip");
+    assert_eq!(tip.text_content().unwrap(), "all — 28768 samples");
     // The widest frame above it.
     pointer(&canvas, "click", 300.0, h - ROW - 5.0);
     leptos::task::tick().await;

@@ -20,8 +20,8 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-6567ea1c263d8fac.js';
-  var WASM = 'perfbundle-web-6567ea1c263d8fac_bg.wasm';
+  var GLUE = 'perfbundle-web-c30f017ccd65ec10.js';
+  var WASM = 'perfbundle-web-c30f017ccd65ec10_bg.wasm';
   var CSS = 'style-ad13e62b985baa6e.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()

@@ -19,7 +19,9 @@ pub fn tooltip(sh: &ShownProfile, node: u32) -> String {
     let total = all.max(1) as f64;
     let tot = ix.totals.get(node as usize).copied().unwrap_or(0);
     let own = sh.self_amount(node);
+    let show = |v: u64| if unit == "samples" { v.to_string() } else { amount(v, &unit) };
     match p.nodes.frame[node as usize] {
+        f if f < 0 && unit == "samples" => format!("all — {all} samples"),
         f if f < 0 => format!("all — {}", amount(all, &unit)),
         f => {
             let f = f as usize;
@@ -28,7 +30,6 @@ pub fn tooltip(sh: &ShownProfile, node: u32) -> String {
             } else {
                 format!("\n{}:{}:{}", p.frames.file[f], p.frames.line[f], p.frames.col[f])
             };
-            let show = |v: u64| if unit == "samples" { v.to_string() } else { amount(v, &unit) };
             format!(
                 "{}{loc}\n[{}] self {} ({:.2}%), total {} ({:.2}%)",
                 p.frames.name[f],
