@@ -150,10 +150,15 @@ test('flame graph: hover, search, zoom, breadcrumb, icicle, function table, perm
   await page.goto(`${E2E}/?bundle=bundles/corpus-v1-cpu-prof.perfbundle&view=profiles`);
   const canvas = page.getByTestId('flame-canvas');
   await expect(canvas).toBeVisible();
-  const box = await canvas.boundingBox();
-  // The bottom row is "all"; the row above holds the top frames.
-  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height - 25);
-  await expect(page.getByTestId('flame-tooltip')).toContainText('total');
+  // The canvas is as tall as the rows drawn (taller than the window here): its bottom in view.
+  const bottomInView = async () => {
+    await canvas.evaluate((el) => el.scrollIntoView({ block: 'end' }));
+    return canvas.boundingBox();
+  };
+  let box = await bottomInView();
+  // The bottom row is "all": by wall time first (V8's time deltas).
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height - 5);
+  await expect(page.getByTestId('flame-tooltip')).toHaveText(/^all — [\d.]+ m?s$/);
   // The search matches frame labels (name, then file:line:col); the app's file name holds neither term.
   const bubble = searchCover((f) => f.toLowerCase().includes('bubble'));
   expect(bubble).not.toMatch(/^0 of/);
@@ -164,15 +169,22 @@ test('flame graph: hover, search, zoom, breadcrumb, icicle, function table, perm
   await expect(page.getByTestId('search-info')).toContainText(/^matches cover [\d.]+ m?s of [\d.]+ m?s \(/);
   await page.getByTestId('flame-by-weight').uncheck();
   await expect(page.getByTestId('search-info')).toContainText(`matches cover ${bubble} samples`);
+  // By samples, the row above "all" holds the top frames.
+  await expect(page.getByTestId('search-info')).toContainText('samples');
+  box = await bottomInView();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height - 25);
+  await expect(page.getByTestId('flame-tooltip')).toContainText('total');
   await page.getByTestId('flame-regex').check();
   await page.getByTestId('flame-search').fill('^rankBy.*Bubble');
   await expect(page.getByTestId('search-info')).toContainText(searchCover((f) => /^rankBy.*Bubble/.test(f)));
+  box = await bottomInView(); // (typing in the search box scrolled it into view)
   await page.mouse.click(box.x + box.width * 0.6, box.y + box.height - 25);
   await expect(page.getByTestId('crumb')).toHaveCount(2);
   await shot(page, 'flame-zoomed');
   await page.reload();
   await expect(page.getByTestId('crumb')).toHaveCount(2);
   await expect(page.getByTestId('flame-search')).toHaveValue('^rankBy.*Bubble');
+  await expect(page.getByTestId('flame-by-weight')).not.toBeChecked();
   await page.getByTestId('crumb').first().click();
   await expect(page.getByTestId('crumb')).toHaveCount(1);
   await page.getByTestId('flame-icicle').check();
@@ -326,6 +338,8 @@ test('the single-file HTML report opens from file:// with the network off', asyn
   await expect(page.locator('[data-testid=chart-latency] path').first()).toBeVisible();
   await page.getByTestId('tab-profiles').click();
   await page.getByTestId('flame-search').fill('bubble');
+  await expect(page.getByTestId('search-info')).toContainText(searchTimeShare((f) => f.toLowerCase().includes('bubble')));
+  await page.getByTestId('flame-by-weight').uncheck();
   await expect(page.getByTestId('search-info')).toContainText(searchCover((f) => f.toLowerCase().includes('bubble')));
   expect(remote).toEqual([]);
   await shot(page, 'html-report');
