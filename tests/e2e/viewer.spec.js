@@ -20,40 +20,40 @@ const inspect = (file) => JSON.parse(execFileSync(BIN, ['inspect', '--json', pat
 // corpus's v1 run): samples whose stack holds a frame whose function name
 // matches, each sample once; and all samples.
 const CPUPROFILE_DIR = path.join(ROOT, 'tests/corpus/runs/v1/cpu-prof');
-function searchCover(matches) {
+// The .cpuprofile, and whether sample k's stack holds a frame whose function name matches.
+function cpuprofile(matches) {
   const file = fs.readdirSync(CPUPROFILE_DIR).find((f) => f.endsWith('.cpuprofile'));
   const prof = JSON.parse(fs.readFileSync(path.join(CPUPROFILE_DIR, file)));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
-  let covered = 0;
-  for (const s of prof.samples) {
-    for (let id = s; id !== undefined; id = parent.get(id)) {
-      if (matches(byId.get(id).callFrame.functionName)) { covered++; break; }
+  const hit = (k) => {
+    for (let id = prof.samples[k]; id !== undefined; id = parent.get(id)) {
+      if (matches(byId.get(id).callFrame.functionName)) return true;
     }
-  }
+    return false;
+  };
+  return { prof, hit };
+}
+function searchCover(matches) {
+  const { prof, hit } = cpuprofile(matches);
+  const covered = prof.samples.filter((_, k) => hit(k)).length;
   return `${covered} of ${prof.samples.length}`;
 }
 
 // The same by wall time, the share of it: a sample lasts until the next one
 // (the last until endTime), as speedscope and DevTools weigh V8's samples.
 function searchTimeShare(matches) {
-  const file = fs.readdirSync(CPUPROFILE_DIR).find((f) => f.endsWith('.cpuprofile'));
-  const prof = JSON.parse(fs.readFileSync(path.join(CPUPROFILE_DIR, file)));
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
-  for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const { prof, hit } = cpuprofile(matches);
   const times = [];
   let t = prof.startTime;
   for (const d of prof.timeDeltas) times.push((t += d));
   let covered = 0;
   let total = 0;
-  prof.samples.forEach((s, k) => {
+  prof.samples.forEach((_, k) => {
     const w = Math.max(0, (k + 1 < times.length ? times[k + 1] : prof.endTime) - times[k]);
     total += w;
-    for (let id = s; id !== undefined; id = parent.get(id)) {
-      if (matches(byId.get(id).callFrame.functionName)) { covered += w; break; }
-    }
+    if (hit(k)) covered += w;
   });
   return `(${((covered * 100) / total).toFixed(2)}%)`;
 }
