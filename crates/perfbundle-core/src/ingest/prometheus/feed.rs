@@ -19,7 +19,7 @@ fn tags(labels: &BTreeMap<String, String>) -> Vec<(&str, &str)> {
 
 /// Feeds a counter's series: each push's increase.
 pub fn feed_counter(agg: &mut Aggregator, metric: &str, series: &[RawSeries]) -> u64 {
-    let mut n = 0;
+    let mut n = 0u64;
     for s in series {
         let t = tags(&s.labels);
         let mut prev = 0.0;
@@ -37,7 +37,7 @@ pub fn feed_counter(agg: &mut Aggregator, metric: &str, series: &[RawSeries]) ->
 
 /// Feeds a gauge's series: each pushed value.
 pub fn feed_gauge(agg: &mut Aggregator, metric: &str, series: &[RawSeries]) -> u64 {
-    let mut n = 0;
+    let mut n = 0u64;
     for s in series {
         let t = tags(&s.labels);
         for &(time, v) in &s.samples {
@@ -85,11 +85,14 @@ pub fn feed_weighted_rate(
     left
 }
 
+/// The most new observations one bucket adds in one push.
+const MAX_NEW_OBSERVATIONS: u64 = 1 << 32;
+
 /// Feeds a native-histogram trend: each push's new observations at their
 /// buckets' geometric middles (× 1000 for `_seconds`: the model's ms).
 pub fn feed_histogram(agg: &mut Aggregator, metric: &str, time: bool, series: &[RawSeries]) -> u64 {
     let scale = if time { 1000.0 } else { 1.0 };
-    let mut n = 0;
+    let mut n = 0u64;
     for s in series {
         let t = tags(&s.labels);
         let mut prev: BTreeMap<(u64, u64), f64> = BTreeMap::new();
@@ -112,10 +115,11 @@ pub fn feed_histogram(agg: &mut Aggregator, metric: &str, time: bool, series: &[
                     0.0
                 };
                 // Every new observation of the bucket, at its middle, in one step
-                // (a count is a float from the server: however large, no loop).
-                let k = d as u64;
+                // (a count is a float from the server: however large, no loop;
+                // bounded, since no k6 run makes 2^32 requests in one push).
+                let k = (d as u64).min(MAX_NEW_OBSERVATIONS);
                 agg.add_points(metric, ns(*time_s), mid * scale, &t, k);
-                n += k;
+                n = n.saturating_add(k);
             }
             prev = now;
         }

@@ -124,6 +124,20 @@ mod tests {
         assert!((v["p(95)"] - mid).abs() <= 0.01 * mid, "{v:?}");
     }
 
+    /// Found by the fuzz target `prometheus_response`: bucket counts near
+    /// 2^64 (a count of "1e19" is a float) overflowed the sum of
+    /// observations fed. A bucket's new observations are bounded at 2^32 per
+    /// push (no k6 run makes more in one push interval), the sums saturate.
+    #[test]
+    fn bucket_counts_past_u64_neither_overflow_nor_panic() {
+        let body = br#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"status":"600"},"histograms":[[100,{"count":"3","sum":"0.03","buckets":[[0,"0.0078125","0.69E5166145","0.69E51661447326"],[0,"0.83320","0.0340783666458957916691661491661447326","3"],[0,"0.02529","0.03407836664578932","1e19"],[0,"0.5","0.6","1e30"]]}]]}]}}"#;
+        let mut agg = crate::k6::Aggregator::new(crate::k6::AggregatorOptions::default());
+        let n = feed_histogram(&mut agg, "http_req_duration", true, &parse_matrix(body, "q").unwrap());
+        assert!(n >= 2 << 32, "{n}");
+        let s = crate::k6::assemble(Some((agg, "prometheus".into())), None).summary;
+        assert!(s.series["http_req_duration"].values["count"] >= (2u64 << 32) as f64);
+    }
+
     #[test]
     fn trend_stats_combine_exactly_over_label_sets() {
         let series = |stat: &str, a: f64, b: f64| {
