@@ -31,7 +31,7 @@ use std::io::BufRead;
 use serde::{Deserialize, Serialize};
 
 use crate::error::IngestError;
-use crate::ingest::lines::read_line_capped;
+use crate::ingest::lines::next_line;
 use crate::profile::{Category, Profile};
 
 /// A correlation peak must be this many robust standard deviations above
@@ -463,14 +463,7 @@ pub fn k6_request_times<R: BufRead>(
     let mut raw = Vec::new();
     let mut no = 0u64;
     let mut cols: Option<(usize, usize)> = None;
-    loop {
-        raw.clear();
-        let n = read_line_capped(&mut reader, &mut raw, max_line)
-            .map_err(|e| IngestError::read(file, format!("reading line {}", no + 1), e))?;
-        if n == 0 {
-            break;
-        }
-        no += 1;
+    while next_line(&mut reader, &mut raw, max_line, file, &mut no)? {
         if csv {
             let line = String::from_utf8_lossy(&raw);
             let fields: Vec<&str> = line.trim_end().split(',').collect();

@@ -4,6 +4,8 @@
 
 use std::io::{self, BufRead};
 
+use crate::error::IngestError;
+
 /// The longest line the line-oriented ingesters accept by default: 64 MiB
 /// (k6's longest lines are a few KB; a perf stack line, a few hundred bytes).
 pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
@@ -14,6 +16,26 @@ pub fn too_long(max: usize) -> io::Error {
         io::ErrorKind::InvalidData,
         format!("a line longer than {max} bytes (no newline in sight): not this format, or raise --max-line-bytes"),
     )
+}
+
+/// Reads the next line of `file` into `raw` (cleared first) and counts it in
+/// `no`; `false` at the end of the input. A read error, or a line past `max`
+/// bytes, names the file and the line.
+pub fn next_line<R: BufRead + ?Sized>(
+    r: &mut R,
+    raw: &mut Vec<u8>,
+    max: usize,
+    file: &str,
+    no: &mut u64,
+) -> Result<bool, IngestError> {
+    raw.clear();
+    let n =
+        read_line_capped(r, raw, max).map_err(|e| IngestError::read(file, format!("reading line {}", *no + 1), e))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    *no += 1;
+    Ok(true)
 }
 
 /// Appends the next line (up to and including its `\n`, or to the end of

@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use super::{categorize, Category, Frame, Profile, ProfileBuilder};
 use crate::error::IngestError;
-use crate::ingest::lines::{read_line_capped, DEFAULT_MAX_LINE_BYTES};
+use crate::ingest::lines::{next_line, DEFAULT_MAX_LINE_BYTES};
 
 /// Splits `a;b;c 12` into the stack text and its count.
 pub fn split_line(line: &str) -> Option<(&str, u64)> {
@@ -89,14 +89,7 @@ pub(crate) fn read_into<R: BufRead>(
     let mut raw: Vec<u8> = Vec::new();
     let mut stack: Vec<u32> = Vec::new();
     let mut no = 0u64;
-    loop {
-        raw.clear();
-        let n = read_line_capped(&mut reader, &mut raw, max_line)
-            .map_err(|e| IngestError::read(file, format!("reading line {}", no + 1), e))?;
-        if n == 0 {
-            break;
-        }
-        no += 1;
+    while next_line(&mut reader, &mut raw, max_line, file, &mut no)? {
         let line = String::from_utf8_lossy(&raw);
         if line.trim().is_empty() {
             continue;
