@@ -11,7 +11,7 @@
  * to, profile, focus, q, re, icicle, all, pair, dfocus. Each element mounts
  * a viewer of its own in an open shadow root (the page's CSS does not reach
  * in); it is `display: block` and as wide as its container; its height is its
- * content's unless the page sets one (then it scrolls). It never touches the
+ * content's, at most 1500 px, unless the page sets one (beyond, it scrolls). It never touches the
  * page's URL. The viewer's files are loaded once, from beside this script.
  *
  * scripts/build-viewer.sh writes this file into the built viewer with the

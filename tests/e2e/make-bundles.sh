@@ -68,3 +68,15 @@ cp tests/corpus/formats/record-cpu-prof/app.cpuprofile "$W/profile.cpuprofile"
 # A real perf script whose samples weigh different periods (page faults): the samples/weight switch.
 "$BIN" pack -o "$OUT/perf-page-faults.perfbundle" --title "perf: page faults, varying periods" \
   tests/corpus/formats/perf/page-faults-varying-periods.txt.gz 2>/dev/null
+
+# The corpus's catalog-api v1 and v2 runs (under cpu-prof), their k6 point streams only: the
+# summary tests compare the overview with k6's own summary-export.json and end-of-test text
+# of the same runs; v1 against v2 is one test, v1 against the orders-api run (k6-only) is not.
+"$BIN" pack -o "$OUT/catalog-v1-k6.perfbundle" --title "catalog-api v1 (k6 stream)" --label version=v1 \
+  tests/corpus/runs/v1/cpu-prof/k6.json.gz 2>/dev/null
+"$BIN" pack -o "$OUT/catalog-v2-k6.perfbundle" --title "catalog-api v2 (k6 stream)" --label version=v2 \
+  tests/corpus/runs/v2/cpu-prof/k6.json.gz 2>/dev/null
+
+# The corpus's v1 Clinic doctor timeline with the k6 stream of v2 (recorded minutes later): apart in time.
+"$BIN" pack -o "$OUT/timeline-apart.perfbundle" --title "v2's load with v1's clinic doctor timeline" \
+  tests/corpus/runs/v2/clinic-doctor/k6.json.gz "$(ls -d tests/corpus/runs/v1/clinic-doctor/*.clinic-doctor)" 2>/dev/null

@@ -108,18 +108,20 @@ test('first chart is drawn quickly, hover is shared, drag zooms every chart and 
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
   await expect(page.getByTestId('crosshair')).toHaveCount(n);
   await expect(page.locator('[data-testid=chart-latency] .legend')).toContainText('p95');
-  const whole = await page.getByTestId('v-http_reqs-count').getAttribute('data-value');
+  const whole = String(inspect('orders-api-v2-k6.perfbundle').k6.metrics.http_reqs.values.count);
   // Drag across the middle third.
   await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.65, box.y + box.height * 0.5, { steps: 5 });
   await page.mouse.up();
-  await expect(page.getByTestId('summary-scope')).toContainText('selected time range');
   await expect(page.getByTestId('range')).toContainText('selected');
+  await shot(page, 'charts-zoomed');
+  // The summary (on the overview, under the key charts) follows the range.
+  await page.getByTestId('tab-overview').click();
+  await expect(page.getByTestId('summary-scope')).toContainText('selected time range');
   const part = parseFloat(await page.getByTestId('v-http_reqs-count').getAttribute('data-value'));
   expect(part).toBeGreaterThan(0);
   expect(part).toBeLessThan(parseFloat(whole));
-  await shot(page, 'charts-zoomed');
   // The range is in the URL: a reload shows the same range.
   await page.reload();
   await expect(page.getByTestId('summary-scope')).toContainText('selected time range');
@@ -129,12 +131,14 @@ test('first chart is drawn quickly, hover is shared, drag zooms every chart and 
 });
 
 test('a sub-series by tag shows its own figures', async ({ page }) => {
-  await page.goto('/?bundle=bundles/orders-api-v1-k6.perfbundle&view=charts');
+  await page.goto('/?bundle=bundles/orders-api-v1-k6.perfbundle');
   const key = '{name:http://127.0.0.1:18080/fast}';
   await page.getByTestId('series-select').selectOption(key);
   const j = inspect('orders-api-v1-k6.perfbundle');
   const want = j.k6.metrics[`http_req_duration${key}`].values['p(95)'];
   await expect(page.getByTestId('v-http_req_duration-p(95)')).toHaveAttribute('data-value', String(want));
+  // The charts' titles name the sub-series they draw.
+  await expect(page.locator('[data-testid=chart-latency] figcaption')).toContainText(key);
 });
 
 test('clinic doctor timelines are drawn under the k6 charts', async ({ page }) => {
@@ -143,6 +147,9 @@ test('clinic doctor timelines are drawn under the k6 charts', async ({ page }) =
   for (const id of ['chart-timeline-0-cpu', 'chart-timeline-0-memory', 'chart-timeline-0-delay', 'chart-timeline-0-handles']) {
     await expect(page.locator(`[data-testid=${id}] path`).first()).toBeVisible();
   }
+  // Its GC events (clinic doctor's trace events) as pause time per sample interval.
+  expect(inspect('orders-api-v1-clinic-doctor.perfbundle').timelines[0].gc_events).toBeGreaterThan(0);
+  await expect(page.locator('[data-testid=chart-timeline-0-gc] path').first()).toBeVisible();
   await shot(page, 'timeline');
 });
 
@@ -331,7 +338,10 @@ test('the single-file HTML report opens from file:// with the network off', asyn
   metrics.html_report_bytes = fs.statSync(out).size;
   await context.setOffline(true);
   const remote = [];
-  page.on('request', (r) => { if (!/^(file|blob|data):/.test(r.url())) remote.push(r.url()); });
+  const fetched = [];
+  const errors = [];
+  page.on('request', (r) => { fetched.push(r.url()); if (!/^(file|blob|data):/.test(r.url())) remote.push(r.url()); });
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(`file://${out}`);
   await summaryMatches(page, JSON.parse(execFileSync(BIN, ['inspect', '--json', bundle]).toString()).k6.metrics, KEYS);
   await page.getByTestId('tab-charts').click();
@@ -342,6 +352,9 @@ test('the single-file HTML report opens from file:// with the network off', asyn
   await page.getByTestId('flame-by-weight').uncheck();
   await expect(page.getByTestId('search-info')).toContainText(searchCover((f) => f.toLowerCase().includes('bubble')));
   expect(remote).toEqual([]);
+  // The report carries its bundle: it looks for no index of runs beside it, and logs no error.
+  expect(fetched.filter((u) => u.endsWith('index.json'))).toEqual([]);
+  expect(errors).toEqual([]);
   await shot(page, 'html-report');
 });
 
@@ -427,7 +440,7 @@ test('compare view by URL: the table, verdicts, overlay charts and the different
   await expect(page.getByTestId('compare-threshold')).toContainText('✗ failed');
   // Every sub-series on demand.
   await page.getByTestId('compare-all').check();
-  await expect(page.locator('[data-testid=compare-row][data-key="http_req_duration{expected_response:true}"]').first()).toBeVisible();
+  await expect(page.locator('[data-testid=compare-row][data-key="http_req_duration{expected_response:true}"]').first()).toBeAttached();
   // Overlay charts: base dashed, candidate solid, on time since start.
   const latency = page.getByTestId('compare-chart-latency');
   await expect(latency.locator('path[stroke-dasharray="5 3"]')).toHaveCount(2);
@@ -474,6 +487,9 @@ test('compare view from a second file opened in the page, and from the runs list
 test('compare view shows hostile strings as text, and says when there is nothing to compare', async ({ page }) => {
   await page.goto(`${E2E}/?bundle=bundles/xss.perfbundle&base=bundles/xss.perfbundle`);
   await expect(page.getByTestId('compare-base-title')).toHaveText('<img src=x onerror="window.__xss=1">');
+  // A run against itself: nothing changed, every row folded away; unfolded, the rows show.
+  await expect(page.getByTestId('no-changes')).toBeVisible();
+  await page.getByTestId('compare-same').locator('summary').click();
   await expect(page.getByTestId('compare-row').first()).toBeVisible();
   await page.getByTestId('diff-flame-canvas').hover();
   expect(await page.evaluate(() => window.__xss)).toBeUndefined();
@@ -481,18 +497,35 @@ test('compare view shows hostile strings as text, and says when there is nothing
   await expect(page.getByTestId('compare-error')).toContainText('nothing to compare');
 });
 
-test('trend page: figures across runs, each run linked to its view and to the compare view with the run before', async ({ page }) => {
+test('trend: any figure across runs, each point linked to its run, each run to the compare view with the run before', async ({ page }) => {
   await page.goto('/');
   await page.getByTestId('trend-link').click();
-  await expect(page).toHaveURL(/trend\.html$/);
-  await expect(page.locator('svg')).toHaveCount(4);
-  const rows = page.locator('[data-testid=trend-table] tbody tr');
+  await expect(page).toHaveURL(/view=trend/);
+  const rows = page.getByTestId('trend-row');
   await expect(rows).toHaveCount(6);
   // Oldest first: the v1 k6-only run, then the rest by start time.
   await expect(rows.first()).toContainText('orders-api v1 — dev load (k6 only)');
   await expect(rows.last()).toContainText('orders-api v2 — dev load under cpu-prof');
+  // One test (the same script): one line, and every run but the first compares with the one before.
+  await expect(page.getByTestId('trend-line')).toHaveCount(1);
   await expect(page.getByTestId('trend-compare')).toHaveCount(5);
+  // The default figure, p(95) of http_req_duration: each point is its run's own figure.
+  const files = fs.readdirSync(ARCH).filter((f) => f.endsWith('.perfbundle'));
+  const want = (stat, metric) => Object.fromEntries(files.map((f) => [`bundles/${f}`, inspect(f).k6.metrics[metric].values[stat]]));
+  const shown = async () => Object.fromEntries(await page.getByTestId('trend-point').evaluateAll((els) => els.map((e) => [e.dataset.file, Number(e.dataset.value)])));
+  expect(await shown()).toEqual(want('p(95)', 'http_req_duration'));
+  // Distinct labels on the x axis.
+  const xs = await page.getByTestId('trend-x-label').allTextContents();
+  expect(new Set(xs).size).toBe(xs.length);
+  // Any figure: the iteration count.
+  await page.getByTestId('trend-metric').selectOption('iterations\u001fcount');
+  await expect(page.getByTestId('trend-chart').locator('figcaption')).toContainText('iterations count');
+  expect(await shown()).toEqual(want('count', 'iterations'));
   await shot(page, 'trend');
+  // A point opens its run.
+  await page.getByTestId('trend-point').first().click();
+  await expect(page.getByTestId('title')).toHaveText('orders-api v1 — dev load (k6 only)');
+  await page.goto('/?view=trend');
   await page.getByTestId('trend-compare').last().click();
   await expect(page.getByTestId('compare-candidate-title')).toHaveText('orders-api v2 — dev load under cpu-prof');
   await expect(page.getByTestId('compare-base-title')).toHaveText('orders-api v2 — dev load (k6 only)');

@@ -16,7 +16,7 @@ use leptos::prelude::*;
 
 use components::{
     charts::ChartsView, compare_view::CompareView, loader::Loader, overview::Overview, profiles::ProfilesView,
-    runs_list::RunsList,
+    runs_list::RunsList, trend_view::TrendView,
 };
 use state::{Status, Tab, ViewerState};
 
@@ -52,8 +52,12 @@ pub fn Viewer(host: Host) -> impl IntoView {
             let (url, base) = permalink::read(state);
             if let Some((name, bytes)) = load::embedded_bundle() {
                 load::open_bytes(run.bundle, &name, &bytes);
-            } else if let Some(url) = url {
-                load::open_url(run.bundle, url);
+            } else {
+                // A site's runs (`index.json` beside the page); a single-file report has none.
+                state.site.fetch();
+                if let Some(url) = url {
+                    load::open_url(run.bundle, url);
+                }
             }
             if let Some(base) = base {
                 load::open_url(compare.base, base);
@@ -119,7 +123,16 @@ pub fn Viewer(host: Host) -> impl IntoView {
             }}
         </div>
         <RunsList />
+        <Show when=move || run.tab.get() == Tab::Trend && run.bundle.loaded.with(|l| l.is_none())>
+            <TrendView />
+        </Show>
         <Show when=move || run.bundle.loaded.with(|l| l.is_some())>
+            // Embedded, the page header is hidden: the run's title heads every tab
+            // (the overview has its own).
+            {move || (run.embed.get() && run.tab.get() != Tab::Overview).then(|| {
+                let title = run.bundle.loaded.with(|l| l.as_ref().map(|l| l.bundle.manifest.title.clone()));
+                view! { <p class="embed-title" data-testid="embed-title">{title}</p> }
+            })}
             <nav class="tabs">
                 {tab_button(Tab::Overview, "Overview")}
                 {tab_button(Tab::Charts, "Charts")}
@@ -133,6 +146,7 @@ pub fn Viewer(host: Host) -> impl IntoView {
                 Tab::Charts => view! { <ChartsView /> }.into_any(),
                 Tab::Profiles => view! { <ProfilesView /> }.into_any(),
                 Tab::Compare => view! { <CompareView /> }.into_any(),
+                Tab::Trend => view! { <TrendView /> }.into_any(),
             }}
         </Show>
     }

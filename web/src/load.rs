@@ -58,6 +58,11 @@ pub fn open_bytes(slot: BundleSlot, name: &str, bytes: &[u8]) {
     }
 }
 
+/// `true` when the page carries its bundle (`perfbundle html`'s single file).
+pub fn has_embedded_bundle() -> bool {
+    web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("pb-bundle")).is_some()
+}
+
 /// The bundle a single-file report carries inline (`perfbundle html`): the
 /// base64 text of `<script type="application/octet-stream" id="pb-bundle">`.
 pub fn embedded_bundle() -> Option<(String, Vec<u8>)> {

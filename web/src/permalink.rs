@@ -21,7 +21,7 @@ pub fn read(state: ViewerState) -> (Option<String>, Option<String>) {
 /// `<perfbundle-viewer>` element's attributes) into the state; returns the
 /// bundle URL and the base URL to open, if any.
 pub fn read_params(state: ViewerState, p: &web_sys::UrlSearchParams) -> (Option<String>, Option<String>) {
-    let ViewerState { run, flame, compare } = state;
+    let ViewerState { run, flame, compare, .. } = state;
     if let Some(t) = p.get("view").and_then(|v| Tab::parse(&v)) {
         run.tab.set(t);
     }
@@ -64,7 +64,7 @@ pub fn read_params(state: ViewerState, p: &web_sys::UrlSearchParams) -> (Option<
 
 /// Keeps the URL in step with the state (replaceState: no history spam).
 pub fn follow(state: ViewerState) {
-    let ViewerState { run, flame, compare } = state;
+    let ViewerState { run, flame, compare, .. } = state;
     Effect::new(move |_| {
         let Ok(p) = web_sys::UrlSearchParams::new() else { return };
         if let Some(u) = run.bundle.url.get() {

@@ -202,7 +202,15 @@ fn the_markdown_report_links_relative_files_and_escapes() {
     let report = std::fs::read_to_string(md.join("report.md")).unwrap();
     assert!(report.contains("| http\\_req\\_duration | p(95) |"), "{report}");
     let (expr, _) = p95_threshold(&summary_export("v1", "cpu-prof"));
-    let row = format!("| http\\_req\\_duration | {} | ✗ failed | ✓ passed |", expr.replace('<', "&lt;"));
+    // Each side's verdict with the value it read (both under a second: k6 prints `171.63ms`).
+    let (_, d, _) = diff(&[p.v1.to_str().unwrap(), p.v2.to_str().unwrap()]);
+    let p95 = |side: &str| d["metrics"]["http_req_duration"][side]["p(95)"].as_f64().expect("p(95)");
+    let row = format!(
+        "| http\\_req\\_duration | {} | ✗ failed p(95)={:.2}ms | ✓ passed p(95)={:.2}ms |",
+        expr.replace('<', "&lt;"),
+        p95("base"),
+        p95("candidate")
+    );
     assert!(report.contains(&row), "{row}: {report}");
     let mut images = 0;
     for line in report.lines().filter(|l| l.starts_with("![")) {
@@ -271,4 +279,34 @@ fn bad_input_gets_a_clear_message_and_status_2() {
     let (code, err) = status(&[b, "/nonexistent.perfbundle"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("/nonexistent.perfbundle"), "{err}");
+}
+
+#[test]
+fn runs_of_two_different_tests_are_flagged_and_v1_against_v2_is_not() {
+    let p = cpu_prof_pair("unrelated");
+    let (code, same, err) = diff(&[p.v1.to_str().unwrap(), p.v2.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(same.get("unrelated").is_none(), "v1 and v2 of one script: {same:#}");
+    assert!(!err.contains("different tests"), "{err}");
+    // The orders-api example (another app, another script) against catalog-api v1.
+    let other = repo_root().join("archives/orders-api-v1-k6.perfbundle");
+    let (code, d, err) = diff(&[other.to_str().unwrap(), p.v1.to_str().unwrap()]);
+    assert_eq!(code, 0, "a warning, not a failure: {err}");
+    let why = d["unrelated"].as_str().expect("unrelated is set");
+    assert!(why.contains("different tests"), "{why}");
+    // It names what differs, read from the candidate's own checks: the first in order.
+    fn paths(g: &Value, out: &mut Vec<String>) {
+        for c in g["checks"].as_array().into_iter().flatten() {
+            out.push(format!("check:{}", c["path"].as_str().unwrap()));
+        }
+        for sub in g["groups"].as_array().into_iter().flatten() {
+            paths(sub, out);
+        }
+    }
+    let mut checks = Vec::new();
+    paths(&inspect_json(&p.v1)["k6"]["checks"], &mut checks);
+    checks.sort();
+    let first = checks.first().expect("the v1 run has checks");
+    assert!(why.contains(&format!("only in the candidate: {first}")), "{why} names {first}");
+    assert!(err.contains("perfbundle: warning: these runs look like different tests"), "{err}");
 }

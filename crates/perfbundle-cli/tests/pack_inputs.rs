@@ -30,7 +30,9 @@ fn a_run_folder_is_packed_with_roles_chosen_by_content() {
     assert!(err.contains("k6.csv.gz: not used"), "{err}");
     let j = inspect_json(&out);
     let m = &j["manifest"];
-    assert_eq!(m["title"], "k6-only");
+    // Without --title, named by what ran and when (not by the folder's name).
+    let start = m["run"]["start"].as_str().expect("the run's start");
+    assert_eq!(m["title"], format!("v2 — k6 run of {} {} UTC", &start[..10], &start[11..16]));
     assert_eq!(m["labels"]["version"], "v2");
     assert_eq!(m["labels"]["commit"], "abc123");
     assert_eq!(m["tools"]["k6"], "v1.1.0");
@@ -184,4 +186,45 @@ fn one_bundle_holds_the_load_the_profiles_and_the_timeline() {
     assert!(human.contains(&want), "{want}: {human}");
     let want = format!("TIMELINE {doctor_name} (clinic-doctor): {doctor_samples} samples");
     assert!(human.contains(&want), "{want}: {human}");
+}
+
+#[test]
+fn a_timeline_recorded_during_another_run_is_named_in_a_warning() {
+    let dir = tmpdir("timeline-apart");
+    let doctor = tool_folder(&corpus().join("runs/v1/clinic-doctor"), ".clinic-doctor");
+    // The timeline with the k6 run it was recorded under: no warning.
+    let together = dir.join("together.perfbundle");
+    let o = run(
+        &[
+            "pack",
+            "-o",
+            together.to_str().unwrap(),
+            run_dir("v1", "clinic-doctor").join("k6.json.gz").to_str().unwrap(),
+            doctor.to_str().unwrap(),
+        ],
+        true,
+    );
+    assert!(!stderr(&o).contains("do not overlap"), "{}", stderr(&o));
+    // With the k6 run of v2 (recorded minutes later): a warning in the output and in the manifest.
+    let apart = dir.join("apart.perfbundle");
+    let o = run(
+        &[
+            "pack",
+            "-o",
+            apart.to_str().unwrap(),
+            run_dir("v2", "clinic-doctor").join("k6.json.gz").to_str().unwrap(),
+            doctor.to_str().unwrap(),
+        ],
+        true,
+    );
+    let err = stderr(&o);
+    assert!(err.contains("do not overlap the k6 run"), "{err}");
+    let j = inspect_json(&apart);
+    let name = doctor.file_name().unwrap().to_string_lossy().into_owned();
+    let warnings: Vec<&str> =
+        j["manifest"]["warnings"].as_array().expect("warnings").iter().filter_map(Value::as_str).collect();
+    assert!(
+        warnings.iter().any(|w| w.starts_with(&format!("timeline {name}")) && w.contains("do not overlap")),
+        "{warnings:?}"
+    );
 }

@@ -11,7 +11,7 @@
  * to, profile, focus, q, re, icicle, all, pair, dfocus. Each element mounts
  * a viewer of its own in an open shadow root (the page's CSS does not reach
  * in); it is `display: block` and as wide as its container; its height is its
- * content's unless the page sets one (then it scrolls). It never touches the
+ * content's, at most 1500 px, unless the page sets one (beyond, it scrolls). It never touches the
  * page's URL. The viewer's files are loaded once, from beside this script.
  *
  * scripts/build-viewer.sh writes this file into the built viewer with the
@@ -20,9 +20,9 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-c30f017ccd65ec10.js';
-  var WASM = 'perfbundle-web-c30f017ccd65ec10_bg.wasm';
-  var CSS = 'style-ad13e62b985baa6e.css';
+  var GLUE = 'perfbundle-web-21f02d30b6be68a6.js';
+  var WASM = 'perfbundle-web-21f02d30b6be68a6_bg.wasm';
+  var CSS = 'style-5f09f1f03fd77c76.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()
       .find(function (s) { return /perfbundle-viewer\.js(\?|#|$)/.test(s.src); });

@@ -128,6 +128,21 @@ pub fn history(mut entries: Vec<IndexEntry>, by: Option<&str>) -> History {
     History { by: by.unwrap_or("start").to_string(), runs }
 }
 
+/// The runs of `entries` grouped by test (`compare::relation::same_test`
+/// with the group's first run), each group in the order given: a trend joins
+/// the runs of one test only. A run without k6 data is a group of its own.
+pub fn tests_of(entries: &[IndexEntry]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let home = groups.iter_mut().find(|g| crate::compare::relation::same_test(&entries[g[0]].shape, &e.shape));
+        match home {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,7 +172,25 @@ mod tests {
             thresholds_failed: Vec::new(),
             profiles: Vec::new(),
             timelines: Vec::new(),
+            shape: Vec::new(),
+            figures: Default::default(),
         }
+    }
+
+    #[test]
+    fn runs_are_grouped_by_test() {
+        let with = |file: &str, shape: &[&str]| IndexEntry {
+            shape: shape.iter().map(|s| s.to_string()).collect(),
+            ..entry(file, "2026-11-30T10:00:00Z", None, 1.0)
+        };
+        let runs = [
+            with("a1", &["check:::x", "metric:m"]),
+            with("b1", &["check:::other"]),
+            with("a2", &["check:::x", "metric:m", "check:::y"]),
+            with("profile-only", &[]),
+            with("b2", &["check:::other"]),
+        ];
+        assert_eq!(tests_of(&runs), [vec![0, 2], vec![1, 4], vec![3]]);
     }
 
     #[test]

@@ -247,6 +247,20 @@ impl PackPlan {
         manifest.run.start = s.start_ns.map(format_rfc3339_ms);
         manifest.run.end = s.end_ns.map(format_rfc3339_ms);
         manifest.run.duration_ms = s.duration_ms;
+        if let (Some(a), Some(b)) = (s.start_ns, s.end_ns) {
+            let (from, to) = (a as f64 / 1e6, b as f64 / 1e6);
+            for t in timelines.iter().filter(|t| !t.overlaps(from, to)) {
+                let span = t.span_ms().map_or("no samples".to_string(), |(lo, hi)| {
+                    format!("{} → {}", format_rfc3339_ms((lo * 1e6) as i64), format_rfc3339_ms((hi * 1e6) as i64))
+                });
+                warnings.push(format!(
+                    "timeline {}: its samples ({span}) do not overlap the k6 run ({} → {}): was it recorded during another run?",
+                    t.name,
+                    format_rfc3339_ms(a),
+                    format_rfc3339_ms(b)
+                ));
+            }
+        }
         manifest.inputs = inputs;
         manifest.warnings = warnings;
         Packed {
@@ -274,6 +288,30 @@ pub struct Packed {
 }
 
 impl Packed {
+    /// A title for a bundle packed without one, from what it holds rather
+    /// than from a folder's name: the app and version labels when given,
+    /// what ran and when — `catalog-api v2 — k6 run of 2026-11-30 09:48 UTC`,
+    /// `profile app.cpuprofile`.
+    pub fn default_title(&self) -> String {
+        let m = &self.manifest;
+        let app = ["app", "service", "name"].iter().find_map(|k| m.labels.get(*k));
+        let who: Vec<&str> = app.into_iter().chain(m.labels.get("version")).map(String::as_str).collect();
+        let what = match (&m.run.start, self.k6_summary.is_some(), self.profiles.first(), self.timelines.first()) {
+            (Some(start), true, _, _) if start.len() >= 16 => {
+                format!("k6 run of {} {} UTC", &start[..10], &start[11..16])
+            }
+            (_, true, _, _) => "k6 run".to_string(),
+            (_, false, Some(p), _) => format!("profile {}", p.name),
+            (_, false, None, Some(t)) => format!("{} timeline {}", t.source, t.name),
+            _ => "perfbundle".to_string(),
+        };
+        if who.is_empty() {
+            what
+        } else {
+            format!("{} — {what}", who.join(" "))
+        }
+    }
+
     /// The bundle's builder with every model entry added, each checked as a
     /// reader will check it. Raw entries are the caller's to add
     /// ([`BundleBuilder::add_external`]), since their bytes are in files.

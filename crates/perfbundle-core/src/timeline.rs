@@ -52,6 +52,18 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// The first and last sample times (Unix ms); `None` without samples.
+    pub fn span_ms(&self) -> Option<(f64, f64)> {
+        let lo = self.t_unix_ms.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = self.t_unix_ms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// `true` when some sample falls within `from..=to` (Unix ms).
+    pub fn overlaps(&self, from_ms: f64, to_ms: f64) -> bool {
+        self.span_ms().is_some_and(|(lo, hi)| lo <= to_ms && hi >= from_ms)
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         let n = self.t_unix_ms.len();
         for (name, len) in [

@@ -1,26 +1,35 @@
-//! The charts: request rate, VUs, latency percentiles, failure rate, custom
-//! metrics, then Clinic doctor timelines on the same absolute time axis —
-//! the chart set the core defines (`render::charts`), drawn interactively.
+//! The charts: request rate, VUs, latency percentiles, failure rate,
+//! iteration duration, data, request phases, custom metrics, then Clinic
+//! doctor timelines on the same absolute time axis — the chart set the core
+//! defines (`render::charts`), drawn interactively. The overview draws the
+//! key ones ([`KEY_CHARTS`]); the Charts tab all of them.
 
 use leptos::prelude::*;
-use perfbundle_core::k6::SeriesOrigin;
 use perfbundle_core::render::charts::{k6_charts, timeline_charts, NamedChart};
 
+use super::chart_toolbar::ChartToolbar;
 use super::line_chart::LineChart;
 use crate::state::RunState;
 
+/// The charts the overview leads with, as the k6 dashboard does.
+pub const KEY_CHARTS: &[&str] = &["request-rate", "latency", "failure-rate", "vus"];
+
 fn draw(c: NamedChart, domain: Memo<(f64, f64)>, run: RunState) -> AnyView {
+    // The chosen sub-series is named in the title.
+    let title = match run.series.get_untracked() {
+        s if s.is_empty() => c.chart.title,
+        s => format!("{} — {s}", c.chart.title),
+    };
     view! {
-        <LineChart title=c.chart.title contains=c.chart.contains domain=domain testid=format!("chart-{}", c.id)
+        <LineChart title=title contains=c.chart.contains domain=domain testid=format!("chart-{}", c.id)
             lines=c.chart.lines hover=run.hover range=run.range />
     }
     .into_any()
 }
 
-#[component]
-pub fn ChartsView() -> impl IntoView {
-    let run = expect_context::<RunState>();
-    let domain = Memo::new(move |_| {
+/// The time shown: the selected range, else the k6 run's span, else the timelines'.
+fn run_domain(run: RunState) -> Memo<(f64, f64)> {
+    Memo::new(move |_| {
         if let Some(r) = run.range.get() {
             return r;
         }
@@ -33,25 +42,14 @@ pub fn ChartsView() -> impl IntoView {
             })
         });
         k6.or(tl).unwrap_or((0.0, 1.0))
-    });
-    let options = move || {
-        let l = run.bundle.loaded.get()?;
-        let s = l.bundle.k6_summary.as_ref()?;
-        let opts: Vec<String> = s
-            .series
-            .iter()
-            .filter(|(_, v)| v.metric == "http_req_duration" && v.origin != SeriesOrigin::Metric)
-            .map(|(k, _)| k["http_req_duration".len()..].to_string())
-            .collect();
-        Some(
-            opts.into_iter()
-                .map(|o| {
-                    let sel = o.clone();
-                    view! { <option value=o.clone() selected=move || run.series.get() == sel>{o.clone()}</option> }
-                })
-                .collect_view(),
-        )
-    };
+    })
+}
+
+/// The k6 charts whose ids are in `only` (all of them, and the timelines, when `None`).
+#[component]
+pub fn ChartSet(#[prop(optional)] only: Option<&'static [&'static str]>) -> impl IntoView {
+    let run = expect_context::<RunState>();
+    let domain = run_domain(run);
     let charts = move || {
         let l = run.bundle.loaded.get()?;
         let suffix = run.series.get();
@@ -59,9 +57,33 @@ pub fn ChartsView() -> impl IntoView {
         let d = domain.get();
         let mut out = Vec::new();
         if let (Some(ts), Some(s)) = (l.bundle.k6_timeseries.as_ref(), l.bundle.k6_summary.as_ref()) {
-            out.extend(k6_charts(s, ts, &suffix, d).into_iter().map(|c| draw(c, domain, run)));
+            out.extend(
+                k6_charts(s, ts, &suffix, d)
+                    .into_iter()
+                    .filter(|c| only.is_none_or(|o| o.contains(&c.id.as_str())))
+                    .map(|c| draw(c, domain, run)),
+            );
         }
+        if only.is_some() {
+            return Some(out);
+        }
+        let k6_window = l.bundle.k6_timeseries.as_ref().map(|t| t.span_ms());
         for (i, t) in l.bundle.timelines.iter().enumerate() {
+            if let Some((a, b)) = k6_window.filter(|(a, b)| !t.overlaps(*a, *b)) {
+                let when = |ms: f64| perfbundle_core::time::format_rfc3339_ms((ms * 1e6) as i64);
+                let span =
+                    t.span_ms().map_or("no samples".to_string(), |(lo, hi)| format!("{} → {}", when(lo), when(hi)));
+                out.push(
+                    view! {
+                        <p class="warning" data-testid="timeline-outside">
+                            "Process timeline "{t.name.clone()}" ("{t.source.clone()}"): its samples ("{span}
+                            ") do not overlap the k6 run ("{when(a)}" → "{when(b)}"), so it is not drawn on the run's time axis."
+                        </p>
+                    }
+                    .into_any(),
+                );
+                continue;
+            }
             out.push(
                 view! {
                     <h3 class="timeline-title" data-testid="timeline-title">
@@ -74,27 +96,15 @@ pub fn ChartsView() -> impl IntoView {
         }
         Some(out)
     };
+    view! { <div class="chart-set">{charts}</div> }
+}
+
+#[component]
+pub fn ChartsView() -> impl IntoView {
     view! {
         <section class="charts" data-testid="charts">
-            <div class="toolbar">
-                <label>"Sub-series "
-                    <select data-testid="series-select" on:change=move |ev| run.series.set(event_target_value(&ev))>
-                        <option value="" selected=move || run.series.get().is_empty()>"all samples"</option>
-                        {options}
-                    </select>
-                </label>
-                <span class="range" data-testid="range">
-                    {move || match run.range.get() {
-                        Some((a, b)) => format!("range: {:.1} s selected", (b - a) / 1000.0),
-                        None => "drag across a chart to zoom".into(),
-                    }}
-                </span>
-                <button data-testid="reset-range" on:click=move |_| run.range.set(None) disabled=move || run.range.get().is_none()>
-                    "Reset zoom"
-                </button>
-            </div>
-            <super::summary_table::SummaryTable />
-            {charts}
+            <ChartToolbar />
+            <ChartSet />
         </section>
     }
 }

@@ -1,70 +1,142 @@
-//! The comparison table: every figure on both sides, its change and its
-//! verdict, worst regressions first — the rows `perfbundle diff` prints.
+//! The comparison, verdict first: the thresholds on both sides (the value
+//! each read, ✓/✗), then the figures that changed — regressions worst
+//! first, then improvements — with a filter and sortable columns, and the
+//! figures with no significant change folded away. The rows `perfbundle
+//! diff` prints.
 
 use leptos::prelude::*;
-use perfbundle_core::compare::{Diff, Verdict};
-use perfbundle_core::render::compare_report::{format_change, format_stat, verdict_label};
+use perfbundle_core::compare::{Diff, Row, Verdict};
+use perfbundle_core::render::compare_report::{
+    format_change, format_stat, threshold_mark, threshold_values, verdict_label,
+};
+
+/// How the changed rows are ordered.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Order {
+    /// Regressions, worst first, then improvements (as `perfbundle diff`).
+    Verdict,
+    /// By series key, then statistic.
+    Metric,
+    /// By the size of the relative change, largest first.
+    Change,
+}
+
+fn row_view(r: &Row<'_>) -> AnyView {
+    let m = r.metric;
+    let f = |side: &std::collections::BTreeMap<String, f64>| {
+        side.get(r.stat).map_or("—".to_string(), |v| format_stat(m.kind, &m.contains, r.stat, *v))
+    };
+    let raw =
+        |side: &std::collections::BTreeMap<String, f64>| side.get(r.stat).map(|v| v.to_string()).unwrap_or_default();
+    let class = match r.change.verdict {
+        Verdict::Regression => "verdict regression",
+        Verdict::Improvement => "verdict improvement",
+        Verdict::Same => "verdict same",
+    };
+    view! {
+        <tr class=class data-testid="compare-row" data-key=r.key.to_string() data-stat=r.stat.to_string()
+            data-verdict=r.change.verdict.as_str()>
+            <th>{r.key.to_string()}</th>
+            <td class="k">{r.stat.to_string()}</td>
+            <td data-testid="base-value" data-value=raw(&m.base)>{f(&m.base)}</td>
+            <td data-testid="candidate-value" data-value=raw(&m.candidate)>{f(&m.candidate)}</td>
+            <td data-testid="change">{format_change(m.kind, &m.contains, r.stat, r.change)}</td>
+            <td class="v">{verdict_label(r.change)}</td>
+        </tr>
+    }
+    .into_any()
+}
 
 #[component]
 pub fn CompareTable(diff: std::sync::Arc<Diff>, all: bool) -> impl IntoView {
-    let rows: Vec<AnyView> = diff
-        .ranked_rows(all)
-        .into_iter()
-        .map(|r| {
-            let m = r.metric;
-            let f = |side: &std::collections::BTreeMap<String, f64>| {
-                side.get(r.stat).map_or("—".to_string(), |v| format_stat(m.kind, &m.contains, r.stat, *v))
-            };
-            let raw = |side: &std::collections::BTreeMap<String, f64>| {
-                side.get(r.stat).map(|v| v.to_string()).unwrap_or_default()
-            };
-            let class = match r.change.verdict {
-                Verdict::Regression => "verdict regression",
-                Verdict::Improvement => "verdict improvement",
-                Verdict::Same => "verdict same",
-            };
-            view! {
-                <tr class=class data-testid="compare-row" data-key=r.key.to_string() data-stat=r.stat.to_string()
-                    data-verdict=r.change.verdict.as_str()>
-                    <th>{r.key.to_string()}</th>
-                    <td class="k">{r.stat.to_string()}</td>
-                    <td data-testid="base-value" data-value=raw(&m.base)>{f(&m.base)}</td>
-                    <td data-testid="candidate-value" data-value=raw(&m.candidate)>{f(&m.candidate)}</td>
-                    <td data-testid="change">{format_change(m.kind, &m.contains, r.stat, r.change)}</td>
-                    <td class="v">{verdict_label(r.change)}</td>
-                </tr>
-            }
-            .into_any()
-        })
-        .collect();
+    let filter = RwSignal::new(String::new());
+    let order = RwSignal::new(Order::Verdict);
     let thresholds: Vec<AnyView> = diff
         .thresholds
         .iter()
         .map(|t| {
-            let ok = |v: Option<bool>| match v {
-                Some(true) => "✓ passed",
-                Some(false) => "✗ failed",
-                None => "—",
+            let (vb, vc) = threshold_values(&diff, t);
+            let side = |ok: Option<bool>, v: Option<String>| {
+                view! { <td class:fail=ok == Some(false) class:pass=ok == Some(true)>{threshold_mark(ok)}" "<span class="observed">{v}</span></td> }
             };
             view! {
                 <tr data-testid="compare-threshold" class:failed=t.candidate == Some(false)>
-                    <th>{t.metric.clone()}</th><td>{t.expr.clone()}</td><td>{ok(t.base)}</td><td>{ok(t.candidate)}</td>
+                    <th>{t.metric.clone()}</th><td><code>{t.expr.clone()}</code></td>
+                    {side(t.base, vb)}<td class="muted">"→"</td>{side(t.candidate, vc)}
                 </tr>
             }
             .into_any()
         })
         .collect();
     let has_thresholds = !thresholds.is_empty();
+    let d = diff.clone();
+    let changed = move || {
+        let needle = filter.get().to_lowercase();
+        let mut rows: Vec<Row<'_>> = d
+            .ranked_rows(all)
+            .into_iter()
+            .filter(|r| r.change.verdict != Verdict::Same)
+            .filter(|r| needle.is_empty() || format!("{} {}", r.key, r.stat).to_lowercase().contains(&needle))
+            .collect();
+        match order.get() {
+            Order::Verdict => {}
+            Order::Metric => rows.sort_by(|a, b| a.key.cmp(b.key).then(a.stat.cmp(b.stat))),
+            Order::Change => {
+                let size = |r: &Row<'_>| r.change.rel.map_or(f64::INFINITY, f64::abs);
+                rows.sort_by(|a, b| size(b).total_cmp(&size(a)));
+            }
+        }
+        if rows.is_empty() {
+            return view! { <tr><td colspan="6" class="muted" data-testid="no-changes">"No significant change"{(!needle.is_empty()).then_some(" matching the filter")}"."</td></tr> }.into_any();
+        }
+        rows.iter().map(row_view).collect_view().into_any()
+    };
+    let d = diff.clone();
+    let same = move || {
+        let needle = filter.get().to_lowercase();
+        let rows: Vec<Row<'_>> = d
+            .ranked_rows(all)
+            .into_iter()
+            .filter(|r| r.change.verdict == Verdict::Same)
+            .filter(|r| needle.is_empty() || format!("{} {}", r.key, r.stat).to_lowercase().contains(&needle))
+            .collect();
+        let n = rows.len();
+        view! {
+            <details class="same-rows" data-testid="compare-same">
+                <summary>{format!("{n} figures with no significant change (within noise, or not tested)")}</summary>
+                <div class="scroll-x"><table class="summary-table compare-table"><tbody>{rows.iter().map(row_view).collect_view()}</tbody></table></div>
+            </details>
+        }
+    };
+    let header = move |label: &'static str, o: Order| {
+        view! {
+            <th class="sortable" class:sorted=move || order.get() == o data-testid=format!("sort-{label}")
+                on:click=move |_| order.set(if order.get() == o { Order::Verdict } else { o })>{label}</th>
+        }
+    };
     view! {
-        <table class="summary-table compare-table" data-testid="compare-table">
-            <thead><tr><th>"metric"</th><th>"stat"</th><th>"base"</th><th>"candidate"</th><th>"change"</th><th>"verdict"</th></tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
         <Show when=move || has_thresholds>
             <h3>"Thresholds"</h3>
         </Show>
-        <table class="summary-table" data-testid="compare-thresholds">
-            <tbody>{thresholds}</tbody>
-        </table>
+        <div class="scroll-x">
+            <table class="summary-table" data-testid="compare-thresholds">
+                <tbody>{thresholds}</tbody>
+            </table>
+        </div>
+        <h3>"What changed"</h3>
+        <div class="toolbar">
+            <input type="search" placeholder="filter metrics" data-testid="compare-filter"
+                prop:value=move || filter.get() on:input=move |ev| filter.set(event_target_value(&ev)) />
+        </div>
+        <div class="scroll-x">
+            <table class="summary-table compare-table" data-testid="compare-table">
+                <thead><tr>
+                    {header("metric", Order::Metric)}<th>"stat"</th><th>"base"</th><th>"candidate"</th>
+                    {header("change", Order::Change)}<th>"verdict"</th>
+                </tr></thead>
+                <tbody>{changed}</tbody>
+            </table>
+        </div>
+        {same}
     }
 }

@@ -73,9 +73,17 @@ pub fn CompareView() -> impl IntoView {
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| view! { <p class="muted">{k}{v}</p> })
         .collect_view();
+        let unrelated = d.unrelated.clone().map(|why| {
+            view! { <p class="warning" role="note" data-testid="unrelated-runs">"⚠ Different tests? "{why}</p> }
+        });
         Some(
             view! {
+                {unrelated}
                 <p class="verdicts" data-testid="compare-verdicts">{verdicts}</p>
+                <p class="jump">
+                    <a href="#compare-charts">"↓ charts"</a>" "
+                    <a href="#compare-profiles" data-testid="to-diff-flame">"↓ differential flame graph"</a>
+                </p>
                 <label><input type="checkbox" data-testid="compare-all" prop:checked=move || compare.all.get()
                     on:change=move |ev| compare.all.set(event_target_checked(&ev)) />"every sub-series"</label>
                 <CompareTable diff=d.clone() all=all />
@@ -141,13 +149,13 @@ pub fn CompareView() -> impl IntoView {
         <section class="compare" data-testid="compare">
             {header}
             {body}
-            <h2>"Charts"<span class="muted">" — time since each run's start; base dashed, candidate solid"</span></h2>
+            <h2 id="compare-charts">"Charts"<span class="muted">" — time since each run's start; base dashed, candidate solid"</span></h2>
             <div class="toolbar">
                 <button data-testid="compare-reset-range" on:click=move |_| compare.range.set(None)
                     disabled=move || compare.range.get().is_none()>"Reset zoom"</button>
             </div>
             {chart_views}
-            <h2>"Profiles"</h2>
+            <h2 id="compare-profiles">"Profiles"</h2>
             {profiles}
         </section>
     }

@@ -115,7 +115,10 @@ pub fn LineChart(
     let fmt_legend = fmt.clone();
     let legend = move || {
         let hover = hover.get();
-        lines.with_value(|ls| {
+        // The time under the pointer, then each line's value at it.
+        let at =
+            hover.map(|t| view! { <span class="legend-time" data-testid="hover-time">{time_label(t, elapsed)}</span> });
+        let items = lines.with_value(|ls| {
             ls.iter()
                 .map(|l| {
                     let v = hover
@@ -130,7 +133,8 @@ pub fn LineChart(
                     view! { <span class="legend-item"><i style=swatch></i>{l.label.clone()}{v}</span> }
                 })
                 .collect_view()
-        })
+        });
+        (at, items)
     };
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let x = svg_x(&ev);

@@ -1,6 +1,8 @@
 //! One component per file.
 
+pub mod chart_toolbar;
 pub mod charts;
+pub mod checks_tree;
 pub mod compare_table;
 pub mod compare_view;
 pub mod diff_flame_graph;
@@ -13,3 +15,4 @@ pub mod profiles;
 pub mod record_table;
 pub mod runs_list;
 pub mod summary_table;
+pub mod trend_view;

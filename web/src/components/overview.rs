@@ -1,8 +1,11 @@
-//! The run at a glance: title, labels, window, environment, tools, and the summary table.
+//! The run at a glance: title, labels, window, environment, tools, the key
+//! charts (request rate, latency, failures, VUs) and k6's whole summary.
 
 use leptos::prelude::*;
 use perfbundle_core::k6::text::format_ms;
 
+use super::chart_toolbar::ChartToolbar;
+use super::charts::{ChartSet, KEY_CHARTS};
 use super::record_table::RecordTable;
 use super::summary_table::SummaryTable;
 use crate::state::RunState;
@@ -58,6 +61,12 @@ pub fn Overview() -> impl IntoView {
                         </table>
                     </div>
                     {m.record.clone().map(|r| view! { <RecordTable record=r /> })}
+                    {l.bundle.k6_timeseries.is_some().then(|| view! {
+                        <div class="key-charts" data-testid="key-charts">
+                            <ChartToolbar />
+                            <ChartSet only=KEY_CHARTS />
+                        </div>
+                    })}
                     <SummaryTable />
                 </section>
             }

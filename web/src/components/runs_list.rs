@@ -3,40 +3,33 @@
 //! Absent elsewhere, and then nothing is shown.
 
 use leptos::prelude::*;
-use perfbundle_core::bundle::{IndexEntry, SiteIndex};
+use perfbundle_core::compare::relation::same_test;
 use perfbundle_core::k6::text::format_ms;
 
 use crate::load;
-use crate::state::{CompareState, RunState, Tab};
+use crate::state::{CompareState, RunState, SiteState, Tab};
 
 #[component]
 pub fn RunsList() -> impl IntoView {
     let run = expect_context::<RunState>();
     let compare = expect_context::<CompareState>();
-    let runs: RwSignal<Vec<IndexEntry>> = RwSignal::new(Vec::new());
-    // Only the viewer that is the page reads the page's index.json.
-    let is_page = use_context::<crate::Host>().unwrap_or(crate::Host::Page) == crate::Host::Page;
-    leptos::task::spawn_local(async move {
-        if !is_page {
-            return;
-        }
-        if let Ok(bytes) = load::fetch_bytes("index.json").await {
-            if let Ok(ix) = serde_json::from_slice::<SiteIndex>(&bytes) {
-                runs.set(ix.bundles);
-            }
-        }
-    });
+    let runs = expect_context::<SiteState>().runs;
     view! {
-        <Show when=move || !runs.get().is_empty() && run.bundle.loaded.with(|l| l.is_none())>
+        <Show when=move || !runs.get().is_empty() && run.bundle.loaded.with(|l| l.is_none()) && run.tab.get() != Tab::Trend>
             <section class="runs" data-testid="runs">
-                <h2>"Runs" <a class="trend-link" href="trend.html" data-testid="trend-link">"the trend across runs"</a></h2>
+                <h2>"Runs" <a class="trend-link" href="?view=trend" data-testid="trend-link"
+                    on:click=move |ev| { ev.prevent_default(); run.tab.set(Tab::Trend); }>"the trend across runs"</a></h2>
                 <table class="runs-table">
                     <thead><tr><th>"run"</th><th>"labels"</th><th>"start"</th><th>"requests"</th><th>"req/s"</th><th>"p(95)"</th><th>"failed"</th><th>"thresholds"</th><th>"profiles"</th><th>"compare"</th></tr></thead>
                     <tbody>
                         {move || { let all = runs.get(); all.clone().into_iter().enumerate().map(move |(i, r)| {
                             let url = r.file.clone();
-                            // The list is newest first: the run before this one is the next row.
-                            let prev = all.get(i + 1).map(|p| p.file.clone());
+                            // The list is newest first: the run before this one of the
+                            // same test is further down (runs of other tests are skipped).
+                            let prev = all[i + 1..]
+                                .iter()
+                                .find(|p| same_test(&r.shape, &p.shape))
+                                .map(|p| p.file.clone());
                             let href = format!("?bundle={}", r.file);
                             let labels = r.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
                             let th = match r.thresholds_passed {
@@ -66,7 +59,7 @@ pub fn RunsList() -> impl IntoView {
                                             load::open_url(run.bundle, url.clone());
                                             load::open_url(compare.base, p.clone());
                                             run.tab.set(Tab::Compare);
-                                        }>"vs the run before"</a> }
+                                        }>"vs the run before of this test"</a> }
                                     })}</td>
                                 </tr>
                             }

@@ -4,14 +4,16 @@
 //! - [`RunState`]: the bundle viewed and how (the tab, sub-series, time range, hover);
 //! - [`FlameState`]: the flame graph (the profile shown, zoom, search, layout)
 //!   and what the flame graph and the function table share;
-//! - [`CompareState`]: the base bundle, the diff, the pair of profiles shown.
+//! - [`CompareState`]: the base bundle, the diff, the pair of profiles shown;
+//! - [`SiteState`]: the runs of the site the viewer is the page of.
 //!
 //! A component asks for the groups it uses (`expect_context::<RunState>()`);
-//! [`ViewerState`] holds the three for the app shell, the loaders and the permalink.
+//! [`ViewerState`] holds the groups for the app shell, the loaders and the permalink.
 
 mod compare;
 mod flame;
 mod run;
+mod site;
 
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ use perfbundle_core::profile::flame::FlameIndex;
 pub use compare::{CompareState, DiffResult};
 pub use flame::{amount, clamp_focus, matcher, FlameState, Matcher, Search, ShownProfile};
 pub use run::{RunState, Tab};
+pub use site::SiteState;
 
 /// Where loading stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,12 +85,13 @@ pub struct ViewerState {
     pub run: RunState,
     pub flame: FlameState,
     pub compare: CompareState,
+    pub site: SiteState,
 }
 
 impl ViewerState {
     pub fn new() -> Self {
         let run = RunState::new();
-        ViewerState { run, flame: FlameState::new(run), compare: CompareState::new(run) }
+        ViewerState { run, flame: FlameState::new(run), compare: CompareState::new(run), site: SiteState::new() }
     }
 
     /// Provides each group through context, on its own.
@@ -95,6 +99,7 @@ impl ViewerState {
         provide_context(self.run);
         provide_context(self.flame);
         provide_context(self.compare);
+        provide_context(self.site);
     }
 }
 

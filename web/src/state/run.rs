@@ -12,6 +12,8 @@ pub enum Tab {
     Profiles,
     /// The bundle against a base (`?base=`).
     Compare,
+    /// Any figure across the site's runs (`index.json`).
+    Trend,
 }
 
 impl Tab {
@@ -21,6 +23,7 @@ impl Tab {
             Tab::Charts => "charts",
             Tab::Profiles => "profiles",
             Tab::Compare => "compare",
+            Tab::Trend => "trend",
         }
     }
     pub fn parse(s: &str) -> Option<Tab> {
@@ -29,6 +32,7 @@ impl Tab {
             "charts" => Tab::Charts,
             "profiles" => Tab::Profiles,
             "compare" => Tab::Compare,
+            "trend" => Tab::Trend,
             _ => return None,
         })
     }

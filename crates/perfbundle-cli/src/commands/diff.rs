@@ -107,6 +107,9 @@ fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
     for g in d.gates.iter().filter(|g| !g.passed) {
         eprintln!("perfbundle: gate failed: {} — {}", g.expr, g.detail);
     }
+    if let Some(why) = &d.unrelated {
+        eprintln!("perfbundle: warning: {why}");
+    }
     let u = &d.unpaired_profiles;
     if !u.base.is_empty() || !u.candidate.is_empty() {
         eprintln!(

@@ -76,10 +76,11 @@ pub struct PackArgs {
 }
 
 impl PackArgs {
-    /// What the command line says of the bundle; the title from the inputs when not given.
-    fn spec(&self, all: &[Input]) -> Spec {
+    /// What the command line says of the bundle.
+    fn spec(&self) -> Spec {
         Spec {
-            title: self.title.clone().unwrap_or_else(|| packing::default_title(&self.inputs, all)),
+            // Without --title, the packed model names the bundle (`Packed::default_title`).
+            title: self.title.clone().unwrap_or_default(),
             labels: self.labels.clone(),
             git: !self.no_git,
             tools: self.tools.clone(),
@@ -103,9 +104,12 @@ pub fn run(a: PackArgs) -> Result<ExitCode> {
         }
         return pack_shards(&a, &all);
     }
-    let mut plan = PackPlan::new(a.spec(&all).options()?);
+    let mut plan = PackPlan::new(a.spec().options()?);
     let raw = packing::add_files(&mut plan, &all, a.keep_raw, a.max_line_bytes, true)?;
     let mut packed = plan.finish(None);
+    if a.title.is_none() {
+        packed.manifest.title = packed.default_title();
+    }
     let warnings = packing::align::apply(&mut packed, &align, &all, a.max_line_bytes, !a.no_host_clock)?;
     packed.manifest.warnings.extend(warnings);
     packing::write_and_report(packed, &raw, &a.output)?;
@@ -154,7 +158,7 @@ fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
         title: st.file_name(),
         labels: vec![format!("shard={n}")],
         git: !a.no_git,
-        ..a.spec(all)
+        ..a.spec()
     };
     // Each shard's parse is one thread (its file is read on another), so a
     // worker per core, taking the next shard when done.
@@ -191,13 +195,13 @@ fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
         }
         shards.push((streams[n].file_name(), packed));
     }
-    let title = a
-        .title
-        .clone()
-        .or_else(|| Some(format!("{} (merged from {} shards)", packing::default_title(&a.inputs, all), streams.len())));
+    let title = a.title.clone();
     let labels: BTreeMap<String, String> = a.labels.iter().map(|l| key_value(l, "--label")).collect::<Result<_>>()?;
     let contents: Vec<ShardContent<'_>> = shards.iter().map(|(name, p)| p.as_shard(name)).collect();
-    let packed = merged(&contents, title, labels, crate::args::now_secs(), false)?;
+    let mut packed = merged(&contents, title, labels, crate::args::now_secs(), false)?;
+    if a.title.is_none() {
+        packed.manifest.title = format!("{} (merged from {} shards)", packed.default_title(), shards.len());
+    }
     packing::write_merged(packed, shards.len(), &a.output)?;
     Ok(ExitCode::SUCCESS)
 }

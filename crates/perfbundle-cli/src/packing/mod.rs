@@ -133,16 +133,6 @@ fn sanitize(name: &str) -> String {
     s.chars().take(90).collect()
 }
 
-/// The default title: a folder input's name, or the folder a file input sits in.
-pub fn default_title(paths: &[PathBuf], all: &[Input]) -> String {
-    let first = paths.first().or(all.first().map(|i| &i.path));
-    first
-        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
-        .and_then(|p| if p.is_dir() { Some(p) } else { p.parent().map(PathBuf::from) })
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "perfbundle".into())
-}
-
 /// Reads every input file into `plan`: k6's summary first (handleSummary
 /// preferred), then the one point stream (JSON preferred over CSV), the
 /// profiles and timelines in input order; every file hashed (the stream as

@@ -1,5 +1,7 @@
 //! One line of a site's `index.json`: what a list of runs shows of a bundle.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::Bundle;
@@ -37,6 +39,25 @@ pub struct IndexEntry {
     pub profiles: Vec<String>,
     #[serde(default)]
     pub timelines: Vec<String>,
+    /// The test's shape (`compare::relation::test_shape`): runs of one test
+    /// are compared in the runs list, runs of different tests are not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shape: Vec<String>,
+    /// Every figure of k6's summary: series (metrics and the sub-metrics
+    /// thresholds name) → k6 summary key → value, for the trend of any figure.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub figures: BTreeMap<String, IndexFigures>,
+}
+
+/// A series' figures in a site's index, with what they measure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexFigures {
+    #[serde(rename = "type")]
+    pub kind: crate::k6::MetricType,
+    /// `time` (ms), `data` (bytes) or `default`.
+    pub contains: String,
+    /// k6 summary key → value.
+    pub values: BTreeMap<String, f64>,
 }
 
 impl IndexEntry {
@@ -65,6 +86,18 @@ impl IndexEntry {
                 .unwrap_or_default(),
             profiles: b.profiles.iter().map(|p| p.name.clone()).collect(),
             timelines: b.timelines.iter().map(|t| t.name.clone()).collect(),
+            shape: crate::compare::relation::test_shape(b.k6_summary.as_ref()),
+            figures: b
+                .k6_summary
+                .iter()
+                .flat_map(|s| s.series.iter())
+                .filter(|(_, x)| x.origin != crate::k6::SeriesOrigin::Tag)
+                .filter_map(|(k, x)| {
+                    let decl = b.k6_summary.as_ref()?.metrics.get(&x.metric)?;
+                    let f = IndexFigures { kind: decl.kind, contains: decl.contains.clone(), values: x.values.clone() };
+                    Some((k.clone(), f))
+                })
+                .collect(),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod gate;
 pub mod profiles;
+pub mod relation;
 pub mod verdict;
 
 use std::collections::BTreeMap;
@@ -125,6 +126,9 @@ pub struct Diff {
     pub gates: Vec<GateResult>,
     pub profiles: Vec<ProfileDiff>,
     pub unpaired_profiles: Unpaired,
+    /// Why the two runs look like different tests ([`relation`]); absent when they look like one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unrelated: Option<String>,
 }
 
 /// What to compare beyond the defaults.
@@ -272,6 +276,10 @@ pub fn diff(base: &Bundle, cand: &Bundle, opts: &DiffOptions) -> Result<Diff, Co
         gates: Vec::new(),
         profiles: profile_diffs,
         unpaired_profiles: Unpaired { base: ub, candidate: uc },
+        unrelated: relation::unrelated_reason(
+            &relation::test_shape(base.k6_summary.as_ref()),
+            &relation::test_shape(cand.k6_summary.as_ref()),
+        ),
     };
     for g in &opts.gates {
         let r = evaluate_gate(&d, bs, cs, g)?;

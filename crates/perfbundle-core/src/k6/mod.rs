@@ -8,6 +8,7 @@ pub mod builtin;
 pub(crate) mod cells;
 pub mod merge;
 pub mod model;
+pub mod sections;
 pub mod text;
 pub mod view;
 

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::model::*;
+use super::sections::{pct, sections};
 
 /// Formats a value of a metric that `contains` `time` (ms), `data` (bytes) or `default`.
 pub fn format_value(v: f64, contains: &str) -> String {
@@ -63,11 +64,6 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
-/// A ratio as a percentage, truncated to two decimals as k6 prints it.
-fn pct(v: f64) -> String {
-    format!("{:.2}%", (v * 10_000.0 + 1e-9).floor() / 100.0)
-}
-
 /// One `name....: values` line for a series.
 pub fn series_line(label: &str, s: &SeriesSummary, contains: &str, kind: MetricType) -> String {
     let v = |k: &str| s.values.get(k).copied();
@@ -113,29 +109,6 @@ pub fn series_line(label: &str, s: &SeriesSummary, contains: &str, kind: MetricT
         format!("{label}{}: {body}", ".".repeat(dots))
     } else {
         format!("{label}{}: {body}  (≈ {})", ".".repeat(dots), s.approximate.join(" "))
-    }
-}
-
-fn section_of(metric: &str) -> &'static str {
-    if metric.starts_with("http_") {
-        "HTTP"
-    } else if matches!(
-        metric,
-        "iteration_duration" | "iterations" | "vus" | "vus_max" | "dropped_iterations" | "group_duration"
-    ) {
-        "EXECUTION"
-    } else if matches!(metric, "data_received" | "data_sent") {
-        "NETWORK"
-    } else if metric.starts_with("ws_") {
-        "WEBSOCKETS"
-    } else if metric.starts_with("grpc_") {
-        "GRPC"
-    } else if metric.starts_with("browser_") {
-        "BROWSER"
-    } else if metric == "checks" {
-        "CHECKS"
-    } else {
-        "CUSTOM"
     }
 }
 
@@ -210,38 +183,11 @@ pub fn render(s: &K6Summary, by_tag: Option<&str>) -> String {
         write_checks(&mut out, g, 4);
         out.push('\n');
     }
-    let mut sections: Vec<(&str, Vec<String>)> = Vec::new();
-    for (name, decl) in &s.metrics {
-        if name == "checks" {
-            continue;
-        }
-        let Some(series) = s.series.get(name) else {
-            continue;
-        };
-        let section = section_of(name);
-        let mut lines = vec![series_line(name, series, &decl.contains, decl.kind)];
-        for (key, sub) in s.series.range(format!("{name}{{")..format!("{name}|")) {
-            let shown = match sub.origin {
-                SeriesOrigin::Submetric => true,
-                SeriesOrigin::Tag => by_tag.is_some_and(|t| sub.tags.contains_key(t)),
-                SeriesOrigin::Metric => false,
-            };
-            if shown && sub.metric == *name {
-                let label = format!("  {{ {} }}", &key[name.len() + 1..key.len() - 1]);
-                lines.push(series_line(&label, sub, &decl.contains, decl.kind));
-            }
-        }
-        match sections.iter_mut().find(|(s, _)| *s == section) {
-            Some((_, l)) => l.extend(lines),
-            None => sections.push((section, lines)),
-        }
-    }
-    let order = ["HTTP", "EXECUTION", "NETWORK", "WEBSOCKETS", "GRPC", "BROWSER", "CUSTOM"];
-    sections.sort_by_key(|(s, _)| order.iter().position(|o| o == s));
-    for (name, lines) in sections {
-        let _ = writeln!(out, "    {name}");
-        for l in lines {
-            let _ = writeln!(out, "    {l}");
+    for section in sections(s, by_tag) {
+        let _ = writeln!(out, "    {}", section.name);
+        for r in section.rows {
+            let label = if r.sub { format!("  {}", r.label) } else { r.label };
+            let _ = writeln!(out, "    {}", series_line(&label, r.series, &r.decl.contains, r.decl.kind));
         }
         out.push('\n');
     }

@@ -69,7 +69,7 @@ pub fn time_geometry(
     lines: &[ChartLine],
     domain: (f64, f64),
 ) -> PlotGeometry {
-    PlotGeometry::new(width, height, margins, domain, max_in(lines, domain), XTicks::Even(5))
+    PlotGeometry::new(width, height, margins, domain, max_in(lines, domain), XTicks::Time { max: 7 })
 }
 
 /// Writes `chart` as an SVG document.

@@ -1,6 +1,6 @@
 //! Which charts a run gets — request rate, VUs, latency percentiles, failure
 //! rate, each custom metric, and a Clinic doctor timeline's CPU, memory,
-//! event-loop delay and handles — defined once for every view: the Markdown
+//! event-loop delay, handles and GC pauses — defined once for every view: the Markdown
 //! report draws them with [`super::chart::write_svg`], the viewer with its
 //! interactive chart component.
 
@@ -93,6 +93,47 @@ pub fn k6_charts(s: &K6Summary, ts: &K6TimeSeries, suffix: &str, domain: (f64, f
             vec![line("failed", &key("http_req_failed"), Line::Ratio, COLORS[5])],
         ),
     ];
+    let has = |m: &str| ts.series.contains_key(m);
+    if has("iteration_duration") {
+        let k = key("iteration_duration");
+        out.push(chart(
+            "iteration-duration",
+            "Iteration duration",
+            "Iteration duration: p50, p95".into(),
+            "time",
+            vec![line("p50", &k, Line::Percentile(0.5), COLORS[2]), line("p95", &k, Line::Percentile(0.95), COLORS[1])],
+        ));
+    }
+    if has("data_received") || has("data_sent") {
+        let lines = [("received/s", "data_received", COLORS[0]), ("sent/s", "data_sent", COLORS[1])]
+            .into_iter()
+            .filter(|(_, m, _)| has(m))
+            .map(|(label, m, c)| line(label, &key(m), Line::PerSecond, c))
+            .collect();
+        out.push(chart("data", "Data sent and received", "Data received and sent per second".into(), "data", lines));
+    }
+    let phases: Vec<ChartLine> = [
+        ("blocked", "http_req_blocked"),
+        ("connecting", "http_req_connecting"),
+        ("tls", "http_req_tls_handshaking"),
+        ("sending", "http_req_sending"),
+        ("waiting", "http_req_waiting"),
+        ("receiving", "http_req_receiving"),
+    ]
+    .into_iter()
+    .enumerate()
+    .filter(|(_, (_, m))| has(m))
+    .map(|(i, (label, m))| line(label, &key(m), Line::Mean, COLORS[i % COLORS.len()]))
+    .collect();
+    if !phases.is_empty() {
+        out.push(chart(
+            "request-phases",
+            "Request phases",
+            "Request phases: mean time per request in each".into(),
+            "time",
+            phases,
+        ));
+    }
     for (name, decl) in s.metrics.iter().filter(|(n, _)| builtin_metric(n).is_none()) {
         let k = key(name);
         let (lines, contains) = match decl.kind {
@@ -134,7 +175,7 @@ pub fn timeline_charts(t: &Timeline, index: usize, domain: (f64, f64)) -> Vec<Na
         alt: title.into(),
         chart: Chart { title: title.into(), contains: contains.into(), lines, domain, elapsed: false },
     };
-    vec![
+    let mut out = vec![
         chart("cpu", "CPU", "percent", vec![line("cpu", COLORS[1], &cpu)]),
         chart(
             "memory",
@@ -148,7 +189,30 @@ pub fn timeline_charts(t: &Timeline, index: usize, domain: (f64, f64)) -> Vec<Na
         ),
         chart("delay", "Event-loop delay", "time", vec![line("delay", COLORS[5], &t.event_loop_delay_ms)]),
         chart("handles", "Active handles", "default", vec![line("handles", COLORS[4], &handles)]),
-    ]
+    ];
+    if !t.gc.is_empty() {
+        out.push(chart(
+            "gc",
+            "Garbage collection: pause time in each sample interval",
+            "time",
+            vec![line("gc pause", COLORS[3], &gc_per_sample(t))],
+        ));
+    }
+    out
+}
+
+/// The GC pause time (ms) of the events that start in each sample's interval
+/// (from that sample to the next; the last sample's runs on to the last event).
+fn gc_per_sample(t: &Timeline) -> Vec<f64> {
+    let mut out = vec![0.0; t.t_unix_ms.len()];
+    for e in &t.gc {
+        // The last sample at or before the event's start.
+        let i = t.t_unix_ms.partition_point(|s| *s <= e.start_unix_ms);
+        if i > 0 {
+            out[i - 1] += e.duration_ms;
+        }
+    }
+    out
 }
 
 /// One run of an overlay: its model and the time its x axis starts from (Unix ms).
@@ -204,4 +268,31 @@ pub fn overlay_charts(base: &OverlaySide<'_>, cand: &OverlaySide<'_>) -> Vec<Nam
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::GcEvent;
+
+    #[test]
+    fn gc_pauses_fall_in_the_interval_they_start_in_and_add_up() {
+        let gc = |at: f64, ms: f64| GcEvent {
+            start_unix_ms: at,
+            duration_ms: ms,
+            kind: "MinorGC".into(),
+            heap_before_bytes: None,
+            heap_after_bytes: None,
+        };
+        let t = Timeline {
+            t_unix_ms: vec![1000.0, 2000.0, 3000.0],
+            gc: vec![gc(500.0, 9.0), gc(1000.0, 1.5), gc(1999.0, 2.0), gc(2500.0, 4.0), gc(9000.0, 3.0)],
+            ..Default::default()
+        };
+        // Before the first sample: not drawn; from the last sample on: in the last interval.
+        assert_eq!(gc_per_sample(&t), [3.5, 4.0, 3.0]);
+        let charts = timeline_charts(&t, 0, (1000.0, 3000.0));
+        assert!(charts.iter().any(|c| c.id == "timeline-0-gc"));
+        assert!(!timeline_charts(&Timeline::default(), 0, (0.0, 1.0)).iter().any(|c| c.id.ends_with("-gc")));
+    }
 }

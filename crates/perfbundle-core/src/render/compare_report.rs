@@ -11,7 +11,7 @@ use super::diff_flamegraph::write_diff_flamegraph;
 use super::markdown::{md_escape, Report};
 use crate::bundle::Bundle;
 use crate::compare::profiles::DiffTree;
-use crate::compare::{Change, Diff, Verdict};
+use crate::compare::{Change, Diff, ThresholdDiff, Verdict};
 use crate::k6::text::format_value;
 use crate::k6::MetricType;
 
@@ -49,6 +49,21 @@ pub fn verdict_label(c: &Change) -> &'static str {
     }
 }
 
+/// The values a threshold reads on each side, formatted: (`p(95)=171.63ms`, `p(95)=88.1ms`).
+pub fn threshold_values(d: &Diff, t: &ThresholdDiff) -> (Option<String>, Option<String>) {
+    let Some(agg) = crate::threshold::parse(&t.expr).map(|p| p.aggregation) else { return (None, None) };
+    let Some(m) = d.metrics.get(&t.metric) else { return (None, None) };
+    let side = |vals: &std::collections::BTreeMap<String, f64>| {
+        vals.get(&agg).map(|v| format!("{agg}={}", format_stat(m.kind, &m.contains, &agg, *v)))
+    };
+    (side(&m.base), side(&m.candidate))
+}
+
+/// A threshold's verdict on one side: `✓ passed`, `✗ failed`, `—` (absent there).
+pub fn threshold_mark(v: Option<bool>) -> &'static str {
+    ok(v)
+}
+
 fn ok(v: Option<bool>) -> &'static str {
     match v {
         Some(true) => "✓ passed",
@@ -75,6 +90,9 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
         let _ = writeln!(out, "| {} | {} | {} |", md_escape(k), get(&d.base.labels), get(&d.candidate.labels));
     }
     out.push('\n');
+    if let Some(why) = &d.unrelated {
+        let _ = writeln!(out, "> **Warning:** {}\n", md_escape(why));
+    }
 
     if !d.gates.is_empty() {
         let _ = writeln!(out, "## Gates\n");
@@ -119,13 +137,16 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
     if !d.thresholds.is_empty() {
         let _ = writeln!(out, "## Thresholds\n\n| metric | threshold | base | candidate |\n|---|---|---|---|");
         for t in &d.thresholds {
+            let (vb, vc) = threshold_values(d, t);
+            let with =
+                |mark: &str, v: Option<String>| v.map_or(mark.to_string(), |v| format!("{mark} {}", md_escape(&v)));
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
                 md_escape(&t.metric),
                 md_escape(&t.expr),
-                ok(t.base),
-                ok(t.candidate)
+                with(ok(t.base), vb),
+                with(ok(t.candidate), vc)
             );
         }
         out.push('\n');

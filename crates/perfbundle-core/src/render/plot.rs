@@ -19,8 +19,11 @@ pub struct Margins {
 /// Where the x ticks go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum XTicks {
-    /// `n + 1` ticks splitting the x range into `n` equal parts (time axes).
+    /// `n + 1` ticks splitting the x range into `n` equal parts.
     Even(u32),
+    /// Time axes (x in ms): ticks at round intervals (1, 2, 5, 10, 15, 30 s,
+    /// 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12 h, days), at most `max` of them.
+    Time { max: u32 },
     /// Every whole x that is a multiple of `every`, and the last whole x of
     /// the range (one point per run on the trend page).
     Whole { every: usize },
@@ -133,6 +136,7 @@ impl PlotGeometry {
                 let n = n.max(1);
                 (0..=n).map(|i| self.x.0 + self.x_span() * f64::from(i) / f64::from(n)).collect()
             }
+            XTicks::Time { max } => round_time_ticks(self.x, max.max(2)),
             XTicks::Whole { every } => {
                 let (first, last) = (self.x.0.ceil().max(0.0) as usize, self.x.1.floor().max(0.0) as usize);
                 let every = every.max(1);
@@ -140,17 +144,19 @@ impl PlotGeometry {
             }
         };
         let n = values.len();
+        let (left, right) = (self.left(), self.right());
         values
             .into_iter()
-            .enumerate()
-            .map(|(i, value)| {
-                let anchor = match i {
+            .map(|value| {
+                let px = self.x_px(value);
+                // A label at an end of the axis does not run past it.
+                let anchor = match () {
                     _ if n == 1 => Anchor::Middle,
-                    0 => Anchor::Start,
-                    i if i + 1 == n => Anchor::End,
+                    _ if px - left < 24.0 => Anchor::Start,
+                    _ if right - px < 24.0 => Anchor::End,
                     _ => Anchor::Middle,
                 };
-                Tick { value, px: self.x_px(value), anchor }
+                Tick { value, px, anchor }
             })
             .collect()
     }
@@ -213,6 +219,32 @@ pub fn time_label(ms: f64, elapsed: bool) -> String {
     }
 }
 
+/// Ticks at the first round interval that gives at most `max` of them over `x` (ms).
+fn round_time_ticks(x: (f64, f64), max: u32) -> Vec<f64> {
+    const STEPS_S: [f64; 20] = [
+        0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+        10800.0, 21600.0, 43200.0,
+    ];
+    let span = (x.1 - x.0).max(0.0);
+    let step = STEPS_S
+        .iter()
+        .map(|s| s * 1000.0)
+        .chain((0..).map(|d| 86_400_000.0 * f64::from(1u32 << d.min(20))))
+        .find(|step| span / step <= f64::from(max))
+        .unwrap_or(span.max(1.0));
+    let first = (x.0 / step).ceil() * step;
+    let mut out = Vec::new();
+    let mut t = first;
+    while t <= x.1 + 1e-9 && out.len() <= max as usize {
+        out.push(t);
+        t += step;
+    }
+    if out.is_empty() {
+        out.push(x.0);
+    }
+    out
+}
+
 /// A value in a chart's unit (`time` ms, `data` bytes, `percent` a 0..1 ratio, `default`).
 pub fn format_in(v: f64, contains: &str) -> String {
     if contains == "percent" {
@@ -256,6 +288,27 @@ mod tests {
         let g = PlotGeometry::new(900.0, 170.0, M, (5.0, 5.0), 0.0, XTicks::Even(5));
         assert_eq!(g.x_ticks().last().unwrap().px, 888.0);
         assert_eq!(g.y, (0.0, 1.0));
+    }
+
+    #[test]
+    fn time_ticks_fall_on_round_intervals() {
+        let at = |x: (f64, f64)| -> Vec<f64> {
+            PlotGeometry::new(900.0, 170.0, M, x, 1.0, XTicks::Time { max: 7 })
+                .x_ticks()
+                .iter()
+                .map(|t| t.value)
+                .collect()
+        };
+        // 13.2 s from 09:48:42.162: every 2 s on the even second (not 42.2, 44.8, 47.4, …).
+        let t0 = 1_764_496_122_162.0;
+        let ticks = at((t0, t0 + 13_232.0));
+        assert_eq!(ticks.len(), 6, "44, 46, … 54 s");
+        assert!(ticks.iter().all(|t| t % 2000.0 == 0.0), "{ticks:?}");
+        assert!(ticks.windows(2).all(|w| w[1] - w[0] == 2000.0));
+        // Elapsed axes: 0 to 95 s every 15 s; an hour every 10 min.
+        assert_eq!(at((0.0, 95_000.0)), [0.0, 15_000.0, 30_000.0, 45_000.0, 60_000.0, 75_000.0, 90_000.0]);
+        assert_eq!(at((0.0, 3_600_000.0)).len(), 7);
+        assert_eq!(at((5.0, 5.0)).len(), 1);
     }
 
     #[test]

@@ -98,9 +98,10 @@ pub fn trend_page(h: &History, viewer: &str) -> String {
     let by = if h.by == "start" { "run start time".to_string() } else { format!("{} (as versions)", h.by) };
     let _ = writeln!(
         s,
-        "<h1>Runs over time</h1>\n<p>{} runs, ordered by {}. <a href=\"{}\">All runs</a></p>",
+        "<h1>Runs over time</h1>\n<p>{} runs, ordered by {}. <a href=\"{}\">All runs</a> · <a href=\"{}?view=trend\">the interactive trend</a> (any figure, one line per test)</p>",
         h.runs.len(),
         escape(&by),
+        escape(viewer),
         escape(viewer)
     );
     for (key, label, _) in FIGURES {
@@ -191,6 +192,8 @@ mod tests {
             thresholds_failed: vec!["http_req_duration: p(95)<250".into()],
             profiles: Vec::new(),
             timelines: Vec::new(),
+            shape: Vec::new(),
+            figures: Default::default(),
         }
     }
 

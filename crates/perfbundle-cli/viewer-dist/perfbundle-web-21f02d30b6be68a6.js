@@ -449,6 +449,13 @@ function __wbg_get_imports() {
             const ret = result;
             return ret;
         },
+        __wbg_key_76125a528069feff: function(arg0, arg1) {
+            const ret = arg1.key;
+            const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+            const len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+        },
         __wbg_left_9df47701ff317a35: function(arg0) {
             const ret = arg0.left;
             return ret;
@@ -495,7 +502,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return __wasm_bindgen_func_elem_1716(a, state0.b, arg0, arg1);
+                        return __wasm_bindgen_func_elem_2069(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -719,33 +726,33 @@ function __wbg_get_imports() {
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 174, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_1667);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 236, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2020);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 276, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4098);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 359, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4702);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 233, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3460);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 301, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3923);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 276, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4098_16);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 359, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4702_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 218, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_2811);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 280, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3164);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 274, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4099);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 357, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4703);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -773,34 +780,34 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_2811(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_2811(arg0, arg1);
+function __wasm_bindgen_func_elem_3164(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_3164(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_4099(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_4099(arg0, arg1);
+function __wasm_bindgen_func_elem_4703(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_4703(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_4098(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4098(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4702(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4702(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_3460(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_3460(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_3923(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_3923(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4098_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4098_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4702_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4702_16(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_1716(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_1716(arg0, arg1, arg2, arg3);
+function __wasm_bindgen_func_elem_2069(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_2069(arg0, arg1, arg2, arg3);
 }
 
-function __wasm_bindgen_func_elem_1667(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_2020(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_1667(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_2020(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {

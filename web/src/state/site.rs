@@ -1,0 +1,36 @@
+//! The runs of the site the viewer is the page of (`index.json` beside it:
+//! `perfbundle site`, `perfbundle view DIR`): the runs list and the trend read them.
+
+use leptos::prelude::*;
+use perfbundle_core::bundle::{IndexEntry, SiteIndex};
+
+use crate::load;
+
+/// The site's runs, newest first; empty when the page has no index.
+#[derive(Clone, Copy)]
+pub struct SiteState {
+    pub runs: RwSignal<Vec<IndexEntry>>,
+}
+
+impl SiteState {
+    pub fn new() -> Self {
+        SiteState { runs: RwSignal::new(Vec::new()) }
+    }
+
+    /// Reads `index.json` beside the page, once.
+    pub fn fetch(self) {
+        leptos::task::spawn_local(async move {
+            if let Ok(bytes) = load::fetch_bytes("index.json").await {
+                if let Ok(ix) = serde_json::from_slice::<SiteIndex>(&bytes) {
+                    self.runs.set(ix.bundles);
+                }
+            }
+        });
+    }
+}
+
+impl Default for SiteState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
