@@ -10,7 +10,11 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '../..');
 const E2E = 'http://127.0.0.1:8798';
-const RUN = path.join(ROOT, 'tests/corpus/runs/v1/cpu-prof');
+// Another run can be checked the same way (a held-out one, e.g. ../shared/corpus):
+// SUMMARY_RUN=DIR (with k6.json.gz, summary-export.json, k6-console.txt) and
+// SUMMARY_BUNDLE=NAME, its k6.json.gz packed into target/e2e-bundles/NAME.
+const RUN = process.env.SUMMARY_RUN || path.join(ROOT, 'tests/corpus/runs/v1/cpu-prof');
+const RUN_BUNDLE = process.env.SUMMARY_BUNDLE || 'catalog-v1-k6.perfbundle';
 const shot = (page, name) => page.screenshot({ path: path.join(__dirname, 'test-results', `${name}.png`), fullPage: true });
 
 // k6's summary-export.json: metric → { key: value } in k6's summary keys. A
@@ -43,7 +47,16 @@ function k6Text() {
   }
   const rates = {};
   for (const m of text.matchAll(/^\s+(\w+)\.+: ([\d.]+%)\s+(\d+) out of (\d+)\s*$/gm)) rates[m[1]] = `${m[2]} — ${m[3]} out of ${m[4]}`;
-  return { thresholds, rates };
+  // The metric sections of TOTAL RESULTS: a heading in capitals, then its metrics' lines.
+  const sections = {};
+  let section = null;
+  for (const line of text.slice(text.indexOf('█ TOTAL RESULTS')).split('\n').slice(1)) {
+    const h = line.match(/^ {4}([A-Z]+)\s*$/);
+    const m = line.match(/^ {4}(\w+)\.+:/);
+    if (h) section = h[1];
+    else if (m && section && !m[1].startsWith('checks_')) (sections[section] = sections[section] || []).push(m[1]);
+  }
+  return { thresholds, rates, sections };
 }
 
 // summary-export.json keeps a group's checks and groups as objects keyed by name.
@@ -55,8 +68,8 @@ function checksOf(g, out = []) {
 }
 
 test('the overview shows every metric and figure of k6\'s own summary, checks and thresholds', async ({ page }) => {
-  await page.goto(`${E2E}/?bundle=bundles/catalog-v1-k6.perfbundle`);
-  await expect(page.getByTestId('title')).toHaveText('catalog-api v1 (k6 stream)');
+  await page.goto(`${E2E}/?bundle=bundles/${RUN_BUNDLE}`);
+  await expect(page.getByTestId('summary-table')).toBeVisible();
   const { figures, root } = k6Figures();
   // Every metric and figure, counts exact, avg/min/max/value to float rounding, the rest within 1%.
   const cells = await page.locator('[data-testid^="v-"]').evaluateAll((els) =>
@@ -73,14 +86,16 @@ test('the overview shows every metric and figure of k6\'s own summary, checks an
       compared++;
     }
   }
-  expect(compared).toBeGreaterThan(100);
-  // Sections as k6 groups them, custom metrics included.
-  for (const [section, metric] of [['HTTP', 'http_req_waiting'], ['EXECUTION', 'group_duration'], ['NETWORK', 'data_sent'], ['CUSTOM', 'catalog_search_latency']]) {
-    await expect(page.getByTestId(`summary-${section}`).locator(`[data-series="${metric}"]`)).toHaveCount(1);
+  expect(compared, "figures compared").toBeGreaterThan(40);
+  // Sections as k6's own end-of-test text groups them, custom metrics included.
+  const { sections } = k6Text();
+  expect(Object.keys(sections)).toEqual(expect.arrayContaining(['HTTP', 'EXECUTION', 'NETWORK']));
+  for (const [section, names] of Object.entries(sections)) {
+    for (const metric of names) await expect(page.getByTestId(`summary-${section}`).locator(`[data-series="${metric}"]`), `${section} ${metric}`).toHaveCount(1);
   }
   // Every check of every group, with its passes and fails.
   const checks = checksOf(root);
-  expect(checks.length).toBeGreaterThan(5);
+  expect(checks.length).toBeGreaterThan(0);
   const shown = await page.getByTestId('check').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.dataset.path, {
     passes: Number(e.querySelector('[data-testid=check-passes]').dataset.value),
     fails: Number(e.querySelector('[data-testid=check-fails]').dataset.value),
@@ -91,8 +106,7 @@ test('the overview shows every metric and figure of k6\'s own summary, checks an
   await expect(page.getByTestId('check-group')).toHaveCount(groups(root));
   // Each threshold with the value it read, as k6 printed it.
   const { thresholds, rates } = k6Text();
-  expect(thresholds.length).toBeGreaterThan(1);
-  expect(thresholds.some((t) => !t.ok)).toBe(true);
+  expect(thresholds.length).toBeGreaterThan(0);
   const ths = page.getByTestId('threshold');
   await expect(ths).toHaveCount(thresholds.length);
   for (const t of thresholds) {
@@ -101,7 +115,7 @@ test('the overview shows every metric and figure of k6\'s own summary, checks an
     await expect(li.getByTestId('threshold-value')).toHaveText(t.observed);
   }
   // Rates as k6 phrases them: "2.89% — 28 out of 967", never passes=… fails=….
-  expect(Object.keys(rates)).toEqual(expect.arrayContaining(['http_req_failed', 'reservation_ok', 'checks_succeeded']));
+  expect(Object.keys(rates)).toEqual(expect.arrayContaining(['http_req_failed', 'checks_succeeded']));
   for (const [metric, phrase] of Object.entries(rates)) {
     const where = metric.startsWith('checks_') ? page.getByTestId('check-totals').locator('tr', { hasText: metric }) : page.locator(`[data-series="${metric}"]`);
     const text = (await where.locator('td.figs').innerText()).trim().replace(/(\d),(\d)/g, '$1$2');
@@ -116,12 +130,18 @@ test('the overview shows every metric and figure of k6\'s own summary, checks an
 });
 
 test('the Charts tab has every chart and no summary above them', async ({ page }) => {
-  await page.goto(`${E2E}/?bundle=bundles/catalog-v1-k6.perfbundle&view=charts`);
-  for (const id of ['request-rate', 'latency', 'iteration-duration', 'data', 'request-phases', 'custom-catalog_search_latency', 'custom-reservation_ok']) {
+  await page.goto(`${E2E}/?bundle=bundles/${RUN_BUNDLE}&view=charts`);
+  const custom = (k6Text().sections.CUSTOM || []).map((m) => `custom-${m}`);
+  if (!process.env.SUMMARY_RUN) expect(custom.length, 'the corpus script has custom metrics').toBeGreaterThan(0);
+  for (const id of ['request-rate', 'latency', 'iteration-duration', 'data', 'request-phases', ...custom]) {
     await expect(page.getByTestId(`chart-${stem(id)}`)).toBeVisible();
     expect(await page.locator(`[data-testid=chart-${stem(id)}] path`).count(), id).toBeGreaterThan(0);
   }
   await expect(page.getByTestId('charts').getByTestId('summary-table')).toHaveCount(0);
+  // The request phases stacked: an area per phase under its top edge.
+  const phases = await page.locator('[data-testid=chart-request-phases] .legend-item').count();
+  expect(phases).toBeGreaterThanOrEqual(4);
+  await expect(page.locator('[data-testid=chart-request-phases] path.area')).toHaveCount(phases);
 });
 
 // render::charts::stem: a file-name-safe id.
@@ -225,6 +245,14 @@ test('the compare page leads with the verdict: thresholds with their values, the
   await expect(rows).toHaveCount(changed);
   const verdicts = await rows.evaluateAll((els) => els.map((e) => e.dataset.verdict));
   expect(verdicts).toEqual([...verdicts].sort((a, b) => rank(a) - rank(b)));
+  // Grouped by metric: within a verdict, each metric's rows are together.
+  const groups = await rows.evaluateAll((els) => els.map((e) => `${e.dataset.verdict} ${e.dataset.key}`));
+  const seen = new Set();
+  groups.forEach((g, i) => {
+    if (i > 0 && groups[i - 1] === g) return;
+    expect(seen.has(g), `${g} comes back after other rows`).toBe(false);
+    seen.add(g);
+  });
   await expect(page.getByTestId('compare-same').locator('summary')).toContainText(`${same} figures with no significant change`);
   await expect(page.getByTestId('compare-same').getByTestId('compare-row').first()).toBeHidden();
   // The filter narrows the rows; the columns sort.

@@ -7,7 +7,7 @@ use perfbundle_core::bundle::{Bundle, ReadLimits};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::state::{BundleSlot, Loaded, Status};
+use crate::state::{BundleSlot, CompareState, Loaded, RunState, Status, Tab};
 use leptos::prelude::*;
 
 fn js_err(e: wasm_bindgen::JsValue) -> String {
@@ -73,6 +73,13 @@ pub fn embedded_bundle() -> Option<(String, Vec<u8>)> {
     let bytes: Vec<u8> = bin.chars().map(|c| c as u32 as u8).collect();
     let name = el.get_attribute("data-name").unwrap_or_else(|| "embedded.perfbundle".into());
     Some((name, bytes))
+}
+
+/// Opens the compare view of two runs of a site: `candidate` against `base` (URLs).
+pub fn open_comparison(run: RunState, compare: CompareState, candidate: String, base: String) {
+    open_url(run.bundle, candidate);
+    open_url(compare.base, base);
+    run.tab.set(Tab::Compare);
 }
 
 /// Loads a bundle from a URL into a slot.

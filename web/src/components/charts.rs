@@ -22,7 +22,7 @@ fn draw(c: NamedChart, domain: Memo<(f64, f64)>, run: RunState) -> AnyView {
     };
     view! {
         <LineChart title=title contains=c.chart.contains domain=domain testid=format!("chart-{}", c.id)
-            lines=c.chart.lines hover=run.hover range=run.range />
+            lines=c.chart.lines stacked=c.chart.stacked hover=run.hover range=run.range />
     }
     .into_any()
 }

@@ -13,7 +13,8 @@ use perfbundle_core::render::compare_report::{
 /// How the changed rows are ordered.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Order {
-    /// Regressions, worst first, then improvements (as `perfbundle diff`).
+    /// Regressions, then improvements, each grouped by metric, the metric
+    /// with the largest change first (as `perfbundle diff` ranks them).
     Verdict,
     /// By series key, then statistic.
     Metric,
@@ -79,7 +80,18 @@ pub fn CompareTable(diff: std::sync::Arc<Diff>, all: bool) -> impl IntoView {
             .filter(|r| needle.is_empty() || format!("{} {}", r.key, r.stat).to_lowercase().contains(&needle))
             .collect();
         match order.get() {
-            Order::Verdict => {}
+            Order::Verdict => {
+                // Each metric's rows together, metrics by their worst change (the ranked order's first row).
+                let mut first: std::collections::BTreeMap<(&str, Verdict), usize> = std::collections::BTreeMap::new();
+                for (i, r) in rows.iter().enumerate() {
+                    first.entry((r.key, r.change.verdict)).or_insert(i);
+                }
+                let keyed: Vec<(Verdict, usize)> =
+                    rows.iter().map(|r| (r.change.verdict, first[&(r.key, r.change.verdict)])).collect();
+                let mut idx: Vec<usize> = (0..rows.len()).collect();
+                idx.sort_by_key(|&i| keyed[i]);
+                rows = idx.into_iter().map(|i| rows[i].clone()).collect();
+            }
             Order::Metric => rows.sort_by(|a, b| a.key.cmp(b.key).then(a.stat.cmp(b.stat))),
             Order::Change => {
                 let size = |r: &Row<'_>| r.change.rel.map_or(f64::INFINITY, f64::abs);

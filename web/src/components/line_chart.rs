@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use perfbundle_core::k6::view::ChartPoint;
-use perfbundle_core::render::chart::{format_in, time_geometry, time_label, ChartLine};
+use perfbundle_core::render::chart::{drawn_lines, format_in, stacked_area, time_geometry, time_label, ChartLine};
 use perfbundle_core::render::plot::Margins;
 
 const W: f64 = 900.0;
@@ -32,6 +32,9 @@ pub fn LineChart(
     /// The x axis is time since the run's start (a comparison), not the clock.
     #[prop(optional)]
     elapsed: bool,
+    /// Stacked areas (parts of a whole); the legend reads each line's own values.
+    #[prop(optional)]
+    stacked: bool,
     /// The time under the pointer, shared by a set of charts.
     hover: RwSignal<Option<f64>>,
     /// The time range selected by dragging, shared by a set of charts.
@@ -40,11 +43,13 @@ pub fn LineChart(
     let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
     let contains2 = contains.clone();
     let fmt = move |v: f64| -> String { format_in(v, &contains2) };
+    // What is drawn (stacked: the top edges) and what the legend reads (each line's own values).
+    let drawn = StoredValue::new(drawn_lines(&lines, stacked));
     let lines = StoredValue::new(lines);
     // Scales, ticks and the plot area: the core's, as the SVG exports draw them.
     let geo = Memo::new(move |_| {
         let d = domain.get();
-        lines.with_value(|ls| time_geometry(W, H, MARGINS, ls, d))
+        drawn.with_value(|ls| time_geometry(W, H, MARGINS, ls, d))
     });
     let x_of = move |t: f64| geo.with(|g| g.x_px(t));
     let t_of = move |x: f64| geo.with_untracked(|g| g.x_at(x));
@@ -68,10 +73,28 @@ pub fn LineChart(
             None => 0.0,
         }
     };
+    let areas = move || {
+        let (a, b) = domain.get();
+        (stacked).then(|| {
+            geo.with(|g| {
+                drawn.with_value(|tops| {
+                    lines.with_value(|own| {
+                        tops.iter()
+                            .zip(own)
+                            .map(|(t, o)| {
+                                let d = stacked_area(g, &t.points, &o.points, (a, b));
+                                view! { <path d=d fill=t.color.clone() fill-opacity="0.35" stroke="none" class="area" /> }
+                            })
+                            .collect_view()
+                    })
+                })
+            })
+        })
+    };
     let paths = move || {
         let (a, b) = domain.get();
         geo.with(|g| {
-            lines.with_value(|ls| {
+            drawn.with_value(|ls| {
                 ls.iter()
                     .map(|l| {
                         let d = g.path(l.points.iter().filter(|p| p.0 >= a && p.0 <= b).copied());
@@ -178,6 +201,7 @@ pub fn LineChart(
                 {x_ticks}
                 <line x1=left x2=left y1=top y2=bottom class="axis" />
                 <line x1=left x2=right y1=bottom y2=bottom class="axis" />
+                {areas}
                 {paths}
                 {move || hover.get().map(|t| {
                     let x = x_of(t);

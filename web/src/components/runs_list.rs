@@ -56,9 +56,7 @@ pub fn RunsList() -> impl IntoView {
                                         let (url, p) = (r.file.clone(), p.clone());
                                         view! { <a href=href data-testid="compare-link" on:click=move |ev| {
                                             ev.prevent_default();
-                                            load::open_url(run.bundle, url.clone());
-                                            load::open_url(compare.base, p.clone());
-                                            run.tab.set(Tab::Compare);
+                                            load::open_comparison(run, compare, url.clone(), p.clone());
                                         }>"vs the run before of this test"</a> }
                                     })}</td>
                                 </tr>

@@ -229,9 +229,7 @@ pub fn TrendView() -> impl IntoView {
                     let href = format!("?bundle={cand}&base={base}");
                     view! { <a href=href data-testid="trend-compare" on:click=move |ev| {
                         ev.prevent_default();
-                        load::open_url(run.bundle, cand.clone());
-                        load::open_url(compare.base, base.clone());
-                        run.tab.set(Tab::Compare);
+                        load::open_comparison(run, compare, cand.clone(), base.clone());
                     }>"compare with the run before of this test"</a> }
                 });
                 let swatch = format!("background:{}", COLORS[test_of(i) % COLORS.len()]);

@@ -14,28 +14,48 @@ pub fn format_value(v: f64, contains: &str) -> String {
     }
 }
 
-/// k6's duration style: `107.14µs`, `95.08ms`, `1.12s`, `1m3s`.
-pub fn format_ms(ms: f64) -> String {
-    let a = ms.abs();
-    if a == 0.0 {
-        "0s".into()
-    } else if a < 0.001 {
-        format!("{:.0}ns", ms * 1e6)
-    } else if a < 1.0 {
-        format!("{:.2}µs", ms * 1e3)
-    } else if a < 1000.0 {
-        format!("{ms:.2}ms")
-    } else if a < 60_000.0 {
-        format!("{:.2}s", ms / 1e3)
+/// `v` truncated (not rounded) to `prec` decimals, without trailing zeros:
+/// k6's `toFixedNoTrailingZerosTrunc` (the same double arithmetic).
+fn trunc_no_trailing_zeros(v: f64, prec: usize) -> String {
+    let mult = 10f64.powi(prec as i32);
+    let s = format!("{:.*}", prec, (mult * v).trunc() / mult);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
-        let total_s = (ms / 1e3).round() as i64;
-        let (h, m, s) = (total_s / 3600, (total_s / 60) % 60, total_s % 60);
-        if h > 0 {
-            format!("{h}h{m}m{s}s")
-        } else {
-            format!("{m}m{s}s")
-        }
+        s
     }
+}
+
+/// k6's duration style (its summary's `humanizeGenericDuration`): truncated
+/// to two decimals without trailing zeros — `107.14µs`, `77.3ms`, `1.4s`,
+/// `1m3s`, `2h0m5s`.
+pub fn format_ms(ms: f64) -> String {
+    if ms < 0.0 {
+        return format!("-{}", format_ms(-ms));
+    }
+    if ms == 0.0 || !ms.is_finite() {
+        return if ms == 0.0 { "0s".into() } else { format!("{ms}ms") };
+    }
+    if ms < 0.001 {
+        return format!("{}ns", (ms * 1e6).trunc());
+    }
+    if ms < 1.0 {
+        return format!("{}µs", trunc_no_trailing_zeros(ms * 1000.0, 2));
+    }
+    if ms < 1000.0 {
+        return format!("{}ms", trunc_no_trailing_zeros(ms, 2));
+    }
+    let mut out = format!("{}s", trunc_no_trailing_zeros((ms % 60_000.0) / 1000.0, if ms > 60_000.0 { 0 } else { 2 }));
+    let minutes = (ms / 60_000.0).trunc();
+    if minutes < 1.0 {
+        return out;
+    }
+    out = format!("{}m{out}", minutes % 60.0);
+    let hours = (minutes / 60.0).trunc();
+    if hours < 1.0 {
+        return out;
+    }
+    format!("{hours}h{out}")
 }
 
 /// Bytes in SI units as k6 prints them: `196 kB`, `1.2 MB`.
@@ -200,10 +220,18 @@ mod tests {
 
     #[test]
     fn formats_like_k6() {
-        assert_eq!(format_ms(0.107149), "107.15µs");
-        assert_eq!(format_ms(95.0805625), "95.08ms");
-        assert_eq!(format_ms(1126.23), "1.13s");
+        // As k6 v1.1 printed them for the corpus's runs (tests/corpus/runs/*/k6-console.txt).
+        assert_eq!(format_ms(0.636638), "636.63µs");
+        assert_eq!(format_ms(220.8033385), "220.8ms");
+        assert_eq!(format_ms(1404.328082), "1.4s");
+        assert_eq!(format_ms(1227.1705681100016), "1.22s");
+        assert_eq!(format_ms(171.6310383), "171.63ms");
+        assert_eq!(format_ms(0.107149), "107.14µs");
+        assert_eq!(format_ms(0.0004), "400ns");
         assert_eq!(format_ms(63_000.0), "1m3s");
+        assert_eq!(format_ms(7_205_000.0), "2h0m5s");
+        assert_eq!(format_ms(100.0), "100ms");
+        assert_eq!(format_ms(0.0), "0s");
         assert_eq!(format_bytes(196_011.0), "196 kB");
         assert_eq!(format_bytes(6211.0), "6.2 kB");
         assert_eq!(format_number(5.0), "5");

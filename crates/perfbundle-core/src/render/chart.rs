@@ -31,6 +31,45 @@ pub struct Chart {
     pub domain: (f64, f64),
     /// The x axis is time since each run's start (overlays of two runs), not the clock.
     pub elapsed: bool,
+    /// Stacked areas: each line drawn on top of the ones before it (parts of
+    /// a whole, as the request phases of `http_req_duration`); the legend and
+    /// the hover still read each line's own values.
+    pub stacked: bool,
+}
+
+/// The lines as drawn: stacked, each line's points raised by the lines before
+/// it at the same time (their top edges), else as they are.
+pub fn drawn_lines(lines: &[ChartLine], stacked: bool) -> Vec<ChartLine> {
+    if !stacked {
+        return lines.to_vec();
+    }
+    let key = |t: f64| (t * 1000.0).round() as i64;
+    let mut below: std::collections::BTreeMap<i64, f64> = std::collections::BTreeMap::new();
+    lines
+        .iter()
+        .map(|l| {
+            let points: Vec<ChartPoint> =
+                l.points.iter().map(|p| (p.0, below.get(&key(p.0)).copied().unwrap_or(0.0) + p.1)).collect();
+            for p in &points {
+                below.insert(key(p.0), p.1);
+            }
+            ChartLine { points, ..l.clone() }
+        })
+        .collect()
+}
+
+/// The area of a stacked line (as [`drawn_lines`] gives it, with its own
+/// values `own`): along its top edge, then back along the edge below it.
+pub fn stacked_area(g: &PlotGeometry, top: &[ChartPoint], own: &[ChartPoint], domain: (f64, f64)) -> String {
+    let inside = |p: &&ChartPoint| p.0 >= domain.0 && p.0 <= domain.1;
+    let upper: Vec<ChartPoint> = top.iter().filter(inside).copied().collect();
+    let lower: Vec<ChartPoint> =
+        top.iter().zip(own).filter(|(t, _)| inside(t)).map(|(t, o)| (t.0, t.1 - o.1)).rev().collect();
+    if upper.is_empty() {
+        return String::new();
+    }
+    let back = g.path(lower).replacen('M', "L", 1);
+    format!("{} {back} Z", g.path(upper))
 }
 
 /// Escapes text for XML (and HTML).
@@ -76,7 +115,8 @@ pub fn time_geometry(
 pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
     let (a, b) = chart.domain;
     let visible = |p: &&ChartPoint| p.0 >= a && p.0 <= b;
-    let g = time_geometry(W, H, MARGINS, &chart.lines, chart.domain);
+    let drawn = drawn_lines(&chart.lines, chart.stacked);
+    let g = time_geometry(W, H, MARGINS, &drawn, chart.domain);
     let (left, right, top, bottom) = (g.left(), g.right(), g.top(), g.bottom());
     writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
@@ -132,7 +172,15 @@ pub fn write_svg<Wr: Write>(chart: &Chart, mut w: Wr) -> io::Result<()> {
     writeln!(w, r##"<text x="{right}" y="{}" text-anchor="end" fill="#99a" font-size="10">{axis}</text>"##, H - 1.0)?;
     writeln!(w, r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#99a"/>"##)?;
     writeln!(w, r##"<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#99a"/>"##)?;
-    for line in &chart.lines {
+    if chart.stacked {
+        for (top, own) in drawn.iter().zip(&chart.lines) {
+            let d = stacked_area(&g, &top.points, &own.points, chart.domain);
+            if !d.is_empty() {
+                writeln!(w, r#"<path d="{d}" fill="{}" fill-opacity="0.35" stroke="none"/>"#, escape(&top.color))?;
+            }
+        }
+    }
+    for line in &drawn {
         let d = g.path(line.points.iter().filter(visible).copied());
         if !d.is_empty() {
             let dash = if line.dashed { r#" stroke-dasharray="5 3""# } else { "" };
@@ -150,6 +198,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stacked_lines_sit_on_the_ones_before_and_areas_close() {
+        let line = |label: &str, points: Vec<ChartPoint>| ChartLine {
+            label: label.into(),
+            color: "#000".into(),
+            points,
+            dashed: false,
+        };
+        let lines = vec![
+            line("waiting", vec![(0.0, 10.0), (1000.0, 20.0)]),
+            line("receiving", vec![(0.0, 1.0), (1000.0, 2.0), (2000.0, 3.0)]),
+        ];
+        let drawn = drawn_lines(&lines, true);
+        assert_eq!(drawn[0].points, lines[0].points);
+        assert_eq!(drawn[1].points, [(0.0, 11.0), (1000.0, 22.0), (2000.0, 3.0)]);
+        assert_eq!(drawn_lines(&lines, false), lines);
+        let g = time_geometry(900.0, 240.0, MARGINS, &drawn, (0.0, 2000.0));
+        let area = stacked_area(&g, &drawn[1].points, &lines[1].points, (0.0, 2000.0));
+        assert!(area.starts_with('M') && area.ends_with(" Z") && area.matches('M').count() == 1, "{area}");
+        let mut svg = Vec::new();
+        let chart = Chart {
+            title: "t".into(),
+            contains: "time".into(),
+            lines,
+            domain: (0.0, 2000.0),
+            elapsed: false,
+            stacked: true,
+        };
+        write_svg(&chart, &mut svg).unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert_eq!(svg.matches("fill-opacity").count(), 2, "{svg}");
+        assert!(svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
     fn draws_escaped_valid_svg() {
         let chart = Chart {
             title: "<script>alert(1)</script> & co".into(),
@@ -162,6 +244,7 @@ mod tests {
             }],
             domain: (0.0, 1000.0),
             elapsed: false,
+            stacked: false,
         };
         let mut out = Vec::new();
         write_svg(&chart, &mut out).unwrap();
@@ -170,7 +253,7 @@ mod tests {
         assert!(!s.contains("<script"));
         assert!(s.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
         assert!(s.contains("p95 &quot;x&quot;"));
-        assert!(s.contains("15.00ms"), "y ticks carry units");
+        assert!(s.contains(">15ms<"), "y ticks carry units");
         assert!(s.contains("<path d=\"M78.0,"));
         // Balanced elements: a rough well-formedness check.
         assert_eq!(s.matches("<svg").count(), s.matches("</svg>").count());

@@ -55,7 +55,7 @@ pub fn k6_charts(s: &K6Summary, ts: &K6TimeSeries, suffix: &str, domain: (f64, f
     let chart = |id: &str, alt: &str, title: String, contains: &str, lines: Vec<ChartLine>| NamedChart {
         id: id.into(),
         alt: alt.into(),
-        chart: Chart { title, contains: contains.into(), lines, domain, elapsed: false },
+        chart: Chart { title, contains: contains.into(), lines, domain, elapsed: false, stacked: false },
     };
     let d = key("http_req_duration");
     let mut out = vec![
@@ -126,13 +126,15 @@ pub fn k6_charts(s: &K6Summary, ts: &K6TimeSeries, suffix: &str, domain: (f64, f
     .map(|(i, (label, m))| line(label, &key(m), Line::Mean, COLORS[i % COLORS.len()]))
     .collect();
     if !phases.is_empty() {
-        out.push(chart(
+        let mut c = chart(
             "request-phases",
             "Request phases",
-            "Request phases: mean time per request in each".into(),
+            "Request phases: mean time per request in each, stacked".into(),
             "time",
             phases,
-        ));
+        );
+        c.chart.stacked = true;
+        out.push(c);
     }
     for (name, decl) in s.metrics.iter().filter(|(n, _)| builtin_metric(n).is_none()) {
         let k = key(name);
@@ -173,7 +175,7 @@ pub fn timeline_charts(t: &Timeline, index: usize, domain: (f64, f64)) -> Vec<Na
     let chart = |what: &str, title: &str, contains: &str, lines: Vec<ChartLine>| NamedChart {
         id: format!("timeline-{index}-{what}"),
         alt: title.into(),
-        chart: Chart { title: title.into(), contains: contains.into(), lines, domain, elapsed: false },
+        chart: Chart { title: title.into(), contains: contains.into(), lines, domain, elapsed: false, stacked: false },
     };
     let mut out = vec![
         chart("cpu", "CPU", "percent", vec![line("cpu", COLORS[1], &cpu)]),
@@ -264,6 +266,8 @@ pub fn overlay_charts(base: &OverlaySide<'_>, cand: &OverlaySide<'_>) -> Vec<Nam
                 lines,
                 domain: (0.0, length),
                 elapsed: true,
+                // Two runs overlaid: each line on its own, never stacked on the other run's.
+                stacked: false,
             },
         });
     }
