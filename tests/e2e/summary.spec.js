@@ -138,10 +138,12 @@ test('the Charts tab has every chart and no summary above them', async ({ page }
     expect(await page.locator(`[data-testid=chart-${stem(id)}] path`).count(), id).toBeGreaterThan(0);
   }
   await expect(page.getByTestId('charts').getByTestId('summary-table')).toHaveCount(0);
-  // The request phases stacked: an area per phase under its top edge.
-  const phases = await page.locator('[data-testid=chart-request-phases] .legend-item').count();
-  expect(phases).toBeGreaterThanOrEqual(4);
-  await expect(page.locator('[data-testid=chart-request-phases] path.area')).toHaveCount(phases);
+  // http_req_duration's parts stacked (sending, waiting, receiving): an area each under its top edge;
+  // the connection's setup apart.
+  await expect(page.locator('[data-testid=chart-request-phases] .legend-item')).toHaveCount(3);
+  await expect(page.locator('[data-testid=chart-request-phases] path.area')).toHaveCount(3);
+  await expect(page.locator('[data-testid=chart-connection-setup] path.area')).toHaveCount(0);
+  await expect(page.locator('[data-testid=chart-connection-setup] .legend-item')).toHaveCount(3);
 });
 
 // render::charts::stem: a file-name-safe id.
@@ -253,7 +255,9 @@ test('the compare page leads with the verdict: thresholds with their values, the
     expect(seen.has(g), `${g} comes back after other rows`).toBe(false);
     seen.add(g);
   });
+  expect(same, 'v1 and v2 share figures that did not change').toBeGreaterThan(0);
   await expect(page.getByTestId('compare-same').locator('summary')).toContainText(`${same} figures with no significant change`);
+  await expect(page.getByTestId('compare-same').getByTestId('compare-row')).toHaveCount(same);
   await expect(page.getByTestId('compare-same').getByTestId('compare-row').first()).toBeHidden();
   // The filter narrows the rows; the columns sort.
   await page.getByTestId('compare-filter').fill('http_req_duration');

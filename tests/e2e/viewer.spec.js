@@ -513,14 +513,14 @@ test('trend: any figure across runs, each point linked to its run, each run to t
   const files = fs.readdirSync(ARCH).filter((f) => f.endsWith('.perfbundle'));
   const want = (stat, metric) => Object.fromEntries(files.map((f) => [`bundles/${f}`, inspect(f).k6.metrics[metric].values[stat]]));
   const shown = async () => Object.fromEntries(await page.getByTestId('trend-point').evaluateAll((els) => els.map((e) => [e.dataset.file, Number(e.dataset.value)])));
-  expect(await shown()).toEqual(want('p(95)', 'http_req_duration'));
+  await expect.poll(shown).toEqual(want('p(95)', 'http_req_duration'));
   // Distinct labels on the x axis.
   const xs = await page.getByTestId('trend-x-label').allTextContents();
   expect(new Set(xs).size).toBe(xs.length);
   // Any figure: the iteration count.
   await page.getByTestId('trend-metric').selectOption('iterations\u001fcount');
   await expect(page.getByTestId('trend-chart').locator('figcaption')).toContainText('iterations count');
-  expect(await shown()).toEqual(want('count', 'iterations'));
+  await expect.poll(shown).toEqual(want('count', 'iterations'));
   await shot(page, 'trend');
   // A point opens its run.
   await page.getByTestId('trend-point').first().click();

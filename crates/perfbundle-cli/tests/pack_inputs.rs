@@ -227,4 +227,14 @@ fn a_timeline_recorded_during_another_run_is_named_in_a_warning() {
         warnings.iter().any(|w| w.starts_with(&format!("timeline {name}")) && w.contains("do not overlap")),
         "{warnings:?}"
     );
+    // The Markdown report says so instead of drawing empty charts on the run's time axis.
+    let md_dir = dir.join("md");
+    run(&["export", apart.to_str().unwrap(), "--out-dir", md_dir.to_str().unwrap(), "--markdown"], true);
+    let md = read_text(&md_dir.join("report.md"));
+    assert!(md.contains("Not drawn: its samples ("), "{md}");
+    assert!(!std::fs::read_dir(&md_dir).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("timeline-")));
 }

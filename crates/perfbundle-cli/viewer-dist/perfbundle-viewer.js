@@ -20,8 +20,8 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-4f9d3d0c84a820a9.js';
-  var WASM = 'perfbundle-web-4f9d3d0c84a820a9_bg.wasm';
+  var GLUE = 'perfbundle-web-3df12643c16e44af.js';
+  var WASM = 'perfbundle-web-3df12643c16e44af_bg.wasm';
   var CSS = 'style-5f09f1f03fd77c76.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()

@@ -248,17 +248,10 @@ impl PackPlan {
         manifest.run.end = s.end_ns.map(format_rfc3339_ms);
         manifest.run.duration_ms = s.duration_ms;
         if let (Some(a), Some(b)) = (s.start_ns, s.end_ns) {
-            let (from, to) = (a as f64 / 1e6, b as f64 / 1e6);
-            for t in timelines.iter().filter(|t| !t.overlaps(from, to)) {
-                let span = t.span_ms().map_or("no samples".to_string(), |(lo, hi)| {
-                    format!("{} → {}", format_rfc3339_ms((lo * 1e6) as i64), format_rfc3339_ms((hi * 1e6) as i64))
-                });
-                warnings.push(format!(
-                    "timeline {}: its samples ({span}) do not overlap the k6 run ({} → {}): was it recorded during another run?",
-                    t.name,
-                    format_rfc3339_ms(a),
-                    format_rfc3339_ms(b)
-                ));
+            for t in &timelines {
+                if let Some(why) = t.apart_from((a as f64 / 1e6, b as f64 / 1e6)) {
+                    warnings.push(format!("timeline {}: {why}: was it recorded during another run?", t.name));
+                }
             }
         }
         manifest.inputs = inputs;
@@ -296,10 +289,9 @@ impl Packed {
         let m = &self.manifest;
         let app = ["app", "service", "name"].iter().find_map(|k| m.labels.get(*k));
         let who: Vec<&str> = app.into_iter().chain(m.labels.get("version")).map(String::as_str).collect();
-        let what = match (&m.run.start, self.k6_summary.is_some(), self.profiles.first(), self.timelines.first()) {
-            (Some(start), true, _, _) if start.len() >= 16 => {
-                format!("k6 run of {} {} UTC", &start[..10], &start[11..16])
-            }
+        let when = m.run.start.as_deref().and_then(|s| s.get(..10).zip(s.get(11..16)));
+        let what = match (when, self.k6_summary.is_some(), self.profiles.first(), self.timelines.first()) {
+            (Some((day, time)), true, _, _) => format!("k6 run of {day} {time} UTC"),
             (_, true, _, _) => "k6 run".to_string(),
             (_, false, Some(p), _) => format!("profile {}", p.name),
             (_, false, None, Some(t)) => format!("{} timeline {}", t.source, t.name),

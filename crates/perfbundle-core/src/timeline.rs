@@ -64,6 +64,20 @@ impl Timeline {
         self.span_ms().is_some_and(|(lo, hi)| lo <= to_ms && hi >= from_ms)
     }
 
+    /// When none of the samples falls in the k6 run's window (Unix ms), what
+    /// to say instead of drawing it on the run's time axis: `its samples
+    /// (A → B) do not overlap the k6 run (C → D)`. Pack's warning, the
+    /// viewer and the Markdown report say it alike.
+    pub fn apart_from(&self, k6_window_ms: (f64, f64)) -> Option<String> {
+        let (from, to) = k6_window_ms;
+        if self.overlaps(from, to) {
+            return None;
+        }
+        let when = |ms: f64| crate::time::format_rfc3339_ms((ms * 1e6) as i64);
+        let span = self.span_ms().map_or("no samples".to_string(), |(lo, hi)| format!("{} → {}", when(lo), when(hi)));
+        Some(format!("its samples ({span}) do not overlap the k6 run ({} → {})", when(from), when(to)))
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         let n = self.t_unix_ms.len();
         for (name, len) in [

@@ -16,7 +16,7 @@ pub fn ChartToolbar() -> impl IntoView {
             .series
             .iter()
             .filter(|(_, v)| v.metric == "http_req_duration" && v.origin != SeriesOrigin::Metric)
-            .map(|(k, _)| k["http_req_duration".len()..].to_string())
+            .filter_map(|(k, _)| k.strip_prefix("http_req_duration").map(str::to_string))
             .collect();
         Some(
             opts.into_iter()

@@ -14,10 +14,10 @@ use crate::state::RunState;
 /// The charts the overview leads with, as the k6 dashboard does.
 pub const KEY_CHARTS: &[&str] = &["request-rate", "latency", "failure-rate", "vus"];
 
-fn draw(c: NamedChart, domain: Memo<(f64, f64)>, run: RunState) -> AnyView {
-    // The chosen sub-series is named in the title.
+fn draw(c: NamedChart, domain: Memo<(f64, f64)>, run: RunState, k6: bool) -> AnyView {
+    // A k6 chart names the sub-series it draws.
     let title = match run.series.get_untracked() {
-        s if s.is_empty() => c.chart.title,
+        s if s.is_empty() || !k6 => c.chart.title,
         s => format!("{} — {s}", c.chart.title),
     };
     view! {
@@ -61,7 +61,7 @@ pub fn ChartSet(#[prop(optional)] only: Option<&'static [&'static str]>) -> impl
                 k6_charts(s, ts, &suffix, d)
                     .into_iter()
                     .filter(|c| only.is_none_or(|o| o.contains(&c.id.as_str())))
-                    .map(|c| draw(c, domain, run)),
+                    .map(|c| draw(c, domain, run, true)),
             );
         }
         if only.is_some() {
@@ -69,15 +69,11 @@ pub fn ChartSet(#[prop(optional)] only: Option<&'static [&'static str]>) -> impl
         }
         let k6_window = l.bundle.k6_timeseries.as_ref().map(|t| t.span_ms());
         for (i, t) in l.bundle.timelines.iter().enumerate() {
-            if let Some((a, b)) = k6_window.filter(|(a, b)| !t.overlaps(*a, *b)) {
-                let when = |ms: f64| perfbundle_core::time::format_rfc3339_ms((ms * 1e6) as i64);
-                let span =
-                    t.span_ms().map_or("no samples".to_string(), |(lo, hi)| format!("{} → {}", when(lo), when(hi)));
+            if let Some(why) = k6_window.and_then(|w| t.apart_from(w)) {
                 out.push(
                     view! {
                         <p class="warning" data-testid="timeline-outside">
-                            "Process timeline "{t.name.clone()}" ("{t.source.clone()}"): its samples ("{span}
-                            ") do not overlap the k6 run ("{when(a)}" → "{when(b)}"), so it is not drawn on the run's time axis."
+                            "Process timeline "{t.name.clone()}" ("{t.source.clone()}"): "{why}", so it is not drawn on the run's time axis."
                         </p>
                     }
                     .into_any(),
@@ -92,7 +88,7 @@ pub fn ChartSet(#[prop(optional)] only: Option<&'static [&'static str]>) -> impl
                 }
                 .into_any(),
             );
-            out.extend(timeline_charts(t, i, d).into_iter().map(|c| draw(c, domain, run)));
+            out.extend(timeline_charts(t, i, d).into_iter().map(|c| draw(c, domain, run, false)));
         }
         Some(out)
     };

@@ -22,6 +22,7 @@ fn shown(kind: MetricType, key: &str, v: f64, contains: &str) -> String {
     match (kind, key) {
         (MetricType::Rate, "rate") => pct(v),
         (_, "rate") => format!("{}/s", format_value((v * 100.0).round() / 100.0, contains)),
+        (MetricType::Trend, "count") => format_count(v),
         (_, "passes" | "fails" | "count") if contains == "default" => format_count(v),
         _ => format_value(v, contains),
     }
@@ -129,11 +130,13 @@ fn thresholds(s: &K6Summary) -> AnyView {
 }
 
 /// `checks_succeeded 97.49% — 1,091 out of 1,119` and `checks_failed`.
-fn check_totals(s: &K6Summary, values: &BTreeMap<String, f64>) -> Option<AnyView> {
+fn check_totals(s: &K6Summary, values: &BTreeMap<String, f64>, range: Option<(f64, f64)>) -> Option<AnyView> {
     let (p, f) = (*values.get("passes")?, *values.get("fails")?);
     let t = p + f;
     let rate = values.get("rate").copied().unwrap_or(if t > 0.0 { p / t } else { 0.0 });
-    let per_s = s.duration_ms.filter(|d| *d > 0.0).map(|d| format!("{}/s", format_value(t / (d / 1000.0), "default")));
+    // Per second of the run, or of the selected range.
+    let span_ms = range.map(|(a, b)| b - a).or(s.duration_ms);
+    let per_s = span_ms.filter(|d| *d > 0.0).map(|d| format!("{}/s", format_value(t / (d / 1000.0), "default")));
     Some(
         view! {
             <table class="summary-table" data-testid="check-totals"><tbody>
@@ -165,7 +168,7 @@ pub fn SummaryTable() -> impl IntoView {
                     (Some((a, b)), Some(ts)) => ts.range_values("checks", a, b),
                     _ => c.values.clone(),
                 };
-                check_totals(s, &values)
+                check_totals(s, &values, range)
             });
             let secs = sections(s, None)
                 .into_iter()

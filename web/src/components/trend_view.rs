@@ -51,9 +51,9 @@ fn x_labels(runs: &[IndexEntry]) -> Vec<String> {
     let starts: Vec<String> = runs
         .iter()
         .enumerate()
-        .map(|(i, r)| match &r.start {
-            Some(s) if s.len() >= 16 => format!("{} {}", &s[5..10], &s[11..16]),
-            _ => format!("#{}", i + 1),
+        .map(|(i, r)| match r.start.as_deref().and_then(|s| s.get(5..10).zip(s.get(11..16))) {
+            Some((day, time)) => format!("{day} {time}"),
+            None => format!("#{}", i + 1),
         })
         .collect();
     if distinct(&starts) {

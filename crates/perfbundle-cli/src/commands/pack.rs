@@ -20,7 +20,7 @@ pub struct PackArgs {
     /// Output bundle.
     #[arg(short = 'o', long = "output", value_name = "OUT.perfbundle")]
     pub output: PathBuf,
-    /// Title of the run (default: the first input's name).
+    /// Title of the run (default: the app and version labels, and what ran when: `k6 run of 2026-11-30 09:48 UTC`).
     #[arg(long)]
     pub title: Option<String>,
     /// A free label, K=V (version, commit, branch, environment…). Repeatable.

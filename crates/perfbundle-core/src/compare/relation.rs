@@ -2,9 +2,9 @@
 //! tests (different scripts: other custom metrics, checks, groups, URLs)
 //! says little, so the compare view warns and the runs list does not offer
 //! one. A test's *shape* is what its script names: its custom metrics, its
-//! checks and groups — or, for a script with none of those, the `name`s
-//! its requests were tagged with (k6 names a request by its URL). v1 and
-//! v2 of one script have the same shape, whatever their figures.
+//! checks and groups, and the `name`s its requests were tagged with (k6
+//! names a request by its URL). v1 and v2 of one script have the same
+//! shape, whatever their figures.
 
 use std::collections::BTreeSet;
 
@@ -14,10 +14,14 @@ use crate::k6::{CheckGroup, K6Summary, SeriesOrigin};
 /// Below this share of names in common, two runs are of different tests.
 const SAME_TEST_MIN_SHARE: f64 = 0.5;
 
+/// At most this many request names in a shape (a script that names
+/// requests by URLs with ids in them has thousands).
+const MAX_URL_NAMES: usize = 200;
+
 /// The names a test's script gives: `metric:NAME` (custom metrics),
-/// `check:PATH`, `group:PATH`; `url:NAME` (the `name` tag of requests,
-/// scheme and host left out) only when there are none of the others.
-/// Sorted, each once; empty when the run has no k6 data.
+/// `check:PATH`, `group:PATH`, and `url:NAME` (the `name` tag of requests,
+/// scheme and host left out; the first [`MAX_URL_NAMES`]). Sorted, each
+/// once; empty when the run has no k6 data.
 pub fn test_shape(s: Option<&K6Summary>) -> Vec<String> {
     let Some(s) = s else { return Vec::new() };
     let mut out = BTreeSet::new();
@@ -38,13 +42,14 @@ pub fn test_shape(s: Option<&K6Summary>) -> Vec<String> {
     if let Some(g) = &s.checks {
         walk(g, &mut out);
     }
-    if out.is_empty() {
-        for series in s.series.values().filter(|x| x.origin == SeriesOrigin::Tag && x.metric == "http_reqs") {
-            if let Some(name) = series.tags.get("name") {
-                out.insert(format!("url:{}", without_host(name)));
-            }
-        }
-    }
+    let urls: BTreeSet<String> = s
+        .series
+        .values()
+        .filter(|x| x.origin == SeriesOrigin::Tag && x.metric == "http_reqs")
+        .filter_map(|x| x.tags.get("name"))
+        .map(|name| format!("url:{}", without_host(name)))
+        .collect();
+    out.extend(urls.into_iter().take(MAX_URL_NAMES));
     out.into_iter().collect()
 }
 
@@ -57,14 +62,24 @@ fn without_host(url: &str) -> &str {
     }
 }
 
+/// The request names of a shape (`urls`), or the names its script gives.
+fn names(shape: &[String], urls: bool) -> BTreeSet<&str> {
+    shape.iter().map(String::as_str).filter(|n| n.starts_with("url:") == urls).collect()
+}
+
 /// Why two runs, by their [`test_shape`]s, look like different tests;
-/// `None` when they look like the same test or when either has no shape.
+/// `None` when they look like the same test or when there is nothing to
+/// tell by. The names the script gives (custom metrics, checks, groups)
+/// decide when both runs have some — a v2 that adds checks to a script
+/// that had none is told by its requests' names —, else the request names.
 pub fn unrelated_reason(base: &[String], candidate: &[String]) -> Option<String> {
-    if base.is_empty() || candidate.is_empty() {
+    let (b, c) = match (names(base, false), names(candidate, false)) {
+        (b, c) if !b.is_empty() && !c.is_empty() => (b, c),
+        _ => (names(base, true), names(candidate, true)),
+    };
+    if b.is_empty() || c.is_empty() {
         return None;
     }
-    let (b, c): (BTreeSet<&str>, BTreeSet<&str>) =
-        (base.iter().map(String::as_str).collect(), candidate.iter().map(String::as_str).collect());
     let common = b.intersection(&c).count();
     let all = b.union(&c).count();
     if common as f64 >= SAME_TEST_MIN_SHARE * all as f64 {
@@ -79,7 +94,7 @@ pub fn unrelated_reason(base: &[String], candidate: &[String]) -> Option<String>
         shown.join(", ")
     };
     Some(format!(
-        "these runs look like different tests: of the custom metrics, checks, groups and request names their scripts use, {common} of {all} are in both (only in the base: {}; only in the candidate: {}). A comparison of different tests says little about a change.",
+        "these runs look like different tests: of the names their scripts use (custom metrics, checks, groups; or the requests'), {common} of {all} are in both (only in the base: {}; only in the candidate: {}). A comparison of different tests says little about a change.",
         list(b.difference(&c).collect()),
         list(c.difference(&b).collect()),
     ))
@@ -112,6 +127,12 @@ mod tests {
         assert!(same_test(&v1, &v2));
         assert!(!same_test(&v1, &other));
         assert!(!same_test(&v1, &[]), "a run without k6 data is not known to be of the same test");
+        // A v2 that adds the script's first check is told by its requests' names.
+        let plain = shape(&["url:/a", "url:/b"]);
+        let checked = shape(&["check:::a is 200", "url:/a", "url:/b"]);
+        assert_eq!(unrelated_reason(&plain, &checked), None);
+        let elsewhere = shape(&["url:/orders", "url:/users"]);
+        assert!(unrelated_reason(&plain, &elsewhere).is_some());
     }
 
     #[test]

@@ -75,8 +75,10 @@ pub fn sections<'a>(s: &'a K6Summary, by_tag: Option<&str>) -> Vec<SummarySectio
                 SeriesOrigin::Tag => by_tag.is_some_and(|t| sub.tags.contains_key(t)),
                 SeriesOrigin::Metric => false,
             };
-            if shown && sub.metric == *name {
-                let label = format!("{{ {} }}", &key[name.len() + 1..key.len() - 1]);
+            let inner =
+                key.strip_prefix(name.as_str()).and_then(|r| r.strip_prefix('{')).and_then(|r| r.strip_suffix('}'));
+            if let (true, true, Some(inner)) = (shown, sub.metric == *name, inner) {
+                let label = format!("{{ {inner} }}");
                 rows.push(SummaryRow { key, label, metric: name, decl, series: sub, sub: true });
             }
         }

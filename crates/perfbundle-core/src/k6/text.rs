@@ -142,7 +142,7 @@ fn write_checks(out: &mut String, g: &CheckGroup, indent: usize) {
         if c.fails == 0 {
             let _ = writeln!(out, "{pad}  ✓ {}", c.name);
         } else {
-            let share = if total > 0 { c.passes as f64 * 100.0 / total as f64 } else { 0.0 };
+            let share = if total > 0 { (c.passes as f64 * 100.0 / total as f64).floor() } else { 0.0 };
             let _ = writeln!(out, "{pad}  ✗ {}\n{pad}    ↳ {share:.0}% — ✓ {} / ✗ {}", c.name, c.passes, c.fails);
         }
     }
@@ -156,8 +156,12 @@ pub fn threshold_value(s: &K6Summary, t: &Threshold) -> Option<(String, String)>
     let p = crate::threshold::parse(&t.expr)?;
     let series = s.series.get(&t.metric)?;
     let v = *series.values.get(&p.aggregation)?;
-    let contains = s.metrics.get(&series.metric).map(|d| d.contains.as_str()).unwrap_or("default");
-    let shown = if p.aggregation == "rate" { pct(v) } else { format_value(v, contains) };
+    let decl = s.metrics.get(&series.metric);
+    let contains = decl.map(|d| d.contains.as_str()).unwrap_or("default");
+    let shown = match decl.map(|d| d.kind) {
+        Some(kind) => crate::render::compare_report::format_stat(kind, contains, &p.aggregation, v),
+        None => format_value(v, contains),
+    };
     Some((p.aggregation, shown))
 }
 

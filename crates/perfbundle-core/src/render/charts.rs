@@ -112,29 +112,44 @@ pub fn k6_charts(s: &K6Summary, ts: &K6TimeSeries, suffix: &str, domain: (f64, f
             .collect();
         out.push(chart("data", "Data sent and received", "Data received and sent per second".into(), "data", lines));
     }
-    let phases: Vec<ChartLine> = [
-        ("blocked", "http_req_blocked"),
-        ("connecting", "http_req_connecting"),
-        ("tls", "http_req_tls_handshaking"),
-        ("sending", "http_req_sending"),
-        ("waiting", "http_req_waiting"),
-        ("receiving", "http_req_receiving"),
-    ]
-    .into_iter()
-    .enumerate()
-    .filter(|(_, (_, m))| has(m))
-    .map(|(i, (label, m))| line(label, &key(m), Line::Mean, COLORS[i % COLORS.len()]))
-    .collect();
+    // http_req_duration is sending + waiting + receiving: those stack. The
+    // connection's setup (blocked, which holds connecting and TLS on a new
+    // connection) comes before and is drawn apart, each on its own.
+    let means = |parts: &[(&str, &str)], first_color: usize| -> Vec<ChartLine> {
+        parts
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, m))| has(m))
+            .map(|(i, (label, m))| line(label, &key(m), Line::Mean, COLORS[(first_color + i) % COLORS.len()]))
+            .collect()
+    };
+    let phases = means(
+        &[("sending", "http_req_sending"), ("waiting", "http_req_waiting"), ("receiving", "http_req_receiving")],
+        0,
+    );
     if !phases.is_empty() {
         let mut c = chart(
             "request-phases",
             "Request phases",
-            "Request phases: mean time per request in each, stacked".into(),
+            "Request phases: mean sending, waiting and receiving, stacked (http_req_duration)".into(),
             "time",
             phases,
         );
         c.chart.stacked = true;
         out.push(c);
+    }
+    let setup = means(
+        &[("blocked", "http_req_blocked"), ("connecting", "http_req_connecting"), ("tls", "http_req_tls_handshaking")],
+        3,
+    );
+    if !setup.is_empty() {
+        out.push(chart(
+            "connection-setup",
+            "Connection setup",
+            "Connection setup: mean blocked, connecting and TLS handshaking (blocked includes the other two)".into(),
+            "time",
+            setup,
+        ));
     }
     for (name, decl) in s.metrics.iter().filter(|(n, _)| builtin_metric(n).is_none()) {
         let k = key(name);

@@ -19,7 +19,7 @@ use crate::k6::MetricType;
 /// percentage for a Rate's `rate`, `/s` for a counter's `rate`.
 pub fn format_stat(kind: MetricType, contains: &str, stat: &str, v: f64) -> String {
     match (kind, stat) {
-        (MetricType::Rate, "rate") => format!("{:.2}%", v * 100.0),
+        (MetricType::Rate, "rate") => crate::k6::sections::pct(v),
         (MetricType::Rate, _) | (MetricType::Trend, "count") => format_value(v, "default"),
         (MetricType::Counter, "rate") => format!("{}/s", format_value(v, contains)),
         _ => format_value(v, contains),

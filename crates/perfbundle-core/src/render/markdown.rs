@@ -213,6 +213,10 @@ pub fn report(b: &Bundle) -> Report {
             Some(ts) => ts.span_ms(),
             None => (t.t_unix_ms.first().copied().unwrap_or(0.0), t.t_unix_ms.last().copied().unwrap_or(1.0)),
         };
+        if let Some(why) = b.k6_timeseries.as_ref().and_then(|ts| t.apart_from(ts.span_ms())) {
+            let _ = writeln!(out, "Not drawn: {}.\n", md_escape(&why));
+            continue;
+        }
         for c in charts::timeline_charts(t, i, domain) {
             let file = format!("{}.svg", c.id);
             files.push((file.clone(), svg(&c.chart)));

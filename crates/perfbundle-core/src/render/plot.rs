@@ -226,12 +226,17 @@ fn round_time_ticks(x: (f64, f64), max: u32) -> Vec<f64> {
         10800.0, 21600.0, 43200.0,
     ];
     let span = (x.1 - x.0).max(0.0);
+    // Round steps up to days, then doubling days (a finite list: a span
+    // past it, from a hostile file, gets `max` even steps).
     let step = STEPS_S
         .iter()
         .map(|s| s * 1000.0)
-        .chain((0..).map(|d| 86_400_000.0 * f64::from(1u32 << d.min(20))))
+        .chain((0..31).map(|d| 86_400_000.0 * f64::from(1u32 << d)))
         .find(|step| span / step <= f64::from(max))
-        .unwrap_or(span.max(1.0));
+        .unwrap_or((span / f64::from(max)).max(1.0));
+    if !step.is_finite() || !x.0.is_finite() {
+        return vec![x.0];
+    }
     let first = (x.0 / step).ceil() * step;
     let mut out = Vec::new();
     let mut t = first;
@@ -309,6 +314,9 @@ mod tests {
         assert_eq!(at((0.0, 95_000.0)), [0.0, 15_000.0, 30_000.0, 45_000.0, 60_000.0, 75_000.0, 90_000.0]);
         assert_eq!(at((0.0, 3_600_000.0)).len(), 7);
         assert_eq!(at((5.0, 5.0)).len(), 1);
+        // A span no round step covers (a hostile timeline's times) still ends.
+        assert!(at((0.0, 1e300)).len() <= 8);
+        assert!(at((-1e300, 1e300)).len() <= 8);
     }
 
     #[test]
