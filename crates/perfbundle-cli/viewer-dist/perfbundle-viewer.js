@@ -20,8 +20,8 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-3df12643c16e44af.js';
-  var WASM = 'perfbundle-web-3df12643c16e44af_bg.wasm';
+  var GLUE = 'perfbundle-web-c3fbb4ceb0e81800.js';
+  var WASM = 'perfbundle-web-c3fbb4ceb0e81800_bg.wasm';
   var CSS = 'style-5f09f1f03fd77c76.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()

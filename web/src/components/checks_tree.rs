@@ -11,9 +11,7 @@ fn group(g: &CheckGroup) -> AnyView {
         .iter()
         .map(|c| {
             let ok = c.fails == 0;
-            let total = c.passes + c.fails;
-            // Rounded down, as k6 prints it (3 fails in 1,000 is 99%, not 100%).
-            let share = if total > 0 { (c.passes as f64 * 100.0 / total as f64).floor() } else { 0.0 };
+            let share = c.pass_percent();
             view! {
                 <li class=if ok { "check pass" } else { "check fail" } data-testid="check" data-path=c.path.clone()>
                     <span class="mark">{if ok { "✓" } else { "✗" }}</span>" "<span class="name">{c.name.clone()}</span>

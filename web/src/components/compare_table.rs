@@ -6,9 +6,8 @@
 
 use leptos::prelude::*;
 use perfbundle_core::compare::{Diff, Row, Verdict};
-use perfbundle_core::render::compare_report::{
-    format_change, format_stat, threshold_mark, threshold_values, verdict_label,
-};
+use perfbundle_core::k6::text::format_stat;
+use perfbundle_core::render::compare_report::{format_change, threshold_mark, threshold_values, verdict_label};
 
 /// How the changed rows are ordered.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,6 +47,17 @@ fn row_view(r: &Row<'_>) -> AnyView {
     .into_any()
 }
 
+/// The rows of `diff` whose verdict is or is not `Same` (`same`), in the
+/// ranked order, that the filter text matches (series key or statistic).
+fn matching<'a>(diff: &'a Diff, all: bool, filter: &str, same: bool) -> Vec<Row<'a>> {
+    let needle = filter.to_lowercase();
+    diff.ranked_rows(all)
+        .into_iter()
+        .filter(|r| (r.change.verdict == Verdict::Same) == same)
+        .filter(|r| needle.is_empty() || format!("{} {}", r.key, r.stat).to_lowercase().contains(&needle))
+        .collect()
+}
+
 #[component]
 pub fn CompareTable(diff: std::sync::Arc<Diff>, all: bool) -> impl IntoView {
     let filter = RwSignal::new(String::new());
@@ -72,13 +82,8 @@ pub fn CompareTable(diff: std::sync::Arc<Diff>, all: bool) -> impl IntoView {
     let has_thresholds = !thresholds.is_empty();
     let d = diff.clone();
     let changed = move || {
-        let needle = filter.get().to_lowercase();
-        let mut rows: Vec<Row<'_>> = d
-            .ranked_rows(all)
-            .into_iter()
-            .filter(|r| r.change.verdict != Verdict::Same)
-            .filter(|r| needle.is_empty() || format!("{} {}", r.key, r.stat).to_lowercase().contains(&needle))
-            .collect();
+        let needle = filter.get();
+        let mut rows = matching(&d, all, &needle, false);
         match order.get() {
             Order::Verdict => {
                 // Each metric's rows together, metrics by their worst change (the ranked order's first row).
@@ -105,13 +110,7 @@ pub fn CompareTable(diff: std::sync::Arc<Diff>, all: bool) -> impl IntoView {
     };
     let d = diff.clone();
     let same = move || {
-        let needle = filter.get().to_lowercase();
-        let rows: Vec<Row<'_>> = d
-            .ranked_rows(all)
-            .into_iter()
-            .filter(|r| r.change.verdict == Verdict::Same)
-            .filter(|r| needle.is_empty() || format!("{} {}", r.key, r.stat).to_lowercase().contains(&needle))
-            .collect();
+        let rows = matching(&d, all, &filter.get(), true);
         let n = rows.len();
         view! {
             <details class="same-rows" data-testid="compare-same">

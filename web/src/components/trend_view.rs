@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use perfbundle_core::bundle::IndexEntry;
 use perfbundle_core::history::tests_of;
 use perfbundle_core::k6::sections::keys_in_order;
+use perfbundle_core::k6::text::format_stat;
 use perfbundle_core::render::charts::COLORS;
-use perfbundle_core::render::compare_report::format_stat;
 use perfbundle_core::render::plot::{format_in, Margins, PlotGeometry, XTicks};
 
 use crate::load;

@@ -12,7 +12,8 @@ use anyhow::{bail, Result};
 use clap::Args;
 use perfbundle_core::bundle::ReadLimits;
 use perfbundle_core::compare::{self, Diff, DiffOptions, Verdict};
-use perfbundle_core::render::compare_report::{compare_report, format_change, format_stat, verdict_label};
+use perfbundle_core::k6::text::format_stat;
+use perfbundle_core::render::compare_report::{compare_report, format_change, verdict_label};
 
 use crate::fsio::{read_bundle, write_file, StagedDir};
 

@@ -90,12 +90,13 @@ impl IndexEntry {
             figures: b
                 .k6_summary
                 .iter()
-                .flat_map(|s| s.series.iter())
-                .filter(|(_, x)| x.origin != crate::k6::SeriesOrigin::Tag)
-                .filter_map(|(k, x)| {
-                    let decl = b.k6_summary.as_ref()?.metrics.get(&x.metric)?;
-                    let f = IndexFigures { kind: decl.kind, contains: decl.contains.clone(), values: x.values.clone() };
-                    Some((k.clone(), f))
+                .flat_map(|s| {
+                    s.series.iter().filter(|(_, x)| x.origin != crate::k6::SeriesOrigin::Tag).filter_map(|(k, x)| {
+                        let decl = s.metrics.get(&x.metric)?;
+                        let f =
+                            IndexFigures { kind: decl.kind, contains: decl.contains.clone(), values: x.values.clone() };
+                        Some((k.clone(), f))
+                    })
                 })
                 .collect(),
         }

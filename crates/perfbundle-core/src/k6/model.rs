@@ -138,6 +138,19 @@ pub struct CheckResult {
     pub fails: u64,
 }
 
+impl CheckResult {
+    /// The share of passes in whole percent, rounded down as k6 prints it
+    /// (3 fails in 1,000 is 99%, not 100%); 0 without samples.
+    pub fn pass_percent(&self) -> f64 {
+        let total = self.passes + self.fails;
+        if total > 0 {
+            (self.passes as f64 * 100.0 / total as f64).floor()
+        } else {
+            0.0
+        }
+    }
+}
+
 /// A k6 group with its checks and sub-groups (the root group has name `""`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CheckGroup {

@@ -1,8 +1,8 @@
 //! k6's end-of-test summary laid out as k6 lays it out: metrics grouped in
 //! sections (HTTP, EXECUTION, NETWORK, …, CUSTOM), each metric's keys in
 //! k6's order, the sub-metrics that thresholds name under their metric, and
-//! rates phrased as k6 phrases them (`2.89% — 28 out of 967`). One layout
-//! for `inspect`'s text and the viewer's tables.
+//! k6's number styles (`2.89%` truncated, counts as `1,598`). One layout for
+//! `inspect`'s text and the viewer's tables.
 
 use std::collections::BTreeMap;
 
@@ -139,15 +139,6 @@ pub fn format_count(v: f64) -> String {
     }
 }
 
-/// A rate metric as k6 phrases it: `2.89% — 28 out of 967` (the non-zero
-/// samples out of all; for `http_req_failed` the failures). `None` when
-/// the source did not count the samples.
-pub fn rate_phrase(values: &BTreeMap<String, f64>) -> Option<String> {
-    let (p, f) = (values.get("passes")?, values.get("fails")?);
-    let rate = values.get("rate").copied().unwrap_or(if p + f > 0.0 { p / (p + f) } else { 0.0 });
-    Some(format!("{} — {} out of {}", pct(rate), format_count(*p), format_count(p + f)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,11 +149,8 @@ mod tests {
         assert_eq!(format_count(999.0), "999");
         assert_eq!(format_count(1_000_000.0), "1,000,000");
         assert_eq!(format_count(2.5), "2.5");
-        let v: BTreeMap<String, f64> =
-            [("rate", 28.0 / 967.0), ("passes", 28.0), ("fails", 939.0)].map(|(k, v)| (k.to_string(), v)).into();
-        assert_eq!(rate_phrase(&v).as_deref(), Some("2.89% — 28 out of 967"));
-        let only_rate: BTreeMap<String, f64> = [("rate".to_string(), 0.5)].into();
-        assert_eq!(rate_phrase(&only_rate), None);
+        // 28 failures of 967 requests: 2.8955…% truncated, as k6 prints http_req_failed.
+        assert_eq!(pct(28.0 / 967.0), "2.89%");
     }
 
     #[test]

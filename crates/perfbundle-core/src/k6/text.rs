@@ -14,6 +14,18 @@ pub fn format_value(v: f64, contains: &str) -> String {
     }
 }
 
+/// A statistic's value in its unit: ms for times, bytes for data, a
+/// percentage for a Rate's `rate`, `/s` for a counter's `rate` (the compare
+/// view, the trend, `diff`, a threshold's value).
+pub fn format_stat(kind: MetricType, contains: &str, stat: &str, v: f64) -> String {
+    match (kind, stat) {
+        (MetricType::Rate, "rate") => pct(v),
+        (MetricType::Rate, _) | (MetricType::Trend, "count") => format_value(v, "default"),
+        (MetricType::Counter, "rate") => format!("{}/s", format_value(v, contains)),
+        _ => format_value(v, contains),
+    }
+}
+
 /// `v` truncated (not rounded) to `prec` decimals, without trailing zeros:
 /// k6's `toFixedNoTrailingZerosTrunc` (the same double arithmetic).
 fn trunc_no_trailing_zeros(v: f64, prec: usize) -> String {
@@ -138,11 +150,10 @@ fn write_checks(out: &mut String, g: &CheckGroup, indent: usize) {
         let _ = writeln!(out, "{pad}█ {}", g.name);
     }
     for c in &g.checks {
-        let total = c.passes + c.fails;
         if c.fails == 0 {
             let _ = writeln!(out, "{pad}  ✓ {}", c.name);
         } else {
-            let share = if total > 0 { (c.passes as f64 * 100.0 / total as f64).floor() } else { 0.0 };
+            let share = c.pass_percent();
             let _ = writeln!(out, "{pad}  ✗ {}\n{pad}    ↳ {share:.0}% — ✓ {} / ✗ {}", c.name, c.passes, c.fails);
         }
     }
@@ -159,7 +170,7 @@ pub fn threshold_value(s: &K6Summary, t: &Threshold) -> Option<(String, String)>
     let decl = s.metrics.get(&series.metric);
     let contains = decl.map(|d| d.contains.as_str()).unwrap_or("default");
     let shown = match decl.map(|d| d.kind) {
-        Some(kind) => crate::render::compare_report::format_stat(kind, contains, &p.aggregation, v),
+        Some(kind) => format_stat(kind, contains, &p.aggregation, v),
         None => format_value(v, contains),
     };
     Some((p.aggregation, shown))

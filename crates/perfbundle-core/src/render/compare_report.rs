@@ -12,19 +12,8 @@ use super::markdown::{md_escape, Report};
 use crate::bundle::Bundle;
 use crate::compare::profiles::DiffTree;
 use crate::compare::{Change, Diff, ThresholdDiff, Verdict};
-use crate::k6::text::format_value;
+use crate::k6::text::format_stat;
 use crate::k6::MetricType;
-
-/// A statistic's value in its unit: ms for times, bytes for data, a
-/// percentage for a Rate's `rate`, `/s` for a counter's `rate`.
-pub fn format_stat(kind: MetricType, contains: &str, stat: &str, v: f64) -> String {
-    match (kind, stat) {
-        (MetricType::Rate, "rate") => crate::k6::sections::pct(v),
-        (MetricType::Rate, _) | (MetricType::Trend, "count") => format_value(v, "default"),
-        (MetricType::Counter, "rate") => format!("{}/s", format_value(v, contains)),
-        _ => format_value(v, contains),
-    }
-}
 
 /// A change as `+12.3% (+4.56ms)`; the relative part left out when the base is 0.
 pub fn format_change(kind: MetricType, contains: &str, stat: &str, c: &Change) -> String {
@@ -61,10 +50,6 @@ pub fn threshold_values(d: &Diff, t: &ThresholdDiff) -> (Option<String>, Option<
 
 /// A threshold's verdict on one side: `✓ passed`, `✗ failed`, `—` (absent there).
 pub fn threshold_mark(v: Option<bool>) -> &'static str {
-    ok(v)
-}
-
-fn ok(v: Option<bool>) -> &'static str {
     match v {
         Some(true) => "✓ passed",
         Some(false) => "✗ failed",
@@ -145,8 +130,8 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
                 "| {} | {} | {} | {} |",
                 md_escape(&t.metric),
                 md_escape(&t.expr),
-                with(ok(t.base), vb),
-                with(ok(t.candidate), vc)
+                with(threshold_mark(t.base), vb),
+                with(threshold_mark(t.candidate), vc)
             );
         }
         out.push('\n');

@@ -502,7 +502,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return __wasm_bindgen_func_elem_2088(a, state0.b, arg0, arg1);
+                        return __wasm_bindgen_func_elem_2087(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -727,32 +727,32 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 236, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2039);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2038);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 359, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4768);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4769);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 301, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3957);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3958);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 359, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4768_16);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4769_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 280, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3183);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3182);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 357, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4769);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4770);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -780,34 +780,34 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_3183(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_3183(arg0, arg1);
+function __wasm_bindgen_func_elem_3182(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_3182(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_4769(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_4769(arg0, arg1);
+function __wasm_bindgen_func_elem_4770(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_4770(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_4768(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4768(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4769(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4769(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_3957(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_3957(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_3958(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_3958(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4768_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4768_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4769_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4769_16(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_2088(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_2088(arg0, arg1, arg2, arg3);
+function __wasm_bindgen_func_elem_2087(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_2087(arg0, arg1, arg2, arg3);
 }
 
-function __wasm_bindgen_func_elem_2039(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_2038(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_2039(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_2038(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
