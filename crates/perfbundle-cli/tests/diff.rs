@@ -158,9 +158,11 @@ fn profile_pairs_agree_with_the_profiles_and_with_inferno_diff_folded() {
         let table = j["profiles"][0]["top_self"].as_array().expect("inspect --json lists top functions");
         assert!(table.len() >= 5);
         for f in table {
+            // A function whose file moved (apps/v1/catalog.js → apps/v2/) is
+            // listed under the candidate's file, with the base's beside it.
             let ours = changes
                 .iter()
-                .find(|x| x["function"] == f["function"] && x["file"] == f["file"])
+                .find(|x| x["function"] == f["function"] && (x["file"] == f["file"] || x["base_file"] == f["file"]))
                 .unwrap_or_else(|| panic!("{f} in the pair"));
             assert_eq!(ours[side], f["self_samples"], "{side} of {f}");
         }
@@ -192,6 +194,90 @@ fn profile_pairs_agree_with_the_profiles_and_with_inferno_diff_folded() {
     b.sort_unstable();
     assert!(a.len() > 100, "{} stacks", a.len());
     assert_eq!(a, b);
+}
+
+/// Self samples of each named function of a raw `.cpuprofile` whose script
+/// URL ends with `suffix`, counted from its `samples` array.
+fn raw_self_samples(run: &str, suffix: &str) -> std::collections::BTreeMap<String, (u64, String)> {
+    let dir = corpus().join("runs").join(run);
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "cpuprofile"))
+        .expect("a .cpuprofile");
+    let j: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let frames: std::collections::HashMap<u64, &Value> =
+        j["nodes"].as_array().unwrap().iter().map(|n| (n["id"].as_u64().unwrap(), &n["callFrame"])).collect();
+    let mut out = std::collections::BTreeMap::new();
+    for id in j["samples"].as_array().unwrap() {
+        let cf = frames[&id.as_u64().unwrap()];
+        let (name, url) = (cf["functionName"].as_str().unwrap(), cf["url"].as_str().unwrap());
+        if !name.is_empty() && url.ends_with(suffix) {
+            out.entry(name.to_string()).or_insert((0, url.to_string())).0 += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn functions_whose_file_moved_pair_by_name_and_module() {
+    // v1's app is apps/v1/catalog.js, v2's apps/v2/catalog.js: every app
+    // function's file differs between the runs.
+    let p = cpu_prof_pair("moved");
+    let (v1, v2) = (raw_self_samples("v1/cpu-prof", "catalog.js"), raw_self_samples("v2/cpu-prof", "catalog.js"));
+    let both: Vec<&String> = v1.keys().filter(|k| v2.contains_key(*k)).collect();
+    let gone: Vec<&String> = v1.keys().filter(|k| !v2.contains_key(*k)).collect();
+    assert!(both.len() >= 2 && gone.len() >= 2, "{both:?} {gone:?}");
+    assert_ne!(v1[both[0]].1, v2[both[0]].1, "the file differs between the runs");
+    let list = |mode: &str| {
+        let (code, d, err) =
+            diff(&[p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--top", "100000", "--match", mode]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(d["match"], mode);
+        d["profiles"][0]["top_changes"].as_array().unwrap().clone()
+    };
+    let named = |list: &[Value], name: &str| list.iter().filter(|f| f["function"] == name).cloned().collect::<Vec<_>>();
+    // Default (name+file): one entry per function, both runs' samples on it.
+    let default = list("name+file");
+    for f in &both {
+        let e = named(&default, f);
+        assert_eq!(e.len(), 1, "{f} listed once: {e:?}");
+        assert_eq!(e[0]["base_self"], v1[*f].0, "{f}");
+        assert_eq!(e[0]["candidate_self"], v2[*f].0, "{f}");
+        assert_eq!(e[0]["file"], v2[*f].1.as_str());
+        assert_eq!(e[0]["base_file"], v1[*f].1.as_str());
+    }
+    // A function v2 removed still shows as gone.
+    for f in &gone {
+        let e = named(&default, f);
+        assert_eq!(e.len(), 1, "{f}");
+        assert_eq!((e[0]["base_self"].as_u64(), e[0]["candidate_self"].as_u64()), (Some(v1[*f].0), Some(0)), "{f}");
+        assert!(e[0].get("base_file").is_none(), "{f} did not move: {e:?}");
+    }
+    // Exact: the file is part of the identity, each shared function twice.
+    let exact = list("exact");
+    for f in &both {
+        let e = named(&exact, f);
+        assert_eq!(e.len(), 2, "{f}: {e:?}");
+        assert!(e.iter().any(|x| x["base_self"] == v1[*f].0 && x["candidate_self"] == 0));
+        assert!(e.iter().any(|x| x["candidate_self"] == v2[*f].0 && x["base_self"] == 0));
+    }
+    // The text table and the Markdown report name both files.
+    let out = bin().args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--top", "100"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("functions paired by name+file"), "{text}");
+    let md = p._dir.join("md");
+    let out = bin()
+        .args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--markdown", "--out-dir", md.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = std::fs::read_to_string(md.join("report.md")).unwrap();
+    assert!(report.contains("`--match name+file`"), "{report}");
+    // A bad mode is refused before any work.
+    let out = bin().args(["diff", "--match", "file", p.v1.to_str().unwrap(), p.v2.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("name+file"), "{}", stderr(&out));
 }
 
 #[test]

@@ -125,8 +125,11 @@ pub fn CompareView() -> impl IntoView {
         }
         let i = compare.pair.get().min(d.profiles.len() - 1);
         let pair = &d.profiles[i];
-        let tree =
-            Arc::new(DiffTree::new(&b.bundle.profiles[pair.base_index], &c.bundle.profiles[pair.candidate_index]));
+        let tree = Arc::new(DiffTree::new(
+            &b.bundle.profiles[pair.base_index],
+            &c.bundle.profiles[pair.candidate_index],
+            d.frame_match,
+        ));
         let buttons = d
             .profiles
             .iter()

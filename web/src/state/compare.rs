@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use perfbundle_core::compare::{self, Diff, DiffOptions};
+use perfbundle_core::profile::FrameMatch;
 
 use super::{BundleSlot, RunState};
 
@@ -27,15 +28,22 @@ pub struct CompareState {
     /// The pair of profiles shown, and the frame zoomed to in its differential flame graph.
     pub pair: RwSignal<usize>,
     pub diff_focus: RwSignal<u32>,
+    /// How the two profiles' functions are paired (`diff --match`).
+    pub frame_match: RwSignal<FrameMatch>,
+    /// The differential flame graph's search, and its layout (icicle: roots on top).
+    pub diff_search: RwSignal<String>,
+    pub diff_icicle: RwSignal<bool>,
 }
 
 impl CompareState {
     /// The comparison of a base with `run`'s bundle (the candidate).
     pub fn new(run: RunState) -> Self {
         let base = BundleSlot::new();
+        let frame_match = RwSignal::new(FrameMatch::default());
         let diff = Memo::new(move |_| {
             let (c, b) = (run.bundle.loaded.get()?, base.loaded.get()?);
-            Some(compare::diff(&b.bundle, &c.bundle, &DiffOptions::default()).map(Arc::new).map_err(|e| e.to_string()))
+            let opts = DiffOptions { frame_match: frame_match.get(), ..DiffOptions::default() };
+            Some(compare::diff(&b.bundle, &c.bundle, &opts).map(Arc::new).map_err(|e| e.to_string()))
         });
         CompareState {
             base,
@@ -45,6 +53,9 @@ impl CompareState {
             all: RwSignal::new(false),
             pair: RwSignal::new(0),
             diff_focus: RwSignal::new(0),
+            frame_match,
+            diff_search: RwSignal::new(String::new()),
+            diff_icicle: RwSignal::new(true),
         }
     }
 

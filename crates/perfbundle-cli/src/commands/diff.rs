@@ -13,6 +13,7 @@ use clap::Args;
 use perfbundle_core::bundle::ReadLimits;
 use perfbundle_core::compare::{self, Diff, DiffOptions, Verdict};
 use perfbundle_core::k6::text::format_stat;
+use perfbundle_core::profile::FrameMatch;
 use perfbundle_core::render::compare_report::{compare_report, format_change, verdict_label};
 
 use crate::fsio::{read_bundle, write_file, StagedDir};
@@ -53,6 +54,12 @@ pub struct DiffArgs {
     /// Functions listed per profile pair.
     #[arg(long, default_value_t = 20)]
     pub top: usize,
+    /// How functions of two profiles are paired: name+file (name and the
+    /// file's module: its last path parts without version-like parts, so
+    /// server-v1.js and server-v2.js pair), name (name alone), or exact
+    /// (name, file, line and column as recorded).
+    #[arg(long = "match", value_name = "MODE", default_value = "name+file")]
+    pub frame_match: FrameMatch,
 }
 
 pub fn run(a: DiffArgs) -> Result<ExitCode> {
@@ -79,8 +86,13 @@ fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
     };
     let base = read_bundle(&a.base, &ReadLimits::default())?;
     let cand = read_bundle(&a.candidate, &ReadLimits::default())?;
-    let opts =
-        DiffOptions { pairs, gates: a.fail_if.clone(), fail_on_regression: a.fail_on_regression, top: a.top.max(1) };
+    let opts = DiffOptions {
+        pairs,
+        gates: a.fail_if.clone(),
+        fail_on_regression: a.fail_on_regression,
+        top: a.top.max(1),
+        frame_match: a.frame_match,
+    };
     let d = compare::diff(&base, &cand, &opts)?;
     if let Some(staged) = staged {
         let mut report = compare_report(&base, &cand, &d, a.all);
@@ -212,18 +224,21 @@ fn table(d: &Diff, all: bool, color: bool) -> String {
     }
     for p in &d.profiles {
         out.push_str(&format!(
-            "\nprofile {} → {} ({} → {} samples), largest changes of self share:\n",
-            p.base, p.candidate, p.base_samples, p.candidate_samples
+            "\nprofile {} → {} ({} → {} samples), largest changes of self share (functions paired by {}):\n",
+            p.base,
+            p.candidate,
+            p.base_samples,
+            p.candidate_samples,
+            d.frame_match.as_str()
         ));
         for f in p.top_changes.iter().take(10) {
             let delta = (f.candidate_share - f.base_share) * 100.0;
             let l = format!(
-                "  {:+7.2} pts  {:6.2}% → {:6.2}%  {}{}",
+                "  {:+7.2} pts  {:6.2}% → {:6.2}%  {}",
                 delta,
                 f.base_share * 100.0,
                 f.candidate_share * 100.0,
-                f.function,
-                if f.file.is_empty() { String::new() } else { format!(" ({})", f.file) }
+                f.label()
             );
             out.push_str(&l);
             out.push('\n');

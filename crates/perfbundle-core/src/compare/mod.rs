@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use crate::bundle::Bundle;
 use crate::k6::{K6Summary, K6TimeSeries, MetricType, SeriesOrigin};
+use crate::profile::FrameMatch;
 pub use verdict::Verdict;
 
 /// Why two bundles cannot be compared as asked.
@@ -87,11 +88,27 @@ pub struct GateResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopChange {
     pub function: String,
+    /// The candidate's file (the base's for a function gone in the candidate).
     pub file: String,
+    /// The base's file, when the function's file moved (paired by [`Diff::frame_match`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_file: Option<String>,
     pub base_self: u64,
     pub candidate_self: u64,
     pub base_share: f64,
     pub candidate_share: f64,
+}
+
+impl TopChange {
+    /// The function and its file, as a report lists it: `f (file)`, or
+    /// `f (base file → candidate file)` when the file moved.
+    pub fn label(&self) -> String {
+        match (&self.base_file, self.file.is_empty()) {
+            (Some(b), _) => format!("{} ({b} → {})", self.function, self.file),
+            (None, true) => self.function.clone(),
+            (None, false) => format!("{} ({})", self.function, self.file),
+        }
+    }
 }
 
 /// A pair of profiles.
@@ -129,6 +146,9 @@ pub struct Diff {
     /// Why the two runs look like different tests ([`relation`]); absent when they look like one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unrelated: Option<String>,
+    /// How the profiles' functions were paired (`--match`).
+    #[serde(default, rename = "match")]
+    pub frame_match: FrameMatch,
 }
 
 /// What to compare beyond the defaults.
@@ -142,6 +162,8 @@ pub struct DiffOptions {
     pub fail_on_regression: bool,
     /// Functions listed per profile pair.
     pub top: usize,
+    /// How functions are paired across the two profiles of a pair (`--match`).
+    pub frame_match: FrameMatch,
 }
 
 fn run_ref(b: &Bundle) -> RunRef {
@@ -234,12 +256,13 @@ pub fn diff(base: &Bundle, cand: &Bundle, opts: &DiffOptions) -> Result<Diff, Co
                 candidate: pc.name.clone(),
                 base_samples: pb.total_samples,
                 candidate_samples: pc.total_samples,
-                top_changes: profiles::function_changes(pb, pc)
+                top_changes: profiles::function_changes(pb, pc, opts.frame_match)
                     .into_iter()
                     .take(top)
                     .map(|f| TopChange {
                         function: f.function,
                         file: f.file,
+                        base_file: f.base_file,
                         base_self: f.base_self,
                         candidate_self: f.candidate_self,
                         base_share: f.base_share,
@@ -280,6 +303,7 @@ pub fn diff(base: &Bundle, cand: &Bundle, opts: &DiffOptions) -> Result<Diff, Co
             &relation::test_shape(base.k6_summary.as_ref()),
             &relation::test_shape(cand.k6_summary.as_ref()),
         ),
+        frame_match: opts.frame_match,
     };
     for g in &opts.gates {
         let r = evaluate_gate(&d, bs, cs, g)?;

@@ -3,15 +3,17 @@
 //! (`inferno-diff-folded`'s output), and the union call tree that the
 //! differential flame graphs draw.
 //!
-//! Functions are matched by name and file, not line, so an edit that moves a
-//! function down its file still pairs it with itself.
+//! Functions are paired as a [`FrameMatch`] says: by default by name and the
+//! file's module identity, not line and not the version-like parts of its
+//! path, so an edit that moves a function down its file, or a release that
+//! renames `server-v1.js` to `server-v2.js`, still pairs it with itself.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::profile::{Category, FrameTable, NodeTable, Profile};
+use crate::profile::{Category, FrameMatch, FrameTable, NodeTable, Profile};
 
 /// A pair of profiles to compare, by index into each side's profiles.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -101,7 +103,10 @@ pub fn pair_profiles(base: &[Profile], cand: &[Profile], explicit: &[(String, St
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionChange {
     pub function: String,
+    /// The candidate's file (the base's for a function gone in the candidate).
     pub file: String,
+    /// The base's file, when it differs from `file` (a function whose file moved).
+    pub base_file: Option<String>,
     pub base_self: u64,
     pub candidate_self: u64,
     pub base_total: u64,
@@ -113,41 +118,50 @@ pub struct FunctionChange {
     pub candidate_total_share: f64,
 }
 
-/// Every function of either profile, sorted by the absolute change of its
-/// self share, largest first (ties by name).
-pub fn function_changes(base: &Profile, cand: &Profile) -> Vec<FunctionChange> {
+/// Every function of either profile, paired as `m` says, sorted by the
+/// absolute change of its self share, largest first (ties by name).
+pub fn function_changes(base: &Profile, cand: &Profile, m: FrameMatch) -> Vec<FunctionChange> {
     let share = |x: u64, n: u64| if n == 0 { 0.0 } else { x as f64 / n as f64 };
-    let mut by: BTreeMap<(String, String), [u64; 4]> = BTreeMap::new();
-    for f in base.functions() {
-        let e = by.entry((f.function, f.file)).or_default();
-        e[0] = f.self_samples;
-        e[2] = f.total_samples;
+    // Key → (base name and file, candidate name and file, [bs, cs, bt, ct]).
+    type Sides = (Option<(String, String)>, Option<(String, String)>, [u64; 4]);
+    let mut by: BTreeMap<String, Sides> = BTreeMap::new();
+    for (key, f) in base.functions_matched(m) {
+        let e = by.entry(key).or_default();
+        e.0 = Some((f.function, f.file));
+        e.2[0] = f.self_samples;
+        e.2[2] = f.total_samples;
     }
-    for f in cand.functions() {
-        let e = by.entry((f.function, f.file)).or_default();
-        e[1] = f.self_samples;
-        e[3] = f.total_samples;
+    for (key, f) in cand.functions_matched(m) {
+        let e = by.entry(key).or_default();
+        e.1 = Some((f.function, f.file));
+        e.2[1] = f.self_samples;
+        e.2[3] = f.total_samples;
     }
     let (nb, nc) = (base.total_samples, cand.total_samples);
     let mut out: Vec<FunctionChange> = by
-        .into_iter()
-        .map(|((function, file), [bs, cs, bt, ct])| FunctionChange {
-            function,
-            file,
-            base_self: bs,
-            candidate_self: cs,
-            base_total: bt,
-            candidate_total: ct,
-            base_share: share(bs, nb),
-            candidate_share: share(cs, nc),
-            base_total_share: share(bt, nb),
-            candidate_total_share: share(ct, nc),
+        .into_values()
+        .map(|(b, c, [bs, cs, bt, ct])| {
+            let (function, file) = c.clone().or_else(|| b.clone()).unwrap_or_default();
+            let base_file = b.map(|(_, f)| f).filter(|f| *f != file);
+            FunctionChange {
+                function,
+                file,
+                base_file,
+                base_self: bs,
+                candidate_self: cs,
+                base_total: bt,
+                candidate_total: ct,
+                base_share: share(bs, nb),
+                candidate_share: share(cs, nc),
+                base_total_share: share(bt, nb),
+                candidate_total_share: share(ct, nc),
+            }
         })
         .collect();
     out.sort_by(|a, b| {
         let da = (a.candidate_share - a.base_share).abs();
         let db = (b.candidate_share - b.base_share).abs();
-        db.total_cmp(&da).then_with(|| a.function.cmp(&b.function))
+        db.total_cmp(&da).then_with(|| a.function.cmp(&b.function)).then_with(|| a.file.cmp(&b.file))
     });
     out
 }
@@ -175,6 +189,9 @@ pub fn diff_folded(base: &Profile, cand: &Profile) -> Vec<String> {
 #[derive(Debug, Clone)]
 pub struct DiffTree {
     pub profile: Profile,
+    /// The candidate's file of each frame where it differs from the base's
+    /// (a function whose file moved), else `""`.
+    pub candidate_file: Vec<String>,
     pub base_self: Vec<u64>,
     pub candidate_self: Vec<u64>,
     pub base_total: Vec<u64>,
@@ -187,25 +204,40 @@ pub struct DiffTree {
 const SCALE: f64 = 1e9;
 
 impl DiffTree {
-    pub fn new(base: &Profile, cand: &Profile) -> DiffTree {
+    /// The union of `base`'s and `cand`'s call trees, frames paired as `m` says.
+    pub fn new(base: &Profile, cand: &Profile, m: FrameMatch) -> DiffTree {
         let mut frames = FrameTable::default();
-        let mut frame_ids: HashMap<(String, String), i64> = HashMap::new();
+        let mut candidate_file: Vec<String> = Vec::new();
+        let mut frame_ids: HashMap<String, i64> = HashMap::new();
         let mut nodes = NodeTable { parent: vec![-1], frame: vec![-1], self_samples: vec![0], self_weight: Vec::new() };
         let mut children: HashMap<(usize, i64), usize> = HashMap::new();
         let mut sides: [Vec<u64>; 2] = [vec![0], vec![0]];
         for (side, p) in [base, cand].into_iter().enumerate() {
             let mut map = vec![0usize; p.nodes.parent.len()];
+            let pf = &p.frames;
+            // The union's frame of each of this side's frames.
+            let mut union_frame = vec![-1i64; pf.name.len()];
             for i in 1..p.nodes.parent.len() {
                 let fr = p.nodes.frame[i] as usize;
-                let key = (p.frames.name[fr].clone(), p.frames.file[fr].clone());
-                let f = *frame_ids.entry(key).or_insert_with(|| {
-                    frames.name.push(p.frames.name[fr].clone());
-                    frames.file.push(p.frames.file[fr].clone());
-                    frames.line.push(p.frames.line[fr]);
-                    frames.col.push(p.frames.col[fr]);
-                    frames.category.push(p.frames.category[fr]);
-                    (frames.name.len() - 1) as i64
-                });
+                if union_frame[fr] < 0 {
+                    let key = m.key(&pf.name[fr], &pf.file[fr], pf.line[fr], pf.col[fr]);
+                    let mut added = false;
+                    let id = *frame_ids.entry(key).or_insert_with(|| {
+                        added = true;
+                        frames.name.push(pf.name[fr].clone());
+                        frames.file.push(pf.file[fr].clone());
+                        frames.line.push(pf.line[fr]);
+                        frames.col.push(pf.col[fr]);
+                        frames.category.push(pf.category[fr]);
+                        candidate_file.push(String::new());
+                        (frames.name.len() - 1) as i64
+                    });
+                    if !added && side == 1 && frames.file[id as usize] != pf.file[fr] {
+                        candidate_file[id as usize] = pf.file[fr].clone();
+                    }
+                    union_frame[fr] = id;
+                }
+                let f = union_frame[fr];
                 let parent = map[p.nodes.parent[i] as usize];
                 let node = *children.entry((parent, f)).or_insert_with(|| {
                     nodes.parent.push(parent as i64);
@@ -253,6 +285,7 @@ impl DiffTree {
         let [base_self, candidate_self] = sides;
         DiffTree {
             profile,
+            candidate_file,
             base_self,
             candidate_self,
             base_total,
@@ -298,9 +331,14 @@ impl DiffTree {
     /// A node's tooltip: both sides' samples and shares, and the change.
     pub fn tooltip(&self, node: usize) -> String {
         let (b, c) = self.shares(node);
+        let fr = self.profile.nodes.frame[node].max(0) as usize;
+        let moved = match self.candidate_file.get(fr) {
+            Some(f) if !f.is_empty() => format!("\nin the candidate: {f}"),
+            _ => String::new(),
+        };
         format!(
-            "{}\nbase: {} samples ({:.2}%)\ncandidate: {} samples ({:.2}%)\nchange: {:+.2} points of share",
-            self.profile.frame_label(self.profile.nodes.frame[node].max(0) as usize),
+            "{}{moved}\nbase: {} samples ({:.2}%)\ncandidate: {} samples ({:.2}%)\nchange: {:+.2} points of share",
+            self.profile.frame_label(fr),
             self.base_total[node],
             b * 100.0,
             self.candidate_total[node],
@@ -329,7 +367,7 @@ mod tests {
         // Hand-made folded stacks: `gone` exists only in the base, `new` only in the candidate.
         let a = prof("a", "main;work 60\nmain;gone 40\n");
         let b = prof("b", "main;work 30\nmain;new 10\n");
-        let t = DiffTree::new(&a, &b);
+        let t = DiffTree::new(&a, &b, FrameMatch::default());
         t.profile.validate().unwrap();
         let find = |name: &str| {
             (1..t.profile.nodes.parent.len())
@@ -344,7 +382,7 @@ mod tests {
         assert_eq!(t.color(gone, t.max_change()).2, 255, "shrank: blue");
         assert_eq!(t.color(new, t.max_change()).0, 255, "grew: red");
         assert!(t.tooltip(gone).contains("base: 40 samples (40.00%)"));
-        let ch = function_changes(&a, &b);
+        let ch = function_changes(&a, &b, FrameMatch::default());
         assert_eq!(ch[0].function, "gone");
         assert_eq!(diff_folded(&a, &b), vec!["main;gone 40 0", "main;new 0 10", "main;work 60 30"]);
     }

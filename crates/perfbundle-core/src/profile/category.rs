@@ -27,6 +27,34 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in the order legends list them.
+    pub const ALL: [Category; 9] = [
+        Category::App,
+        Category::Dependency,
+        Category::Node,
+        Category::V8,
+        Category::Native,
+        Category::Gc,
+        Category::Idle,
+        Category::Kernel,
+        Category::Other,
+    ];
+
+    /// What the category holds, for a legend.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Category::App => "the application's own code",
+            Category::Dependency => "code under node_modules",
+            Category::Node => "Node.js core",
+            Category::V8 => "V8: builtins, regular expressions, the compiler",
+            Category::Native => "native code (C/C++)",
+            Category::Gc => "garbage collection",
+            Category::Idle => "idle: the event loop waiting",
+            Category::Kernel => "the kernel",
+            Category::Other => "synthetic frames: roots, (program)",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Category::App => "app",

@@ -56,6 +56,21 @@ impl FlameIndex {
         FlameIndex { children, totals, depth, max_depth }
     }
 
+    /// The same index with siblings ordered heaviest first (speedscope's
+    /// "left heavy"): the widest frames line up on the left.
+    pub fn left_heavy(&self) -> FlameIndex {
+        let mut ix = self.clone();
+        for c in &mut ix.children {
+            c.sort_by(|a, b| self.totals[*b as usize].cmp(&self.totals[*a as usize]).then(a.cmp(b)));
+        }
+        ix
+    }
+
+    /// The deepest row among `rects` (what a canvas must be tall enough for).
+    pub fn rows(rects: &[FlameRect]) -> u32 {
+        rects.iter().map(|r| r.depth).max().map_or(1, |d| d + 1)
+    }
+
     /// The path from the root to `node`, root first.
     pub fn ancestors(&self, p: &Profile, node: u32) -> Vec<u32> {
         let mut v = vec![node];
@@ -145,6 +160,25 @@ mod tests {
         // Narrow rectangles are left out.
         ix.layout(&p, 0, 0.15, &mut r);
         assert!(!r.iter().any(|x| name(x) == "c"));
+    }
+
+    #[test]
+    fn left_heavy_puts_the_widest_sibling_first() {
+        // Hand-made stacks: alphabetically a comes first, by weight d.
+        let p = folded::ingest("a;b 3\na;c 1\nd 5\n".as_bytes(), "t", "t").unwrap();
+        let ix = FlameIndex::new(&p).left_heavy();
+        let name = |n: u32| p.frames.name[p.nodes.frame[n as usize] as usize].clone();
+        assert_eq!(ix.children[0].iter().map(|&n| name(n)).collect::<Vec<_>>(), ["d", "a"]);
+        let mut r = Vec::new();
+        ix.layout(&p, 0, 0.0, &mut r);
+        let d = r.iter().find(|x| x.node != 0 && name(x.node) == "d").unwrap();
+        assert_eq!(d.x, 0.0);
+        assert_eq!(FlameIndex::rows(&r), 3);
+        // Narrow frames left out: the rows drawn shrink with them.
+        ix.layout(&p, 0, 0.2, &mut r);
+        assert_eq!(FlameIndex::rows(&r), 3);
+        ix.layout(&p, 0, 0.4, &mut r);
+        assert_eq!(FlameIndex::rows(&r), 2);
     }
 
     #[test]

@@ -14,16 +14,20 @@ pub mod category;
 pub mod chrome_trace;
 pub mod clinic_flame;
 pub mod cpuprofile;
+mod derive;
 pub mod flame;
 pub mod folded;
+pub mod identity;
 #[cfg(feature = "inferno")]
 pub mod perf;
 pub mod pprof;
 pub mod speedscope;
+pub mod time_order;
 pub mod v8log;
 
 pub use builder::{CountOverflow, ProfileBuilder};
 pub use category::{categorize, Category};
+pub use identity::FrameMatch;
 
 use serde::{Deserialize, Serialize};
 
@@ -301,22 +305,43 @@ impl Profile {
     /// Functions (name + file), most self time first (see [`Profile::ranks_by_weight`]); ties by name.
     /// A function's total counts each sample once even under recursion.
     pub fn functions(&self) -> Vec<FunctionStat> {
+        let f = &self.frames;
+        self.functions_keyed(&|fr| format!("{}\u{0}{}", f.name[fr], f.file[fr])).into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// [`Profile::functions`] with frames paired as `m` pairs them across
+    /// profiles (a function whose file was renamed is one function under
+    /// [`FrameMatch::NameModule`]), each with its key; each takes the name
+    /// and file of its first frame.
+    pub fn functions_matched(&self, m: FrameMatch) -> Vec<(String, FunctionStat)> {
+        let f = &self.frames;
+        self.functions_keyed(&|fr| m.key(&f.name[fr], &f.file[fr], f.line[fr], f.col[fr]))
+    }
+
+    /// Functions grouped by `key` of their frame.
+    fn functions_keyed(&self, key: &dyn Fn(usize) -> String) -> Vec<(String, FunctionStat)> {
         use std::collections::HashMap;
         let n = self.nodes.parent.len();
-        // Function ids by (name, file).
-        let mut ids: HashMap<(&str, &str), usize> = HashMap::new();
+        // Function ids by key, computed once per frame.
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut keys: Vec<String> = Vec::new();
         let mut funcs: Vec<(&str, &str, Category, u64, u64)> = Vec::new();
         let weighted = self.has_weights();
         let mut wsum: Vec<(u64, u64)> = Vec::new();
+        let mut id_of_frame = vec![usize::MAX; self.frames.name.len()];
         let mut func_of = vec![usize::MAX; n];
         for (i, f) in func_of.iter_mut().enumerate().skip(1) {
             let fr = self.nodes.frame[i] as usize;
-            let key = (self.frames.name[fr].as_str(), self.frames.file[fr].as_str());
-            let id = *ids.entry(key).or_insert_with(|| {
-                funcs.push((key.0, key.1, self.frames.category[fr], 0, 0));
-                wsum.push((0, 0));
-                funcs.len() - 1
-            });
+            if id_of_frame[fr] == usize::MAX {
+                let k = key(fr);
+                id_of_frame[fr] = *ids.entry(k.clone()).or_insert_with(|| {
+                    keys.push(k);
+                    funcs.push((&self.frames.name[fr], &self.frames.file[fr], self.frames.category[fr], 0, 0));
+                    wsum.push((0, 0));
+                    funcs.len() - 1
+                });
+            }
+            let id = id_of_frame[fr];
             *f = id;
             funcs[id].3 += self.nodes.self_samples[i];
             if weighted {
@@ -350,31 +375,34 @@ impl Profile {
             stack.push((node, true));
             stack.extend(children[node as usize].iter().rev().map(|&c| (c, false)));
         }
-        let mut out: Vec<FunctionStat> = funcs
+        let mut out: Vec<(String, FunctionStat)> = keys
             .into_iter()
-            .zip(wsum)
-            .map(|((name, file, category, self_samples, total_samples), (sw, tw))| FunctionStat {
-                function: name.to_string(),
-                file: file.to_string(),
-                category,
-                self_samples,
-                total_samples,
-                self_weight: weighted.then_some(sw),
-                total_weight: weighted.then_some(tw),
+            .zip(funcs.into_iter().zip(wsum))
+            .map(|(key, ((name, file, category, self_samples, total_samples), (sw, tw)))| {
+                let stat = FunctionStat {
+                    function: name.to_string(),
+                    file: file.to_string(),
+                    category,
+                    self_samples,
+                    total_samples,
+                    self_weight: weighted.then_some(sw),
+                    total_weight: weighted.then_some(tw),
+                };
+                (key, stat)
             })
             .collect();
         // Ranked as the source's own tool ranks them: by weight where it goes
         // by weight (perf report by period, go tool pprof -top by value,
         // speedscope by weight), by samples otherwise (V8's own counts).
         if weighted && self.ranks_by_weight() {
-            out.sort_by(|a, b| {
+            out.sort_by(|(_, a), (_, b)| {
                 b.self_weight
                     .cmp(&a.self_weight)
                     .then(b.self_samples.cmp(&a.self_samples))
                     .then_with(|| a.function.cmp(&b.function))
             });
         } else {
-            out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
+            out.sort_by(|(_, a), (_, b)| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
         }
         out
     }

@@ -14,6 +14,7 @@ use crate::compare::profiles::DiffTree;
 use crate::compare::{Change, Diff, ThresholdDiff, Verdict};
 use crate::k6::text::format_stat;
 use crate::k6::MetricType;
+use crate::profile::FrameMatch;
 
 /// A change as `+12.3% (+4.56ms)`; the relative part left out when the base is 0.
 pub fn format_change(kind: MetricType, contains: &str, stat: &str, c: &Change) -> String {
@@ -163,11 +164,16 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
     }
 
     if !d.profiles.is_empty() {
-        let _ = writeln!(out, "## Profiles\n");
+        let how = match d.frame_match {
+            FrameMatch::NameModule => "by name and module (the file's last path parts, version-like parts left out)",
+            FrameMatch::Name => "by name alone",
+            FrameMatch::Exact => "by name, file, line and column exactly",
+        };
+        let _ = writeln!(out, "## Profiles\n\nFunctions are paired {how} (`--match {}`).\n", d.frame_match.as_str());
     }
     for (i, p) in d.profiles.iter().enumerate() {
         let (pb, pc) = (&base.profiles[p.base_index], &cand.profiles[p.candidate_index]);
-        let tree = DiffTree::new(pb, pc);
+        let tree = DiffTree::new(pb, pc, d.frame_match);
         let file = format!("diff-flamegraph-{i}-{}.svg", stem(&p.candidate));
         let mut v = Vec::new();
         let title = format!("{} → {}", p.base, p.candidate);
@@ -191,7 +197,7 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {:.2}% | {:.2}% | {:+.2} pts |",
-                md_escape(&if f.file.is_empty() { f.function.clone() } else { format!("{} ({})", f.function, f.file) }),
+                md_escape(&f.label()),
                 f.base_self,
                 f.candidate_self,
                 f.base_share * 100.0,

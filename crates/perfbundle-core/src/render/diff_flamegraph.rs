@@ -89,7 +89,14 @@ pub fn write_diff_flamegraph<Wr: Write>(tree: &DiffTree, title: &str, mut w: Wr)
             } else {
                 label
             };
-            writeln!(w, r##"<text x="{:.2}" y="{:.1}" fill="#000">{}</text>"##, rx + 3.0, ry + 12.0, escape(&text))?;
+            let (tr, tg, tb) = super::contrast::label_color((cr, cg, cb));
+            writeln!(
+                w,
+                r##"<text x="{:.2}" y="{:.1}" fill="rgb({tr},{tg},{tb})">{}</text>"##,
+                rx + 3.0,
+                ry + 12.0,
+                escape(&text)
+            )?;
         }
         writeln!(w, "</g>")?;
     }
@@ -106,7 +113,7 @@ mod tests {
         // Hand-made stacks; a function that vanished keeps its frame.
         let a = folded::ingest("main;<script>gone 40\nmain;work 60\n".as_bytes(), "a", "a").unwrap();
         let b = folded::ingest("main;work 30\nmain;new 10\n".as_bytes(), "b", "b").unwrap();
-        let t = DiffTree::new(&a, &b);
+        let t = DiffTree::new(&a, &b, crate::profile::FrameMatch::default());
         let mut out = Vec::new();
         write_diff_flamegraph(&t, "a → b & <c>", &mut out).unwrap();
         let s = String::from_utf8(out).unwrap();

@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod charts;
 pub mod compare_report;
+pub mod contrast;
 pub mod diff_flamegraph;
 #[cfg(feature = "inferno")]
 pub mod flamegraph;

@@ -1,0 +1,263 @@
+//! Profiles derived from a profile for the viewer's other views, each a
+//! real [`Profile`] (so the same flame graph code draws it and the same
+//! function table lists it): without some categories (hide idle), inverted
+//! (the bottom-up call tree), and the two halves of a sandwich (the callers
+//! and the callees of one function). Frame tables are shared as they are.
+
+use std::collections::HashMap;
+
+use super::{Category, NodeTable, Profile, SampleTable};
+
+/// A call tree under construction over an existing frame table.
+struct Tree {
+    nodes: NodeTable,
+    weighted: bool,
+    child: HashMap<(u32, i64), u32>,
+}
+
+impl Tree {
+    fn new(weighted: bool) -> Tree {
+        let nodes = NodeTable {
+            parent: vec![-1],
+            frame: vec![-1],
+            self_samples: vec![0],
+            self_weight: if weighted { vec![0] } else { Vec::new() },
+        };
+        Tree { nodes, weighted, child: HashMap::new() }
+    }
+
+    /// The child of `parent` for `frame`, made when new.
+    fn child(&mut self, parent: u32, frame: i64) -> u32 {
+        let n = &mut self.nodes;
+        let w = self.weighted;
+        *self.child.entry((parent, frame)).or_insert_with(|| {
+            n.parent.push(i64::from(parent));
+            n.frame.push(frame);
+            n.self_samples.push(0);
+            if w {
+                n.self_weight.push(0);
+            }
+            (n.parent.len() - 1) as u32
+        })
+    }
+
+    fn add(&mut self, node: u32, samples: u64, weight: u64) {
+        self.nodes.self_samples[node as usize] += samples;
+        if self.weighted {
+            let w = &mut self.nodes.self_weight[node as usize];
+            *w = w.saturating_add(weight);
+        }
+    }
+
+    /// The profile of this tree, named `name`, over `of`'s frames.
+    fn profile(self, of: &Profile, name: String) -> Profile {
+        let total = self.nodes.self_samples.iter().sum();
+        Profile {
+            name,
+            source: of.source.clone(),
+            total_samples: total,
+            weight_unit: if self.weighted { of.weight_unit.clone() } else { None },
+            start_unix_us: None,
+            start_us: None,
+            clock: None,
+            clock_ref: None,
+            duration_us: None,
+            tools: of.tools.clone(),
+            frames: of.frames.clone(),
+            nodes: self.nodes,
+            samples: None,
+        }
+    }
+}
+
+impl Profile {
+    fn weight_of(&self, node: usize) -> u64 {
+        self.nodes.self_weight.get(node).copied().unwrap_or(0)
+    }
+
+    /// The profile without the samples whose leaf frame is of a `hidden`
+    /// category (hide idle: shares are then of the rest). The tree, the
+    /// frames and the times of the samples kept are unchanged.
+    pub fn without_categories(&self, hidden: &[Category]) -> Profile {
+        let hide = |node: usize| {
+            let f = self.nodes.frame[node];
+            f >= 0 && hidden.contains(&self.frames.category[f as usize])
+        };
+        let mut p = self.clone();
+        for i in 1..p.nodes.parent.len() {
+            if hide(i) {
+                p.nodes.self_samples[i] = 0;
+                if let Some(w) = p.nodes.self_weight.get_mut(i) {
+                    *w = 0;
+                }
+            }
+        }
+        p.total_samples = p.nodes.self_samples.iter().sum();
+        if let Some(s) = &self.samples {
+            let mut kept = SampleTable::default();
+            let mut carry = 0i64;
+            for (k, (&node, &dt)) in s.node.iter().zip(&s.dt_us).enumerate() {
+                carry = carry.saturating_add(dt);
+                if hide(node as usize) {
+                    continue;
+                }
+                kept.node.push(node);
+                kept.dt_us.push(carry);
+                carry = 0;
+                if let Some(w) = s.weight.get(k) {
+                    kept.weight.push(*w);
+                }
+            }
+            p.samples = Some(kept);
+        }
+        p
+    }
+
+    /// The inverted (bottom-up) call tree: under the root, each function
+    /// where samples ended, then the functions that called it, up to the
+    /// outermost; a node's total is the samples of its path.
+    pub fn inverted(&self) -> Profile {
+        let weighted = self.has_weights();
+        let mut t = Tree::new(weighted);
+        for i in 1..self.nodes.parent.len() {
+            let (s, w) = (self.nodes.self_samples[i], self.weight_of(i));
+            if s == 0 && w == 0 {
+                continue;
+            }
+            let mut at = 0u32;
+            let mut n = i;
+            while n != 0 {
+                at = t.child(at, self.nodes.frame[n]);
+                n = self.nodes.parent[n] as usize;
+            }
+            t.add(at, s, w);
+        }
+        t.profile(self, format!("{} (inverted)", self.name))
+    }
+
+    /// The callees of a function (`is_function` tells its frames): its
+    /// calls merged into one tree under it, each sample under it counted
+    /// once (at its outermost call, under recursion).
+    pub fn callees_of(&self, is_function: &dyn Fn(usize) -> bool) -> Profile {
+        let weighted = self.has_weights();
+        let mut t = Tree::new(weighted);
+        let n = self.nodes.parent.len();
+        let mut map: Vec<Option<u32>> = vec![None; n];
+        for i in 1..n {
+            let f = self.nodes.frame[i];
+            let parent = map[self.nodes.parent[i] as usize];
+            map[i] = match parent {
+                Some(p) => Some(t.child(p, f)),
+                None if is_function(f as usize) => Some(t.child(0, f)),
+                None => None,
+            };
+            if let Some(m) = map[i] {
+                t.add(m, self.nodes.self_samples[i], self.weight_of(i));
+            }
+        }
+        t.profile(self, format!("callees in {}", self.name))
+    }
+
+    /// The callers of a function: under the root the function, then who
+    /// called it, up to the outermost frame (each sample counted once, from
+    /// the function's outermost call).
+    pub fn callers_of(&self, is_function: &dyn Fn(usize) -> bool) -> Profile {
+        let weighted = self.has_weights();
+        let mut t = Tree::new(weighted);
+        let n = self.nodes.parent.len();
+        // The outermost call of the function on each node's path.
+        let mut outer: Vec<u32> = vec![0; n];
+        let mut made: HashMap<u32, u32> = HashMap::new();
+        for i in 1..n {
+            let p = outer[self.nodes.parent[i] as usize];
+            outer[i] = if p != 0 {
+                p
+            } else if is_function(self.nodes.frame[i] as usize) {
+                i as u32
+            } else {
+                0
+            };
+            let (s, w) = (self.nodes.self_samples[i], self.weight_of(i));
+            if outer[i] == 0 || (s == 0 && w == 0) {
+                continue;
+            }
+            let a = outer[i];
+            let at = match made.get(&a) {
+                Some(&x) => x,
+                None => {
+                    let mut at = 0u32;
+                    let mut m = a as usize;
+                    while m != 0 {
+                        at = t.child(at, self.nodes.frame[m]);
+                        m = self.nodes.parent[m] as usize;
+                    }
+                    made.insert(a, at);
+                    at
+                }
+            };
+            t.add(at, s, w);
+        }
+        t.profile(self, format!("callers in {}", self.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::profile::{folded, Category, Profile};
+
+    fn prof(text: &str) -> Profile {
+        // Hand-made folded stacks.
+        folded::ingest(text.as_bytes(), "t", "t").unwrap()
+    }
+
+    fn stacks(p: &Profile) -> Vec<String> {
+        p.folded(false)
+    }
+
+    #[test]
+    fn inverted_lists_leaves_first() {
+        let p = prof("main;a;work 3\nmain;b;work 2\nmain;a 1\n");
+        let inv = p.inverted();
+        inv.validate().unwrap();
+        assert_eq!(inv.total_samples, 6);
+        assert_eq!(stacks(&inv), ["a;main 1", "work;a;main 3", "work;b;main 2"]);
+    }
+
+    #[test]
+    fn a_sandwich_of_callers_and_callees() {
+        // work is called from a and b; under recursion (work;work) each sample counts once.
+        let p = prof("main;a;work;x 3\nmain;b;work 2\nmain;a 1\nmain;a;work;work;y 4\n");
+        let is_work = |f: usize| p.frames.name[f] == "work";
+        let callees = p.callees_of(&is_work);
+        callees.validate().unwrap();
+        assert_eq!(stacks(&callees), ["work 2", "work;work;y 4", "work;x 3"]);
+        let callers = p.callers_of(&is_work);
+        callers.validate().unwrap();
+        assert_eq!(stacks(&callers), ["work;a;main 7", "work;b;main 2"]);
+        // Both halves total the function's own total.
+        let total = p.functions().into_iter().find(|f| f.function == "work").unwrap().total_samples;
+        assert_eq!((callees.total_samples, callers.total_samples), (total, total));
+    }
+
+    #[test]
+    fn hiding_a_category_drops_its_samples_and_keeps_times() {
+        let mut p = crate::profile::cpuprofile::ingest(
+            // Hand-made .cpuprofile: main, then (idle) twice, then main; 1 ms apart.
+            br#"{"nodes":[{"id":1,"callFrame":{"functionName":"(root)","url":"","lineNumber":-1,"columnNumber":-1},"children":[2,3]},
+                {"id":2,"callFrame":{"functionName":"main","url":"/a.js","lineNumber":0,"columnNumber":0}},
+                {"id":3,"callFrame":{"functionName":"(idle)","url":"","lineNumber":-1,"columnNumber":-1}}],
+              "startTime":0,"endTime":4000,"samples":[2,3,3,2],"timeDeltas":[0,1000,1000,1000]}"#
+                .as_slice(),
+            "t",
+            "t",
+        )
+        .unwrap();
+        p.start_unix_us = Some(0);
+        let busy = p.without_categories(&[Category::Idle]);
+        busy.validate().unwrap();
+        assert_eq!(busy.total_samples, 2);
+        let s = busy.samples.as_ref().unwrap();
+        assert_eq!(s.dt_us, [0, 3000], "the second main sample stays at 3 ms");
+        assert_eq!(busy.functions().iter().find(|f| f.function == "main").unwrap().self_samples, 2);
+    }
+}
