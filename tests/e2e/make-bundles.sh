@@ -47,6 +47,10 @@ ls -la "$OUT"
 # The corpus's v1 run under node --cpu-prof (k6 stream, summary and the .cpuprofile), packed:
 # the flame graph tests compare what the viewer shows with the .cpuprofile itself.
 "$BIN" pack -o "$OUT/corpus-v1-cpu-prof.perfbundle" --title "catalog-api v1 under cpu-prof" tests/corpus/runs/v1/cpu-prof 2>/dev/null
+# Its v2 (the app moved from apps/v1/catalog.js to apps/v2/catalog.js): the differential flame graph pairs functions across the move.
+"$BIN" pack -o "$OUT/corpus-v2-cpu-prof.perfbundle" --title "catalog-api v2 under cpu-prof" tests/corpus/runs/v2/cpu-prof 2>/dev/null
+# The v1 run under Clinic.js flame: the first screen of its flame graph.
+"$BIN" pack -o "$OUT/corpus-v1-clinic-flame.perfbundle" --title "catalog-api v1 under clinic flame" tests/corpus/runs/v1/clinic-flame 2>/dev/null
 
 # A released k6-only bundle beside the profile-only one: two bundles with nothing in common.
 cp archives/orders-api-v1-k6.perfbundle "$OUT/k6-only.perfbundle"

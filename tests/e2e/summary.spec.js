@@ -182,7 +182,7 @@ test('comparing two different tests warns; v1 against v2 of one test does not', 
   await page.goto(`${E2E}/`);
   const row = (title) => page.locator('tr', { has: page.getByTestId('run-link').getByText(title, { exact: true }) });
   // Its base is a run of the catalog-api script (the corpus's runs, or one packed from their files).
-  await expect(row('catalog-api v2 (k6 stream)').getByTestId('compare-link')).toHaveAttribute('href', /base=bundles\/(catalog-v1-k6|corpus-v1-cpu-prof|timeline-apart)\.perfbundle$/);
+  await expect(row('catalog-api v2 (k6 stream)').getByTestId('compare-link')).toHaveAttribute('href', /base=bundles\/(catalog-v1-k6|corpus-v[12]-cpu-prof|corpus-v1-clinic-flame|timeline-apart)\.perfbundle$/);
   await expect(row('orders-api v1 — dev load (k6 only)').getByTestId('compare-link')).toHaveCount(0);
 });
 

@@ -157,14 +157,15 @@ test('flame graph: hover, search, zoom, breadcrumb, icicle, function table, perm
   await page.goto(`${E2E}/?bundle=bundles/corpus-v1-cpu-prof.perfbundle&view=profiles`);
   const canvas = page.getByTestId('flame-canvas');
   await expect(canvas).toBeVisible();
-  // The canvas is as tall as the rows drawn (taller than the window here): its bottom in view.
-  const bottomInView = async () => {
-    await canvas.evaluate((el) => el.scrollIntoView({ block: 'end' }));
+  // Top-down by default (an icicle): the root "all" is the first row, on the first screen.
+  await expect(page.getByTestId('flame-icicle')).toBeChecked();
+  const topInView = async () => {
+    await canvas.evaluate((el) => el.scrollIntoView({ block: 'start' }));
     return canvas.boundingBox();
   };
-  let box = await bottomInView();
-  // The bottom row is "all": by wall time first (V8's time deltas).
-  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height - 5);
+  let box = await topInView();
+  // The top row is "all": by wall time first (V8's time deltas).
+  await page.mouse.move(box.x + box.width * 0.6, box.y + 8);
   await expect(page.getByTestId('flame-tooltip')).toHaveText(/^all — [\d.]+ m?s$/);
   // The search matches frame labels (name, then file:line:col); the app's file name holds neither term.
   const bubble = searchCover((f) => f.toLowerCase().includes('bubble'));
@@ -176,16 +177,20 @@ test('flame graph: hover, search, zoom, breadcrumb, icicle, function table, perm
   await expect(page.getByTestId('search-info')).toContainText(/^matches cover [\d.]+ m?s of [\d.]+ m?s \(/);
   await page.getByTestId('flame-by-weight').uncheck();
   await expect(page.getByTestId('search-info')).toContainText(`matches cover ${bubble} samples`);
-  // By samples, the row above "all" holds the top frames.
-  await expect(page.getByTestId('search-info')).toContainText('samples');
-  box = await bottomInView();
-  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height - 25);
+  // The search filters the function table: every row left matches it.
+  const rows = page.getByTestId('function-row');
+  await expect(rows.first()).toBeVisible();
+  for (const t of await rows.allInnerTexts()) expect(t.toLowerCase()).toContain('bubble');
+  // By samples, the row under "all" holds the top frames; the sample interval gives their time.
+  box = await topInView();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + 17 + 8);
   await expect(page.getByTestId('flame-tooltip')).toContainText('total');
+  await expect(page.getByTestId('flame-tooltip')).toContainText(/samples ≈ [\d.]+ m?s/);
   await page.getByTestId('flame-regex').check();
   await page.getByTestId('flame-search').fill('^rankBy.*Bubble');
   await expect(page.getByTestId('search-info')).toContainText(searchCover((f) => /^rankBy.*Bubble/.test(f)));
-  box = await bottomInView(); // (typing in the search box scrolled it into view)
-  await page.mouse.click(box.x + box.width * 0.6, box.y + box.height - 25);
+  box = await topInView(); // (typing in the search box scrolled it away)
+  await page.mouse.click(box.x + box.width * 0.6, box.y + 17 + 8);
   await expect(page.getByTestId('crumb')).toHaveCount(2);
   await shot(page, 'flame-zoomed');
   await page.reload();
@@ -194,11 +199,17 @@ test('flame graph: hover, search, zoom, breadcrumb, icicle, function table, perm
   await expect(page.getByTestId('flame-by-weight')).not.toBeChecked();
   await page.getByTestId('crumb').first().click();
   await expect(page.getByTestId('crumb')).toHaveCount(1);
-  await page.getByTestId('flame-icicle').check();
+  // Flame (roots at the bottom) on demand, kept in the URL.
+  await page.getByTestId('flame-icicle').uncheck();
+  await expect.poll(() => page.url()).toContain('icicle=0');
+  await page.getByTestId('flame-search').fill('');
   await page.getByTestId('sort-total').click();
-  await page.getByTestId('function-row').first().click();
-  await expect(page.getByTestId('flame-search')).not.toHaveValue('');
-  await shot(page, 'flame-icicle');
+  // A function-table row selects that function's widest frame and brings it into view.
+  const second = rows.nth(1);
+  const name = await second.locator('td.fn').evaluate((el) => el.firstChild.textContent);
+  await second.click();
+  await expect(page.getByTestId('flame-selected')).toContainText(name);
+  await shot(page, 'flame-flame-layout');
 });
 
 test('a flame graph of 100,000+ frames zooms within a frame budget', async ({ page }) => {
@@ -211,8 +222,8 @@ test('a flame graph of 100,000+ frames zooms within a frame budget', async ({ pa
   const times = [];
   for (const fx of [0.1, 0.3, 0.5, 0.7, 0.9]) {
     await page.getByTestId('crumb').first().click();
-    // Zoom into a frame three rows up from the bottom.
-    await page.mouse.click(box.x + box.width * fx, box.y + box.height - 17 * 3 - 8);
+    // Zoom into a frame three rows down from the root (top-down by default).
+    await page.mouse.click(box.x + box.width * fx, box.y + 17 * 3 + 8);
     await page.waitForTimeout(50);
     times.push(await page.evaluate(() => window.__pbLastDrawMs));
   }
@@ -452,10 +463,11 @@ test('compare view by URL: the table, verdicts, overlay charts and the different
   await expect(page.getByTestId('top-change').first()).toContainText('(idle)');
   await expect(page.getByTestId('top-change').nth(1)).toContainText('RegExp');
   const box = await canvas.boundingBox();
-  await canvas.hover({ position: { x: box.width * 0.75, y: box.height - 17 * 1.5 } });
+  // Top-down (the root on the first row), the row under it holds both runs' top frames.
+  await canvas.hover({ position: { x: box.width * 0.75, y: 17 * 1.5 } });
   await expect(page.getByTestId('diff-flame-tooltip')).toContainText('base:');
   await expect(page.getByTestId('diff-flame-tooltip')).toContainText('candidate:');
-  await canvas.click({ position: { x: box.width * 0.75, y: box.height - 17 * 1.5 } });
+  await canvas.click({ position: { x: box.width * 0.75, y: 17 * 1.5 } });
   await expect(page.getByTestId('diff-crumb')).toHaveCount(2);
   await shot(page, 'compare');
   // The permalink keeps both bundles and the view.

@@ -6,6 +6,7 @@
 use perfbundle_core::compare::profiles::DiffTree;
 use perfbundle_core::profile::flame::{FlameIndex, FlameRect};
 use perfbundle_core::profile::Profile;
+use perfbundle_core::render::contrast::label_color;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The height of a row (a depth of the call tree), CSS pixels.
@@ -42,23 +43,26 @@ pub fn rgb((r, g, b): (u8, u8, u8)) -> String {
 
 /// A node's colour in a flame graph: the root grey, search matches magenta,
 /// the others by their frame's category.
-pub fn flame_color(p: &Profile, node: u32, matched: bool) -> String {
+pub fn flame_color(p: &Profile, node: u32, matched: bool) -> (u8, u8, u8) {
     if node == 0 {
-        rgb((190, 190, 190))
+        (190, 190, 190)
     } else if matched {
-        rgb((238, 70, 200))
+        (238, 70, 200)
     } else {
-        rgb(p.frames.category[p.nodes.frame[node as usize] as usize].color())
+        p.frames.category[p.nodes.frame[node as usize] as usize].color()
     }
 }
 
 /// A node's colour in a differential flame graph: red where its share grew,
-/// blue where it shrank (`max_change`: the largest change, full colour).
-pub fn diff_color(tree: &DiffTree, node: u32, max_change: f64) -> String {
+/// blue where it shrank (`max_change`: the largest change, full colour),
+/// search matches magenta.
+pub fn diff_color(tree: &DiffTree, node: u32, max_change: f64, matched: bool) -> (u8, u8, u8) {
     if node == 0 {
-        rgb((200, 200, 200))
+        (200, 200, 200)
+    } else if matched {
+        (238, 70, 200)
     } else {
-        rgb(tree.color(node as usize, max_change))
+        tree.color(node as usize, max_change)
     }
 }
 
@@ -117,32 +121,64 @@ pub fn fit(canvas: &web_sys::HtmlCanvasElement, rows: u32) -> Option<(web_sys::C
 }
 
 /// Paints the flame graph of `p` zoomed to `focus`, each node in the colour
-/// `color` gives it (CSS); returns the rectangles, for [`rect_at`].
+/// `color` gives it; the canvas as tall as the rows drawn (frames narrower
+/// than half a pixel are left out, and so are rows of only those). Returns
+/// the rectangles, for [`rect_at`].
 pub fn paint(
     canvas: &web_sys::HtmlCanvasElement,
     p: &Profile,
     ix: &FlameIndex,
     focus: u32,
-    color: &dyn Fn(u32) -> String,
+    color: &dyn Fn(u32) -> (u8, u8, u8),
     icicle: bool,
+    selected: Option<u32>,
 ) -> Vec<FlameRect> {
-    let Some((ctx, css_w, css_h)) = fit(canvas, ix.max_depth + 1) else { return Vec::new() };
+    let css_w = f64::from(canvas.client_width()).max(MIN_WIDTH);
     let mut rects = Vec::new();
     ix.layout(p, focus, 0.5 / css_w, &mut rects);
+    paint_rects(canvas, p, &rects, color, icicle, selected);
+    rects
+}
+
+/// Paints `rects` (from a flame index or a time order) as rows of frames.
+pub fn paint_rects(
+    canvas: &web_sys::HtmlCanvasElement,
+    p: &Profile,
+    rects: &[FlameRect],
+    color: &dyn Fn(u32) -> (u8, u8, u8),
+    icicle: bool,
+    selected: Option<u32>,
+) {
+    let Some((ctx, css_w, css_h)) = fit(canvas, FlameIndex::rows(rects)) else { return };
     ctx.set_font("11px ui-monospace, monospace");
     ctx.set_text_baseline("middle");
-    for r in &rects {
+    let mut sel = None;
+    for r in rects {
         let x = r.x * css_w;
         let w = (r.w * css_w - 0.5).max(0.5);
         let y = row_top(r.depth, css_h, icicle);
-        ctx.set_fill_style_str(&color(r.node));
+        let fill = color(r.node);
+        ctx.set_fill_style_str(&rgb(fill));
         ctx.fill_rect(x, y + 0.5, w, ROW - 1.0);
         if let Some(shown) = fit_label(label(p, r.node), w) {
-            ctx.set_fill_style_str("#111");
+            ctx.set_fill_style_str(&rgb(label_color(fill)));
             let _ = ctx.fill_text(&shown, x + 3.0, y + ROW / 2.0);
         }
+        if Some(r.node) == selected && sel.is_none() {
+            sel = Some((x, y, w));
+        }
     }
-    rects
+    if let Some((x, y, w)) = sel {
+        ctx.set_stroke_style_str("#000");
+        ctx.set_line_width(2.0);
+        ctx.stroke_rect(x + 1.0, y + 1.5, (w - 2.0).max(1.0), ROW - 3.0);
+    }
+}
+
+/// The top of node `node`'s row in the last picture of `rects` (CSS pixels from the canvas top).
+pub fn row_of(rects: &[FlameRect], node: u32, icicle: bool) -> Option<f64> {
+    let r = rects.iter().find(|r| r.node == node)?;
+    Some(row_top(r.depth, f64::from(FlameIndex::rows(rects)) * ROW, icicle))
 }
 
 /// Milliseconds since the page loaded.
@@ -150,14 +186,26 @@ pub fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
-/// Leaves how long the last flame graph took to paint, and how many
-/// rectangles it drew, on `window` (`__pbLastDrawMs`, `__pbLastDrawRects`:
-/// the end-to-end tests time it).
-pub fn report_draw(ms: f64, rects: usize) {
-    if let Some(w) = web_sys::window() {
-        let _ = js_sys::Reflect::set(&w, &JsValue::from_str("__pbLastDrawMs"), &JsValue::from_f64(ms));
-        let _ = js_sys::Reflect::set(&w, &JsValue::from_str("__pbLastDrawRects"), &JsValue::from_f64(rects as f64));
+/// Leaves how long the last flame graph took to paint, how many
+/// rectangles it drew, when it ended (`performance.now()`), how many
+/// paints there were, and how many rectangles each row got, on `window`
+/// (`__pbLastDrawMs`, `__pbLastDrawRects`, `__pbLastDrawAt`, `__pbDraws`,
+/// `__pbRowRects`: the end-to-end tests and the benchmarks read them).
+pub fn report_draw(ms: f64, rects: &[FlameRect]) {
+    let Some(w) = web_sys::window() else { return };
+    let set = |k: &str, v: &JsValue| {
+        let _ = js_sys::Reflect::set(&w, &JsValue::from_str(k), v);
+    };
+    set("__pbLastDrawMs", &JsValue::from_f64(ms));
+    set("__pbLastDrawRects", &JsValue::from_f64(rects.len() as f64));
+    set("__pbLastDrawAt", &JsValue::from_f64(now_ms()));
+    let draws = js_sys::Reflect::get(&w, &JsValue::from_str("__pbDraws")).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    set("__pbDraws", &JsValue::from_f64(draws + 1.0));
+    let mut rows = vec![0u32; FlameIndex::rows(rects) as usize];
+    for r in rects {
+        rows[r.depth as usize] += 1;
     }
+    set("__pbRowRects", &js_sys::Uint32Array::from(&rows[..]).into());
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
-//! The view in the URL: `?bundle=…&base=…&view=…&series=…&from=…&to=…&profile=…&focus=…&q=…&re=1&icicle=1&by=samples`.
+//! The view in the URL: `?bundle=…&base=…&view=…&series=…&from=…&to=…&profile=…&focus=…&q=…&re=1&icicle=0&fview=time-order&by=samples`
+//! (the flame graph is an icicle, left heavy, unless the URL says otherwise).
 
 use leptos::prelude::*;
 
-use crate::state::{Tab, ViewerState};
+use crate::state::{FlameView, Tab, ViewerState};
 
 fn params() -> Option<web_sys::UrlSearchParams> {
     let search = web_sys::window()?.location().search().ok()?;
@@ -41,7 +42,10 @@ pub fn read_params(state: ViewerState, p: &web_sys::UrlSearchParams) -> (Option<
         flame.search.set(q);
     }
     flame.regex.set(p.get("re").as_deref() == Some("1"));
-    flame.icicle.set(p.get("icicle").as_deref() == Some("1"));
+    flame.icicle.set(p.get("icicle").as_deref() != Some("0"));
+    if let Some(v) = p.get("fview").as_deref().and_then(FlameView::from_id) {
+        flame.view.set(v);
+    }
     flame.by_weight.set(p.get("by").as_deref() != Some("samples"));
     run.embed.set(p.get("embed").as_deref() == Some("1"));
     compare.all.set(p.get("all").as_deref() == Some("1"));
@@ -98,8 +102,12 @@ pub fn follow(state: ViewerState) {
             if flame.regex.get() {
                 p.append("re", "1");
             }
-            if flame.icicle.get() {
-                p.append("icicle", "1");
+            let v = flame.view.get();
+            if v != FlameView::LeftHeavy {
+                p.append("fview", v.id());
+            }
+            if !flame.icicle.get() {
+                p.append("icicle", "0");
             }
             if !flame.by_weight.get() {
                 p.append("by", "samples");

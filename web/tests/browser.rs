@@ -13,7 +13,7 @@ use perfbundle_web::components::profiles::ProfilesView;
 use perfbundle_web::components::summary_table::SummaryTable;
 use perfbundle_web::load;
 use perfbundle_web::state::{
-    CompareState, FlameState, Loaded, RunState, Search, ShownProfile, Status, Tab, ViewerState,
+    CompareState, FlameState, FlameView, Loaded, RunState, Search, ShownProfile, Status, Tab, ViewerState,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -121,7 +121,10 @@ async fn state_groups_start_empty_and_are_provided_apart() {
     assert!(run.series.get_untracked().is_empty() && run.range.get_untracked().is_none());
     assert!(run.hover.get_untracked().is_none() && !run.embed.get_untracked());
     assert_eq!((flame.profile.get_untracked(), flame.focus.get_untracked()), (0, 0));
-    assert!(flame.search.get_untracked().is_empty() && !flame.regex.get_untracked() && !flame.icicle.get_untracked());
+    // Top-down (an icicle) and left heavy by default: the root and the widest frames on the first screen.
+    assert!(flame.search.get_untracked().is_empty() && !flame.regex.get_untracked() && flame.icicle.get_untracked());
+    assert_eq!(flame.view.get_untracked(), FlameView::LeftHeavy);
+    assert!(flame.hidden.get_untracked().is_empty() && flame.selected.get_untracked().is_none());
     assert!(flame.shown.get_untracked().is_none());
     assert_eq!(flame.matches.get_untracked(), Search::None);
     assert_eq!(compare.base.status.get_untracked(), Status::Idle);
@@ -153,9 +156,10 @@ async fn state_groups_start_empty_and_are_provided_apart() {
     flame.search.set("x".into());
     flame.new_view();
     assert_eq!((flame.focus.get_untracked(), flame.search.get_untracked()), (0, String::new()));
-    flame.regex.set(true);
-    flame.select_function("fibonacciNaive".into());
-    assert_eq!((flame.search.get_untracked(), flame.regex.get_untracked()), ("fibonacciNaive".into(), false));
+    flame.selected.set(Some(3));
+    flame.sandwich.set(Some(("f".into(), String::new())));
+    flame.new_view();
+    assert!(flame.selected.get_untracked().is_none() && flame.sandwich.get_untracked().is_none());
     flame.focus.set(4);
     flame.show_profile(1);
     assert_eq!((flame.profile.get_untracked(), flame.focus.get_untracked()), (1, 0));
@@ -190,7 +194,7 @@ async fn the_shown_profile_follows_the_bundle_the_profile_and_the_range() {
     );
     run.range.set(Some((0.0, 10_000.0)));
     match flame.shown.get_untracked() {
-        Some(ShownProfile::Range { profile, of, .. }) => {
+        Some(ShownProfile::Derived { profile, of, cut: true, .. }) => {
             assert_eq!(of, whole);
             assert!(profile.total_samples > 0 && profile.total_samples < whole, "{}", profile.total_samples);
         }
@@ -220,14 +224,26 @@ async fn the_function_table_needs_only_the_flame_state() {
         view! { <FunctionTable /> }
     });
     leptos::task::tick().await;
-    assert!(count(&div, "function-row") > 10);
-    state.flame.regex.set(true);
+    let all = count(&div, "function-row");
+    assert!(all > 10);
     let row = div.query_selector("[data-testid=function-row]").unwrap().unwrap();
     let name = row.query_selector("td.fn").unwrap().unwrap().first_child().unwrap().text_content().unwrap();
     row.unchecked_ref::<web_sys::HtmlElement>().click();
     leptos::task::tick().await;
-    assert_eq!(state.flame.search.get_untracked(), name);
-    assert!(!state.flame.regex.get_untracked());
+    // A row selects that function's widest frame.
+    let node = state.flame.selected.get_untracked().expect("a frame selected");
+    let label = state.flame.shown.with_untracked(|sh| canvas::label(sh.as_ref().unwrap().profile(), node));
+    assert!(label.starts_with(&name), "{label} / {name}");
+    // In the sandwich view, a row is the function the sandwich is of.
+    state.flame.view.set(FlameView::Sandwich);
+    row.unchecked_ref::<web_sys::HtmlElement>().click();
+    leptos::task::tick().await;
+    assert_eq!(state.flame.sandwich.get_untracked().map(|f| f.0), Some(name.clone()));
+    // A search filters the table to the functions it matches.
+    state.flame.search.set(name.clone());
+    leptos::task::tick().await;
+    let left = count(&div, "function-row");
+    assert!(left >= 1 && left < all, "{left} of {all}");
 }
 
 #[wasm_bindgen_test]
@@ -241,7 +257,8 @@ async fn the_flame_graph_shows_a_tooltip_and_zooms_on_click() {
         view! { <FlameGraph /> }
     });
     leptos::task::tick().await;
-    // Without the page's style sheet, a canvas is 300 px wide until its first paint makes it 100%: paint again.
+    // Without the page's style sheet, a canvas is 300 px wide until its first paint makes it 100%: paint again
+    // (as a flame graph: roots at the bottom).
     state.flame.icicle.set(true);
     leptos::task::tick().await;
     state.flame.icicle.set(false);
@@ -266,7 +283,9 @@ async fn the_flame_graph_shows_a_tooltip_and_zooms_on_click() {
     pointer(&canvas, "mousemove", 300.0, h - 5.0);
     leptos::task::tick().await;
     let tip = div.query_selector("[data-testid=flame-tooltip]").unwrap().expect("a tooltip");
-    assert_eq!(tip.text_content().unwrap(), "all — 28768 samples");
+    // Samples, and their time at the profile's sampling interval: the wall time again.
+    let by_samples = format!("all — 28768 samples ≈ {}", perfbundle_web::state::amount(wall_us, "us"));
+    assert_eq!(tip.text_content().unwrap(), by_samples);
     // The widest frame above it.
     pointer(&canvas, "click", 300.0, h - ROW - 5.0);
     leptos::task::tick().await;
@@ -279,7 +298,7 @@ async fn the_flame_graph_shows_a_tooltip_and_zooms_on_click() {
     pointer(&canvas, "mousemove", 300.0, 5.0);
     leptos::task::tick().await;
     let tip = div.query_selector("[data-testid=flame-tooltip]").unwrap().expect("a tooltip");
-    assert_eq!(tip.text_content().unwrap(), "all — 28768 samples");
+    assert_eq!(tip.text_content().unwrap(), by_samples);
 }
 
 #[wasm_bindgen_test]
@@ -293,10 +312,12 @@ async fn canvas_painting_sizes_to_the_pixel_ratio_and_hits_what_it_drew() {
     let bundle = perfbundle_core::bundle::Bundle::from_bytes(cpu_profile_bundle(), "cpu", &Default::default()).unwrap();
     let p = &bundle.profiles[0];
     let ix = FlameIndex::new(p);
-    let rows = ix.max_depth + 1;
     let dpr = web_sys::window().unwrap().device_pixel_ratio();
     for icicle in [false, true] {
-        let rects = canvas::paint(&el, p, &ix, 0, &|n| canvas::flame_color(p, n, false), icicle);
+        let rects = canvas::paint(&el, p, &ix, 0, &|n| canvas::flame_color(p, n, false), icicle, None);
+        // As tall as the rows drawn (frames under half a pixel left out), not the deepest stack.
+        let rows = FlameIndex::rows(&rects);
+        assert!(rows <= ix.max_depth + 1);
         assert_eq!(el.width(), (400.0 * dpr) as u32);
         assert_eq!(el.height(), (f64::from(rows) * ROW * dpr) as u32);
         assert_eq!(el.get_attribute("style").unwrap(), format!("width:100%;height:{}px", f64::from(rows) * ROW));
@@ -312,9 +333,9 @@ async fn canvas_painting_sizes_to_the_pixel_ratio_and_hits_what_it_drew() {
         }
     }
     // Colours: the root grey, search matches magenta, the others by category.
-    assert_eq!(canvas::flame_color(p, 0, true), "rgb(190,190,190)");
-    assert_eq!(canvas::flame_color(p, 1, true), "rgb(238,70,200)");
-    assert_eq!(canvas::flame_color(p, 1, false), canvas::rgb(p.frames.category[p.nodes.frame[1] as usize].color()));
+    assert_eq!(canvas::flame_color(p, 0, true), (190, 190, 190));
+    assert_eq!(canvas::flame_color(p, 1, true), (238, 70, 200));
+    assert_eq!(canvas::flame_color(p, 1, false), p.frames.category[p.nodes.frame[1] as usize].color());
     assert_eq!(canvas::label(p, 0), "all");
 }
 

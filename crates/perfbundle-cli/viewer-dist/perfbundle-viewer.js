@@ -20,9 +20,9 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-c3fbb4ceb0e81800.js';
-  var WASM = 'perfbundle-web-c3fbb4ceb0e81800_bg.wasm';
-  var CSS = 'style-5f09f1f03fd77c76.css';
+  var GLUE = 'perfbundle-web-e348aa2e99669f43.js';
+  var WASM = 'perfbundle-web-e348aa2e99669f43_bg.wasm';
+  var CSS = 'style-dce0e0937576019a.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()
       .find(function (s) { return /perfbundle-viewer\.js(\?|#|$)/.test(s.src); });

@@ -5,11 +5,11 @@
 //! key ones ([`KEY_CHARTS`]); the Charts tab all of them.
 
 use leptos::prelude::*;
-use perfbundle_core::render::charts::{k6_charts, timeline_charts, NamedChart};
+use perfbundle_core::render::charts::{function_share_chart, k6_charts, timeline_charts, NamedChart};
 
 use super::chart_toolbar::ChartToolbar;
 use super::line_chart::LineChart;
-use crate::state::RunState;
+use crate::state::{FlameState, RunState};
 
 /// The charts the overview leads with, as the k6 dashboard does.
 pub const KEY_CHARTS: &[&str] = &["request-rate", "latency", "failure-rate", "vus"];
@@ -49,6 +49,7 @@ fn run_domain(run: RunState) -> Memo<(f64, f64)> {
 #[component]
 pub fn ChartSet(#[prop(optional)] only: Option<&'static [&'static str]>) -> impl IntoView {
     let run = expect_context::<RunState>();
+    let flame = expect_context::<FlameState>();
     let domain = run_domain(run);
     let charts = move || {
         let l = run.bundle.loaded.get()?;
@@ -66,6 +67,20 @@ pub fn ChartSet(#[prop(optional)] only: Option<&'static [&'static str]>) -> impl
         }
         if only.is_some() {
             return Some(out);
+        }
+        // "Where was this slow?": the function chosen on the profiles tab, on the run's time axis.
+        if let Some((name, file)) = flame.slow.get() {
+            let i = flame.profile.get().min(l.bundle.profiles.len().saturating_sub(1));
+            let chart = l.bundle.profiles.get(i).and_then(|p| function_share_chart(p, (&name, &file), d));
+            out.push(match chart {
+                Some(c) => draw(c, domain, run, false),
+                None => view! {
+                    <p class="warning" data-testid="function-share-none">
+                        "The profile's samples are not on the run's clock: "{name}"'s share over time cannot be drawn beside the k6 charts."
+                    </p>
+                }
+                .into_any(),
+            });
         }
         let k6_window = l.bundle.k6_timeseries.as_ref().map(|t| t.span_ms());
         for (i, t) in l.bundle.timelines.iter().enumerate() {

@@ -1,11 +1,12 @@
-//! The "sandwich" companion of a flame graph: every function of the profile
+//! The function table beside a flame graph: every function of the profile
 //! shown ([`FlameState::shown`]) with its self and total samples (or weight,
-//! as the flame graph goes), sortable; clicking one selects it
-//! ([`FlameState::select_function`]: a search for it).
+//! as the flame graph goes), sortable, filtered by the search; clicking one
+//! selects its widest frame and brings it into view, or in the sandwich
+//! view shows its callers and callees ([`FlameState::select_function`]).
 
 use leptos::prelude::*;
 
-use crate::state::{amount, FlameState};
+use crate::state::{amount, FlameState, Search};
 
 #[derive(Clone, Copy, PartialEq)]
 enum SortBy {
@@ -40,8 +41,18 @@ pub fn FunctionTable() -> impl IntoView {
                 f.total_samples
             }
         };
-        // Functions with no sample (outside a selected range) are not listed.
-        let mut f: Vec<_> = p.functions().into_iter().filter(|f| f.total_samples > 0).collect();
+        // Functions with no sample (outside a selected range, hidden) are not
+        // listed, nor, during a search, those it does not match.
+        let search = flame.matches.get();
+        let searching = !matches!(search, Search::None);
+        let matched: std::collections::HashSet<(&str, &str)> = (0..p.frames.name.len())
+            .filter(|&fr| searching && search.frame_hit(fr))
+            .map(|fr| (p.frames.name[fr].as_str(), p.frames.file[fr].as_str()))
+            .collect();
+        let shown = |f: &perfbundle_core::profile::FunctionStat| {
+            !searching || matched.contains(&(f.function.as_str(), f.file.as_str()))
+        };
+        let mut f: Vec<_> = p.functions().into_iter().filter(|f| f.total_samples > 0 && shown(f)).collect();
         match sort.get() {
             SortBy::SelfSamples => f.sort_by(|a, b| own(b).cmp(&own(a)).then(a.function.cmp(&b.function))),
             SortBy::Total => f.sort_by(|a, b| tot(b).cmp(&tot(a)).then(a.function.cmp(&b.function))),
@@ -52,10 +63,10 @@ pub fn FunctionTable() -> impl IntoView {
             f.into_iter()
                 .take(300)
                 .map(|f| {
-                    let name = f.function.clone();
+                    let (name, file) = (f.function.clone(), f.file.clone());
                     let (own, tot) = (own(&f), tot(&f));
                     view! {
-                        <tr data-testid="function-row" on:click=move |_| flame.select_function(name.clone())>
+                        <tr data-testid="function-row" on:click=move |_| flame.select_function(name.clone(), file.clone())>
                             <td class="num">{show(own)}</td>
                             <td class="num">{format!("{:.2}%", own as f64 * 100.0 / total)}</td>
                             <td class="num">{show(tot)}</td>

@@ -1,5 +1,7 @@
 //! One component per file.
 
+pub mod call_tree;
+pub mod category_legend;
 pub mod chart_toolbar;
 pub mod charts;
 pub mod checks_tree;
@@ -14,5 +16,7 @@ pub mod overview;
 pub mod profiles;
 pub mod record_table;
 pub mod runs_list;
+pub mod sandwich_view;
 pub mod summary_table;
+pub mod time_order;
 pub mod trend_view;

@@ -1,15 +1,20 @@
-//! The profiles tab: one tab per profile of the bundle, the search box
-//! (substring or regex, with the share of samples it covers), flame ↔
-//! icicle, samples ↔ weight (where the profile has weights), the range the
-//! charts selected, then the flame graph and the
-//! function table — two components that share only [`FlameState`].
+//! The profiles tab: one tab per profile of the bundle, the views (left
+//! heavy, flame graph by name, time order, sandwich, call tree), the search
+//! box (substring or regex, with the share of samples it covers), icicle ↔
+//! flame, samples ↔ weight (where the profile has weights), the category
+//! legend (hide idle), the range the charts selected, then the view and the
+//! function table — components that share only [`FlameState`].
 
 use leptos::prelude::*;
 use perfbundle_core::render::chart::clock_label;
 
+use super::call_tree::CallTree;
+use super::category_legend::CategoryLegend;
 use super::flame_graph::FlameGraph;
 use super::function_table::FunctionTable;
-use crate::state::{FlameState, RunState, ShownProfile};
+use super::sandwich_view::SandwichView;
+use super::time_order::TimeOrderChart;
+use crate::state::{FlameState, FlameView, RunState, ShownProfile};
 
 #[component]
 pub fn ProfilesView() -> impl IntoView {
@@ -38,14 +43,14 @@ pub fn ProfilesView() -> impl IntoView {
         let sh = flame.shown.get()?;
         let (a, b) = run.range.get()?;
         Some(match sh {
-            ShownProfile::Range { profile, of, .. } => format!(
+            ShownProfile::Derived { profile, of, cut: true, .. } => format!(
                 "{} of {} samples: those taken {}–{} (the range selected on the charts)",
                 profile.total_samples,
                 of,
                 clock_label(a),
                 clock_label(b)
             ),
-            ShownProfile::Whole { .. } => {
+            ShownProfile::Whole { .. } | ShownProfile::Derived { .. } => {
                 "this profile has no sample times on the run's clock: all its samples are shown".to_string()
             }
         })
@@ -66,11 +71,29 @@ pub fn ProfilesView() -> impl IntoView {
         })
     };
 
+    let view_buttons = move || {
+        FlameView::ALL
+            .into_iter()
+            .map(|v| {
+                view! {
+                    <button class="tab small" class:active=move || flame.view.get() == v data-testid="flame-view"
+                        data-view=v.id() on:click=move |_| flame.view.set(v)>{v.label()}</button>
+                }
+            })
+            .collect_view()
+    };
+    let body = move || match flame.view.get() {
+        FlameView::Flame | FlameView::LeftHeavy => ().into_any(),
+        FlameView::TimeOrder => view! { <TimeOrderChart /> }.into_any(),
+        FlameView::Sandwich => view! { <SandwichView /> }.into_any(),
+        FlameView::CallTree => view! { <CallTree /> }.into_any(),
+    };
     view! {
         <section class="profiles" data-testid="profiles">
             <Show when=move || run.bundle.loaded.with(|l| l.as_ref().is_some_and(|l| !l.bundle.profiles.is_empty()))
                 fallback=|| view! { <p data-testid="no-profiles">"This bundle holds no profile."</p> }>
                 <nav class="tabs">{profile_buttons}</nav>
+                <nav class="tabs views" data-testid="flame-views">{view_buttons}</nav>
                 <div class="toolbar">
                     <input type="search" placeholder="search functions (substring, or regex)" data-testid="flame-search"
                         prop:value=move || flame.search.get()
@@ -92,7 +115,9 @@ pub fn ProfilesView() -> impl IntoView {
                     <button data-testid="flame-range-reset" on:click=move |_| run.range.set(None)
                         class:hidden=move || run.range.get().is_none()>"all samples"</button>
                 </p>
+                <CategoryLegend />
                 <FlameGraph />
+                {body}
                 <FunctionTable />
             </Show>
         </section>

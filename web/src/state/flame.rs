@@ -7,17 +7,30 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use perfbundle_core::profile::flame::FlameIndex;
-use perfbundle_core::profile::Profile;
+use perfbundle_core::profile::time_order::TimeOrder;
+use perfbundle_core::profile::{Category, Profile};
 
 use super::{Loaded, RunState};
 
 /// The profile the flame graph shows: the whole of one of the bundle's, or
-/// its samples in the range selected on the charts (when it has sample
-/// times); by weight (`weighted`) when asked and the profile has weights.
+/// one derived from it — its samples in the range selected on the charts
+/// (when it has sample times), without the hidden categories' samples; by
+/// weight (`weighted`) when asked and the profile has weights.
 #[derive(Clone, Debug)]
 pub enum ShownProfile {
-    Whole { loaded: Arc<Loaded>, profile: usize, weighted: bool },
-    Range { profile: Arc<Profile>, index: Arc<FlameIndex>, of: u64, weighted: bool },
+    Whole {
+        loaded: Arc<Loaded>,
+        profile: usize,
+        weighted: bool,
+    },
+    /// `cut`: the samples are those of the charts' range.
+    Derived {
+        profile: Arc<Profile>,
+        index: Arc<FlameIndex>,
+        of: u64,
+        weighted: bool,
+        cut: bool,
+    },
 }
 
 impl PartialEq for ShownProfile {
@@ -27,7 +40,7 @@ impl PartialEq for ShownProfile {
                 ShownProfile::Whole { loaded: a, profile: i, weighted: x },
                 ShownProfile::Whole { loaded: b, profile: j, weighted: y },
             ) => Arc::ptr_eq(a, b) && i == j && x == y,
-            (ShownProfile::Range { index: a, .. }, ShownProfile::Range { index: b, .. }) => Arc::ptr_eq(a, b),
+            (ShownProfile::Derived { index: a, .. }, ShownProfile::Derived { index: b, .. }) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -36,15 +49,24 @@ impl PartialEq for ShownProfile {
 impl ShownProfile {
     /// What the flame graph shows, given the bundle, the chosen profile, the
     /// charts' range and whether to draw by weight.
-    pub fn of(loaded: Arc<Loaded>, profile: usize, range: Option<(f64, f64)>, by_weight: bool) -> Option<ShownProfile> {
+    pub fn of(
+        loaded: Arc<Loaded>,
+        profile: usize,
+        range: Option<(f64, f64)>,
+        by_weight: bool,
+        hidden: &[Category],
+    ) -> Option<ShownProfile> {
         let i = profile.min(loaded.bundle.profiles.len().checked_sub(1)?);
         let whole = &loaded.bundle.profiles[i];
-        if let Some((a, b)) = range {
-            if let Some(r) = whole.in_range((a * 1000.0) as i64, (b * 1000.0) as i64) {
-                let weighted = by_weight && r.has_weights();
-                let index = Arc::new(FlameIndex::by(&r, weighted));
-                return Some(ShownProfile::Range { profile: Arc::new(r), index, of: whole.total_samples, weighted });
-            }
+        let cut = range.and_then(|(a, b)| whole.in_range((a * 1000.0) as i64, (b * 1000.0) as i64));
+        let shown_hides = !hidden.is_empty() && whole.frames.category.iter().any(|c| hidden.contains(c));
+        if cut.is_some() || shown_hides {
+            let r = cut.as_ref().unwrap_or(whole);
+            let r = if shown_hides { r.without_categories(hidden) } else { r.clone() };
+            let weighted = by_weight && r.has_weights();
+            let index = Arc::new(FlameIndex::by(&r, weighted));
+            let cut = cut.is_some();
+            return Some(ShownProfile::Derived { profile: Arc::new(r), index, of: whole.total_samples, weighted, cut });
         }
         let weighted = by_weight && loaded.weighted[i].is_some();
         Some(ShownProfile::Whole { loaded, profile: i, weighted })
@@ -53,7 +75,7 @@ impl ShownProfile {
     pub fn profile(&self) -> &Profile {
         match self {
             ShownProfile::Whole { loaded, profile, .. } => &loaded.bundle.profiles[*profile],
-            ShownProfile::Range { profile, .. } => profile,
+            ShownProfile::Derived { profile, .. } => profile,
         }
     }
 
@@ -64,14 +86,14 @@ impl ShownProfile {
                 (Some(w), true) => w,
                 _ => &loaded.flames[*profile],
             },
-            ShownProfile::Range { index, .. } => index,
+            ShownProfile::Derived { index, .. } => index,
         }
     }
 
     /// Whether the flame graph, search and tooltips go by weight.
     pub fn weighted(&self) -> bool {
         match self {
-            ShownProfile::Whole { weighted, .. } | ShownProfile::Range { weighted, .. } => *weighted,
+            ShownProfile::Whole { weighted, .. } | ShownProfile::Derived { weighted, .. } => *weighted,
         }
     }
 
@@ -140,6 +162,90 @@ pub fn matcher(query: &str, regex: bool) -> Result<Option<Matcher>, String> {
     }
 }
 
+/// The labels of a profile's frames, as searched: as shown, and lowercased
+/// (made once per profile, not per keystroke).
+#[derive(Debug, Default)]
+pub struct FrameLabels {
+    pub text: Vec<String>,
+    pub lower: Vec<String>,
+}
+
+impl FrameLabels {
+    pub fn of(p: &Profile) -> FrameLabels {
+        let text: Vec<String> = (0..p.frames.name.len()).map(|f| p.frame_label(f)).collect();
+        let lower = text.iter().map(|t| t.to_lowercase()).collect();
+        FrameLabels { text, lower }
+    }
+}
+
+/// An `Arc` compared by identity (a memo of a large derived value).
+#[derive(Debug)]
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, o: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &o.0)
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// The views of a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlameView {
+    /// The flame graph, siblings by name (as flamegraph.pl and inferno).
+    Flame,
+    /// Siblings heaviest first (speedscope's left heavy).
+    LeftHeavy,
+    /// The samples over time (a flame chart), where they have times.
+    TimeOrder,
+    /// The callers and the callees of one function.
+    Sandwich,
+    /// An expandable call tree, top-down or inverted.
+    CallTree,
+}
+
+impl FlameView {
+    pub const ALL: [FlameView; 5] =
+        [FlameView::LeftHeavy, FlameView::Flame, FlameView::TimeOrder, FlameView::Sandwich, FlameView::CallTree];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FlameView::Flame => "flame graph (by name)",
+            FlameView::LeftHeavy => "left heavy",
+            FlameView::TimeOrder => "time order",
+            FlameView::Sandwich => "sandwich",
+            FlameView::CallTree => "call tree",
+        }
+    }
+
+    /// Its name in permalinks and test ids.
+    pub fn id(self) -> &'static str {
+        match self {
+            FlameView::Flame => "flame",
+            FlameView::LeftHeavy => "left-heavy",
+            FlameView::TimeOrder => "time-order",
+            FlameView::Sandwich => "sandwich",
+            FlameView::CallTree => "call-tree",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<FlameView> {
+        FlameView::ALL.into_iter().find(|v| v.id() == id)
+    }
+}
+
 /// What a search finds in the profile shown.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum Search {
@@ -150,22 +256,35 @@ pub enum Search {
     Invalid(String),
     /// Which nodes match (by node), and how much of the profile they cover
     /// (in `unit`: samples, or the weight's unit).
-    Matches { hits: Arc<Vec<bool>>, covered: u64, total: u64, unit: String },
+    Matches { hits: Arc<Vec<bool>>, frames: Arc<Vec<bool>>, covered: u64, total: u64, unit: String },
 }
 
 impl Search {
-    /// Searches the profile shown for `query`.
-    pub fn run(sh: &ShownProfile, query: &str, regex: bool) -> Search {
+    /// Searches the profile shown for `query`, over its frames' labels.
+    pub fn run(sh: &ShownProfile, labels: &FrameLabels, query: &str, regex: bool) -> Search {
         let (p, ix) = (sh.profile(), sh.index());
-        match matcher(query, regex) {
-            Ok(Some(m)) => {
-                let labels: Vec<String> = (0..p.frames.name.len()).map(|f| p.frame_label(f)).collect();
-                let (hits, covered) = ix.search(p, &|f| m(&labels[f]));
-                let total = ix.totals.first().copied().unwrap_or(0);
-                Search::Matches { hits: Arc::new(hits), covered, total, unit: sh.unit() }
+        if query.is_empty() {
+            return Search::None;
+        }
+        let frame_hits: Vec<bool> = if regex {
+            match regex_lite::Regex::new(query) {
+                Ok(re) => labels.text.iter().map(|l| re.is_match(l)).collect(),
+                Err(e) => return Search::Invalid(format!("not a valid regular expression: {e}")),
             }
-            Ok(None) => Search::None,
-            Err(e) => Search::Invalid(e),
+        } else {
+            let q = query.to_lowercase();
+            labels.lower.iter().map(|l| l.contains(&q)).collect()
+        };
+        let (hits, covered) = ix.search(p, &|f| frame_hits.get(f).copied().unwrap_or(false));
+        let total = ix.totals.first().copied().unwrap_or(0);
+        Search::Matches { hits: Arc::new(hits), frames: Arc::new(frame_hits), covered, total, unit: sh.unit() }
+    }
+
+    /// Whether frame `frame` matches (every frame when there is no search).
+    pub fn frame_hit(&self, frame: usize) -> bool {
+        match self {
+            Search::Matches { frames, .. } => frames.get(frame).copied().unwrap_or(false),
+            _ => true,
         }
     }
 
@@ -211,8 +330,32 @@ pub struct FlameState {
     /// Draw by weight where the profile has weights (perf's periods, pprof's
     /// values, wall time: what the source's own tools draw), else by samples.
     pub by_weight: RwSignal<bool>,
-    /// The profile shown: follows the bundle, [`Self::profile`] and the charts' range.
+    /// The view: flame graph, left heavy, time order, sandwich, call tree.
+    pub view: RwSignal<FlameView>,
+    /// Categories whose samples are left out (hide idle).
+    pub hidden: RwSignal<Vec<Category>>,
+    /// The frame selected (keyboard, function table), highlighted and described.
+    pub selected: RwSignal<Option<u32>>,
+    /// The function the sandwich is of: name and file.
+    pub sandwich: RwSignal<Option<(String, String)>>,
+    /// The call tree inverted (bottom-up).
+    pub inverted: RwSignal<bool>,
+    /// "Where was this slow?": the function (name, file) whose share of
+    /// samples over time the charts draw under the k6 charts.
+    pub slow: RwSignal<Option<(String, String)>>,
+    /// The time-order view's window, µs since the first sample (`None`: all).
+    pub window: RwSignal<Option<(i64, i64)>>,
+    /// The profile shown: follows the bundle, [`Self::profile`], the charts'
+    /// range and the hidden categories.
     pub shown: Memo<Option<ShownProfile>>,
+    /// The flame index drawn: the shown profile's, siblings by name or heaviest first.
+    pub drawn: Memo<Option<Shared<FlameIndex>>>,
+    /// The shown profile's frames' labels (for the search).
+    pub labels: Memo<Option<Shared<FrameLabels>>>,
+    /// The time-order spans of the shown profile, where it has sample times.
+    pub time_order: Memo<Option<Shared<TimeOrder>>>,
+    /// The profile's sampling interval (µs), where its samples have times.
+    pub interval_us: Memo<Option<f64>>,
     /// What the search finds in the profile shown.
     pub matches: Memo<Search>,
 }
@@ -224,13 +367,37 @@ impl FlameState {
         let search = RwSignal::new(String::new());
         let regex = RwSignal::new(false);
         let by_weight = RwSignal::new(true);
+        let view = RwSignal::new(FlameView::LeftHeavy);
+        let hidden: RwSignal<Vec<Category>> = RwSignal::new(Vec::new());
         let shown = Memo::new(move |_| {
-            ShownProfile::of(run.bundle.loaded.get()?, profile.get(), run.range.get(), by_weight.get())
+            hidden.with(|h| {
+                ShownProfile::of(run.bundle.loaded.get()?, profile.get(), run.range.get(), by_weight.get(), h)
+            })
+        });
+        let drawn = Memo::new(move |_| {
+            let left_heavy = view.get() == FlameView::LeftHeavy;
+            shown.with(|sh| {
+                let ix = sh.as_ref()?.index();
+                Some(Shared(Arc::new(if left_heavy { ix.left_heavy() } else { ix.clone() })))
+            })
+        });
+        let labels =
+            Memo::new(move |_| shown.with(|sh| Some(Shared(Arc::new(FrameLabels::of(sh.as_ref()?.profile()))))));
+        let time_order = Memo::new(move |_| {
+            if view.get() != FlameView::TimeOrder {
+                return None;
+            }
+            shown.with(|sh| TimeOrder::new(sh.as_ref()?.profile()).map(|t| Shared(Arc::new(t))))
+        });
+        let interval_us = Memo::new(move |_| {
+            let l = run.bundle.loaded.get()?;
+            let p = l.bundle.profiles.get(profile.get().min(l.bundle.profiles.len().checked_sub(1)?))?;
+            p.sample_interval_us()
         });
         let matches = Memo::new(move |_| {
-            shown.with(|sh| match sh {
-                Some(sh) => search.with(|q| Search::run(sh, q, regex.get())),
-                None => Search::None,
+            shown.with(|sh| match (sh, labels.get()) {
+                (Some(sh), Some(l)) => search.with(|q| Search::run(sh, &l, q, regex.get())),
+                _ => Search::None,
             })
         });
         FlameState {
@@ -238,29 +405,93 @@ impl FlameState {
             focus: RwSignal::new(0),
             search,
             regex,
-            icicle: RwSignal::new(false),
+            icicle: RwSignal::new(true),
             by_weight,
+            view,
+            hidden,
+            selected: RwSignal::new(None),
+            sandwich: RwSignal::new(None),
+            inverted: RwSignal::new(false),
+            slow: RwSignal::new(None),
+            window: RwSignal::new(None),
             shown,
+            drawn,
+            labels,
+            time_order,
+            interval_us,
             matches,
         }
     }
 
-    /// Shows a function: searches for its name, as a substring.
-    pub fn select_function(&self, name: String) {
-        self.regex.set(false);
-        self.search.set(name);
+    /// Shows a function (from the function table): in the sandwich view,
+    /// its sandwich; elsewhere its widest frame selected and brought into
+    /// view (zoomed out to the root when the zoom hides it).
+    pub fn select_function(&self, name: String, file: String) {
+        if self.view.get_untracked() == FlameView::Sandwich {
+            self.sandwich.set(Some((name, file)));
+            return;
+        }
+        let widest = self.shown.with_untracked(|sh| {
+            let sh = sh.as_ref()?;
+            let (p, ix) = (sh.profile(), sh.index());
+            (1..p.nodes.parent.len())
+                .filter(|&n| {
+                    let f = p.nodes.frame[n] as usize;
+                    p.frames.name[f] == name && p.frames.file[f] == file
+                })
+                .max_by_key(|&n| (ix.totals[n], std::cmp::Reverse(n)))
+                .map(|n| (n as u32, ix.ancestors(p, n as u32)))
+        });
+        if let Some((node, path)) = widest {
+            if !path.contains(&self.focus.get_untracked()) {
+                self.focus.set(0);
+            }
+            self.selected.set(Some(node));
+            if !matches!(self.view.get_untracked(), FlameView::Flame | FlameView::LeftHeavy) {
+                self.view.set(FlameView::LeftHeavy);
+            }
+        }
+    }
+
+    /// The function (name, file) of node `node`'s frame.
+    fn function_of(&self, node: u32) -> Option<(String, String)> {
+        self.shown.with_untracked(|sh| {
+            let p = sh.as_ref()?.profile();
+            let fr = usize::try_from(*p.nodes.frame.get(node as usize)?).ok()?;
+            Some((p.frames.name[fr].clone(), p.frames.file[fr].clone()))
+        })
+    }
+
+    /// Asks the charts for the share over time of node `node`'s function.
+    pub fn where_slow_of_node(&self, node: u32) {
+        if let Some(f) = self.function_of(node) {
+            self.slow.set(Some(f));
+        }
     }
 
     /// Shows another of the bundle's profiles, whole.
     pub fn show_profile(&self, i: usize) {
         self.profile.set(i);
         self.focus.set(0);
+        self.selected.set(None);
+        self.window.set(None);
     }
 
-    /// A new file starts a new view: no zoom, no search.
+    /// A new file starts a new view: no zoom, no search, no selection.
     pub fn new_view(&self) {
         self.focus.set(0);
         self.search.set(String::new());
+        self.selected.set(None);
+        self.sandwich.set(None);
+        self.window.set(None);
+    }
+
+    /// Shows the sandwich of the function of node `node`'s frame.
+    pub fn sandwich_of_node(&self, node: u32) {
+        if let Some(f) = self.function_of(node) {
+            self.sandwich.set(Some(f));
+            self.view.set(FlameView::Sandwich);
+        }
     }
 }
 
@@ -281,11 +512,17 @@ mod tests {
     #[test]
     fn search_info() {
         assert_eq!(Search::None.info(), "");
-        let s =
-            Search::Matches { hits: Arc::new(vec![false, true]), covered: 1101, total: 28768, unit: "samples".into() };
+        let frames = Arc::new(vec![true]);
+        let s = Search::Matches {
+            hits: Arc::new(vec![false, true]),
+            frames: frames.clone(),
+            covered: 1101,
+            total: 28768,
+            unit: "samples".into(),
+        };
         assert_eq!(s.info(), "matches cover 1101 of 28768 samples (3.83%)");
         assert!(s.hit(1) && !s.hit(0) && !s.hit(7));
-        let w = Search::Matches { hits: Arc::new(vec![]), covered: 2_500, total: 10_000, unit: "us".into() };
+        let w = Search::Matches { hits: Arc::new(vec![]), frames, covered: 2_500, total: 10_000, unit: "us".into() };
         assert_eq!(w.info(), "matches cover 2.50 ms of 10.00 ms (25.00%)");
     }
 

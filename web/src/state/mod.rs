@@ -22,7 +22,9 @@ use perfbundle_core::bundle::Bundle;
 use perfbundle_core::profile::flame::FlameIndex;
 
 pub use compare::{CompareState, DiffResult};
-pub use flame::{amount, clamp_focus, matcher, FlameState, Matcher, Search, ShownProfile};
+pub use flame::{
+    amount, clamp_focus, matcher, FlameState, FlameView, FrameLabels, Matcher, Search, Shared, ShownProfile,
+};
 pub use run::{RunState, Tab};
 pub use site::SiteState;
 

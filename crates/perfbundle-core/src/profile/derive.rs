@@ -259,5 +259,14 @@ mod tests {
         let s = busy.samples.as_ref().unwrap();
         assert_eq!(s.dt_us, [0, 3000], "the second main sample stays at 3 ms");
         assert_eq!(busy.functions().iter().find(|f| f.function == "main").unwrap().self_samples, 2);
+        // Where was main slow: its share of samples per 2 ms bucket (main at 0 and 3 ms, idle at 1 and 2 ms).
+        let is_main = |f: usize| p.frames.name[f] == "main";
+        assert_eq!(p.share_over_time(&is_main, (0.0, 4.0), 2.0), Some(vec![(0.0, 0.5), (2.0, 0.5)]));
+        assert_eq!(p.share_over_time(&is_main, (0.0, 1.0), 1.0), Some(vec![(0.0, 1.0)]));
+        let chart = crate::render::charts::function_share_chart(&p, ("main", "/a.js"), (0.0, 4.0)).unwrap();
+        assert_eq!(chart.chart.contains, "percent");
+        assert!(!chart.chart.lines[0].points.is_empty());
+        let folded = crate::profile::folded::ingest("a;b 1\n".as_bytes(), "f", "f").unwrap();
+        assert!(folded.share_over_time(&is_main, (0.0, 4.0), 1.0).is_none(), "no sample times");
     }
 }

@@ -16,6 +16,15 @@ pub struct FlameIndex {
     pub max_depth: u32,
 }
 
+/// A move between frames ([`FlameIndex::step`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Parent,
+    FirstChild,
+    Previous,
+    Next,
+}
+
 /// One rectangle: a node at a depth, `x` and `w` as fractions of the width.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FlameRect {
@@ -64,6 +73,34 @@ impl FlameIndex {
             c.sort_by(|a, b| self.totals[*b as usize].cmp(&self.totals[*a as usize]).then(a.cmp(b)));
         }
         ix
+    }
+
+    /// Where a step from `node` lands, moving as keys move in a flame
+    /// graph: to the parent, to the first child (in this index's order), or
+    /// to the sibling before or after (children with nothing under them are
+    /// passed over); `node` itself at an edge.
+    pub fn step(&self, p: &Profile, node: u32, step: Step) -> u32 {
+        let n = node as usize;
+        if n >= self.totals.len() {
+            return 0;
+        }
+        let live = |c: &&u32| self.totals[**c as usize] > 0;
+        match step {
+            Step::Parent => p.nodes.parent.get(n).map_or(0, |&x| x.max(0) as u32),
+            Step::FirstChild => self.children[n].iter().find(live).copied().unwrap_or(node),
+            Step::Previous | Step::Next if n == 0 => node,
+            Step::Previous | Step::Next => {
+                let parent = p.nodes.parent[n].max(0) as usize;
+                let sibs: Vec<u32> = self.children[parent].iter().filter(live).copied().collect();
+                let k = sibs.iter().position(|&c| c == node).unwrap_or(0);
+                let k = if step == Step::Previous {
+                    k.saturating_sub(1)
+                } else {
+                    (k + 1).min(sibs.len().saturating_sub(1))
+                };
+                sibs.get(k).copied().unwrap_or(node)
+            }
+        }
     }
 
     /// The deepest row among `rects` (what a canvas must be tall enough for).
@@ -179,6 +216,17 @@ mod tests {
         assert_eq!(FlameIndex::rows(&r), 3);
         ix.layout(&p, 0, 0.4, &mut r);
         assert_eq!(FlameIndex::rows(&r), 2);
+        // Keys: down to the heaviest child, across to its sibling, up to the parent.
+        let first = ix.step(&p, 0, Step::FirstChild);
+        assert_eq!(name(first), "d");
+        let a = ix.step(&p, first, Step::Next);
+        assert_eq!(name(a), "a");
+        assert_eq!(ix.step(&p, a, Step::Next), a, "the last sibling stays");
+        assert_eq!(ix.step(&p, a, Step::Previous), first);
+        assert_eq!(name(ix.step(&p, a, Step::FirstChild)), "b");
+        assert_eq!(ix.step(&p, ix.step(&p, a, Step::FirstChild), Step::Parent), a);
+        assert_eq!(ix.step(&p, 0, Step::Parent), 0);
+        assert_eq!(ix.step(&p, first, Step::FirstChild), first, "a leaf has no child");
     }
 
     #[test]

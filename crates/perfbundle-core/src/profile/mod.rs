@@ -195,6 +195,60 @@ impl Profile {
         Some(p)
     }
 
+    /// The time between two samples (µs), where the samples have times: the
+    /// span from the first sample to the last over the gaps between them.
+    pub fn sample_interval_us(&self) -> Option<f64> {
+        let s = self.samples.as_ref()?;
+        let n = s.dt_us.len();
+        if n < 2 {
+            return None;
+        }
+        let span: i64 = s.dt_us[1..].iter().fold(0i64, |a, b| a.saturating_add((*b).max(0)));
+        (span > 0).then(|| span as f64 / (n - 1) as f64)
+    }
+
+    /// The share of samples whose stack holds a function (`is_function`
+    /// tells its frames), per bucket of `bucket_ms` over `[from_ms, to_ms)`
+    /// on the wall clock (Unix ms): `(bucket start, share 0..1)`, buckets
+    /// without samples left out. `None` when the samples have no wall time.
+    pub fn share_over_time(
+        &self,
+        is_function: &dyn Fn(usize) -> bool,
+        (from_ms, to_ms): (f64, f64),
+        bucket_ms: f64,
+    ) -> Option<Vec<(f64, f64)>> {
+        let start = self.start_unix_us?;
+        let s = self.samples.as_ref()?;
+        let n = self.nodes.parent.len();
+        let mut holds = vec![false; n];
+        for i in 1..n {
+            holds[i] = holds[self.nodes.parent[i] as usize] || is_function(self.nodes.frame[i] as usize);
+        }
+        let bucket_ms = bucket_ms.max(1e-3);
+        let buckets = (((to_ms - from_ms) / bucket_ms).ceil().max(1.0) as usize).min(100_000);
+        let mut all = vec![0u64; buckets];
+        let mut hit = vec![0u64; buckets];
+        let mut t = start;
+        for (node, dt) in s.node.iter().zip(&s.dt_us) {
+            t = t.saturating_add(*dt);
+            let ms = t as f64 / 1e3;
+            if ms < from_ms || ms >= to_ms {
+                continue;
+            }
+            let b = (((ms - from_ms) / bucket_ms) as usize).min(buckets - 1);
+            all[b] += 1;
+            if holds.get(*node as usize).copied().unwrap_or(false) {
+                hit[b] += 1;
+            }
+        }
+        Some(
+            (0..buckets)
+                .filter(|&b| all[b] > 0)
+                .map(|b| (from_ms + b as f64 * bucket_ms, hit[b] as f64 / all[b] as f64))
+                .collect(),
+        )
+    }
+
     /// Whether nodes carry weights (a flame graph is then drawn by weight,
     /// and `export --folded` writes them, as the source's own tools do).
     pub fn has_weights(&self) -> bool {

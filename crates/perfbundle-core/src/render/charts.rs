@@ -177,6 +177,34 @@ pub fn k6_charts(s: &K6Summary, ts: &K6TimeSeries, suffix: &str, domain: (f64, f
 }
 
 /// The charts of the `index`-th process timeline over `domain` (Unix ms).
+/// "Where was this slow?": the share of `p`'s samples with `function` on
+/// the stack over the run's time (`domain`, Unix ms, in 100 buckets), to
+/// draw under the k6 charts; `None` when the profile's samples are not on
+/// the wall clock.
+pub fn function_share_chart(
+    p: &crate::profile::Profile,
+    function: (&str, &str),
+    domain: (f64, f64),
+) -> Option<NamedChart> {
+    let (name, file) = function;
+    let is_f = |fr: usize| p.frames.name[fr] == name && p.frames.file[fr] == file;
+    let bucket = ((domain.1 - domain.0) / 100.0).max(1.0);
+    let points = p.share_over_time(&is_f, domain, bucket)?;
+    let title = format!("CPU share of {name} (samples with it on the stack)");
+    Some(NamedChart {
+        id: "function-share".into(),
+        alt: title.clone(),
+        chart: Chart {
+            title,
+            contains: "percent".into(),
+            lines: vec![ChartLine { label: name.to_string(), color: COLORS[3].into(), points, dashed: false }],
+            domain,
+            elapsed: false,
+            stacked: false,
+        },
+    })
+}
+
 pub fn timeline_charts(t: &Timeline, index: usize, domain: (f64, f64)) -> Vec<NamedChart> {
     let pts = |v: &[f64]| -> Vec<(f64, f64)> { t.t_unix_ms.iter().copied().zip(v.iter().copied()).collect() };
     let line = |label: &str, color: &str, v: &[f64]| ChartLine {
