@@ -56,7 +56,7 @@ pub fn CallTree() -> impl IntoView {
         flame.shown.with(|sh| {
             let sh = sh.as_ref()?;
             let p: Arc<Profile> = Arc::new(if inverted { sh.profile().inverted() } else { sh.profile().clone() });
-            let ix = Arc::new(FlameIndex::by(&p, sh.weighted()).left_heavy());
+            let ix = Arc::new(FlameIndex::left_heavy_by(&p, sh.weighted()));
             Some(crate::state::Shared(Arc::new((p, ix))))
         })
     });

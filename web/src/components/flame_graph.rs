@@ -85,14 +85,16 @@ pub fn FlameGraph() -> impl IntoView {
 
     // Redraw when anything drawn changes; bring a newly selected frame into view.
     Effect::new(move |_| {
-        let (Some(sh), Some(ix), Some(el)) = (flame.shown.get(), flame.drawn.get(), canvas_ref.get()) else { return };
+        let (Some(sh), Some(el)) = (flame.shown.get(), canvas_ref.get()) else { return };
+        let by_name = flame.by_name.get();
+        let ix = by_name.as_deref().unwrap_or(sh.index());
         let p = sh.profile();
         let focus = clamp_focus(flame.focus.get(), p);
         let icicle = flame.icicle.get();
         let selected = flame.selected.get();
         let search = flame.matches.get();
         let t0 = canvas::now_ms();
-        let r = canvas::paint(&el, p, &ix, focus, &|node| flame_color(p, node, search.hit(node)), icicle, selected);
+        let r = canvas::paint(&el, p, ix, focus, &|node| flame_color(p, node, search.hit(node)), icicle, selected);
         canvas::report_draw(canvas::now_ms() - t0, &r);
         if selected != last_selected.get_value() {
             last_selected.set_value(selected);
@@ -124,11 +126,12 @@ pub fn FlameGraph() -> impl IntoView {
         }
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        let Some(ix) = flame.drawn.get_untracked() else { return };
+        let by_name = flame.by_name.get_untracked();
         let icicle = flame.icicle.get_untracked();
         let step = |s: Step| {
             flame.shown.with_untracked(|sh| {
-                let p = sh.as_ref()?.profile();
+                let sh = sh.as_ref()?;
+                let (p, ix) = (sh.profile(), by_name.as_deref().unwrap_or(sh.index()));
                 let from =
                     flame.selected.get_untracked().unwrap_or_else(|| clamp_focus(flame.focus.get_untracked(), p));
                 Some(ix.step(p, clamp_focus(from, p), s))
@@ -148,7 +151,10 @@ pub fn FlameGraph() -> impl IntoView {
             "Escape" | "Backspace" => {
                 let up = flame.shown.with_untracked(|sh| {
                     let p = sh.as_ref()?.profile();
-                    Some(ix.step(p, clamp_focus(flame.focus.get_untracked(), p), Step::Parent))
+                    Some(clamp_focus(
+                        p.nodes.parent.get(flame.focus.get_untracked() as usize).map_or(0, |&x| x.max(0) as u32),
+                        p,
+                    ))
                 });
                 if let Some(up) = up {
                     flame.focus.set(up);

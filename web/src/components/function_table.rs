@@ -52,7 +52,9 @@ pub fn FunctionTable() -> impl IntoView {
         let shown = |f: &perfbundle_core::profile::FunctionStat| {
             !searching || matched.contains(&(f.function.as_str(), f.file.as_str()))
         };
-        let mut f: Vec<_> = p.functions().into_iter().filter(|f| f.total_samples > 0 && shown(f)).collect();
+        let all_functions = flame.functions.get()?;
+        let mut f: Vec<&perfbundle_core::profile::FunctionStat> =
+            all_functions.iter().filter(|f| f.total_samples > 0 && shown(f)).collect();
         match sort.get() {
             SortBy::SelfSamples => f.sort_by(|a, b| own(b).cmp(&own(a)).then(a.function.cmp(&b.function))),
             SortBy::Total => f.sort_by(|a, b| tot(b).cmp(&tot(a)).then(a.function.cmp(&b.function))),
@@ -64,7 +66,7 @@ pub fn FunctionTable() -> impl IntoView {
                 .take(300)
                 .map(|f| {
                     let (name, file) = (f.function.clone(), f.file.clone());
-                    let (own, tot) = (own(&f), tot(&f));
+                    let (own, tot) = (own(f), tot(f));
                     view! {
                         <tr data-testid="function-row" on:click=move |_| flame.select_function(name.clone(), file.clone())>
                             <td class="num">{show(own)}</td>

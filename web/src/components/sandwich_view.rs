@@ -19,7 +19,7 @@ use crate::state::{amount, FlameState};
 #[component]
 fn SandwichHalf(profile: Arc<Profile>, icicle: bool, testid: &'static str, of: u64) -> impl IntoView {
     let canvas_ref = NodeRef::<Canvas>::new();
-    let index = Arc::new(FlameIndex::new(&profile).left_heavy());
+    let index = Arc::new(FlameIndex::left_heavy_by(&profile, false));
     let rects: StoredValue<Vec<FlameRect>> = StoredValue::new(Vec::new());
     let focus = RwSignal::new(0u32);
     let tip: RwSignal<Option<(f64, f64, String)>> = RwSignal::new(None);

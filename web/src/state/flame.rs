@@ -64,7 +64,7 @@ impl ShownProfile {
             let r = cut.as_ref().unwrap_or(whole);
             let r = if shown_hides { r.without_categories(hidden) } else { r.clone() };
             let weighted = by_weight && r.has_weights();
-            let index = Arc::new(FlameIndex::by(&r, weighted));
+            let index = Arc::new(FlameIndex::left_heavy_by(&r, weighted));
             let cut = cut.is_some();
             return Some(ShownProfile::Derived { profile: Arc::new(r), index, of: whole.total_samples, weighted, cut });
         }
@@ -79,7 +79,7 @@ impl ShownProfile {
         }
     }
 
-    /// The flame index drawn: by weight when [`Self::weighted`], else by samples.
+    /// The flame index (siblings heaviest first): by weight when [`Self::weighted`], else by samples.
     pub fn index(&self) -> &FlameIndex {
         match self {
             ShownProfile::Whole { loaded, profile, weighted } => match (&loaded.weighted[*profile], weighted) {
@@ -348,8 +348,11 @@ pub struct FlameState {
     /// The profile shown: follows the bundle, [`Self::profile`], the charts'
     /// range and the hidden categories.
     pub shown: Memo<Option<ShownProfile>>,
-    /// The flame index drawn: the shown profile's, siblings by name or heaviest first.
-    pub drawn: Memo<Option<Shared<FlameIndex>>>,
+    /// The shown profile's flame index with siblings by name (the by-name
+    /// view only; the others draw [`ShownProfile::index`], heaviest first).
+    pub by_name: Memo<Option<Shared<FlameIndex>>>,
+    /// The shown profile's functions, for the function table (made once per profile shown).
+    pub functions: Memo<Option<Shared<Vec<perfbundle_core::profile::FunctionStat>>>>,
     /// The shown profile's frames' labels (for the search).
     pub labels: Memo<Option<Shared<FrameLabels>>>,
     /// The time-order spans of the shown profile, where it has sample times.
@@ -374,11 +377,21 @@ impl FlameState {
                 ShownProfile::of(run.bundle.loaded.get()?, profile.get(), run.range.get(), by_weight.get(), h)
             })
         });
-        let drawn = Memo::new(move |_| {
-            let left_heavy = view.get() == FlameView::LeftHeavy;
+        let by_name = Memo::new(move |_| {
+            if view.get() != FlameView::Flame {
+                return None;
+            }
             shown.with(|sh| {
-                let ix = sh.as_ref()?.index();
-                Some(Shared(Arc::new(if left_heavy { ix.left_heavy() } else { ix.clone() })))
+                let sh = sh.as_ref()?;
+                Some(Shared(Arc::new(sh.index().by_name(sh.profile()))))
+            })
+        });
+        let functions = Memo::new(move |_| {
+            shown.with(|sh| {
+                Some(Shared(match sh.as_ref()? {
+                    ShownProfile::Whole { loaded, profile, .. } => loaded.functions[*profile].clone(),
+                    ShownProfile::Derived { profile, .. } => Arc::new(profile.functions()),
+                }))
             })
         });
         let labels =
@@ -415,7 +428,8 @@ impl FlameState {
             slow: RwSignal::new(None),
             window: RwSignal::new(None),
             shown,
-            drawn,
+            by_name,
+            functions,
             labels,
             time_order,
             interval_us,

@@ -45,17 +45,22 @@ pub enum Status {
 pub struct Loaded {
     pub name: String,
     pub bundle: Bundle,
-    /// Each profile's flame index by sample counts.
+    /// Each profile's flame index by sample counts, siblings heaviest first
+    /// (the default view; the by-name order is derived when asked).
     pub flames: Vec<FlameIndex>,
     /// Each profile's flame index by weight, for those that have weights.
     pub weighted: Vec<Option<FlameIndex>>,
+    /// Each profile's functions by samples (the function table's rows).
+    pub functions: Vec<Arc<Vec<perfbundle_core::profile::FunctionStat>>>,
 }
 
 impl Loaded {
     pub fn new(name: String, bundle: Bundle) -> Self {
-        let flames = bundle.profiles.iter().map(FlameIndex::new).collect();
-        let weighted = bundle.profiles.iter().map(|p| p.has_weights().then(|| FlameIndex::by(p, true))).collect();
-        Loaded { name, bundle, flames, weighted }
+        let flames = bundle.profiles.iter().map(|p| FlameIndex::left_heavy_by(p, false)).collect();
+        let weighted =
+            bundle.profiles.iter().map(|p| p.has_weights().then(|| FlameIndex::left_heavy_by(p, true))).collect();
+        let functions = bundle.profiles.iter().map(|p| Arc::new(p.functions())).collect();
+        Loaded { name, bundle, flames, weighted, functions }
     }
 }
 

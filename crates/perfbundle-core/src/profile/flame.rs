@@ -44,6 +44,22 @@ impl FlameIndex {
     /// (perf's periods, wall time: what the source's own tools draw), else
     /// by sample counts — a viewer's samples/weight switch.
     pub fn by(p: &Profile, by_weight: bool) -> Self {
+        let mut ix = Self::unordered(p, by_weight);
+        ix.sort_by_name(p);
+        ix
+    }
+
+    /// The index with siblings heaviest first (speedscope's "left heavy"),
+    /// by weight when `by_weight` and the profile has weights: no label is
+    /// made, so it is the cheaper one to build for a large profile.
+    pub fn left_heavy_by(p: &Profile, by_weight: bool) -> Self {
+        let mut ix = Self::unordered(p, by_weight);
+        ix.sort_heaviest_first();
+        ix
+    }
+
+    /// Children in node order.
+    fn unordered(p: &Profile, by_weight: bool) -> Self {
         let n = p.nodes.parent.len();
         let totals = p.node_totals_by(by_weight);
         let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
@@ -53,25 +69,40 @@ impl FlameIndex {
             children[parent].push(i as u32);
             depth[i] = depth[parent] + 1;
         }
+        let max_depth = depth.iter().copied().max().unwrap_or(0);
+        FlameIndex { children, totals, depth, max_depth }
+    }
+
+    fn sort_by_name(&mut self, p: &Profile) {
         let labels: Vec<String> = (0..p.frames.name.len()).map(|f| p.frame_label(f)).collect();
-        for c in &mut children {
+        for c in &mut self.children {
             c.sort_by(|a, b| {
                 let fa = p.nodes.frame[*a as usize] as usize;
                 let fb = p.nodes.frame[*b as usize] as usize;
                 labels[fa].cmp(&labels[fb])
             });
         }
-        let max_depth = depth.iter().copied().max().unwrap_or(0);
-        FlameIndex { children, totals, depth, max_depth }
+    }
+
+    fn sort_heaviest_first(&mut self) {
+        let totals = &self.totals;
+        for c in &mut self.children {
+            c.sort_by(|a, b| totals[*b as usize].cmp(&totals[*a as usize]).then(a.cmp(b)));
+        }
+    }
+
+    /// The same index with siblings by frame label (as flame graphs by name are).
+    pub fn by_name(&self, p: &Profile) -> FlameIndex {
+        let mut ix = self.clone();
+        ix.sort_by_name(p);
+        ix
     }
 
     /// The same index with siblings ordered heaviest first (speedscope's
     /// "left heavy"): the widest frames line up on the left.
     pub fn left_heavy(&self) -> FlameIndex {
         let mut ix = self.clone();
-        for c in &mut ix.children {
-            c.sort_by(|a, b| self.totals[*b as usize].cmp(&self.totals[*a as usize]).then(a.cmp(b)));
-        }
+        ix.sort_heaviest_first();
         ix
     }
 
@@ -204,6 +235,8 @@ mod tests {
         // Hand-made stacks: alphabetically a comes first, by weight d.
         let p = folded::ingest("a;b 3\na;c 1\nd 5\n".as_bytes(), "t", "t").unwrap();
         let ix = FlameIndex::new(&p).left_heavy();
+        assert_eq!(ix.children, FlameIndex::left_heavy_by(&p, false).children);
+        assert_eq!(ix.by_name(&p).children, FlameIndex::new(&p).children);
         let name = |n: u32| p.frames.name[p.nodes.frame[n as usize] as usize].clone();
         assert_eq!(ix.children[0].iter().map(|&n| name(n)).collect::<Vec<_>>(), ["d", "a"]);
         let mut r = Vec::new();

@@ -529,7 +529,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return __wasm_bindgen_func_elem_2513(a, state0.b, arg0, arg1);
+                        return __wasm_bindgen_func_elem_2519(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -769,33 +769,33 @@ function __wbg_get_imports() {
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 282, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2464);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 281, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2470);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 407, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5332);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5348);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 346, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4409);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4418);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 407, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5332_16);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5348_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 326, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3608);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 325, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3614);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 405, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5333);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5349);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -823,34 +823,34 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_3608(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_3608(arg0, arg1);
+function __wasm_bindgen_func_elem_3614(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_3614(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5333(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_5333(arg0, arg1);
+function __wasm_bindgen_func_elem_5349(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_5349(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5332(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5332(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_5348(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_5348(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4409(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4409(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4418(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4418(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_5332_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5332_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_5348_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_5348_16(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_2513(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_2513(arg0, arg1, arg2, arg3);
+function __wasm_bindgen_func_elem_2519(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_2519(arg0, arg1, arg2, arg3);
 }
 
-function __wasm_bindgen_func_elem_2464(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_2470(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_2464(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_2470(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
