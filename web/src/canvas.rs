@@ -11,6 +11,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// The height of a row (a depth of the call tree), CSS pixels.
 pub const ROW: f64 = 17.0;
+/// The narrowest a frame with a label, CSS pixels.
+const LABEL_MIN_WIDTH: f64 = 28.0;
 /// The narrowest a canvas is drawn, CSS pixels.
 pub const MIN_WIDTH: f64 = 300.0;
 
@@ -25,7 +27,7 @@ pub fn label(p: &Profile, node: u32) -> String {
 /// The text that fits a rectangle `width` CSS pixels wide (11 px monospace,
 /// cut with an ellipsis), or none when it is too narrow for any.
 pub fn fit_label(text: String, width: f64) -> Option<String> {
-    if width <= 28.0 {
+    if width <= LABEL_MIN_WIDTH {
         return None;
     }
     let fit = ((width - 6.0) / 6.7) as usize;
@@ -160,7 +162,9 @@ pub fn paint_rects(
         let fill = color(r.node);
         ctx.set_fill_style_str(&rgb(fill));
         ctx.fill_rect(x, y + 0.5, w, ROW - 1.0);
-        if let Some(shown) = fit_label(label(p, r.node), w) {
+        if w <= LABEL_MIN_WIDTH {
+            // No label fits: none is made.
+        } else if let Some(shown) = fit_label(label(p, r.node), w) {
             ctx.set_fill_style_str(&rgb(label_color(fill)));
             let _ = ctx.fill_text(&shown, x + 3.0, y + ROW / 2.0);
         }

@@ -40,9 +40,13 @@ pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
 /// Reads bundle bytes into a slot (the bundle viewed, or a comparison's
 /// base) and shows the result (or what is wrong with them).
 pub fn open_bytes(slot: BundleSlot, name: &str, bytes: &[u8]) {
+    let t0 = crate::canvas::now_ms();
     match Bundle::from_bytes(bytes, name, &ReadLimits::default()) {
         Ok(b) => {
-            slot.loaded.set(Some(Arc::new(Loaded::new(name.to_string(), b))));
+            let t1 = crate::canvas::now_ms();
+            let loaded = Loaded::new(name.to_string(), b);
+            report_load(t0, t1 - t0, crate::canvas::now_ms() - t1);
+            slot.loaded.set(Some(Arc::new(loaded)));
             slot.status.set(Status::Ready);
         }
         Err(e) => {
@@ -56,6 +60,18 @@ pub fn open_bytes(slot: BundleSlot, name: &str, bytes: &[u8]) {
             slot.status.set(Status::Failed(msg));
         }
     }
+}
+
+/// Leaves when the bytes were in (`performance.now()`), how long reading
+/// them took and how long the views' indexes took, on `window`
+/// (`__pbLoad = {at, read_ms, index_ms}`: the benchmarks read it).
+fn report_load(at: f64, read_ms: f64, index_ms: f64) {
+    let Some(w) = web_sys::window() else { return };
+    let o = js_sys::Object::new();
+    for (k, v) in [("at", at), ("read_ms", read_ms), ("index_ms", index_ms)] {
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
+    }
+    let _ = js_sys::Reflect::set(&w, &"__pbLoad".into(), &o);
 }
 
 /// `true` when the page carries its bundle (`perfbundle html`'s single file).

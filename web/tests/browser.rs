@@ -214,6 +214,14 @@ async fn the_shown_profile_follows_the_bundle_the_profile_and_the_range() {
     assert!(flame.matches.get_untracked().info().starts_with("not a valid regular expression"));
 }
 
+/// Waits `ms` milliseconds (rows that come a frame after their table).
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |res, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&res, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn the_function_table_needs_only_the_flame_state() {
     let div = container();
@@ -224,6 +232,8 @@ async fn the_function_table_needs_only_the_flame_state() {
         view! { <FunctionTable /> }
     });
     leptos::task::tick().await;
+    assert_eq!(count(&div, "function-row"), 0, "the rows come a frame after the table");
+    sleep(100).await;
     let all = count(&div, "function-row");
     assert!(all > 10);
     let row = div.query_selector("[data-testid=function-row]").unwrap().unwrap();

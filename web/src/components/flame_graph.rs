@@ -103,6 +103,8 @@ pub fn FlameGraph() -> impl IntoView {
             }
         }
         rects.set_value(r);
+        // Make the search's labels while the page is idle, not on the first keystroke.
+        set_timeout(move || flame.labels.with_untracked(|_| ()), std::time::Duration::from_millis(30));
     });
 
     let hit = move |ev: &leptos::ev::MouseEvent| -> Option<(u32, f64, f64)> {

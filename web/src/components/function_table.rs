@@ -6,7 +6,10 @@
 
 use leptos::prelude::*;
 
-use crate::state::{amount, FlameState, Search};
+use crate::state::{amount, FlameState};
+
+/// Rows listed at most (the search narrows the rest down).
+const MAX_ROWS: usize = 150;
 
 #[derive(Clone, Copy, PartialEq)]
 enum SortBy {
@@ -19,9 +22,14 @@ enum SortBy {
 pub fn FunctionTable() -> impl IntoView {
     let flame = expect_context::<FlameState>();
     let sort = RwSignal::new(SortBy::SelfSamples);
+    // The rows come a frame after the table: a large profile's flame graph is on screen first.
+    let ready = RwSignal::new(false);
+    request_animation_frame(move || set_timeout(move || ready.set(true), std::time::Duration::ZERO));
     let rows = move || {
+        if !ready.get() {
+            return None;
+        }
         let sh = flame.shown.get()?;
-        let p = sh.profile();
         let unit = sh.unit();
         let weighted = sh.weighted();
         let all = sh.index().totals.first().copied().unwrap_or(0);
@@ -43,18 +51,15 @@ pub fn FunctionTable() -> impl IntoView {
         };
         // Functions with no sample (outside a selected range, hidden) are not
         // listed, nor, during a search, those it does not match.
-        let search = flame.matches.get();
-        let searching = !matches!(search, Search::None);
-        let matched: std::collections::HashSet<(&str, &str)> = (0..p.frames.name.len())
-            .filter(|&fr| searching && search.frame_hit(fr))
-            .map(|fr| (p.frames.name[fr].as_str(), p.frames.file[fr].as_str()))
+        let rows = flame.functions.get()?;
+        let matched = flame.matches.with(|m| rows.matched(m));
+        let mut f: Vec<&perfbundle_core::profile::FunctionStat> = rows
+            .stats
+            .iter()
+            .enumerate()
+            .filter(|(k, f)| f.total_samples > 0 && matched.as_ref().is_none_or(|m| m[*k]))
+            .map(|(_, f)| f)
             .collect();
-        let shown = |f: &perfbundle_core::profile::FunctionStat| {
-            !searching || matched.contains(&(f.function.as_str(), f.file.as_str()))
-        };
-        let all_functions = flame.functions.get()?;
-        let mut f: Vec<&perfbundle_core::profile::FunctionStat> =
-            all_functions.iter().filter(|f| f.total_samples > 0 && shown(f)).collect();
         match sort.get() {
             SortBy::SelfSamples => f.sort_by(|a, b| own(b).cmp(&own(a)).then(a.function.cmp(&b.function))),
             SortBy::Total => f.sort_by(|a, b| tot(b).cmp(&tot(a)).then(a.function.cmp(&b.function))),
@@ -63,7 +68,7 @@ pub fn FunctionTable() -> impl IntoView {
         let show = move |v: u64| if weighted { amount(v, &unit) } else { v.to_string() };
         Some(
             f.into_iter()
-                .take(300)
+                .take(MAX_ROWS)
                 .map(|f| {
                     let (name, file) = (f.function.clone(), f.file.clone());
                     let (own, tot) = (own(f), tot(f));

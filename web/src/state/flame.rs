@@ -178,6 +178,37 @@ impl FrameLabels {
     }
 }
 
+/// The function table's rows: each function of a profile, and which
+/// function each frame is of (a search marks functions without hashing).
+#[derive(Debug)]
+pub struct FunctionRows {
+    pub stats: Arc<Vec<perfbundle_core::profile::FunctionStat>>,
+    pub of_frame: Vec<u32>,
+}
+
+impl FunctionRows {
+    pub fn new(p: &Profile, stats: Arc<Vec<perfbundle_core::profile::FunctionStat>>) -> FunctionRows {
+        let ids: std::collections::HashMap<(&str, &str), u32> =
+            stats.iter().enumerate().map(|(k, f)| ((f.function.as_str(), f.file.as_str()), k as u32)).collect();
+        let of_frame = (0..p.frames.name.len())
+            .map(|fr| ids.get(&(p.frames.name[fr].as_str(), p.frames.file[fr].as_str())).copied().unwrap_or(u32::MAX))
+            .collect();
+        FunctionRows { stats, of_frame }
+    }
+
+    /// Which functions a search matches (each that has a matching frame).
+    pub fn matched(&self, search: &Search) -> Option<Vec<bool>> {
+        let Search::Matches { frames, .. } = search else { return None };
+        let mut hit = vec![false; self.stats.len()];
+        for (fr, _) in frames.iter().enumerate().filter(|(_, h)| **h) {
+            if let Some(h) = self.of_frame.get(fr).and_then(|&k| hit.get_mut(k as usize)) {
+                *h = true;
+            }
+        }
+        Some(hit)
+    }
+}
+
 /// An `Arc` compared by identity (a memo of a large derived value).
 #[derive(Debug)]
 pub struct Shared<T>(pub Arc<T>);
@@ -352,7 +383,7 @@ pub struct FlameState {
     /// view only; the others draw [`ShownProfile::index`], heaviest first).
     pub by_name: Memo<Option<Shared<FlameIndex>>>,
     /// The shown profile's functions, for the function table (made once per profile shown).
-    pub functions: Memo<Option<Shared<Vec<perfbundle_core::profile::FunctionStat>>>>,
+    pub functions: Memo<Option<Shared<FunctionRows>>>,
     /// The shown profile's frames' labels (for the search).
     pub labels: Memo<Option<Shared<FrameLabels>>>,
     /// The time-order spans of the shown profile, where it has sample times.
@@ -388,10 +419,12 @@ impl FlameState {
         });
         let functions = Memo::new(move |_| {
             shown.with(|sh| {
-                Some(Shared(match sh.as_ref()? {
-                    ShownProfile::Whole { loaded, profile, .. } => loaded.functions[*profile].clone(),
+                let sh = sh.as_ref()?;
+                let stats = match sh {
+                    ShownProfile::Whole { loaded, profile, .. } => loaded.functions_of(*profile),
                     ShownProfile::Derived { profile, .. } => Arc::new(profile.functions()),
-                }))
+                };
+                Some(Shared(Arc::new(FunctionRows::new(sh.profile(), stats))))
             })
         });
         let labels =

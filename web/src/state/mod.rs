@@ -50,8 +50,9 @@ pub struct Loaded {
     pub flames: Vec<FlameIndex>,
     /// Each profile's flame index by weight, for those that have weights.
     pub weighted: Vec<Option<FlameIndex>>,
-    /// Each profile's functions by samples (the function table's rows).
-    pub functions: Vec<Arc<Vec<perfbundle_core::profile::FunctionStat>>>,
+    /// Each profile's functions by samples (the function table's rows),
+    /// made when first asked (after the first flame graph is drawn).
+    pub functions: Vec<std::sync::OnceLock<Arc<Vec<perfbundle_core::profile::FunctionStat>>>>,
 }
 
 impl Loaded {
@@ -59,8 +60,13 @@ impl Loaded {
         let flames = bundle.profiles.iter().map(|p| FlameIndex::left_heavy_by(p, false)).collect();
         let weighted =
             bundle.profiles.iter().map(|p| p.has_weights().then(|| FlameIndex::left_heavy_by(p, true))).collect();
-        let functions = bundle.profiles.iter().map(|p| Arc::new(p.functions())).collect();
+        let functions = bundle.profiles.iter().map(|_| std::sync::OnceLock::new()).collect();
         Loaded { name, bundle, flames, weighted, functions }
+    }
+
+    /// Profile `i`'s functions (made once).
+    pub fn functions_of(&self, i: usize) -> Arc<Vec<perfbundle_core::profile::FunctionStat>> {
+        self.functions[i].get_or_init(|| Arc::new(self.bundle.profiles[i].functions())).clone()
     }
 }
 

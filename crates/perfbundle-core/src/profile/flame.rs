@@ -14,6 +14,8 @@ pub struct FlameIndex {
     /// Depth of each node (the root is 0).
     pub depth: Vec<u32>,
     pub max_depth: u32,
+    /// Siblings are heaviest first: a layout stops at the first too narrow.
+    pub heaviest_first: bool,
 }
 
 /// A move between frames ([`FlameIndex::step`]).
@@ -70,10 +72,11 @@ impl FlameIndex {
             depth[i] = depth[parent] + 1;
         }
         let max_depth = depth.iter().copied().max().unwrap_or(0);
-        FlameIndex { children, totals, depth, max_depth }
+        FlameIndex { children, totals, depth, max_depth, heaviest_first: false }
     }
 
     fn sort_by_name(&mut self, p: &Profile) {
+        self.heaviest_first = false;
         let labels: Vec<String> = (0..p.frames.name.len()).map(|f| p.frame_label(f)).collect();
         for c in &mut self.children {
             c.sort_by(|a, b| {
@@ -85,6 +88,7 @@ impl FlameIndex {
     }
 
     fn sort_heaviest_first(&mut self) {
+        self.heaviest_first = true;
         let totals = &self.totals;
         for c in &mut self.children {
             c.sort_by(|a, b| totals[*b as usize].cmp(&totals[*a as usize]).then(a.cmp(b)));
@@ -171,8 +175,12 @@ impl FlameIndex {
             out.push(FlameRect { node, depth: self.depth[node as usize], x, w });
             let mut cx = x;
             for &c in &self.children[node as usize] {
+                let cw = self.totals[c as usize] as f64 / total;
+                if cw < min_frac && self.heaviest_first {
+                    break; // the rest are narrower still
+                }
                 stack.push((c, cx));
-                cx += self.totals[c as usize] as f64 / total;
+                cx += cw;
             }
         }
     }

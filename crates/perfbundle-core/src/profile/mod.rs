@@ -360,7 +360,7 @@ impl Profile {
     /// A function's total counts each sample once even under recursion.
     pub fn functions(&self) -> Vec<FunctionStat> {
         let f = &self.frames;
-        self.functions_keyed(&|fr| format!("{}\u{0}{}", f.name[fr], f.file[fr])).into_iter().map(|(_, s)| s).collect()
+        self.functions_keyed(|fr| (f.name[fr].as_str(), f.file[fr].as_str())).into_iter().map(|(_, s)| s).collect()
     }
 
     /// [`Profile::functions`] with frames paired as `m` pairs them across
@@ -369,16 +369,16 @@ impl Profile {
     /// and file of its first frame.
     pub fn functions_matched(&self, m: FrameMatch) -> Vec<(String, FunctionStat)> {
         let f = &self.frames;
-        self.functions_keyed(&|fr| m.key(&f.name[fr], &f.file[fr], f.line[fr], f.col[fr]))
+        self.functions_keyed(|fr| m.key(&f.name[fr], &f.file[fr], f.line[fr], f.col[fr]))
     }
 
     /// Functions grouped by `key` of their frame.
-    fn functions_keyed(&self, key: &dyn Fn(usize) -> String) -> Vec<(String, FunctionStat)> {
+    fn functions_keyed<K: std::hash::Hash + Eq + Clone>(&self, key: impl Fn(usize) -> K) -> Vec<(K, FunctionStat)> {
         use std::collections::HashMap;
         let n = self.nodes.parent.len();
         // Function ids by key, computed once per frame.
-        let mut ids: HashMap<String, usize> = HashMap::new();
-        let mut keys: Vec<String> = Vec::new();
+        let mut ids: HashMap<K, usize> = HashMap::new();
+        let mut keys: Vec<K> = Vec::new();
         let mut funcs: Vec<(&str, &str, Category, u64, u64)> = Vec::new();
         let weighted = self.has_weights();
         let mut wsum: Vec<(u64, u64)> = Vec::new();
@@ -407,12 +407,25 @@ impl Profile {
         // of the tree, keeping how often each function is on the path.
         let totals = self.node_totals();
         let wtotals = if weighted { self.node_totals_by(true) } else { Vec::new() };
-        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+        // Children of each node in one array (`kids[start[v]..start[v + 1]]`):
+        // a profile of 800,000 nodes makes no 800,000 vectors.
+        let mut start = vec![0usize; n + 1];
         for i in 1..n {
-            children[self.nodes.parent[i] as usize].push(i as u32);
+            start[self.nodes.parent[i] as usize + 1] += 1;
         }
+        for v in 0..n {
+            start[v + 1] += start[v];
+        }
+        let mut kids = vec![0u32; n.saturating_sub(1)];
+        let mut fill = start.clone();
+        for i in 1..n {
+            let p = self.nodes.parent[i] as usize;
+            kids[fill[p]] = i as u32;
+            fill[p] += 1;
+        }
+        let children = |v: usize| &kids[start[v]..start[v + 1]];
         let mut on_path = vec![0u32; funcs.len()];
-        let mut stack: Vec<(u32, bool)> = children[0].iter().rev().map(|&c| (c, false)).collect();
+        let mut stack: Vec<(u32, bool)> = children(0).iter().map(|&c| (c, false)).collect();
         while let Some((node, leaving)) = stack.pop() {
             let f = func_of[node as usize];
             if leaving {
@@ -427,9 +440,9 @@ impl Profile {
             }
             on_path[f] += 1;
             stack.push((node, true));
-            stack.extend(children[node as usize].iter().rev().map(|&c| (c, false)));
+            stack.extend(children(node as usize).iter().map(|&c| (c, false)));
         }
-        let mut out: Vec<(String, FunctionStat)> = keys
+        let mut out: Vec<(K, FunctionStat)> = keys
             .into_iter()
             .zip(funcs.into_iter().zip(wsum))
             .map(|(key, ((name, file, category, self_samples, total_samples), (sw, tw)))| {

@@ -529,7 +529,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return __wasm_bindgen_func_elem_2519(a, state0.b, arg0, arg1);
+                        return __wasm_bindgen_func_elem_2515(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -613,6 +613,10 @@ function __wbg_get_imports() {
         __wbg_replaceState_1dad4255f11a05e4: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4, arg5) {
             arg0.replaceState(arg1, getStringFromWasm0(arg2, arg3), arg4 === 0 ? undefined : getStringFromWasm0(arg4, arg5));
         }, arguments); },
+        __wbg_requestAnimationFrame_9ba49d36a19ca83c: function() { return handleError(function (arg0, arg1) {
+            const ret = arg0.requestAnimationFrame(arg1);
+            return ret;
+        }, arguments); },
         __wbg_resolve_dbf78ab4942478b0: function(arg0) {
             const ret = Promise.resolve(arg0);
             return ret;
@@ -639,6 +643,10 @@ function __wbg_get_imports() {
         }, arguments); },
         __wbg_setInterval_1da2f113c48389af: function() { return handleError(function (arg0, arg1, arg2) {
             const ret = arg0.setInterval(arg1, arg2);
+            return ret;
+        }, arguments); },
+        __wbg_setTimeout_9ef22b48643bd7de: function() { return handleError(function (arg0, arg1, arg2) {
+            const ret = arg0.setTimeout(arg1, arg2);
             return ret;
         }, arguments); },
         __wbg_setTransform_ee8f5d076fcdec0f: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4, arg5, arg6) {
@@ -770,32 +778,32 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 281, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2470);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2466);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 407, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5348);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 405, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5376);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 346, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4418);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4433);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 407, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5348_16);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 405, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5376_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 325, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3614);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3610);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 405, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5349);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 344, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5377);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -823,34 +831,34 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_3614(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_3614(arg0, arg1);
+function __wasm_bindgen_func_elem_3610(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_3610(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5349(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_5349(arg0, arg1);
+function __wasm_bindgen_func_elem_5377(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_5377(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5348(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5348(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_5376(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_5376(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4418(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4418(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4433(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4433(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_5348_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5348_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_5376_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_5376_16(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_2519(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_2519(arg0, arg1, arg2, arg3);
+function __wasm_bindgen_func_elem_2515(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_2515(arg0, arg1, arg2, arg3);
 }
 
-function __wasm_bindgen_func_elem_2470(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_2466(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_2470(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_2466(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
