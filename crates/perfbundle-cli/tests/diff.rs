@@ -44,6 +44,17 @@ fn cpu_prof_pair(name: &str) -> Pair {
     Pair { _dir: dir, v1, v2 }
 }
 
+/// `diff --markdown` of the pair into `md/` beside its bundles: the folder.
+fn markdown_report(p: &Pair) -> PathBuf {
+    let md = p._dir.join("md");
+    let out = bin()
+        .args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--markdown", "--out-dir", md.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    md
+}
+
 #[test]
 fn every_value_is_that_sides_inspect_value_and_the_shape_is_documented() {
     let p = cpu_prof_pair("values");
@@ -180,12 +191,7 @@ fn profile_pairs_agree_with_the_profiles_and_with_inferno_diff_folded() {
     };
     let mut want = Vec::new();
     inferno::differential::from_readers(Default::default(), &folded("a")[..], &folded("b")[..], &mut want).unwrap();
-    let md = p._dir.join("md");
-    let out = bin()
-        .args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--markdown", "--out-dir", md.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let md = markdown_report(&p);
     let ours = std::fs::read_to_string(md.join("diff-0.folded")).unwrap();
     let mut a: Vec<&str> = ours.lines().collect();
     let want = String::from_utf8(want).unwrap();
@@ -266,13 +272,7 @@ fn functions_whose_file_moved_pair_by_name_and_module() {
     let out = bin().args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--top", "100"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(text.contains("functions paired by name+file"), "{text}");
-    let md = p._dir.join("md");
-    let out = bin()
-        .args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--markdown", "--out-dir", md.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report = std::fs::read_to_string(md.join("report.md")).unwrap();
+    let report = std::fs::read_to_string(markdown_report(&p).join("report.md")).unwrap();
     assert!(report.contains("`--match name+file`"), "{report}");
     // A bad mode is refused before any work.
     let out = bin().args(["diff", "--match", "file", p.v1.to_str().unwrap(), p.v2.to_str().unwrap()]).output().unwrap();
@@ -283,8 +283,7 @@ fn functions_whose_file_moved_pair_by_name_and_module() {
 #[test]
 fn the_markdown_report_links_relative_files_and_escapes() {
     let p = cpu_prof_pair("markdown");
-    let md = p._dir.join("md");
-    run_ok(&["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--markdown", "--out-dir", md.to_str().unwrap()]);
+    let md = markdown_report(&p);
     let report = std::fs::read_to_string(md.join("report.md")).unwrap();
     assert!(report.contains("| http\\_req\\_duration | p(95) |"), "{report}");
     let (expr, _) = p95_threshold(&summary_export("v1", "cpu-prof"));

@@ -14,6 +14,7 @@ use perfbundle_core::compare::profiles::DiffTree;
 use perfbundle_core::compare::Diff;
 use perfbundle_core::profile::flame::{FlameIndex, FlameRect};
 
+use super::tooltip::Tooltip;
 use crate::canvas::{self, diff_color, hit_test, label};
 use crate::state::{clamp_focus, matcher, CompareState};
 use perfbundle_core::profile::FrameMatch;
@@ -142,9 +143,7 @@ pub fn DiffFlameGraph(tree: Arc<DiffTree>, diff: Arc<Diff>, pair: usize) -> impl
         <div class="flame-wrap">
             <canvas node_ref=canvas_ref data-testid="diff-flame-canvas" on:mousemove=on_move on:click=on_click
                 on:mouseleave=move |_| tooltip.set(None)></canvas>
-            {move || tooltip.get().map(|(x, y, text)| view! {
-                <pre class="tooltip" data-testid="diff-flame-tooltip" style=format!("left:{}px;top:{}px", x + 12.0, y + 12.0)>{text}</pre>
-            })}
+            <Tooltip at=tooltip testid="diff-flame-tooltip" />
         </div>
         <h3>"Largest changes of self share"</h3>
         <table class="summary-table" data-testid="top-changes">

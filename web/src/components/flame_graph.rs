@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use perfbundle_core::profile::flame::{FlameRect, Step};
 use wasm_bindgen::JsCast;
 
+use super::tooltip::Tooltip;
 use crate::canvas::{self, flame_color, hit_test, label, row_of};
 use crate::state::{amount, clamp_focus, FlameState, FlameView, RunState, ShownProfile, Tab};
 
@@ -219,9 +220,7 @@ pub fn FlameGraph() -> impl IntoView {
                     aria-label="flame graph: arrows move between frames, Enter zooms, Escape goes up, / searches"
                     on:mousemove=on_move on:click=on_click on:keydown=on_key
                     on:mouseleave=move |_| tooltip_at.set(None)></canvas>
-                {move || tooltip_at.get().map(|(x, y, text)| view! {
-                    <pre class="tooltip" data-testid="flame-tooltip" style=format!("left:{}px;top:{}px", x + 12.0, y + 12.0)>{text}</pre>
-                })}
+                <Tooltip at=tooltip_at testid="flame-tooltip" />
             </div>
         </Show>
     }

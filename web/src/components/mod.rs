@@ -19,4 +19,5 @@ pub mod runs_list;
 pub mod sandwich_view;
 pub mod summary_table;
 pub mod time_order;
+pub mod tooltip;
 pub mod trend_view;

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use perfbundle_core::profile::flame::{FlameIndex, FlameRect};
 use perfbundle_core::profile::Profile;
 
+use super::tooltip::Tooltip;
 use crate::canvas::{self, flame_color, hit_test};
 use crate::state::{amount, FlameState};
 
@@ -55,9 +56,7 @@ fn SandwichHalf(profile: Arc<Profile>, icicle: bool, testid: &'static str, of: u
                 on:click=move |ev| { if let Some((n, _, _)) = hit(&ev) { focus.set(n) } }
                 on:dblclick=move |_| focus.set(0)
                 on:mouseleave=move |_| tip.set(None)></canvas>
-            {move || tip.get().map(|(x, y, text)| view! {
-                <pre class="tooltip" data-testid="sandwich-tooltip" style=format!("left:{}px;top:{}px", x + 12.0, y + 12.0)>{text}</pre>
-            })}
+            <Tooltip at=tip testid="sandwich-tooltip" />
         </div>
     }
 }

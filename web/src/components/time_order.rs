@@ -8,6 +8,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use perfbundle_core::profile::flame::FlameRect;
 
+use super::tooltip::Tooltip;
 use crate::canvas::{self, flame_color, hit_test};
 use crate::state::{amount, FlameState};
 
@@ -139,9 +140,7 @@ pub fn TimeOrderChart() -> impl IntoView {
                 <div class="flame-wrap">
                     <canvas node_ref=canvas_ref data-testid="time-canvas" on:mousemove=on_move on:click=on_click
                         on:mouseleave=move |_| tip.set(None)></canvas>
-                    {move || tip.get().map(|(x, y, text)| view! {
-                        <pre class="tooltip" data-testid="time-tooltip" style=format!("left:{}px;top:{}px", x + 12.0, y + 12.0)>{text}</pre>
-                    })}
+                    <Tooltip at=tip testid="time-tooltip" />
                 </div>
             </Show>
         </section>
