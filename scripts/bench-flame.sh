@@ -41,12 +41,26 @@ fi
 ln -sf "$PWD/$IN/perf-big.txt" "$OUT/profiles/perf-big.txt"
 ln -sf "$PWD/$IN/perf-big-mono.txt" "$OUT/profiles/perf-big-mono.txt"
 
+# 4. a synthetic folded profile (not a tool's output) of the size issue 17 names:
+#    1,570,500 samples over 150,000 distinct stacks (161,161 frames), depth 6 to 18.
+if [ ! -s "$OUT/profiles/wide-1.57M.folded" ]; then
+  python3 - "$OUT/profiles/wide-1.57M.folded" <<'PY'
+import sys
+with open(sys.argv[1], "w") as out:
+    for i in range(150_000):
+        extra = [f"step{k}_{(i >> k) % 3}" for k in range(i % 13)]
+        stack = ["main", f"service{i % 7}", f"handler{i % 97}", *extra, f"route{i % 1013}", f"parse{i % 10007}", f"leaf{i}"]
+        out.write(";".join(stack) + f" {10 + (1 if i % 100 < 47 else 0)}\n")
+PY
+fi
+
 # Our bundles of the same files (packed once), and the folded stacks of the perf one.
 pack() { [ -s "$OUT/bundles/$1.perfbundle" ] || "$BIN" pack -q -o "$OUT/bundles/$1.perfbundle" "$2"; }
 pack cpu-corpus "$OUT/profiles/cpu-corpus.cpuprofile"
 [ -n "$CPU" ] && pack cpu-big "$OUT/profiles/cpu-big.cpuprofile"
 pack perf-big "$IN/perf-big.txt"
 pack perf-big-mono "$IN/perf-big-mono.txt"
+pack wide-1.57M "$OUT/profiles/wide-1.57M.folded"
 if [ ! -s "$OUT/profiles/perf-big.folded" ]; then
   rm -rf "$OUT/folded"
   "$BIN" export -q "$OUT/bundles/perf-big.perfbundle" --folded --out-dir "$OUT/folded"
