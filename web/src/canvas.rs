@@ -25,11 +25,13 @@ pub fn label(p: &Profile, node: u32) -> String {
 }
 
 /// The text that fits a rectangle `width` CSS pixels wide (11 px monospace,
-/// cut with an ellipsis), or none when it is too narrow for any.
-pub fn fit_label(text: String, width: f64) -> Option<String> {
+/// cut with an ellipsis), or none when it is too narrow for any — then the
+/// text is not made at all (most frames of a large profile are that narrow).
+pub fn fit_label(text: impl FnOnce() -> String, width: f64) -> Option<String> {
     if width <= LABEL_MIN_WIDTH {
         return None;
     }
+    let text = text();
     let fit = ((width - 6.0) / 6.7) as usize;
     Some(if text.chars().count() > fit {
         text.chars().take(fit.saturating_sub(1)).chain(std::iter::once('…')).collect()
@@ -162,9 +164,7 @@ pub fn paint_rects(
         let fill = color(r.node);
         ctx.set_fill_style_str(&rgb(fill));
         ctx.fill_rect(x, y + 0.5, w, ROW - 1.0);
-        if w <= LABEL_MIN_WIDTH {
-            // No label fits: none is made.
-        } else if let Some(shown) = fit_label(label(p, r.node), w) {
+        if let Some(shown) = fit_label(|| label(p, r.node), w) {
             ctx.set_fill_style_str(&rgb(label_color(fill)));
             let _ = ctx.fill_text(&shown, x + 3.0, y + ROW / 2.0);
         }
@@ -218,10 +218,10 @@ mod tests {
 
     #[test]
     fn labels_fit_or_are_cut() {
-        assert_eq!(fit_label("main".into(), 20.0), None);
-        assert_eq!(fit_label("main".into(), 60.0).as_deref(), Some("main"));
+        assert_eq!(fit_label(|| "main".into(), 20.0), None);
+        assert_eq!(fit_label(|| "main".into(), 60.0).as_deref(), Some("main"));
         // (40 - 6) / 6.7 = 5 characters: four and an ellipsis.
-        assert_eq!(fit_label("fibonacci".into(), 40.0).as_deref(), Some("fibo…"));
+        assert_eq!(fit_label(|| "fibonacci".into(), 40.0).as_deref(), Some("fibo…"));
     }
 
     #[test]

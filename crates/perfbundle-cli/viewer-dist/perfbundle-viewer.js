@@ -20,8 +20,8 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-cda6a0f560d5a21e.js';
-  var WASM = 'perfbundle-web-cda6a0f560d5a21e_bg.wasm';
+  var GLUE = 'perfbundle-web-e08693009abc98d8.js';
+  var WASM = 'perfbundle-web-e08693009abc98d8_bg.wasm';
   var CSS = 'style-dce0e0937576019a.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()

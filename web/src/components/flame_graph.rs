@@ -153,11 +153,9 @@ pub fn FlameGraph() -> impl IntoView {
             }
             "Escape" | "Backspace" => {
                 let up = flame.shown.with_untracked(|sh| {
-                    let p = sh.as_ref()?.profile();
-                    Some(clamp_focus(
-                        p.nodes.parent.get(flame.focus.get_untracked() as usize).map_or(0, |&x| x.max(0) as u32),
-                        p,
-                    ))
+                    let sh = sh.as_ref()?;
+                    let (p, ix) = (sh.profile(), by_name.as_deref().unwrap_or(sh.index()));
+                    Some(ix.step(p, clamp_focus(flame.focus.get_untracked(), p), Step::Parent))
                 });
                 if let Some(up) = up {
                     flame.focus.set(up);

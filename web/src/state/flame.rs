@@ -179,20 +179,17 @@ impl FrameLabels {
 }
 
 /// The function table's rows: each function of a profile, and which
-/// function each frame is of (a search marks functions without hashing).
+/// function each frame is of ([`Profile::functions_by_frame`]: a search
+/// marks functions without hashing).
 #[derive(Debug)]
 pub struct FunctionRows {
-    pub stats: Arc<Vec<perfbundle_core::profile::FunctionStat>>,
+    pub stats: Vec<perfbundle_core::profile::FunctionStat>,
     pub of_frame: Vec<u32>,
 }
 
 impl FunctionRows {
-    pub fn new(p: &Profile, stats: Arc<Vec<perfbundle_core::profile::FunctionStat>>) -> FunctionRows {
-        let ids: std::collections::HashMap<(&str, &str), u32> =
-            stats.iter().enumerate().map(|(k, f)| ((f.function.as_str(), f.file.as_str()), k as u32)).collect();
-        let of_frame = (0..p.frames.name.len())
-            .map(|fr| ids.get(&(p.frames.name[fr].as_str(), p.frames.file[fr].as_str())).copied().unwrap_or(u32::MAX))
-            .collect();
+    pub fn of(p: &Profile) -> FunctionRows {
+        let (stats, of_frame) = p.functions_by_frame();
         FunctionRows { stats, of_frame }
     }
 
@@ -419,12 +416,10 @@ impl FlameState {
         });
         let functions = Memo::new(move |_| {
             shown.with(|sh| {
-                let sh = sh.as_ref()?;
-                let stats = match sh {
+                Some(Shared(match sh.as_ref()? {
                     ShownProfile::Whole { loaded, profile, .. } => loaded.functions_of(*profile),
-                    ShownProfile::Derived { profile, .. } => Arc::new(profile.functions()),
-                };
-                Some(Shared(Arc::new(FunctionRows::new(sh.profile(), stats))))
+                    ShownProfile::Derived { profile, .. } => Arc::new(FunctionRows::of(profile)),
+                }))
             })
         });
         let labels =

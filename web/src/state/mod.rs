@@ -23,7 +23,8 @@ use perfbundle_core::profile::flame::FlameIndex;
 
 pub use compare::{CompareState, DiffResult};
 pub use flame::{
-    amount, clamp_focus, matcher, FlameState, FlameView, FrameLabels, Matcher, Search, Shared, ShownProfile,
+    amount, clamp_focus, matcher, FlameState, FlameView, FrameLabels, FunctionRows, Matcher, Search, Shared,
+    ShownProfile,
 };
 pub use run::{RunState, Tab};
 pub use site::SiteState;
@@ -52,7 +53,7 @@ pub struct Loaded {
     pub weighted: Vec<Option<FlameIndex>>,
     /// Each profile's functions by samples (the function table's rows),
     /// made when first asked (after the first flame graph is drawn).
-    pub functions: Vec<std::sync::OnceLock<Arc<Vec<perfbundle_core::profile::FunctionStat>>>>,
+    pub functions: Vec<std::sync::OnceLock<Arc<FunctionRows>>>,
 }
 
 impl Loaded {
@@ -65,8 +66,8 @@ impl Loaded {
     }
 
     /// Profile `i`'s functions (made once).
-    pub fn functions_of(&self, i: usize) -> Arc<Vec<perfbundle_core::profile::FunctionStat>> {
-        self.functions[i].get_or_init(|| Arc::new(self.bundle.profiles[i].functions())).clone()
+    pub fn functions_of(&self, i: usize) -> Arc<FunctionRows> {
+        self.functions[i].get_or_init(|| Arc::new(FunctionRows::of(&self.bundle.profiles[i]))).clone()
     }
 }
 

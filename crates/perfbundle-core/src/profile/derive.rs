@@ -215,6 +215,18 @@ mod tests {
     }
 
     #[test]
+    fn each_frame_knows_its_function_in_the_ranking() {
+        let p = prof("main;a;work 3\nmain;b;work 2\nmain;a 1\n");
+        let (list, of_frame) = p.functions_by_frame();
+        assert_eq!(list, p.functions());
+        assert_eq!(of_frame.len(), p.frames.name.len());
+        for (fr, k) in of_frame.iter().enumerate() {
+            assert_eq!(list[*k as usize].function, p.frames.name[fr]);
+        }
+        assert_eq!(list[of_frame[p.frames.name.iter().position(|n| n == "work").unwrap()] as usize].self_samples, 5);
+    }
+
+    #[test]
     fn inverted_lists_leaves_first() {
         let p = prof("main;a;work 3\nmain;b;work 2\nmain;a 1\n");
         let inv = p.inverted();

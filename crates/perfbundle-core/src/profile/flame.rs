@@ -102,14 +102,6 @@ impl FlameIndex {
         ix
     }
 
-    /// The same index with siblings ordered heaviest first (speedscope's
-    /// "left heavy"): the widest frames line up on the left.
-    pub fn left_heavy(&self) -> FlameIndex {
-        let mut ix = self.clone();
-        ix.sort_heaviest_first();
-        ix
-    }
-
     /// Where a step from `node` lands, moving as keys move in a flame
     /// graph: to the parent, to the first child (in this index's order), or
     /// to the sibling before or after (children with nothing under them are
@@ -242,8 +234,7 @@ mod tests {
     fn left_heavy_puts_the_widest_sibling_first() {
         // Hand-made stacks: alphabetically a comes first, by weight d.
         let p = folded::ingest("a;b 3\na;c 1\nd 5\n".as_bytes(), "t", "t").unwrap();
-        let ix = FlameIndex::new(&p).left_heavy();
-        assert_eq!(ix.children, FlameIndex::left_heavy_by(&p, false).children);
+        let ix = FlameIndex::left_heavy_by(&p, false);
         assert_eq!(ix.by_name(&p).children, FlameIndex::new(&p).children);
         let name = |n: u32| p.frames.name[p.nodes.frame[n as usize] as usize].clone();
         assert_eq!(ix.children[0].iter().map(|&n| name(n)).collect::<Vec<_>>(), ["d", "a"]);

@@ -359,8 +359,16 @@ impl Profile {
     /// Functions (name + file), most self time first (see [`Profile::ranks_by_weight`]); ties by name.
     /// A function's total counts each sample once even under recursion.
     pub fn functions(&self) -> Vec<FunctionStat> {
+        self.functions_by_frame().0
+    }
+
+    /// [`Profile::functions`], and for each frame the index of its function
+    /// in that list (`u32::MAX` for a frame of no function): what a viewer's
+    /// search needs to mark functions by the frames it matched.
+    pub fn functions_by_frame(&self) -> (Vec<FunctionStat>, Vec<u32>) {
         let f = &self.frames;
-        self.functions_keyed(|fr| (f.name[fr].as_str(), f.file[fr].as_str())).into_iter().map(|(_, s)| s).collect()
+        let (list, of_frame) = self.functions_keyed(|fr| (f.name[fr].as_str(), f.file[fr].as_str()));
+        (list.into_iter().map(|(_, s)| s).collect(), of_frame)
     }
 
     /// [`Profile::functions`] with frames paired as `m` pairs them across
@@ -369,11 +377,15 @@ impl Profile {
     /// and file of its first frame.
     pub fn functions_matched(&self, m: FrameMatch) -> Vec<(String, FunctionStat)> {
         let f = &self.frames;
-        self.functions_keyed(|fr| m.key(&f.name[fr], &f.file[fr], f.line[fr], f.col[fr]))
+        self.functions_keyed(|fr| m.key(&f.name[fr], &f.file[fr], f.line[fr], f.col[fr])).0
     }
 
-    /// Functions grouped by `key` of their frame.
-    fn functions_keyed<K: std::hash::Hash + Eq + Clone>(&self, key: impl Fn(usize) -> K) -> Vec<(K, FunctionStat)> {
+    /// Functions grouped by `key` of their frame, ranked; and each frame's
+    /// function as an index into them.
+    fn functions_keyed<K: std::hash::Hash + Eq + Clone>(
+        &self,
+        key: impl Fn(usize) -> K,
+    ) -> (Vec<(K, FunctionStat)>, Vec<u32>) {
         use std::collections::HashMap;
         let n = self.nodes.parent.len();
         // Function ids by key, computed once per frame.
@@ -407,25 +419,12 @@ impl Profile {
         // of the tree, keeping how often each function is on the path.
         let totals = self.node_totals();
         let wtotals = if weighted { self.node_totals_by(true) } else { Vec::new() };
-        // Children of each node in one array (`kids[start[v]..start[v + 1]]`):
-        // a profile of 800,000 nodes makes no 800,000 vectors.
-        let mut start = vec![0usize; n + 1];
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
         for i in 1..n {
-            start[self.nodes.parent[i] as usize + 1] += 1;
+            children[self.nodes.parent[i] as usize].push(i as u32);
         }
-        for v in 0..n {
-            start[v + 1] += start[v];
-        }
-        let mut kids = vec![0u32; n.saturating_sub(1)];
-        let mut fill = start.clone();
-        for i in 1..n {
-            let p = self.nodes.parent[i] as usize;
-            kids[fill[p]] = i as u32;
-            fill[p] += 1;
-        }
-        let children = |v: usize| &kids[start[v]..start[v + 1]];
         let mut on_path = vec![0u32; funcs.len()];
-        let mut stack: Vec<(u32, bool)> = children(0).iter().map(|&c| (c, false)).collect();
+        let mut stack: Vec<(u32, bool)> = children[0].iter().rev().map(|&c| (c, false)).collect();
         while let Some((node, leaving)) = stack.pop() {
             let f = func_of[node as usize];
             if leaving {
@@ -440,12 +439,13 @@ impl Profile {
             }
             on_path[f] += 1;
             stack.push((node, true));
-            stack.extend(children(node as usize).iter().map(|&c| (c, false)));
+            stack.extend(children[node as usize].iter().rev().map(|&c| (c, false)));
         }
-        let mut out: Vec<(K, FunctionStat)> = keys
+        let mut out: Vec<(usize, K, FunctionStat)> = keys
             .into_iter()
             .zip(funcs.into_iter().zip(wsum))
-            .map(|(key, ((name, file, category, self_samples, total_samples), (sw, tw)))| {
+            .enumerate()
+            .map(|(id, (key, ((name, file, category, self_samples, total_samples), (sw, tw))))| {
                 let stat = FunctionStat {
                     function: name.to_string(),
                     file: file.to_string(),
@@ -455,23 +455,40 @@ impl Profile {
                     self_weight: weighted.then_some(sw),
                     total_weight: weighted.then_some(tw),
                 };
-                (key, stat)
+                (id, key, stat)
             })
             .collect();
         // Ranked as the source's own tool ranks them: by weight where it goes
         // by weight (perf report by period, go tool pprof -top by value,
         // speedscope by weight), by samples otherwise (V8's own counts).
         if weighted && self.ranks_by_weight() {
-            out.sort_by(|(_, a), (_, b)| {
+            out.sort_by(|(_, _, a), (_, _, b)| {
                 b.self_weight
                     .cmp(&a.self_weight)
                     .then(b.self_samples.cmp(&a.self_samples))
                     .then_with(|| a.function.cmp(&b.function))
             });
         } else {
-            out.sort_by(|(_, a), (_, b)| b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function)));
+            out.sort_by(|(_, _, a), (_, _, b)| {
+                b.self_samples.cmp(&a.self_samples).then_with(|| a.function.cmp(&b.function))
+            });
         }
-        out
+        // Each frame's function by its place in the ranking (frames on no
+        // node, by their key: another frame of the same function may be).
+        let mut rank = vec![u32::MAX; out.len()];
+        for (k, (id, _, _)) in out.iter().enumerate() {
+            rank[*id] = k as u32;
+        }
+        let of_frame = (0..self.frames.name.len())
+            .map(|fr| {
+                let id = match id_of_frame[fr] {
+                    usize::MAX => ids.get(&key(fr)).copied(),
+                    id => Some(id),
+                };
+                id.map_or(u32::MAX, |id| rank[id])
+            })
+            .collect();
+        (out.into_iter().map(|(_, k, s)| (k, s)).collect(), of_frame)
     }
 
     /// Whether the source's own tools rank functions by weight rather than by samples.

@@ -783,17 +783,17 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 405, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5364);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5367);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 346, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4421);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4425);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 405, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5364_16);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5367_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
@@ -803,7 +803,7 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 344, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5365);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5368);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -835,20 +835,20 @@ function __wasm_bindgen_func_elem_3598(arg0, arg1) {
     wasm.__wasm_bindgen_func_elem_3598(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5365(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_5365(arg0, arg1);
+function __wasm_bindgen_func_elem_5368(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_5368(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5364(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5364(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_5367(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_5367(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4421(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4421(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4425(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4425(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_5364_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5364_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_5367_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_5367_16(arg0, arg1, arg2);
 }
 
 function __wasm_bindgen_func_elem_2503(arg0, arg1, arg2, arg3) {
