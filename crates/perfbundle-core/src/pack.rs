@@ -116,6 +116,31 @@ pub struct PackPlan {
     warnings: Vec<String>,
 }
 
+/// The receiving half of a k6 JSON stream read on two threads:
+/// [`PackPlan::k6_json_tokens`].
+#[derive(Debug)]
+pub struct JsonTokens<'a> {
+    plan: &'a mut PackPlan,
+    apply: k6_json::Applier,
+    file: String,
+}
+
+impl JsonTokens<'_> {
+    /// Applies the next batch, in the stream's order.
+    pub fn apply(&mut self, batch: &k6_json::Batch) -> Result<(), PackError> {
+        let agg = &mut self.plan.points.as_mut().expect("set by k6_json_tokens").0;
+        Ok(self.apply.apply(batch, agg)?)
+    }
+
+    /// Ends the stream: `lines` is the tokenizer's count.
+    pub fn finish(self, lines: u64) -> Result<(), PackError> {
+        let agg = &mut self.plan.points.as_mut().expect("set by k6_json_tokens").0;
+        self.apply.finish(agg, lines)?;
+        self.plan.note_bad_lines(&self.file);
+        Ok(())
+    }
+}
+
 impl PackPlan {
     pub fn new(opts: PackOptions) -> Self {
         PackPlan {
@@ -175,10 +200,7 @@ impl PackPlan {
     /// Reads a k6 point stream (`--out json` or `--out csv`, decompressed).
     pub fn k6_stream<R: BufRead>(&mut self, reader: R, file: &str, kind: InputKind) -> Result<(), PackError> {
         let csv = kind == InputKind::K6Csv;
-        let mut json_opts = JsonOptions::lenient(self.opts.lenient);
-        if self.opts.max_line_bytes > 0 {
-            json_opts = json_opts.with_max_line_bytes(self.opts.max_line_bytes);
-        }
+        let json_opts = self.json_options();
         let source = PointsSource {
             kind: kind.name().to_string(),
             // CSV timestamps are whole seconds.
@@ -191,11 +213,33 @@ impl PackPlan {
         } else {
             k6_json::ingest(reader, file, agg, &json_opts)?;
         }
-        let bad = agg.bad_lines();
+        self.note_bad_lines(file);
+        Ok(())
+    }
+
+    /// The options a k6 stream is read with (`--lenient`, `--max-line-bytes`).
+    pub fn json_options(&self) -> JsonOptions {
+        let mut json_opts = JsonOptions::lenient(self.opts.lenient);
+        if self.opts.max_line_bytes > 0 {
+            json_opts = json_opts.with_max_line_bytes(self.opts.max_line_bytes);
+        }
+        json_opts
+    }
+
+    /// Reads a k6 `--out json` stream whose lines are tokenized elsewhere
+    /// (a [`k6_json::Tokenizer`] on another thread, with
+    /// [`PackPlan::json_options`]): the same result as [`PackPlan::k6_stream`].
+    pub fn k6_json_tokens(&mut self, file: &str) -> Result<JsonTokens<'_>, PackError> {
+        let apply = k6_json::Applier::new(file, &self.json_options());
+        self.points(file, PointsSource { kind: InputKind::K6Json.name().to_string(), ..Default::default() })?;
+        Ok(JsonTokens { plan: self, apply, file: file.to_string() })
+    }
+
+    fn note_bad_lines(&mut self, file: &str) {
+        let bad = self.points.as_ref().map_or(0, |p| p.0.bad_lines());
         if bad > 0 {
             self.warnings.push(format!("{file}: {bad} malformed lines skipped (--lenient)"));
         }
-        Ok(())
     }
 
     pub fn profile(&mut self, p: Profile) {

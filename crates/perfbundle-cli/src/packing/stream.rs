@@ -1,11 +1,19 @@
 //! The point stream of a pack: read and hashed on a thread of its own
-//! (decompressing when it is gzip), parsed on this one.
+//! (decompressing when it is gzip), parsed on this one. A k6 JSON stream's
+//! lines are also tokenized on the reading thread (`k6_json::Tokenizer`),
+//! so this one only aggregates.
 
 use std::fs::File;
 use std::io::BufReader;
 
 use anyhow::{anyhow, bail, Context, Result};
+use std::io::Read;
+use std::sync::mpsc::sync_channel;
+
+use perfbundle_core::error::IngestError;
 use perfbundle_core::ingest::gzip::{is_gzip, StrictGzDecoder};
+use perfbundle_core::ingest::k6_json::{Batch, Tokenizer};
+use perfbundle_core::ingest::InputKind;
 use perfbundle_core::pack::PackPlan;
 use sha2::{Digest, Sha256};
 
@@ -50,14 +58,87 @@ pub fn read(plan: &mut PackPlan, inp: &Input, show_progress: bool) -> Result<Str
     let tap = Tap { inner: file, hasher: Sha256::new(), bytes: 0, progress: pb.clone() };
     let display = inp.display();
     let source = DecompressSource::new(tap).with_context(|| format!("{display}: cannot read"))?;
-    let (reader, handle) = ChannelReader::spawn(source);
-    let res = plan.k6_stream(reader, &display, inp.kind);
-    pb.finish_and_clear();
-    res?;
-    let source = handle.join().map_err(|_| anyhow!("{display}: the reading thread failed"))?;
+    let source = if inp.kind == InputKind::K6Json {
+        let res = read_json(plan, source, &display);
+        pb.finish_and_clear();
+        res?
+    } else {
+        let (reader, handle) = ChannelReader::spawn(source);
+        let res = plan.k6_stream(reader, &display, inp.kind);
+        pb.finish_and_clear();
+        res?;
+        handle.join().map_err(|_| anyhow!("{display}: the reading thread failed"))?
+    };
     let tap = source.into_tap().ok_or_else(|| anyhow!("{display}: the gzip stream is corrupt"))?;
     if tap.bytes != inp.size {
         bail!("{display}: read {} bytes but the file has {}; it changed while packing", tap.bytes, inp.size);
     }
     Ok(hex::encode(tap.hasher.finalize()))
+}
+
+/// Batches of tokens in flight between the two threads (each about 1 MiB of
+/// the decompressed stream): memory stays bounded, both cores stay busy.
+const BATCHES_IN_FLIGHT: usize = 4;
+const CHUNK: usize = 1 << 20;
+
+/// A k6 JSON stream on two threads: this one aggregates what the other
+/// reads, decompresses and tokenizes. Returns the source when it was read to
+/// its end.
+fn read_json(plan: &mut PackPlan, source: DecompressSource, display: &str) -> Result<DecompressSource> {
+    let opts = plan.json_options();
+    let (tx, rx) = sync_channel::<Result<Batch, IngestError>>(BATCHES_IN_FLIGHT);
+    let (spare_tx, spare_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT + 2);
+    let file = display.to_string();
+    let reader = std::thread::spawn(move || {
+        let mut source = source;
+        let mut tok = Tokenizer::new(&file, &opts);
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let mut batch = spare_rx.try_recv().unwrap_or_default();
+            batch.clear();
+            let res = match fill(&mut source, &mut buf) {
+                Ok(0) => tok.finish(&mut batch).map(|()| true),
+                Ok(n) => tok.feed(&buf[..n], &mut batch).map(|()| false),
+                Err(e) => Err(tok.read_error(e)),
+            };
+            let last = !matches!(res, Ok(false));
+            if tx.send(res.map(|_| batch)).is_err() || last {
+                break;
+            }
+        }
+        (source, tok.lines())
+    });
+    let mut sink = plan.k6_json_tokens(display)?;
+    let mut res = Ok(());
+    for msg in &rx {
+        match msg.map_err(Into::into).and_then(|b| sink.apply(&b).map(|()| b)) {
+            Ok(b) => {
+                let _ = spare_tx.try_send(b);
+            }
+            Err(e) => {
+                res = Err(e);
+                break;
+            }
+        }
+    }
+    // An error here ends the reading thread at its next send.
+    drop(rx);
+    let (source, lines) = reader.join().map_err(|_| anyhow!("{display}: the reading thread failed"))?;
+    res?;
+    sink.finish(lines)?;
+    Ok(source)
+}
+
+/// Reads until `buf` is full or the input ends; the bytes read.
+fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }

@@ -10,8 +10,10 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::IngestError;
-use crate::ingest::lines::{read_line_capped, DEFAULT_MAX_LINE_BYTES};
-use crate::k6::{Aggregator, MetricDecl, MetricType, SubmetricDecl};
+use crate::ingest::lines::{too_long, DEFAULT_MAX_LINE_BYTES};
+use rustc_hash::FxHashMap;
+
+use crate::k6::{Aggregator, MetricDecl, MetricType, Route, SubmetricDecl};
 use crate::time::parse_rfc3339_ns;
 
 /// Options of the JSON-stream ingest.
@@ -147,106 +149,331 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
     }
 }
 
-/// Ingests a whole `--out json` stream into `agg`.
+/// Ingests a whole `--out json` stream into `agg`: the stream's lines
+/// tokenized ([`Tokenizer`]) then applied ([`Applier`]) chunk by chunk, on
+/// this thread. A caller with a second core runs the two halves on two
+/// threads, with the same result.
 pub fn ingest<R: BufRead>(
     mut reader: R,
     file: &str,
     agg: &mut Aggregator,
     opts: &JsonOptions,
 ) -> Result<(), IngestError> {
-    let mut buf = Vec::with_capacity(4096);
-    let mut line_no = 0u64;
-    let mut content_lines = 0u64;
-    let mut scratch = TagScratch::default();
-    let read_err = |line_no: u64, e| IngestError::read(file, format!("reading line {}", line_no + 1), e);
+    let mut tok = Tokenizer::new(file, opts);
+    let mut apply = Applier::new(file, opts);
+    let mut batch = Batch::default();
     loop {
-        // Lines wholly inside the reader's buffer are parsed in place; a line
-        // that straddles two buffers is copied out first.
-        let avail = reader.fill_buf().map_err(|e| read_err(line_no, e))?;
+        let avail = reader.fill_buf().map_err(|e| tok.read_error(e))?;
         if avail.is_empty() {
             break;
         }
-        let (n, outcome) = match avail.iter().position(|b| *b == b'\n') {
-            Some(pos) => {
-                line_no += 1;
-                (pos + 1, handle_line(&avail[..pos], line_no, agg, &mut content_lines, &mut scratch))
-            }
-            None => {
-                buf.clear();
-                read_line_capped(&mut reader, &mut buf, opts.max_line_bytes).map_err(|e| read_err(line_no, e))?;
-                line_no += 1;
-                if let Err(message) = handle_line(&buf, line_no, agg, &mut content_lines, &mut scratch) {
-                    if !opts.lenient {
-                        return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
-                    }
-                    agg.stats_mut().bad_lines += 1;
-                }
-                continue;
-            }
-        };
+        let n = avail.len();
+        tok.feed(avail, &mut batch)?;
         reader.consume(n);
-        if let Err(message) = outcome {
-            if !opts.lenient {
-                return Err(IngestError::BadLine { file: file.to_string(), line: line_no, message });
-            }
-            agg.stats_mut().bad_lines += 1;
-        }
+        apply.apply(&batch, agg)?;
+        batch.clear();
     }
-    agg.stats_mut().lines += line_no;
-    if content_lines == 0 {
-        return Err(IngestError::Empty { file: file.to_string() });
-    }
-    Ok(())
+    tok.finish(&mut batch)?;
+    apply.apply(&batch, agg)?;
+    apply.finish(agg, tok.lines())
 }
 
-fn handle_line(
-    line: &[u8],
+/// Keys a tokenizer numbers before it starts again ([`Event::Reset`]), and
+/// the bytes they may hold: the key tables on both sides stay bounded
+/// whatever the stream (a tag holding a request id makes every key new).
+const MAX_KEYS: usize = 1 << 16;
+const MAX_KEY_BYTES: usize = 16 << 20;
+
+/// One piece of a tokenized stream, in input order.
+#[derive(Debug, Clone, Copy)]
+pub enum Event {
+    /// A `Point` line in k6's exact layout: its key's number, time and value.
+    Point { key: u32, ns: i64, value: f64 },
+    /// The next key number's bytes, `[start, end)` of the batch's bytes: the
+    /// metric name, a 0 byte, the inside of the tags object (`"k":"v",…`).
+    Key { start: u32, end: u32 },
+    /// Any other line (`Metric` declarations, other layouts, malformed
+    /// lines): line number and bytes, parsed in full when applied.
+    Line { no: u64, start: u32, end: u32 },
+    /// Keys are numbered from 0 again.
+    Reset,
+}
+
+/// Tokens of a run of lines: what [`Tokenizer::feed`] makes and
+/// [`Applier::apply`] reads. Reused: [`Batch::clear`] keeps the allocations.
+#[derive(Debug, Default)]
+pub struct Batch {
+    events: Vec<Event>,
+    bytes: Vec<u8>,
+}
+
+impl Batch {
+    pub fn clear(&mut self) {
+        self.events.clear();
+        self.bytes.clear();
+    }
+
+    /// Events in the batch.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    fn push_bytes(&mut self, parts: &[&[u8]]) -> (u32, u32) {
+        let start = self.bytes.len();
+        for p in parts {
+            self.bytes.extend_from_slice(p);
+        }
+        // A batch holds at most a few chunks of input: far below 4 GiB.
+        (start as u32, self.bytes.len() as u32)
+    }
+}
+
+/// The first half of the ingest: splits a stream into lines, reads each
+/// `Point` line of k6's exact layout into (key, time, value), numbering each
+/// distinct (metric, tags) once, and passes every other line on whole.
+/// Needs no [`Aggregator`], so it can run on a thread of its own.
+#[derive(Debug)]
+pub struct Tokenizer {
+    file: String,
+    max_line: usize,
     line_no: u64,
-    agg: &mut Aggregator,
-    content_lines: &mut u64,
-    scratch: &mut TagScratch,
-) -> Result<(), String> {
-    let mut line = line;
-    while let Some((last, rest)) = line.split_last() {
-        if matches!(last, b'\n' | b'\r') {
-            line = rest;
-        } else {
-            break;
-        }
-    }
-    if line_no == 1 {
-        line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-    }
-    if line.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(());
-    }
-    *content_lines += 1;
-    let mut tags = scratch.take();
-    if let Some((metric, time, value)) = fast_point(line, &mut tags) {
-        let ns = parse_rfc3339_ns(time).ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
-        agg.add_point(metric, ns, value, &tags);
-        scratch.put(tags);
-        return Ok(());
-    }
-    scratch.put(tags);
-    ingest_line(line, agg)
+    /// The start of a line that the last chunk did not finish.
+    carry: Vec<u8>,
+    keys: FxHashMap<Vec<u8>, u32>,
+    key_bytes: usize,
+    key_buf: Vec<u8>,
 }
 
-/// A tag list whose allocation is reused from line to line.
-#[derive(Default)]
-struct TagScratch(Vec<(&'static str, &'static str)>);
-
-impl TagScratch {
-    fn take<'a>(&mut self) -> Vec<(&'a str, &'a str)> {
-        let v = std::mem::take(&mut self.0);
-        // Empty, so nothing is mapped; collecting reuses the allocation.
-        v.into_iter().map(|_| ("", "")).collect()
+impl Tokenizer {
+    pub fn new(file: &str, opts: &JsonOptions) -> Self {
+        Tokenizer {
+            file: file.to_string(),
+            max_line: opts.max_line_bytes,
+            line_no: 0,
+            carry: Vec::new(),
+            keys: FxHashMap::default(),
+            key_bytes: 0,
+            key_buf: Vec::new(),
+        }
     }
 
-    fn put(&mut self, mut v: Vec<(&str, &str)>) {
-        v.clear();
-        self.0 = v.into_iter().map(|_| ("", "")).collect();
+    /// Lines read so far.
+    pub fn lines(&self) -> u64 {
+        self.line_no
     }
+
+    /// An error reading the stream, at the line it is on.
+    pub fn read_error(&self, e: std::io::Error) -> IngestError {
+        IngestError::read(&self.file, format!("reading line {}", self.line_no + 1), e)
+    }
+
+    fn too_long(&self) -> IngestError {
+        IngestError::read(&self.file, format!("reading line {}", self.line_no + 1), too_long(self.max_line))
+    }
+
+    /// Tokenizes the lines `chunk` ends (the first one begun in an earlier
+    /// chunk) into `out`; keeps an unfinished last line for the next call.
+    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Batch) -> Result<(), IngestError> {
+        if !self.carry.is_empty() {
+            match memchr::memchr(b'\n', chunk) {
+                None => {
+                    self.carry.extend_from_slice(chunk);
+                    if self.carry.len() > self.max_line {
+                        return Err(self.too_long());
+                    }
+                    return Ok(());
+                }
+                Some(i) => {
+                    self.carry.extend_from_slice(&chunk[..=i]);
+                    if self.carry.len() > self.max_line {
+                        return Err(self.too_long());
+                    }
+                    let line = std::mem::take(&mut self.carry);
+                    self.line(&line, out);
+                    self.carry = line;
+                    self.carry.clear();
+                    chunk = &chunk[i + 1..];
+                }
+            }
+        }
+        let mut at = 0;
+        for end in memchr::memchr_iter(b'\n', chunk) {
+            if end + 1 - at > self.max_line {
+                return Err(self.too_long());
+            }
+            self.line(&chunk[at..=end], out);
+            at = end + 1;
+        }
+        let rest = &chunk[at..];
+        if rest.len() > self.max_line {
+            return Err(self.too_long());
+        }
+        self.carry.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// The last line, when the stream does not end with a newline.
+    pub fn finish(&mut self, out: &mut Batch) -> Result<(), IngestError> {
+        if !self.carry.is_empty() {
+            let line = std::mem::take(&mut self.carry);
+            self.line(&line, out);
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, raw: &[u8], out: &mut Batch) {
+        self.line_no += 1;
+        let mut line = raw;
+        while let Some((last, rest)) = line.split_last() {
+            if matches!(last, b'\n' | b'\r') {
+                line = rest;
+            } else {
+                break;
+            }
+        }
+        if self.line_no == 1 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            return;
+        }
+        if let Some(p) = fast_point(line) {
+            if let Some(ns) = std::str::from_utf8(p.time).ok().and_then(parse_rfc3339_ns) {
+                if let Some(key) = self.key(p.metric, p.tags, out) {
+                    out.events.push(Event::Point { key, ns, value: p.value });
+                    return;
+                }
+            }
+        }
+        let (start, end) = out.push_bytes(&[line]);
+        out.events.push(Event::Line { no: self.line_no, start, end });
+    }
+
+    /// The number of a (metric, tags) key, new ones announced in `out`;
+    /// `None` when the key's bytes are not UTF-8 (the full parser says so).
+    fn key(&mut self, metric: &[u8], tags: &[u8], out: &mut Batch) -> Option<u32> {
+        self.key_buf.clear();
+        self.key_buf.extend_from_slice(metric);
+        self.key_buf.push(0);
+        self.key_buf.extend_from_slice(tags);
+        if let Some(&k) = self.keys.get(self.key_buf.as_slice()) {
+            return Some(k);
+        }
+        std::str::from_utf8(&self.key_buf).ok()?;
+        if self.keys.len() >= MAX_KEYS || self.key_bytes + self.key_buf.len() > MAX_KEY_BYTES {
+            self.keys.clear();
+            self.key_bytes = 0;
+            out.events.push(Event::Reset);
+        }
+        let k = self.keys.len() as u32;
+        self.key_bytes += self.key_buf.len();
+        self.keys.insert(self.key_buf.clone(), k);
+        let (start, end) = out.push_bytes(&[&self.key_buf]);
+        out.events.push(Event::Key { start, end });
+        Some(k)
+    }
+}
+
+/// A key as the applier holds it: names, and its route once found.
+#[derive(Debug)]
+struct KeyEntry {
+    metric: String,
+    tags: Vec<(String, String)>,
+    route: Option<(u64, Route)>,
+}
+
+/// The second half of the ingest: feeds a [`Tokenizer`]'s batches, in
+/// order, to an [`Aggregator`] — each key's route found once.
+#[derive(Debug)]
+pub struct Applier {
+    file: String,
+    lenient: bool,
+    keys: Vec<KeyEntry>,
+    content_lines: u64,
+}
+
+impl Applier {
+    pub fn new(file: &str, opts: &JsonOptions) -> Self {
+        Applier { file: file.to_string(), lenient: opts.lenient, keys: Vec::new(), content_lines: 0 }
+    }
+
+    pub fn apply(&mut self, batch: &Batch, agg: &mut Aggregator) -> Result<(), IngestError> {
+        for ev in &batch.events {
+            match *ev {
+                Event::Point { key, ns, value } => {
+                    self.content_lines += 1;
+                    let Some(e) = self.keys.get_mut(key as usize) else {
+                        return Err(IngestError::invalid(
+                            &self.file,
+                            format!("internal: key {key} was never announced"),
+                        ));
+                    };
+                    let epoch = agg.routes_epoch();
+                    if !value.is_finite() || value.abs() > crate::k6::aggregate::MAX_MAGNITUDE {
+                        let tags: Vec<(&str, &str)> = e.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                        agg.add_points(&e.metric, ns, value, &tags, 1);
+                        continue;
+                    }
+                    match &e.route {
+                        Some((at, route)) if *at == epoch => agg.add_routed(route, ns, value, 1),
+                        _ => {
+                            let tags: Vec<(&str, &str)> =
+                                e.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                            let route = agg.route(&e.metric, &tags);
+                            agg.add_routed(&route, ns, value, 1);
+                            e.route = Some((agg.routes_epoch(), route));
+                        }
+                    }
+                }
+                Event::Key { start, end } => {
+                    let bytes = &batch.bytes[start as usize..end as usize];
+                    self.keys.push(key_entry(bytes));
+                }
+                Event::Line { no, start, end } => {
+                    self.content_lines += 1;
+                    let line = &batch.bytes[start as usize..end as usize];
+                    if let Err(message) = ingest_line(line, agg) {
+                        if !self.lenient {
+                            return Err(IngestError::BadLine { file: self.file.clone(), line: no, message });
+                        }
+                        agg.stats_mut().bad_lines += 1;
+                    }
+                }
+                Event::Reset => self.keys.clear(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the stream of `lines` lines (the tokenizer's count).
+    pub fn finish(&self, agg: &mut Aggregator, lines: u64) -> Result<(), IngestError> {
+        agg.stats_mut().lines += lines;
+        if self.content_lines == 0 {
+            return Err(IngestError::Empty { file: self.file.clone() });
+        }
+        Ok(())
+    }
+}
+
+/// A key's names from its bytes: the metric, a 0 byte, the tags as the fast
+/// path checked them (strings without escapes, `:` and `,` between).
+fn key_entry(bytes: &[u8]) -> KeyEntry {
+    let text = String::from_utf8_lossy(bytes);
+    let (metric, tags_text) = text.split_once('\0').unwrap_or((&text, ""));
+    let mut tags = Vec::new();
+    let mut rest = tags_text;
+    // `"k":"v"` pairs, comma-separated; no string holds a quote.
+    while let Some(r) = rest.strip_prefix('"') {
+        let Some((k, r)) = r.split_once("\":\"") else { break };
+        let Some((v, r)) = r.split_once('"') else { break };
+        tags.push((k.to_string(), v.to_string()));
+        rest = r.strip_prefix(',').unwrap_or(r);
+    }
+    KeyEntry { metric: metric.to_string(), tags, route: None }
 }
 
 /// A byte cursor for [`fast_point`].
@@ -266,9 +493,9 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A string without escapes or control characters.
+    /// A string without escapes or control characters: its bytes.
     #[inline]
-    fn string(&mut self) -> Option<&'a str> {
+    fn string(&mut self) -> Option<&'a [u8]> {
         if self.b.get(self.i) != Some(&b'"') {
             return None;
         }
@@ -279,7 +506,7 @@ impl<'a> Cursor<'a> {
             return None;
         }
         self.i = end + 1;
-        std::str::from_utf8(&self.b[start..end]).ok()
+        Some(&self.b[start..end])
     }
 
     #[inline]
@@ -296,11 +523,21 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// A `Point` line's parts, as bytes of the line.
+struct FastPoint<'a> {
+    metric: &'a [u8],
+    time: &'a [u8],
+    value: f64,
+    /// The inside of the tags object: `"k":"v","k2":"v2"` (may be empty).
+    tags: &'a [u8],
+}
+
 /// The fast path for a `Point` line exactly as k6 writes it:
 /// `{"metric":M,"type":"Point","data":{"time":T,"value":V,"tags":{…}}}` with
-/// no whitespace and no escapes. Anything else returns `None` (and the line
-/// goes through the full JSON parser), so this never changes what is read.
-fn fast_point<'a>(line: &'a [u8], tags: &mut Vec<(&'a str, &'a str)>) -> Option<(&'a str, &'a str, f64)> {
+/// no whitespace, no escapes and string tag values. Anything else returns
+/// `None` (and the line goes through the full JSON parser), so this never
+/// changes what is read.
+fn fast_point(line: &[u8]) -> Option<FastPoint<'_>> {
     let mut c = Cursor { b: line, i: 0 };
     c.lit(b"{\"metric\":")?;
     let metric = c.string()?;
@@ -309,20 +546,22 @@ fn fast_point<'a>(line: &'a [u8], tags: &mut Vec<(&'a str, &'a str)>) -> Option<
     c.lit(b",\"value\":")?;
     let value = c.number()?;
     c.lit(b",\"tags\":{")?;
+    let tags_start = c.i;
+    let mut tags_end = c.i;
     if c.lit(b"}").is_none() {
         loop {
-            let k = c.string()?;
+            c.string()?;
             c.lit(b":")?;
-            let v = c.string()?;
-            tags.push((k, v));
+            c.string()?;
             if c.lit(b",").is_none() {
+                tags_end = c.i;
                 c.lit(b"}")?;
                 break;
             }
         }
     }
     c.lit(b"}}")?;
-    (c.i == line.len()).then_some((metric, time, value))
+    (c.i == line.len()).then_some(FastPoint { metric, time, value, tags: &line[tags_start..tags_end] })
 }
 
 fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
@@ -437,16 +676,19 @@ mod tests {
             r#"{"metric":"vus","type":"Point","data":{"time":"2026-11-24T19:50:03.6Z","value":-1.5e-3,"tags":{}}}"#,
         ];
         for l in lines {
-            let mut tags = Vec::new();
-            let (m, t, v) = fast_point(l.as_bytes(), &mut tags).expect("fast path");
+            let p = fast_point(l.as_bytes()).expect("fast path");
             let full: Line<'_> = serde_json::from_str(l).unwrap();
-            assert_eq!(m, full.metric);
-            assert_eq!(t, full.data.time.unwrap());
-            assert_eq!(v, full.data.value.unwrap());
+            assert_eq!(p.metric, full.metric.as_bytes());
+            assert_eq!(p.time, full.data.time.unwrap().as_bytes());
+            assert_eq!(p.value, full.data.value.unwrap());
+            let mut key = p.metric.to_vec();
+            key.push(0);
+            key.extend_from_slice(p.tags);
+            let e = key_entry(&key);
+            assert_eq!(e.metric, full.metric);
             let ft: Vec<(String, String)> =
                 full.data.tags.unwrap().0.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-            let got: Vec<(String, String)> = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            assert_eq!(got, ft);
+            assert_eq!(e.tags, ft);
         }
         // Departures from k6's exact layout go to the full parser.
         for l in [
@@ -457,7 +699,7 @@ mod tests {
             r#"{"metric":"a","type":"Point","data":{"time":"t","value":1,"tags":{}}} x"#,
             r#"{"metric":"a","type":"Point","data":{"time":"t","value":1,"tags":{"k":"v",}}}"#,
         ] {
-            assert!(fast_point(l.as_bytes(), &mut Vec::new()).is_none(), "{l}");
+            assert!(fast_point(l.as_bytes()).is_none(), "{l}");
         }
     }
 
@@ -468,6 +710,69 @@ mod tests {
         let mut agg = Aggregator::new(AggregatorOptions::default());
         ingest(text.as_bytes(), "t.json", &mut agg, &JsonOptions::default()).unwrap();
         assert_eq!(agg.finish(None).series["http_reqs{name:a\"b}"].samples, 1);
+    }
+
+    /// The corpus's k6 stream (a real k6 1.1 run of the demo app).
+    fn corpus_stream() -> Vec<u8> {
+        let gz = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus/runs/v1/k6-only/k6.json.gz"))
+            .expect("corpus stream");
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut out).unwrap();
+        out
+    }
+
+    fn aggregated(f: impl FnOnce(&mut Aggregator)) -> String {
+        let mut agg = Aggregator::new(AggregatorOptions::default());
+        f(&mut agg);
+        format!("{:?}", agg.finish(None))
+    }
+
+    #[test]
+    fn routed_points_aggregate_as_each_line_parsed_in_full() {
+        let text = corpus_stream();
+        // Every line through serde and `add_point` (no fast path, no routes).
+        let reference = aggregated(|agg| {
+            let mut n = 0;
+            for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                ingest_line(line, agg).unwrap();
+                n += 1;
+            }
+            agg.stats_mut().lines += n;
+        });
+        for cap in [7, 300, 1 << 16, 1 << 24] {
+            let got = aggregated(|agg| {
+                ingest(std::io::BufReader::with_capacity(cap, &text[..]), "k6.json", agg, &JsonOptions::default())
+                    .unwrap()
+            });
+            assert_eq!(got, reference, "chunks of {cap} bytes");
+        }
+    }
+
+    #[test]
+    fn key_tables_start_again_when_full() {
+        // Hand-made: a tag that differs on every line (a request id), more
+        // lines than a key table holds.
+        let mut text = String::new();
+        for i in 0..(MAX_KEYS + 10) {
+            text.push_str(&format!(
+                "{{\"metric\":\"http_reqs\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-11-24T19:50:03Z\",\"value\":1,\"tags\":{{\"id\":\"{i}\",\"status\":\"{}\"}}}}}}\n",
+                200 + i % 3
+            ));
+        }
+        let mut tok = Tokenizer::new("ids.json", &JsonOptions::default());
+        let mut batch = Batch::default();
+        tok.feed(text.as_bytes(), &mut batch).unwrap();
+        assert!(batch.events.iter().any(|e| matches!(e, Event::Reset)));
+        assert!(tok.keys.len() <= MAX_KEYS);
+        let mut agg = Aggregator::new(AggregatorOptions::default());
+        let mut apply = Applier::new("ids.json", &JsonOptions::default());
+        apply.apply(&batch, &mut agg).unwrap();
+        assert!(apply.keys.len() <= MAX_KEYS);
+        apply.finish(&mut agg, tok.lines()).unwrap();
+        let out = agg.finish(None);
+        assert_eq!(out.series["http_reqs"].samples, (MAX_KEYS + 10) as u64);
+        let status_201 = (0..MAX_KEYS + 10).filter(|i| i % 3 == 1).count();
+        assert_eq!(out.series["http_reqs{status:201}"].samples, status_201 as u64);
     }
 
     #[test]

@@ -12,6 +12,6 @@ pub mod sections;
 pub mod text;
 pub mod view;
 
-pub use aggregate::{Aggregated, Aggregator, AggregatorOptions};
+pub use aggregate::{Aggregated, Aggregator, AggregatorOptions, Route};
 pub use assemble::{assemble, metrics_view};
 pub use model::*;

@@ -96,8 +96,6 @@ pub struct Aggregator {
     warnings: Vec<String>,
     /// Histogram buckets occupied in all trend cells.
     hist_slots: usize,
-    /// Reused list of the series one sample goes to.
-    scratch: Vec<usize>,
     /// The last metric looked up (k6 streams runs of one metric).
     last_metric: Option<(String, usize)>,
     /// Names past `max_metrics` seen so far (bounded), and metrics whose type
@@ -105,6 +103,21 @@ pub struct Aggregator {
     dropped_names: FxHashSet<String>,
     guessed: Vec<String>,
     guessed_more: u64,
+    /// Bumped when a declaration adds sub-metrics to a metric seen before.
+    routes_epoch: u64,
+}
+
+/// Where one (metric, tag set)'s samples go: [`Aggregator::route`].
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// `None`: the metric is past the limits, its samples are counted as dropped.
+    metric: Option<usize>,
+    /// Series besides the metric's own (tag break-downs, sub-metrics).
+    targets: Vec<usize>,
+    /// Break-downs whose value had no room: their overflow counts the samples.
+    overflow: Vec<usize>,
+    /// A check's (group, name), for `checks` samples.
+    check: Option<(String, String)>,
 }
 
 /// What [`Aggregator::finish`] returns.
@@ -142,12 +155,12 @@ impl Aggregator {
             checks: BTreeMap::new(),
             stats: IngestStats::default(),
             warnings: Vec::new(),
-            scratch: Vec::new(),
             last_metric: None,
             hist_slots: 0,
             dropped_names: Default::default(),
             guessed: Vec::new(),
             guessed_more: 0,
+            routes_epoch: 0,
         }
     }
 
@@ -165,6 +178,7 @@ impl Aggregator {
     /// same name adds its sub-metrics and thresholds.
     pub fn declare(&mut self, name: &str, decl: MetricDecl) {
         if let Some(&id) = self.metric_ids.get(name) {
+            self.routes_epoch += 1;
             let m = &mut self.metrics[id];
             if m.decl.kind != decl.kind && m.decl.type_source != "declared" {
                 self.warnings.push(format!(
@@ -331,39 +345,33 @@ impl Aggregator {
             self.stats.non_finite += count;
             return;
         }
+        let route = self.route(metric, tags);
+        self.add_routed(&route, time_ns, value, count);
+    }
+
+    /// Where the samples of `metric` with `tags` go (found the way the first
+    /// such sample would: the metric declared or guessed, tag values broken
+    /// down while there is room). A stream of many samples of few tag sets
+    /// finds each route once and adds through [`Aggregator::add_routed`],
+    /// which is exactly [`Aggregator::add_points`] then, as long as
+    /// [`Aggregator::routes_epoch`] is unchanged (a declaration that adds
+    /// sub-metrics changes it).
+    pub fn route(&mut self, metric: &str, tags: &[(&str, &str)]) -> Route {
         let Some(id) = self.metric_id(metric) else {
-            self.stats.dropped_metric_samples += count;
-            return;
+            return Route { metric: None, targets: Vec::new(), overflow: Vec::new(), check: None };
         };
-        self.stats.points += count;
-        let mut idx = time_ns.div_euclid(self.bucket_ns());
-        let lo = self.min_idx.min(idx);
-        let hi = self.max_idx.max(idx);
-        if (hi - lo) as u64 >= self.opts.max_buckets {
-            self.coarsen_to_fit(lo, hi);
-            idx = time_ns.div_euclid(self.bucket_ns());
-        }
-        self.min_idx = self.min_idx.min(idx);
-        self.max_idx = self.max_idx.max(idx);
-
-        let total = self.metrics[id].total;
-        // Whole-metric series share the large budget of exact values, except
-        // k6's request-phase timings, which take their chance with sub-series.
-        let budget = if self.metrics[id].primary { &mut self.budget } else { &mut self.sub_budget };
-        let mut new_slots = self.series[total].add_n(idx, time_ns, value, count, budget);
-
         let max_tag_values = self.opts.max_tag_values;
-        let mut targets = std::mem::take(&mut self.scratch);
-        targets.clear();
+        let mut targets = Vec::new();
+        let mut overflow = Vec::new();
         let m = &mut self.metrics[id];
-        for b in &mut m.by_tag {
+        for (bi, b) in m.by_tag.iter_mut().enumerate() {
             let Some((_, v)) = tags.iter().find(|(k, _)| b.is_key(k)) else {
                 continue;
             };
             match b.values.get(*v) {
                 Some(&sid) => targets.push(sid),
                 None if b.values.len() >= max_tag_values || self.series.len() >= self.opts.max_series => {
-                    b.overflow += count
+                    overflow.push(bi)
                 }
                 None => {
                     let mut t = BTreeMap::new();
@@ -390,10 +398,56 @@ impl Aggregator {
                 targets.push(*sid);
             }
         }
-        for &sid in &targets {
+        let check = if metric == "checks" {
+            let get = |key: &str| tags.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string());
+            get("check").map(|check| (get("group").unwrap_or_default(), check))
+        } else {
+            None
+        };
+        Route { metric: Some(id), targets, overflow, check }
+    }
+
+    /// Changes whenever a route found before may no longer be right.
+    pub fn routes_epoch(&self) -> u64 {
+        self.routes_epoch
+    }
+
+    /// Adds `count` samples along a route found by [`Aggregator::route`] at
+    /// the current [`Aggregator::routes_epoch`].
+    pub fn add_routed(&mut self, route: &Route, time_ns: i64, value: f64, count: u64) {
+        if count == 0 {
+            return;
+        }
+        if !value.is_finite() || value.abs() > MAX_MAGNITUDE {
+            self.stats.non_finite += count;
+            return;
+        }
+        let Some(id) = route.metric else {
+            self.stats.dropped_metric_samples += count;
+            return;
+        };
+        self.stats.points += count;
+        let mut idx = time_ns.div_euclid(self.bucket_ns());
+        let lo = self.min_idx.min(idx);
+        let hi = self.max_idx.max(idx);
+        if (hi - lo) as u64 >= self.opts.max_buckets {
+            self.coarsen_to_fit(lo, hi);
+            idx = time_ns.div_euclid(self.bucket_ns());
+        }
+        self.min_idx = self.min_idx.min(idx);
+        self.max_idx = self.max_idx.max(idx);
+
+        let total = self.metrics[id].total;
+        // Whole-metric series share the large budget of exact values, except
+        // k6's request-phase timings, which take their chance with sub-series.
+        let budget = if self.metrics[id].primary { &mut self.budget } else { &mut self.sub_budget };
+        let mut new_slots = self.series[total].add_n(idx, time_ns, value, count, budget);
+        for &bi in &route.overflow {
+            self.metrics[id].by_tag[bi].overflow += count;
+        }
+        for &sid in &route.targets {
             new_slots += self.series[sid].add_n(idx, time_ns, value, count, &mut self.sub_budget);
         }
-        self.scratch = targets;
         self.hist_slots += new_slots;
         if self.hist_slots > self.opts.max_hist_slots {
             // Widen the time buckets until the histograms take at most three
@@ -403,21 +457,16 @@ impl Aggregator {
                 self.coarsen_step();
             }
         }
-        if metric == "checks" {
-            let get = |key: &str| tags.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string());
-            if let Some(check) = get("check") {
-                let group = get("group").unwrap_or_default();
-                let key = (group, check);
-                if self.checks.len() < self.opts.max_checks || self.checks.contains_key(&key) {
-                    let e = self.checks.entry(key).or_default();
-                    if value != 0.0 {
-                        e.0 += count;
-                    } else {
-                        e.1 += count;
-                    }
+        if let Some(key) = &route.check {
+            if self.checks.len() < self.opts.max_checks || self.checks.contains_key(key) {
+                let e = self.checks.entry(key.clone()).or_default();
+                if value != 0.0 {
+                    e.0 += count;
                 } else {
-                    self.stats.series_not_made += count;
+                    e.1 += count;
                 }
+            } else {
+                self.stats.series_not_made += count;
             }
         }
     }
