@@ -10,7 +10,8 @@ BIN=$PWD/target/release/perfbundle
 [ -x "$BIN" ] || cargo build --release -p perfbundle-cli
 W=$(mktemp -d)
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"' EXIT
+# KEEP=1 keeps the run's JSON stream and InfluxDB's files in $W (printed).
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; if [ "${KEEP:-}" = 1 ]; then echo "kept $W" >&2; else rm -rf "$W"; fi' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 IP=$(free_port); RP=$(free_port)
 cat > "$W/influxdb.conf" <<EOF
@@ -44,15 +45,26 @@ export const options = {
 }
 export default function () { http.get(__ENV.BASE_URL + '/') }
 EOF
+FROM_S=$(date +%s)
 K6_NO_USAGE_REPORT=true K6_INFLUXDB_CONCURRENT_WRITES=8 k6 run --quiet --no-color --address "" -e "BASE_URL=http://127.0.0.1:$SP" \
   --out "influxdb=http://127.0.0.1:$IP/k6" --out "json=$W/run.json" "$W/steady.js" >/dev/null 2>&1 || true
 POINTS=$(grep -c '"type":"Point"' "$W/run.json")
 echo "k6 wrote $POINTS points (JSON stream $(du -h "$W/run.json" | cut -f1))"
+TO_S=$(( $(date +%s) + 1 ))
+sleep 2 # k6's last batch is in
 t() { /usr/bin/time -f '%e s %M KB' "$@" 2>&1 >/dev/null | tail -1; }
+# The floor: the query the import sends (every measurement over the run's
+# window, chunked, 10,000 rows a chunk), its response read to the end and
+# thrown away.
+Q="SELECT * FROM /.*/ WHERE time >= ${FROM_S}000000000 AND time < ${TO_S}000000000"
+BARE=(curl -sS -G --fail "http://127.0.0.1:$IP/query" --data-urlencode "db=k6" --data-urlencode "epoch=ns"
+  --data-urlencode "chunked=true" --data-urlencode "chunk_size=10000" --data-urlencode "q=$Q" -o /dev/null)
+echo "bare response: $("${BARE[@]}" -w '%{size_download}') bytes"
 for i in 1 2 3; do
-  echo "pack --out json stream (reference): $(t "$BIN" pack --no-git -o "$W/json.perfbundle" "$W/run.json")"
-  echo "import influxdb, 5m slices:         $(t "$BIN" import influxdb --url "http://127.0.0.1:$IP" --db k6 --last 30m -o "$W/imp.perfbundle")"
-  echo "import influxdb, 5s slices:         $(t "$BIN" import influxdb --url "http://127.0.0.1:$IP" --db k6 --last 30m --slice 5s -o "$W/imp5.perfbundle")"
+  echo "pack --out json stream:             $(t "$BIN" pack --no-git -o "$W/json.perfbundle" "$W/run.json")"
+  echo "bare chunked /query (floor):        $(t "${BARE[@]}")"
+  echo "import influxdb (one query):        $(t "$BIN" import influxdb --url "http://127.0.0.1:$IP" --db k6 --from "$FROM_S" --to "$TO_S" --slice 1h -o "$W/imp.perfbundle")"
+  echo "import influxdb, 5s slices:         $(t "$BIN" import influxdb --url "http://127.0.0.1:$IP" --db k6 --from "$FROM_S" --to "$TO_S" --slice 5s -o "$W/imp5.perfbundle")"
 done
 python3 - "$BIN" "$W" <<'EOF'
 import json, subprocess, sys

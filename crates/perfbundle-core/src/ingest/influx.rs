@@ -11,39 +11,195 @@
 //! `group` tag beside it, so a missing `group` is put back as `""` where
 //! there is a `scenario`; and `url`, a field, is a tag again.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
+
+use rustc_hash::FxHashMap;
 
 use serde::Deserialize;
 
 use crate::error::IngestError;
 use crate::ingest::lines::{read_line_capped, DEFAULT_MAX_LINE_BYTES};
-use crate::k6::Aggregator;
+use crate::k6::{Aggregator, Route};
 
 #[derive(Deserialize)]
-struct Response {
-    #[serde(default)]
-    results: Vec<StatementResult>,
+struct Response<'a> {
+    #[serde(default, borrow)]
+    results: Vec<StatementResult<'a>>,
     #[serde(default)]
     error: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct StatementResult {
-    #[serde(default)]
-    series: Vec<Series>,
+struct StatementResult<'a> {
+    #[serde(default, borrow)]
+    series: Vec<Series<'a>>,
     #[serde(default)]
     error: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct Series {
-    name: String,
+struct Series<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
     #[serde(default)]
     tags: Option<BTreeMap<String, String>>,
-    columns: Vec<String>,
-    #[serde(default)]
-    values: Vec<Vec<serde_json::Value>>,
+    #[serde(borrow)]
+    columns: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    values: Rows<'a>,
+}
+
+/// A series' rows, their cells in one array (no allocation per row).
+#[derive(Default)]
+struct Rows<'a> {
+    cells: Vec<Cell<'a>>,
+    /// Where each row ends in `cells`.
+    ends: Vec<usize>,
+}
+
+impl<'a> Rows<'a> {
+    fn iter(&self) -> impl Iterator<Item = &[Cell<'a>]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let row = &self.cells[start..end];
+            start = end;
+            row
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Rows<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RowSeed<'r, 'a>(&'r mut Vec<Cell<'a>>);
+        impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for RowSeed<'_, 'a> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for RowSeed<'_, 'a> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a row (an array of values)")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+                while let Some(c) = a.next_element::<Cell<'de>>()? {
+                    self.0.push(c);
+                }
+                Ok(())
+            }
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Rows<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of rows")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Rows::default())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                let mut rows = Rows::default();
+                while a.next_element_seed(RowSeed(&mut rows.cells))?.is_some() {
+                    rows.ends.push(rows.cells.len());
+                }
+                Ok(rows)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One value of a row, borrowed from the response where it can be: a row
+/// is read without allocating a string per cell.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell<'a> {
+    Null,
+    Int(i64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    /// Booleans, and numbers past i64 (no k6 column holds one).
+    Other(String),
+}
+
+impl Cell<'_> {
+    fn as_f64(&self) -> Option<f64> {
+        match self {
+            Cell::Int(i) => Some(*i as f64),
+            Cell::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    fn is_number(&self) -> bool {
+        matches!(self, Cell::Int(_) | Cell::Float(_))
+    }
+}
+
+impl std::fmt::Display for Cell<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cell::Null => f.write_str("null"),
+            Cell::Int(i) => write!(f, "{i}"),
+            Cell::Float(x) => write!(f, "{x}"),
+            Cell::Str(s) => write!(f, "{s:?}"),
+            Cell::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Cell<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Cell<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a value of a row")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Cell::Null)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Cell::Null)
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Cell::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(i64::try_from(v).map(Cell::Int).unwrap_or(Cell::Float(v as f64)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Cell::Float(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Cell::Other(v.to_string()))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cell::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cell::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cell::Str(Cow::Owned(v)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Cell::Other("[…]".into()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                while a.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Cell::Other("{…}".into()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// What one response held.
@@ -216,48 +372,84 @@ pub fn split_by_gaps(bins: &BTreeMap<i64, u64>, start: i64, end: i64) -> Vec<(i6
     out
 }
 
-fn feed_series(s: &Series, agg: &mut Aggregator, stats: &mut ResponseStats) -> Result<(), String> {
+fn feed_series(s: &Series<'_>, agg: &mut Aggregator, stats: &mut ResponseStats) -> Result<(), String> {
     let col = |name: &str| s.columns.iter().position(|c| c == name);
     let t = col("time").ok_or("no time column")?;
     // k6 writes `value` on every row: a measurement without one anywhere is
     // another tool's (a query over several measurements lists every field).
-    let Some(v) = col("value").filter(|&v| s.values.iter().any(|r| r.get(v).is_some_and(|x| x.is_number()))) else {
+    let Some(v) = col("value").filter(|&v| s.values.iter().any(|r: &[Cell<'_>]| r.get(v).is_some_and(Cell::is_number)))
+    else {
         if !s.values.is_empty() {
-            stats.foreign.insert(s.name.clone());
+            stats.foreign.insert(s.name.to_string());
         }
         return Ok(());
     };
     let fixed: Vec<(String, String)> = s.tags.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut tags: Vec<(&str, &str)> = Vec::with_capacity(s.columns.len() + fixed.len());
-    for row in &s.values {
+    // Rows of one series share few tag sets: each set's route is found once
+    // (keyed by the row's string cells, 0-separated; 1 marks a non-string).
+    let mut routes: FxHashMap<Vec<u8>, (u64, Route)> = FxHashMap::default();
+    let mut key: Vec<u8> = Vec::new();
+    for row in s.values.iter() {
         if row.len() != s.columns.len() {
             return Err(format!("a row of {} values for {} columns", row.len(), s.columns.len()));
         }
-        let time = row[t].as_i64().ok_or_else(|| format!("time {} is not integer nanoseconds (epoch=ns)", row[t]))?;
+        let time = match row[t] {
+            Cell::Int(ns) => ns,
+            ref other => return Err(format!("time {other} is not integer nanoseconds (epoch=ns)")),
+        };
         let Some(value) = row[v].as_f64() else {
             stats.skipped += 1;
             continue;
         };
+        key.clear();
+        for (i, c) in row.iter().enumerate() {
+            if i == t || i == v {
+                continue;
+            }
+            match c {
+                Cell::Str(x) => key.extend_from_slice(x.as_bytes()),
+                _ => key.push(1),
+            }
+            key.push(0);
+        }
+        stats.points += 1;
+        if let Some((epoch, route)) = routes.get(key.as_slice()) {
+            if *epoch == agg.routes_epoch() {
+                agg.add_routed(route, time, value, 1);
+                continue;
+            }
+        }
         tags.clear();
         tags.extend(fixed.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         for (i, c) in s.columns.iter().enumerate() {
             if i == t || i == v {
                 continue;
             }
-            if let Some(x) = row[i].as_str() {
+            if let Cell::Str(x) = &row[i] {
                 if !x.is_empty() {
-                    tags.push((c.as_str(), x));
+                    tags.push((c.as_ref(), x.as_ref()));
                 }
             }
         }
         if tags.iter().any(|(k, _)| *k == "scenario") && !tags.iter().any(|(k, _)| *k == "group") {
             tags.push(("group", ""));
         }
-        agg.add_point(&s.name, time, value, &tags);
-        stats.points += 1;
+        if !value.is_finite() || value.abs() > crate::k6::aggregate::MAX_MAGNITUDE {
+            agg.add_point(&s.name, time, value, &tags);
+            continue;
+        }
+        let route = agg.route(&s.name, &tags);
+        agg.add_routed(&route, time, value, 1);
+        if routes.len() < MAX_ROUTES {
+            routes.insert(key.clone(), (agg.routes_epoch(), route));
+        }
     }
     Ok(())
 }
+
+/// Tag sets of one series whose routes are kept (past it, routes are found per row).
+const MAX_ROUTES: usize = 10_000;
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::http::{HashingReader, Influx};
 use super::{parse_duration_ns, window, InfluxArgs};
 use crate::args::key_value;
+use crate::fsio::ChannelReader;
 use crate::packing;
 
 pub fn run(a: InfluxArgs) -> Result<ExitCode> {
@@ -53,9 +54,13 @@ pub fn run(a: InfluxArgs) -> Result<ExitCode> {
     }
     for (t, end) in influx::slices(from, to, slice) {
         let what = format!("{}/query [{} → {})", client.url, format_rfc3339_ms(t), format_rfc3339_ms(end));
-        let body = client.query(&sel.select_slice(t, end))?;
+        // The response is read on a thread of its own while this one parses
+        // it, so InfluxDB never waits for the parse to take more.
+        let (body, reading) = ChannelReader::spawn(client.query(&sel.select_slice(t, end))?);
         let tap = HashingReader { inner: body, hasher: &mut hasher, bytes: &mut bytes };
-        let st = influx::ingest_response(BufReader::with_capacity(1 << 20, tap), &what, agg)?;
+        let st = influx::ingest_response(BufReader::with_capacity(1 << 20, tap), &what, agg);
+        reading.join().map_err(|_| anyhow!("{what}: the reading thread failed"))?;
+        let st = st?;
         points += st.points;
         skipped += st.skipped;
         foreign.extend(st.foreign);
