@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the viewer (web/) with trunk into dist/, offline: wasm-bindgen from
-# PATH at the Cargo.lock version, wasm-opt off. Then allows trunk's inline
+# PATH at the Cargo.lock version, wasm-opt off (binaryen 132's -Oz saved 0.4 %
+# of the gzip-compressed wasm: not worth a tool), Leptos's components type-erased
+# (`--cfg erase_components`: one render path for many view types, 13 % smaller
+# gzip-compressed, no slower in the browser tests). Then allows trunk's inline
 # loader script in the Content-Security-Policy by its hash (only index.html
 # is touched: the wasm and JS keep their SRI hashes), and writes
 # perfbundle-viewer.js (the <perfbundle-viewer> element) with this build's
@@ -19,7 +22,7 @@ case "$mode" in ""|--embed|--check) ;; *) echo "usage: $0 [--embed|--check]" >&2
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$PWD=/perfbundle"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$PWD=/perfbundle"
 TRUNK_OFFLINE=true trunk build --release --offline
 python3 - <<'PY'
 import base64, glob, hashlib, os, re

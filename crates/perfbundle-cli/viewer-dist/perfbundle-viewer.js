@@ -20,8 +20,8 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-e08693009abc98d8.js';
-  var WASM = 'perfbundle-web-e08693009abc98d8_bg.wasm';
+  var GLUE = 'perfbundle-web-202073d378e6e5a3.js';
+  var WASM = 'perfbundle-web-202073d378e6e5a3_bg.wasm';
   var CSS = 'style-dce0e0937576019a.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()

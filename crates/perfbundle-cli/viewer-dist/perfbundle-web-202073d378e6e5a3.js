@@ -529,7 +529,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return __wasm_bindgen_func_elem_2503(a, state0.b, arg0, arg1);
+                        return __wasm_bindgen_func_elem_472(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -777,33 +777,33 @@ function __wbg_get_imports() {
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 281, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2454);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 24, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_392);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 405, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5367);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 731, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5932);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 346, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4425);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 475, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4134);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 405, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5367_16);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 731, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5932_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 325, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_3598);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 109, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_1881);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 344, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5368);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 20, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_375);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -831,34 +831,34 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_3598(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_3598(arg0, arg1);
+function __wasm_bindgen_func_elem_1881(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_1881(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5368(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_5368(arg0, arg1);
+function __wasm_bindgen_func_elem_375(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_375(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5367(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5367(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_5932(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_5932(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4425(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4425(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4134(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4134(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_5367_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5367_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_5932_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_5932_16(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_2503(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_2503(arg0, arg1, arg2, arg3);
+function __wasm_bindgen_func_elem_472(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_472(arg0, arg1, arg2, arg3);
 }
 
-function __wasm_bindgen_func_elem_2454(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_392(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_2454(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_392(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
