@@ -714,10 +714,9 @@ mod tests {
 
     /// The corpus's k6 stream (a real k6 1.1 run of the demo app).
     fn corpus_stream() -> Vec<u8> {
-        let gz = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus/runs/v1/k6-only/k6.json.gz"))
-            .expect("corpus stream");
+        let gz: &[u8] = include_bytes!("../../../../tests/corpus/runs/v1/k6-only/k6.json.gz");
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut out).unwrap();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut out).unwrap();
         out
     }
 
