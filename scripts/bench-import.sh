@@ -59,11 +59,21 @@ t() { /usr/bin/time -f '%e s %M KB' "$@" 2>&1 >/dev/null | tail -1; }
 Q="SELECT * FROM /.*/ WHERE time >= ${FROM_S}000000000 AND time < ${TO_S}000000000"
 BARE=(curl -sS -G --fail "http://127.0.0.1:$IP/query" --data-urlencode "db=k6" --data-urlencode "epoch=ns"
   --data-urlencode "chunked=true" --data-urlencode "chunk_size=10000" --data-urlencode "q=$Q" -o /dev/null)
+# The same points as the import asks for them: the gauges vus and vus_max in
+# time order, every other measurement with its tag sets once per series
+# (`GROUP BY *`). Two requests, one after the other, as the import sends them.
+MEAS=$(curl -sS -G --fail "http://127.0.0.1:$IP/query" --data-urlencode "db=k6" --data-urlencode "q=SHOW MEASUREMENTS" |
+  python3 -c 'import json, sys; print(",".join(chr(34) + r[0] + chr(34) for r in json.load(sys.stdin)["results"][0]["series"][0]["values"] if r[0] not in ("vus", "vus_max")))')
+export IP Q1="SELECT * FROM \"vus\",\"vus_max\" WHERE time >= ${FROM_S}000000000 AND time < ${TO_S}000000000" \
+  Q2="SELECT * FROM $MEAS WHERE time >= ${FROM_S}000000000 AND time < ${TO_S}000000000 GROUP BY *"
+BARE_GROUPED=(bash -c 'for q in "$Q1" "$Q2"; do curl -sS -G --fail "http://127.0.0.1:$IP/query" --data-urlencode "db=k6" --data-urlencode "epoch=ns" \
+  --data-urlencode "chunked=true" --data-urlencode "chunk_size=10000" --data-urlencode "q=$q" -o /dev/null; done')
 echo "bare response: $("${BARE[@]}" -w '%{size_download}') bytes"
 for i in 1 2 3; do
   echo "pack --out json stream:             $(t "$BIN" pack --no-git -o "$W/json.perfbundle" "$W/run.json")"
   echo "bare chunked /query (floor):        $(t "${BARE[@]}")"
-  echo "import influxdb (one query):        $(t "$BIN" import influxdb --url "http://127.0.0.1:$IP" --db k6 --from "$FROM_S" --to "$TO_S" --slice 1h -o "$W/imp.perfbundle")"
+  echo "bare, the import's two queries:     $(t "${BARE_GROUPED[@]}")"
+  echo "import influxdb (one slice):        $(t "$BIN" import influxdb --url "http://127.0.0.1:$IP" --db k6 --from "$FROM_S" --to "$TO_S" --slice 1h -o "$W/imp.perfbundle")"
   echo "import influxdb, 5s slices:         $(t "$BIN" import influxdb --url "http://127.0.0.1:$IP" --db k6 --from "$FROM_S" --to "$TO_S" --slice 5s -o "$W/imp5.perfbundle")"
 done
 python3 - "$BIN" "$W" <<'EOF'

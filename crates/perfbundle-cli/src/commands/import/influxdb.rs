@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
 use perfbundle_core::ingest::influx::{self, Selection};
+use perfbundle_core::k6::MetricType;
 use perfbundle_core::pack::{PointsSource, SourceRecord};
 use perfbundle_core::time::format_rfc3339_ms;
 use sha2::{Digest, Sha256};
@@ -30,7 +31,7 @@ pub fn run(a: InfluxArgs) -> Result<ExitCode> {
     let (from, to) = window(&a.window)?;
     let slice = parse_duration_ns(&a.slice)?;
     // An empty or missing database is named before any slice is read.
-    client.measurements()?;
+    let measurements = client.measurements()?;
     let source_name = format!(
         "{}/{}{} [{} → {})",
         client.url,
@@ -52,18 +53,24 @@ pub fn run(a: InfluxArgs) -> Result<ExitCode> {
     if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} slices, eta {eta}") {
         pb.set_style(style.progress_chars("=> "));
     }
+    // Gauges are read in time order (their value is their last sample);
+    // everything else grouped by tag set, which is leaner to send.
+    let gauges: Vec<String> =
+        measurements.iter().filter(|m| agg.known_type(m) == Some(MetricType::Gauge)).cloned().collect();
     for (t, end) in influx::slices(from, to, slice) {
         let what = format!("{}/query [{} → {})", client.url, format_rfc3339_ms(t), format_rfc3339_ms(end));
-        // The response is read on a thread of its own while this one parses
-        // it, so InfluxDB never waits for the parse to take more.
-        let (body, reading) = ChannelReader::spawn(client.query(&sel.select_slice(t, end))?);
-        let tap = HashingReader { inner: body, hasher: &mut hasher, bytes: &mut bytes };
-        let st = influx::ingest_response(BufReader::with_capacity(1 << 20, tap), &what, agg);
-        reading.join().map_err(|_| anyhow!("{what}: the reading thread failed"))?;
-        let st = st?;
-        points += st.points;
-        skipped += st.skipped;
-        foreign.extend(st.foreign);
+        for q in sel.select_slices(t, end, &measurements, &gauges) {
+            // The response is read on a thread of its own while this one
+            // parses it, so InfluxDB never waits for the parse to take more.
+            let (body, reading) = ChannelReader::spawn(client.query(&q)?);
+            let tap = HashingReader { inner: body, hasher: &mut hasher, bytes: &mut bytes };
+            let st = influx::ingest_response(BufReader::with_capacity(1 << 20, tap), &what, agg);
+            reading.join().map_err(|_| anyhow!("{what}: the reading thread failed"))?;
+            let st = st?;
+            points += st.points;
+            skipped += st.skipped;
+            foreign.extend(st.foreign);
+        }
         pb.inc(1);
         pb.set_message(format!("{points} samples"));
     }

@@ -407,6 +407,15 @@ impl Aggregator {
         Route { metric: Some(id), targets, overflow, check }
     }
 
+    /// The type a metric has or would get on its first sample (declared, a
+    /// hint, k6's built-in types), without making it; `None` when it would be guessed.
+    pub fn known_type(&self, name: &str) -> Option<MetricType> {
+        if let Some(&id) = self.metric_ids.get(name) {
+            return Some(self.metrics[id].decl.kind);
+        }
+        self.opts.type_hints.get(name).map(|(k, _)| *k).or_else(|| builtin_metric(name).map(|(k, _)| k))
+    }
+
     /// Changes whenever a route found before may no longer be right.
     pub fn routes_epoch(&self) -> u64 {
         self.routes_epoch
