@@ -302,8 +302,24 @@ pub struct ChannelReader {
     done: bool,
 }
 
-const CHUNK: usize = 1 << 20;
+/// The size of the chunks a reading thread hands over.
+pub const CHUNK: usize = 1 << 20;
 const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Reads until `buf` is full or the input ends: the bytes read, and the
+/// error that stopped it early (the bytes before it are in `buf`).
+pub fn read_full(r: &mut impl Read, buf: &mut [u8]) -> (usize, io::Result<()>) {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (filled, Err(e)),
+        }
+    }
+    (filled, Ok(()))
+}
 
 impl ChannelReader {
     /// Runs `source` on a thread of its own, reading it in 1 MiB chunks.
@@ -314,20 +330,7 @@ impl ChannelReader {
             loop {
                 let mut buf = spare.try_recv().unwrap_or_default();
                 buf.resize(CHUNK, 0);
-                let mut filled = 0;
-                let res = loop {
-                    match source.read(&mut buf[filled..]) {
-                        Ok(0) => break Ok(()),
-                        Ok(n) => {
-                            filled += n;
-                            if filled == buf.len() {
-                                break Ok(());
-                            }
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => break Err(e),
-                    }
-                };
+                let (filled, res) = read_full(&mut source, &mut buf);
                 buf.truncate(filled);
                 match res {
                     Ok(()) if filled == 0 => break,

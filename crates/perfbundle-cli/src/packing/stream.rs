@@ -7,7 +7,6 @@ use std::fs::File;
 use std::io::BufReader;
 
 use anyhow::{anyhow, bail, Context, Result};
-use std::io::Read;
 use std::sync::mpsc::sync_channel;
 
 use perfbundle_core::error::IngestError;
@@ -17,7 +16,7 @@ use perfbundle_core::ingest::InputKind;
 use perfbundle_core::pack::PackPlan;
 use sha2::{Digest, Sha256};
 
-use crate::fsio::{progress, ChannelReader, Tap};
+use crate::fsio::{progress, read_full, ChannelReader, Tap, CHUNK};
 use crate::inputs::Input;
 
 /// The tapped file, decompressed when it is gzip.
@@ -79,7 +78,6 @@ pub fn read(plan: &mut PackPlan, inp: &Input, show_progress: bool) -> Result<Str
 /// Batches of tokens in flight between the two threads (each about 1 MiB of
 /// the decompressed stream): memory stays bounded, both cores stay busy.
 const BATCHES_IN_FLIGHT: usize = 4;
-const CHUNK: usize = 1 << 20;
 
 /// A k6 JSON stream on two threads: this one aggregates what the other
 /// reads, decompresses and tokenizes. Returns the source when it was read to
@@ -96,11 +94,14 @@ fn read_json(plan: &mut PackPlan, source: DecompressSource, display: &str) -> Re
         loop {
             let mut batch = spare_rx.try_recv().unwrap_or_default();
             batch.clear();
-            let res = match fill(&mut source, &mut buf) {
-                Ok(0) => tok.finish(&mut batch).map(|()| true),
-                Ok(n) => tok.feed(&buf[..n], &mut batch).map(|()| false),
+            // Bytes read before an error are tokenized first, so the error
+            // names the line it stopped in.
+            let (n, read) = read_full(&mut source, &mut buf);
+            let res = tok.feed(&buf[..n], &mut batch).and_then(|()| match read {
                 Err(e) => Err(tok.read_error(e)),
-            };
+                Ok(()) if n == 0 => tok.finish(&mut batch).map(|()| true),
+                Ok(()) => Ok(false),
+            });
             let last = !matches!(res, Ok(false));
             if tx.send(res.map(|_| batch)).is_err() || last {
                 break;
@@ -127,18 +128,4 @@ fn read_json(plan: &mut PackPlan, source: DecompressSource, display: &str) -> Re
     res?;
     sink.finish(lines)?;
     Ok(source)
-}
-
-/// Reads until `buf` is full or the input ends; the bytes read.
-fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }

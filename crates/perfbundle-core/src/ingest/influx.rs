@@ -419,10 +419,9 @@ fn feed_series(s: &Series<'_>, agg: &mut Aggregator, stats: &mut ResponseStats) 
     // have reads as ""; InfluxDB stores no empty tag, so "" is absent).
     let fixed: Vec<(String, String)> =
         s.tags.iter().flatten().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let mut tags: Vec<(&str, &str)> = Vec::with_capacity(s.columns.len() + fixed.len());
     // Rows of one series share few tag sets: each set's route is found once
     // (keyed by the row's string cells, 0-separated; 1 marks a non-string).
-    let mut routes: FxHashMap<Vec<u8>, (u64, Route)> = FxHashMap::default();
+    let mut routes: FxHashMap<Vec<u8>, Option<(u64, Route)>> = FxHashMap::default();
     let mut key: Vec<u8> = Vec::new();
     for row in s.values.iter() {
         if row.len() != s.columns.len() {
@@ -448,35 +447,31 @@ fn feed_series(s: &Series<'_>, agg: &mut Aggregator, stats: &mut ResponseStats) 
             key.push(0);
         }
         stats.points += 1;
-        if let Some((epoch, route)) = routes.get(key.as_slice()) {
-            if *epoch == agg.routes_epoch() {
-                agg.add_routed(route, time, value, 1);
-                continue;
-            }
-        }
-        tags.clear();
-        tags.extend(fixed.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        for (i, c) in s.columns.iter().enumerate() {
-            if i == t || i == v {
-                continue;
-            }
-            if let Cell::Str(x) = &row[i] {
-                if !x.is_empty() {
-                    tags.push((c.as_ref(), x.as_ref()));
+        let tags = || {
+            let mut tags: Vec<(&str, &str)> = fixed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            for (i, c) in s.columns.iter().enumerate() {
+                if i == t || i == v {
+                    continue;
+                }
+                if let Cell::Str(x) = &row[i] {
+                    if !x.is_empty() {
+                        tags.push((c.as_ref(), x.as_ref()));
+                    }
                 }
             }
-        }
-        if tags.iter().any(|(k, _)| *k == "scenario") && !tags.iter().any(|(k, _)| *k == "group") {
-            tags.push(("group", ""));
-        }
-        if !value.is_finite() || value.abs() > crate::k6::aggregate::MAX_MAGNITUDE {
-            agg.add_point(&s.name, time, value, &tags);
+            if tags.iter().any(|(k, _)| *k == "scenario") && !tags.iter().any(|(k, _)| *k == "group") {
+                tags.push(("group", ""));
+            }
+            tags
+        };
+        if let Some(slot) = routes.get_mut(key.as_slice()) {
+            agg.add_via(slot, &s.name, time, value, tags);
             continue;
         }
-        let route = agg.route(&s.name, &tags);
-        agg.add_routed(&route, time, value, 1);
-        if routes.len() < MAX_ROUTES {
-            routes.insert(key.clone(), (agg.routes_epoch(), route));
+        let mut slot = None;
+        agg.add_via(&mut slot, &s.name, time, value, tags);
+        if slot.is_some() && routes.len() < MAX_ROUTES {
+            routes.insert(key.clone(), slot);
         }
     }
     Ok(())

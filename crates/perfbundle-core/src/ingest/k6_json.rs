@@ -412,22 +412,9 @@ impl Applier {
                             format!("internal: key {key} was never announced"),
                         ));
                     };
-                    let epoch = agg.routes_epoch();
-                    if !value.is_finite() || value.abs() > crate::k6::aggregate::MAX_MAGNITUDE {
-                        let tags: Vec<(&str, &str)> = e.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                        agg.add_points(&e.metric, ns, value, &tags, 1);
-                        continue;
-                    }
-                    match &e.route {
-                        Some((at, route)) if *at == epoch => agg.add_routed(route, ns, value, 1),
-                        _ => {
-                            let tags: Vec<(&str, &str)> =
-                                e.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                            let route = agg.route(&e.metric, &tags);
-                            agg.add_routed(&route, ns, value, 1);
-                            e.route = Some((agg.routes_epoch(), route));
-                        }
-                    }
+                    agg.add_via(&mut e.route, &e.metric, ns, value, || {
+                        e.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+                    });
                 }
                 Event::Key { start, end } => {
                     let bytes = &batch.bytes[start as usize..end as usize];

@@ -421,6 +421,34 @@ impl Aggregator {
         self.routes_epoch
     }
 
+    /// Adds one sample of `metric` through `slot`, the route a caller keeps
+    /// for one (metric, tag set): found (with the tags `tags` gives) on first
+    /// use, and again when [`Aggregator::routes_epoch`] has moved on. The same
+    /// as [`Aggregator::add_point`], without looking the tags up each time.
+    #[inline]
+    pub fn add_via<'t>(
+        &mut self,
+        slot: &mut Option<(u64, Route)>,
+        metric: &str,
+        time_ns: i64,
+        value: f64,
+        tags: impl FnOnce() -> Vec<(&'t str, &'t str)>,
+    ) {
+        // Before any route: a non-finite first sample makes no metric.
+        if !value.is_finite() || value.abs() > MAX_MAGNITUDE {
+            self.stats.non_finite += 1;
+            return;
+        }
+        match slot {
+            Some((epoch, route)) if *epoch == self.routes_epoch => self.add_routed(route, time_ns, value, 1),
+            _ => {
+                let route = self.route(metric, &tags());
+                self.add_routed(&route, time_ns, value, 1);
+                *slot = Some((self.routes_epoch, route));
+            }
+        }
+    }
+
     /// Adds `count` samples along a route found by [`Aggregator::route`] at
     /// the current [`Aggregator::routes_epoch`].
     pub fn add_routed(&mut self, route: &Route, time_ns: i64, value: f64, count: u64) {
