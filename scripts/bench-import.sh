@@ -53,14 +53,15 @@ echo "k6 wrote $POINTS points (JSON stream $(du -h "$W/run.json" | cut -f1))"
 TO_S=$(( $(date +%s) + 1 ))
 sleep 2 # k6's last batch is in
 t() { /usr/bin/time -f '%e s %M KB' "$@" 2>&1 >/dev/null | tail -1; }
-# The floor: the query the import sends (every measurement over the run's
-# window, chunked, 10,000 rows a chunk), its response read to the end and
-# thrown away.
+# Floors: bare reads (curl, the response read to the end and thrown away,
+# chunked, 10,000 rows a chunk) of the same points. First as one plain query
+# of every measurement over the run's window (what the import sent before it
+# grouped by tag set).
 Q="SELECT * FROM /.*/ WHERE time >= ${FROM_S}000000000 AND time < ${TO_S}000000000"
 BARE=(curl -sS -G --fail "http://127.0.0.1:$IP/query" --data-urlencode "db=k6" --data-urlencode "epoch=ns"
   --data-urlencode "chunked=true" --data-urlencode "chunk_size=10000" --data-urlencode "q=$Q" -o /dev/null)
-# The same points as the import asks for them: the gauges vus and vus_max in
-# time order, every other measurement with its tag sets once per series
+# Then as the import asks for them now: the gauges (this run has k6's vus and
+# vus_max only) in time order, every other measurement with its tag sets once per series
 # (`GROUP BY *`). Two requests, one after the other, as the import sends them.
 MEAS=$(curl -sS -G --fail "http://127.0.0.1:$IP/query" --data-urlencode "db=k6" --data-urlencode "q=SHOW MEASUREMENTS" |
   python3 -c 'import json, sys; print(",".join(chr(34) + r[0] + chr(34) for r in json.load(sys.stdin)["results"][0]["series"][0]["values"] if r[0] not in ("vus", "vus_max")))')

@@ -213,15 +213,6 @@ impl Batch {
         self.bytes.clear();
     }
 
-    /// Events in the batch.
-    pub fn len(&self) -> usize {
-        self.events.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
-    }
-
     fn push_bytes(&mut self, parts: &[&[u8]]) -> (u32, u32) {
         let start = self.bytes.len();
         for p in parts {
