@@ -10,6 +10,7 @@ mod commands;
 mod fsio;
 mod inputs;
 mod packing;
+mod pargz;
 mod viewer;
 
 /// The version and the commit it was built from (build.rs).

@@ -14,7 +14,7 @@ use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use perfbundle_core::bundle::kinds;
+use perfbundle_core::bundle::{kinds, GZIP_LEVEL};
 use perfbundle_core::ingest::InputKind;
 use perfbundle_core::k6::MetricType;
 use perfbundle_core::pack::{PackOptions, PackPlan, Packed, SourceRecord};
@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::args::key_value;
 use crate::fsio::AtomicFile;
 use crate::inputs::{self, Input, MAX_DOCUMENT_BYTES};
+use crate::pargz::ParallelGzWriter;
 
 pub use host::this_host;
 
@@ -233,10 +234,15 @@ pub fn write(packed: Packed, raw: &RawFiles, output: &Path) -> Result<u64> {
     }
     let out_display = output.display().to_string();
     let (atomic, file) = AtomicFile::create(output)?;
-    let w = b.write(BufWriter::with_capacity(1 << 20, file), &out_display, &mut |p| {
+    // Compressed on every core (pargz): with InfluxDB or the input's
+    // reading done, the write is the last step on one.
+    let gz = ParallelGzWriter::new(BufWriter::with_capacity(1 << 20, file), GZIP_LEVEL)
+        .with_context(|| format!("{out_display}: writing"))?;
+    let gz = b.write_tar(gz, &out_display, &mut |p| {
         let path = raw.sources.get(p).ok_or_else(|| std::io::Error::other(format!("no source for {p}")))?;
         Ok(Box::new(BufReader::new(File::open(path)?)))
     })?;
+    let w = gz.finish().with_context(|| format!("{out_display}: writing"))?;
     let f = w.into_inner().map_err(|e| anyhow!("{out_display}: writing: {}", e.error()))?;
     f.sync_all().with_context(|| format!("{out_display}: writing"))?;
     drop(f);

@@ -12,7 +12,7 @@ mod writer;
 pub use index::{IndexEntry, SiteIndex};
 pub use manifest::*;
 pub use reader::{read_entries, Bundle, EntryVisit, EntryVisitor, ReadLimits};
-pub use writer::{BundleBuilder, PendingEntry};
+pub use writer::{BundleBuilder, PendingEntry, GZIP_LEVEL};
 
 /// Entry kinds of format 1.
 pub mod kinds {

@@ -29,6 +29,9 @@ pub struct BundleBuilder {
     mtime: u64,
 }
 
+/// The gzip level bundles are written with (zlib's default).
+pub const GZIP_LEVEL: u32 = 6;
+
 /// Hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -113,8 +116,21 @@ impl BundleBuilder {
     /// reader for each [`PendingEntry::External`] path. `file` names the
     /// output in errors.
     pub fn write<W: Write>(
-        mut self,
+        self,
         w: W,
+        file: &str,
+        open_external: &mut dyn FnMut(&str) -> std::io::Result<Box<dyn Read>>,
+    ) -> Result<W, BundleError> {
+        let gz = self.write_tar(GzEncoder::new(w, Compression::new(GZIP_LEVEL)), file, open_external)?;
+        gz.finish().map_err(|source| BundleError::Io { file: file.into(), context: "finishing gzip".into(), source })
+    }
+
+    /// Writes the archive uncompressed to `w`, for a caller that compresses
+    /// it its own way (the CLI: on every core, see [`GZIP_LEVEL`]); the
+    /// stream must then be gzip-compressed to be a bundle.
+    pub fn write_tar<W: Write>(
+        mut self,
+        mut gz: W,
         file: &str,
         open_external: &mut dyn FnMut(&str) -> std::io::Result<Box<dyn Read>>,
     ) -> Result<W, BundleError> {
@@ -133,7 +149,6 @@ impl BundleBuilder {
                 ),
             });
         }
-        let mut gz = GzEncoder::new(w, Compression::new(6));
         tar::write_entry(&mut gz, paths::MANIFEST, manifest.len() as u64, self.mtime, &mut &manifest[..])
             .map_err(io("writing manifest.json".into()))?;
         for (rec, pending) in self.entries {
@@ -159,7 +174,7 @@ impl BundleBuilder {
             }
         }
         tar::write_end(&mut gz).map_err(io("finishing the archive".into()))?;
-        gz.finish().map_err(io("finishing gzip".into()))
+        Ok(gz)
     }
 }
 
