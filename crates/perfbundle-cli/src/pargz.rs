@@ -19,6 +19,9 @@ use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 const BLOCK: usize = 1 << 20;
 /// Deflate's window: the dictionary each block starts with.
 const WINDOW: usize = 32 << 10;
+/// Blocks in flight at most (each holds its input and output): the memory
+/// stays a few MiB on any machine.
+const MAX_THREADS: usize = 8;
 
 pub struct ParallelGzWriter<W: Write> {
     inner: W,
@@ -35,7 +38,7 @@ impl<W: Write> ParallelGzWriter<W> {
     /// Writes the gzip header at once (flate2's: no name, no time, OS
     /// "unknown", as [`flate2::write::GzEncoder`] writes it).
     pub fn new(mut inner: W, level: u32) -> io::Result<Self> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
         inner.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])?;
         Ok(ParallelGzWriter {
             inner,
@@ -57,7 +60,8 @@ impl<W: Write> ParallelGzWriter<W> {
         let block = std::mem::replace(&mut self.block, Vec::with_capacity(if last { 0 } else { BLOCK }));
         let dictionary = std::mem::replace(&mut self.window, block[block.len().saturating_sub(WINDOW)..].to_vec());
         let level = self.level;
-        self.in_flight.push_back(std::thread::spawn(move || deflate_block(&block, &dictionary, level, last)));
+        let thread = std::thread::Builder::new().name("pargz".into());
+        self.in_flight.push_back(thread.spawn(move || deflate_block(&block, &dictionary, level, last))?);
         Ok(())
     }
 
