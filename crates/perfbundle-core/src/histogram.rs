@@ -76,7 +76,7 @@ impl Dense {
 
     /// Sparse, delta-coded form: `[i0, c0, i1 - i0, c1, …]`.
     fn to_sparse(&self) -> Vec<i64> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(2 * self.len());
         let mut prev = 0i64;
         for (k, (i, c)) in self.iter().enumerate() {
             let i = i64::from(i);

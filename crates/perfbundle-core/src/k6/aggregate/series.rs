@@ -233,8 +233,10 @@ impl Series {
                 total.hist = whole;
                 let pcts =
                     cells::summary_percentiles().chain(extra_pcts.iter().map(|p| (threshold::percentile_key(*p), *p)));
+                // Unstable is the same order here: values equal under
+                // total_cmp are the same bits.
                 let sorted = kept.filter(|v| v.len() as u64 == total.n).map(|mut v| {
-                    v.sort_by(f64::total_cmp);
+                    v.sort_unstable_by(f64::total_cmp);
                     v
                 });
                 let (values, source) = total.finish(pcts, sorted.as_deref());
