@@ -97,10 +97,11 @@ impl<W: Write> Write for ParallelGzWriter<W> {
         Ok(n)
     }
 
-    /// Blocks are cut at fixed sizes only (so that the bytes do not depend
-    /// on when the caller flushes): this flushes nothing.
+    /// Flushes the blocks already compressed; the one being filled stays
+    /// (blocks are cut at fixed sizes only, so that the bytes do not depend
+    /// on when the caller flushes).
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        self.inner.flush()
     }
 }
 

@@ -234,8 +234,8 @@ pub fn write(packed: Packed, raw: &RawFiles, output: &Path) -> Result<u64> {
     }
     let out_display = output.display().to_string();
     let (atomic, file) = AtomicFile::create(output)?;
-    // Compressed on every core (pargz): with InfluxDB or the input's
-    // reading done, the write is the last step on one.
+    // The tar gzip-compressed on every core (pargz): the inputs are read by
+    // now, so the write would otherwise be the last step, on one core.
     let gz = ParallelGzWriter::new(BufWriter::with_capacity(1 << 20, file), GZIP_LEVEL)
         .with_context(|| format!("{out_display}: writing"))?;
     let gz = b.write_tar(gz, &out_display, &mut |p| {

@@ -130,7 +130,7 @@ impl BundleBuilder {
     /// stream must then be gzip-compressed to be a bundle.
     pub fn write_tar<W: Write>(
         mut self,
-        mut gz: W,
+        mut out: W,
         file: &str,
         open_external: &mut dyn FnMut(&str) -> std::io::Result<Box<dyn Read>>,
     ) -> Result<W, BundleError> {
@@ -149,16 +149,18 @@ impl BundleBuilder {
                 ),
             });
         }
-        tar::write_entry(&mut gz, paths::MANIFEST, manifest.len() as u64, self.mtime, &mut &manifest[..])
+        tar::write_entry(&mut out, paths::MANIFEST, manifest.len() as u64, self.mtime, &mut &manifest[..])
             .map_err(io("writing manifest.json".into()))?;
         for (rec, pending) in self.entries {
             match pending {
-                PendingEntry::Bytes(b) => tar::write_entry(&mut gz, &rec.path, b.len() as u64, self.mtime, &mut &b[..])
-                    .map_err(io(format!("writing {}", rec.path)))?,
+                PendingEntry::Bytes(b) => {
+                    tar::write_entry(&mut out, &rec.path, b.len() as u64, self.mtime, &mut &b[..])
+                        .map_err(io(format!("writing {}", rec.path)))?
+                }
                 PendingEntry::External { size, sha256 } => {
                     let r = open_external(&rec.path).map_err(io(format!("opening the source of {}", rec.path)))?;
                     let mut hr = HashingReader { inner: r, hasher: Sha256::new() };
-                    tar::write_entry(&mut gz, &rec.path, size, self.mtime, &mut hr)
+                    tar::write_entry(&mut out, &rec.path, size, self.mtime, &mut hr)
                         .map_err(io(format!("writing {}", rec.path)))?;
                     let actual = hex::encode(hr.hasher.finalize());
                     if actual != sha256 {
@@ -173,8 +175,8 @@ impl BundleBuilder {
                 }
             }
         }
-        tar::write_end(&mut gz).map_err(io("finishing the archive".into()))?;
-        Ok(gz)
+        tar::write_end(&mut out).map_err(io("finishing the archive".into()))?;
+        Ok(out)
     }
 }
 

@@ -314,11 +314,6 @@ impl Selection {
         w
     }
 
-    /// The query of every sample in `[from, to)`.
-    pub fn select_slice(&self, from: i64, to: i64) -> String {
-        format!("SELECT * FROM {} WHERE {}", self.from_all(), self.where_window(from, to))
-    }
-
     /// The measurements `names`, quoted (with the database and policy when a policy is given).
     pub fn from_list(&self, names: &[String]) -> String {
         let one = |n: &String| match &self.rp {
@@ -511,8 +506,8 @@ mod tests {
         let sel =
             Selection { db: "k6".into(), rp: Some("week".into()), filters: vec![("testid".into(), "a'b".into())] };
         assert_eq!(
-            sel.select_slice(1, 2),
-            "SELECT * FROM \"k6\".\"week\"./.*/ WHERE time >= 1 AND time < 2 AND \"testid\" = 'a\\'b'"
+            sel.select_slices(1, 2, &["http_reqs".into()], &[]),
+            vec!["SELECT * FROM \"k6\".\"week\"./.*/ WHERE time >= 1 AND time < 2 AND \"testid\" = 'a\\'b' GROUP BY *"]
         );
         assert_eq!(sel.where_tags(), " WHERE \"testid\" = 'a\\'b'");
         assert_eq!(Selection::default().where_tags(), "");
