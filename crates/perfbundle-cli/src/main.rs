@@ -11,6 +11,7 @@ mod fsio;
 mod inputs;
 mod packing;
 mod pargz;
+mod terminal;
 mod viewer;
 
 /// The version and the commit it was built from (build.rs).
@@ -63,8 +64,9 @@ pub(crate) fn emit(text: &str) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
+        // Exit 1 means a failed gate (diff, history): a failed write is an error, 2.
         eprintln!("perfbundle: writing to stdout: {e}");
-        std::process::exit(1);
+        std::process::exit(2);
     }
 }
 

@@ -44,11 +44,19 @@ fn cpu_prof_pair(name: &str) -> Pair {
     Pair { _dir: dir, v1, v2 }
 }
 
-/// `diff --markdown` of the pair into `md/` beside its bundles: the folder.
+/// `diff --markdown --with-idle` of the pair into `md/` beside its bundles: the folder.
 fn markdown_report(p: &Pair) -> PathBuf {
     let md = p._dir.join("md");
     let out = bin()
-        .args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--markdown", "--out-dir", md.to_str().unwrap()])
+        .args([
+            "diff",
+            p.v1.to_str().unwrap(),
+            p.v2.to_str().unwrap(),
+            "--markdown",
+            "--with-idle",
+            "--out-dir",
+            md.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -138,14 +146,70 @@ fn gates_decide_the_exit_status() {
     assert!(err.contains("gate failed"), "{err}");
 }
 
+/// Samples of a raw `.cpuprofile` of a corpus run whose leaf is `(idle)`, counted from its `samples` array.
+fn raw_idle_samples(run: &str) -> u64 {
+    let dir = corpus().join("runs").join(run);
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "cpuprofile"))
+        .expect("a .cpuprofile");
+    let j: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let idle: std::collections::HashSet<u64> = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["callFrame"]["functionName"] == "(idle)")
+        .map(|n| n["id"].as_u64().unwrap())
+        .collect();
+    j["samples"].as_array().unwrap().iter().filter(|s| idle.contains(&s.as_u64().unwrap())).count() as u64
+}
+
+#[test]
+fn profile_pairs_leave_idle_out_and_say_how_much() {
+    let p = cpu_prof_pair("idle");
+    let (code, d, err) = diff(&[p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--top", "1000"]);
+    assert_eq!(code, 0, "{err}");
+    let pair = &d["profiles"][0];
+    let (ib, ic) = (raw_idle_samples("v1/cpu-prof"), raw_idle_samples("v2/cpu-prof"));
+    assert!(ic * 2 > pair["candidate_samples"].as_u64().unwrap(), "v2 is mostly idle: {ic}");
+    assert_eq!((pair["base_idle"].as_u64(), pair["candidate_idle"].as_u64()), (Some(ib), Some(ic)));
+    assert_eq!(pair["idle_left_out"], true);
+    let changes = pair["top_changes"].as_array().unwrap();
+    assert!(changes.iter().all(|f| f["function"] != "(idle)"), "idle is not ranked");
+    // The other samples are all there, and the shares are of them.
+    let sum = |k: &str| changes.iter().map(|f| f[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("base_self") + ib, pair["base_samples"].as_u64().unwrap());
+    assert_eq!(sum("candidate_self") + ic, pair["candidate_samples"].as_u64().unwrap());
+    let shares = changes.iter().map(|f| f["candidate_share"].as_f64().unwrap()).sum::<f64>();
+    assert!((shares - 1.0).abs() < 1e-9, "{shares}");
+    // The text says it once, before the table; the table does not lead with idle.
+    let out = bin().args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap()]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let head = text.split("largest changes of self share").nth(1).expect("a profile table");
+    let note = format!(
+        "idle {} → {} of samples, not drawn",
+        perfbundle_share(ib, pair["base_samples"].as_u64().unwrap()),
+        perfbundle_share(ic, pair["candidate_samples"].as_u64().unwrap())
+    );
+    assert!(head.lines().nth(1).unwrap().contains(&note), "{head}");
+    assert!(!head.lines().take(12).any(|l| l.contains("(idle)")), "{head}");
+}
+
+/// A share as perfbundle writes it: k6's truncation to two decimals.
+fn perfbundle_share(part: u64, whole: u64) -> String {
+    format!("{:.2}%", (part as f64 / whole as f64 * 10_000.0 + 1e-9).floor() / 100.0)
+}
+
 #[test]
 fn profile_pairs_agree_with_the_profiles_and_with_inferno_diff_folded() {
     let p = cpu_prof_pair("profiles");
-    let (code, d, err) = diff(&[p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--top", "1000"]);
+    let (code, d, err) = diff(&[p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--top", "1000", "--with-idle"]);
     assert_eq!(code, 0, "{err}");
     let pairs = d["profiles"].as_array().unwrap();
     assert_eq!(pairs.len(), 1, "the two .cpuprofile files pair by kind");
     let pair = &pairs[0];
+    assert_eq!(pair["idle_left_out"], false);
     let (b, c) = (inspect_json(&p.v1), inspect_json(&p.v2));
     assert_eq!(pair["base_samples"], b["profiles"][0]["total_samples"]);
     assert_eq!(pair["candidate_samples"], c["profiles"][0]["total_samples"]);
@@ -397,4 +461,78 @@ fn runs_of_two_different_tests_are_flagged_and_v1_against_v2_is_not() {
     let first = checks.first().expect("the v1 run has checks");
     assert!(why.contains(&format!("only in the candidate: {first}")), "{why} names {first}");
     assert!(err.contains("perfbundle: warning: these runs look like different tests"), "{err}");
+}
+
+#[test]
+fn the_text_leads_with_the_decision() {
+    // v2 → v3 of the demo app: v3 made one route slower again.
+    let dir = tmpdir("decision");
+    let (v2, v3) = (pack_run(&dir, "v2/cpu-prof"), pack_run(&dir, "v3/cpu-prof"));
+    let out = bin().args(["diff", v2.to_str().unwrap(), v3.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first: Vec<&str> = text.lines().take(30).collect();
+    // Every threshold of either run (k6's summary-export), each with both sides' values, in the first 30 lines.
+    for v in ["v2", "v3"] {
+        let export = summary_export(v, "cpu-prof");
+        for (metric, m) in export["metrics"].as_object().unwrap() {
+            for expr in m.get("thresholds").and_then(|t| t.as_object()).into_iter().flat_map(|t| t.keys()) {
+                let line = first.iter().find(|l| l.contains(metric.as_str()) && l.contains(expr.as_str()));
+                let line =
+                    line.unwrap_or_else(|| panic!("{metric} {expr} in the first 30 lines:\n{}", first.join("\n")));
+                assert!(line.matches('=').count() >= 2, "both sides' values: {line}");
+            }
+        }
+    }
+    // Then the endpoints that changed, the regression first: the endpoint whose
+    // median grew most in the raw streams (v3's slower route).
+    let (b, c) = (raw_endpoints(&run_dir("v2", "cpu-prof")), raw_endpoints(&run_dir("v3", "cpu-prof")));
+    let worst = b
+        .keys()
+        .filter(|n| c.contains_key(*n))
+        .max_by(|x, y| {
+            let r = |n: &String| c[n].percentile(0.5) / b[n].percentile(0.5);
+            r(x).total_cmp(&r(y))
+        })
+        .unwrap();
+    assert!(c[worst].percentile(0.5) > 2.0 * b[worst].percentile(0.5), "{worst}");
+    let start = text.find("endpoints that changed").expect("an endpoints section");
+    let rows: Vec<&str> = text[start..].lines().skip(2).take_while(|l| !l.trim().is_empty()).collect();
+    assert!(rows[0].contains(worst.as_str()) && rows[0].trim_end().ends_with("regression"), "{rows:?}");
+    assert_eq!(rows.iter().filter(|r| r.trim_end().ends_with("regression")).count(), 1, "{rows:?}");
+    assert!(text.find("thresholds").unwrap() < start && start < text.find("every figure").unwrap());
+    // The JSON lists the same, with each side's figures from the streams.
+    let (_, d, _) = diff(&[v2.to_str().unwrap(), v3.to_str().unwrap()]);
+    let e = &d["endpoints"][0];
+    assert_eq!((e["name"].as_str(), e["verdict"].as_str()), (Some(worst.as_str()), Some("regression")));
+    assert_eq!(e["base"]["requests"], b[worst].requests);
+    assert_eq!(e["candidate"]["requests"], c[worst].requests);
+    assert_eq!(e["candidate"]["failed"], c[worst].failed);
+    let p95 = e["candidate"]["p95_ms"].as_f64().unwrap();
+    let want = c[worst].percentile(0.95);
+    assert!((p95 - want).abs() <= 0.01 * want, "p(95) {p95} vs the stream's {want}");
+}
+
+#[test]
+fn gate_messages_give_values_in_their_units() {
+    let p = cpu_prof_pair("units");
+    let out = bin()
+        .args(["diff", p.v1.to_str().unwrap(), p.v2.to_str().unwrap(), "--fail-if", "http_req_duration: p(95) < -10%"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let ms = |v: &Value| {
+        let x = v.as_f64().unwrap();
+        // k6's style: two decimals, truncated, trailing zeros dropped.
+        let s = format!("{:.2}", (x * 100.0).trunc() / 100.0);
+        format!("{}ms", s.trim_end_matches('0').trim_end_matches('.'))
+    };
+    let (b, c) = (summary_export("v1", "cpu-prof"), summary_export("v2", "cpu-prof"));
+    let want = format!(
+        "({} → {})",
+        ms(&b["metrics"]["http_req_duration"]["p(95)"]),
+        ms(&c["metrics"]["http_req_duration"]["p(95)"])
+    );
+    assert!(err.contains(&want), "{want} in: {err}");
 }

@@ -67,7 +67,18 @@ fn a_full_report_of_k6_a_timeline_and_a_profile() {
     assert!(crossed, "v1 crosses its p(95) threshold");
     assert!(md.contains(&format!("| ✗ | `{expr}` |")), "{md}");
     let name = failed_request_name(&doctor.join("k6.json.gz"));
-    assert!(md.contains("### Requests by `name`") && md.contains(&name), "{name}: {md}");
+    assert!(md.contains("### Endpoints (k6's `name` tag)") && md.contains(&name), "{name}: {md}");
+    // Each endpoint's requests and failures are the raw stream's.
+    for (n, e) in raw_endpoints(&doctor) {
+        let row =
+            md.lines().find(|l| l.starts_with(&format!("| {} |", perfbundle_core::render::markdown::md_escape(&n))));
+        let row = row.unwrap_or_else(|| panic!("{n}: {md}"));
+        let cells: Vec<&str> = row.split(" | ").collect();
+        assert_eq!(cells[1].replace(',', ""), e.requests.to_string(), "{row}");
+        assert!(cells[2].starts_with(&format!("{} (", e.failed)), "{row}");
+    }
+    // The verdict leads, before the summary.
+    assert!(md.find("## Verdict").unwrap() < md.find("## Summary (k6)").unwrap());
     for img in [
         "request-rate.svg",
         "vus.svg",
@@ -150,4 +161,68 @@ fn strings_from_the_bundle_are_escaped_in_markdown_and_svg() {
     assert!(md.contains("&lt;script&gt;alert(3)&lt;/script&gt;"));
     assert!(md.contains("\\[link\\]"));
     assert!(md.contains("&lt;b&gt;\\|x\\|&lt;/b&gt;"));
+}
+
+/// Samples of a corpus run's raw `.cpuprofile` whose leaf is `(idle)`, and all its samples.
+fn raw_idle(run: &Path) -> (u64, u64) {
+    let j = read_json(&cpuprofile_in(run));
+    let idle: std::collections::HashSet<u64> = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["callFrame"]["functionName"] == "(idle)")
+        .map(|n| n["id"].as_u64().unwrap())
+        .collect();
+    let samples = j["samples"].as_array().unwrap();
+    (samples.iter().filter(|s| idle.contains(&s.as_u64().unwrap())).count() as u64, samples.len() as u64)
+}
+
+#[test]
+fn flame_graphs_and_reports_leave_idle_out_and_say_so() {
+    // v2 under node --cpu-prof: mostly idle.
+    let dir = tmpdir("idle");
+    let run_v2 = run_dir("v2", "cpu-prof");
+    let b = dir.join("v2.perfbundle");
+    run(&["pack", "-o", b.to_str().unwrap(), run_v2.to_str().unwrap()], true);
+    let (idle, all) = raw_idle(&run_v2);
+    assert!(idle * 2 > all, "{idle} of {all}");
+    let note =
+        format!("idle {:.2}% of samples, not drawn", (idle as f64 / all as f64 * 10_000.0 + 1e-9).floor() / 100.0);
+    let svgs = |extra: &[&str]| {
+        let out = dir.join(format!("svg{}", extra.len()));
+        let mut args = vec!["export", b.to_str().unwrap(), "--out-dir", out.to_str().unwrap(), "--flamegraph"];
+        args.extend_from_slice(extra);
+        run(&args, true);
+        let f = find_in(&out, |n| n.ends_with(".svg"));
+        std::fs::read_to_string(f).unwrap()
+    };
+    let cpu = svgs(&[]);
+    assert!(cpu.contains(&note), "the subtitle says what is left out");
+    assert!(!cpu.contains("<title>(idle)"), "no idle frame drawn");
+    assert!(svgs(&["--with-idle"]).contains("<title>(idle)"));
+    // The Markdown report's table does not lead with idle, and says it once.
+    let md_dir = dir.join("md");
+    export(&b, &md_dir, &[]);
+    let md = check_links(&md_dir);
+    assert_eq!(md.matches(&note).count(), 1, "{md}");
+    let table = md.split("| self | self % |").nth(1).expect("a function table");
+    assert!(!table.lines().take(12).any(|l| l.contains("(idle)")), "{table}");
+    // inspect: the verdict on its first lines, then the profile without idle.
+    let out = run(&["inspect", b.to_str().unwrap()], true);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let verdict = text.lines().take(4).find(|l| l.trim_start().starts_with("verdict:")).expect("a verdict line");
+    let export = summary_export("v2", "cpu-prof");
+    let failed = &export["metrics"]["http_req_failed"];
+    let fails = failed["passes"].as_u64().unwrap();
+    assert!(
+        verdict.contains(&format!(
+            "http_req_failed {:.2}%",
+            (failed["value"].as_f64().unwrap() * 10_000.0 + 1e-9).floor() / 100.0
+        )),
+        "{verdict}"
+    );
+    assert!(verdict.contains(&format!("— {fails} out of")), "{verdict}");
+    assert!(text.contains(&note), "{text}");
+    let table = text.split("category    function").nth(1).unwrap();
+    assert!(!table.lines().take(10).any(|l| l.contains("(idle)")), "{table}");
 }

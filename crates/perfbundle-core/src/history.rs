@@ -128,13 +128,48 @@ pub fn history(mut entries: Vec<IndexEntry>, by: Option<&str>) -> History {
     History { by: by.unwrap_or("start").to_string(), runs }
 }
 
-/// The runs of `entries` grouped by test (`compare::relation::same_test`
-/// with the group's first run), each group in the order given: a trend joins
-/// the runs of one test only. A run without k6 data is a group of its own.
+/// Whether two runs are of one test under the same profilers: the runs a
+/// trend joins and the runs list compares (a profiler slows the app, so a
+/// run under perf is not "the run before" of one without).
+pub fn same_setup(a: &IndexEntry, b: &IndexEntry) -> bool {
+    crate::compare::relation::same_test(&a.shape, &b.shape) && a.profilers == b.profilers
+}
+
+/// What a trend's line is called: the words the titles of every run of its
+/// test start with (`catalog-api` of `catalog-api v1 k6-only` and
+/// `catalog-api v2 perf`), then its profilers (`catalog-api · perf`); the
+/// run's title for a test of one run; `test N` when the titles share no word.
+pub fn setup_label(entries: &[IndexEntry], members: &[usize], n: usize) -> String {
+    let Some(&first) = members.first() else { return format!("test {n}") };
+    let same: Vec<Vec<&str>> = entries
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| *i == first || crate::compare::relation::same_test(&entries[first].shape, &e.shape))
+        .map(|(_, e)| e.title.split_whitespace().collect())
+        .collect();
+    let mut common: Vec<&str> = same.first().cloned().unwrap_or_default();
+    for t in &same[1.min(same.len())..] {
+        let k = common.iter().zip(t).take_while(|(a, b)| a == b).count();
+        common.truncate(k);
+    }
+    // Trailing punctuation between words (`—`) says nothing on its own.
+    while common.last().is_some_and(|w| !w.chars().any(char::is_alphanumeric)) {
+        common.pop();
+    }
+    let name = if common.is_empty() { format!("test {n}") } else { common.join(" ") };
+    match &entries[first].profilers {
+        p if p.is_empty() => name,
+        p => format!("{name} · {}", p.join(", ")),
+    }
+}
+
+/// The runs of `entries` grouped by test and profilers ([`same_setup`] with
+/// the group's first run), each group in the order given: a trend joins the
+/// runs of one setup only. A run without k6 data is a group of its own.
 pub fn tests_of(entries: &[IndexEntry]) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let home = groups.iter_mut().find(|g| crate::compare::relation::same_test(&entries[g[0]].shape, &e.shape));
+        let home = groups.iter_mut().find(|g| same_setup(&entries[g[0]], e));
         match home {
             Some(g) => g.push(i),
             None => groups.push(vec![i]),
@@ -171,6 +206,7 @@ mod tests {
             thresholds_passed: None,
             thresholds_failed: Vec::new(),
             profiles: Vec::new(),
+            profilers: Vec::new(),
             timelines: Vec::new(),
             shape: Vec::new(),
             figures: Default::default(),
@@ -191,6 +227,24 @@ mod tests {
             with("b2", &["check:::other"]),
         ];
         assert_eq!(tests_of(&runs), [vec![0, 2], vec![1, 4], vec![3]]);
+        // Under another profiler, a run of the same test is a setup of its own.
+        let under = |file: &str, title: &str, sources: &[&str]| IndexEntry {
+            title: title.into(),
+            profilers: sources.iter().map(|s| s.to_string()).collect(),
+            ..with(file, &["check:::x", "metric:m"])
+        };
+        let runs = [
+            under("v1", "catalog-api v1 k6-only", &[]),
+            under("v1p", "catalog-api v1 perf", &["perf"]),
+            under("v2", "catalog-api v2 k6-only", &[]),
+            under("v2p", "catalog-api v2 perf", &["perf"]),
+        ];
+        let groups = tests_of(&runs);
+        assert_eq!(groups, [vec![0, 2], vec![1, 3]]);
+        assert_eq!(setup_label(&runs, &groups[0], 1), "catalog-api");
+        assert_eq!(setup_label(&runs, &groups[1], 2), "catalog-api · perf");
+        assert_eq!(setup_label(&runs[..1], &[0], 1), "catalog-api v1 k6-only");
+        assert!(!same_setup(&runs[2], &runs[1]));
     }
 
     #[test]

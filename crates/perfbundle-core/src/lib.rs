@@ -10,6 +10,7 @@ pub mod align;
 pub mod bundle;
 pub mod compare;
 pub mod error;
+pub mod format;
 pub mod histogram;
 pub mod history;
 pub mod ingest;

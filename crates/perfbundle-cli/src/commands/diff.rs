@@ -11,10 +11,17 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Args;
 use perfbundle_core::bundle::ReadLimits;
+use perfbundle_core::compare::endpoints::{EndpointDiff, EndpointVerdict};
+use perfbundle_core::compare::text::{
+    endpoint_cells, format_change, idle_note, threshold_cell, threshold_values, verdict_label,
+};
 use perfbundle_core::compare::{self, Diff, DiffOptions, Verdict};
+use perfbundle_core::format;
 use perfbundle_core::k6::text::format_stat;
 use perfbundle_core::profile::FrameMatch;
-use perfbundle_core::render::compare_report::{compare_report, format_change, verdict_label};
+use perfbundle_core::render::compare_report::compare_report;
+
+use crate::terminal::terminal_text;
 
 use crate::fsio::{read_bundle, write_file, StagedDir};
 
@@ -60,6 +67,10 @@ pub struct DiffArgs {
     /// (name, file, line and column as recorded).
     #[arg(long = "match", value_name = "MODE", default_value = "name+file")]
     pub frame_match: FrameMatch,
+    /// Keep the profiles' idle samples (the event loop waiting) in the
+    /// comparison; by default they are left out and their share is said once.
+    #[arg(long)]
+    pub with_idle: bool,
 }
 
 pub fn run(a: DiffArgs) -> Result<ExitCode> {
@@ -92,12 +103,15 @@ fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
         fail_on_regression: a.fail_on_regression,
         top: a.top.max(1),
         frame_match: a.frame_match,
+        with_idle: a.with_idle,
     };
     let d = compare::diff(&base, &cand, &opts)?;
     if let Some(staged) = staged {
         let mut report = compare_report(&base, &cand, &d, a.all);
         for (i, p) in d.profiles.iter().enumerate() {
-            let lines = compare::profiles::diff_folded(&base.profiles[p.base_index], &cand.profiles[p.candidate_index]);
+            let (pb, pc) = (&base.profiles[p.base_index], &cand.profiles[p.candidate_index]);
+            let lines =
+                compare::profiles::diff_folded(&pb.cpu_view(a.with_idle).profile, &pc.cpu_view(a.with_idle).profile);
             let mut text = lines.join("\n");
             text.push('\n');
             report.files.push((format!("diff-{i}.folded"), text.into_bytes()));
@@ -118,17 +132,17 @@ fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
         crate::emit(&table(&d, a.all, color_wanted()));
     }
     for g in d.gates.iter().filter(|g| !g.passed) {
-        eprintln!("perfbundle: gate failed: {} — {}", g.expr, g.detail);
+        eprintln!("perfbundle: gate failed: {} — {}", terminal_text(&g.expr), terminal_text(&g.detail));
     }
     if let Some(why) = &d.unrelated {
-        eprintln!("perfbundle: warning: {why}");
+        eprintln!("perfbundle: warning: {}", terminal_text(why));
     }
     let u = &d.unpaired_profiles;
     if !u.base.is_empty() || !u.candidate.is_empty() {
         eprintln!(
             "perfbundle: warning: profiles with no partner (pair them with --pair BASE=CANDIDATE): base: [{}], candidate: [{}]",
-            u.base.join(", "),
-            u.candidate.join(", ")
+            terminal_text(&u.base.join(", ")),
+            terminal_text(&u.candidate.join(", "))
         );
     }
     Ok(d)
@@ -138,63 +152,116 @@ fn color_wanted() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-/// The human view: gates, the table of changes (worst regressions first), thresholds, profiles.
+/// The human view, decision first: thresholds on both sides with the values
+/// they read, gates, the endpoints that changed, the profiles' largest
+/// changes (idle left out unless asked), then the table of every figure's
+/// change (worst regressions first).
 fn table(d: &Diff, all: bool, color: bool) -> String {
     let paint = |s: &str, code: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
-    let mut out = format!("base:      {}\ncandidate: {}\n\n", d.base.title, d.candidate.title);
+    let mut out =
+        format!("base:      {}\ncandidate: {}\n\n", terminal_text(&d.base.title), terminal_text(&d.candidate.title));
+    if !d.thresholds.is_empty() {
+        out.push_str("thresholds (base → candidate):\n");
+        let rows: Vec<[String; 4]> = d
+            .thresholds
+            .iter()
+            .map(|t| {
+                let (vb, vc) = threshold_values(d, t);
+                [
+                    terminal_text(&t.metric),
+                    terminal_text(&t.expr),
+                    threshold_cell(t.base, vb),
+                    format!("→ {}", threshold_cell(t.candidate, vc)),
+                ]
+            })
+            .collect();
+        for (t, l) in d.thresholds.iter().zip(aligned(&rows, &[])) {
+            let l = format!("  {l}");
+            out.push_str(&if t.candidate == Some(false) { paint(&l, "31") } else { l });
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    if !d.gates.is_empty() {
+        out.push_str("gates:\n");
+        for g in &d.gates {
+            let l = format!("  {} {} — {}", if g.passed { "pass" } else { "FAIL" }, terminal_text(&g.expr), g.detail);
+            out.push_str(&if g.passed { paint(&l, "32") } else { paint(&l, "31") });
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    let changed: Vec<&EndpointDiff> = d.endpoints.iter().filter(|e| e.verdict != EndpointVerdict::Unchanged).collect();
+    if !d.endpoints.is_empty() {
+        out.push_str(&format!(
+            "endpoints that changed ({} of {}, by k6's name tag; 95% tests):\n",
+            changed.len(),
+            d.endpoints.len()
+        ));
+        let mut rows: Vec<[String; 6]> =
+            vec![["endpoint", "requests", "failed", "p(95)", "median", "verdict"].map(String::from)];
+        for e in &changed {
+            let [n, f, p95, med, v] = endpoint_cells(e);
+            rows.push([terminal_text(&e.name), n, f, p95, med, v]);
+        }
+        for (i, l) in aligned(&rows, &[]).into_iter().enumerate() {
+            let l = format!("  {l}");
+            out.push_str(&match changed.get(i.wrapping_sub(1)).map(|e| e.verdict) {
+                Some(EndpointVerdict::Regression) if i > 0 => paint(&l, "31"),
+                Some(EndpointVerdict::Improvement) if i > 0 => paint(&l, "32"),
+                _ => l,
+            });
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    for p in &d.profiles {
+        out.push_str(&format!(
+            "profile {} → {} ({} → {} samples), largest changes of self share (functions paired by {}):\n",
+            terminal_text(&p.base),
+            terminal_text(&p.candidate),
+            p.base_samples,
+            p.candidate_samples,
+            d.frame_match.as_str()
+        ));
+        if let Some(note) = idle_note(p) {
+            out.push_str(&format!("  ({note}; shares are of the other samples; --with-idle keeps it)\n"));
+        }
+        for f in p.top_changes.iter().take(10) {
+            out.push_str(&format!(
+                "  {:>10}  {:>7} → {:>7}  {}\n",
+                format::points(f.candidate_share - f.base_share),
+                format::pct(f.base_share),
+                format::pct(f.candidate_share),
+                terminal_text(&f.label())
+            ));
+        }
+        out.push('\n');
+    }
     let rows = d.ranked_rows(all);
-    let cells: Vec<[String; 6]> = rows
-        .iter()
-        .map(|r| {
+    if !rows.is_empty() {
+        let mut cells: Vec<[String; 6]> =
+            vec![["metric", "stat", "base", "candidate", "change", "verdict"].map(String::from)];
+        for r in &rows {
             let m = r.metric;
             let f = |side: &std::collections::BTreeMap<String, f64>| {
                 side.get(r.stat).map_or("—".to_string(), |v| format_stat(m.kind, &m.contains, r.stat, *v))
             };
-            [
-                r.key.to_string(),
+            cells.push([
+                terminal_text(r.key),
                 r.stat.to_string(),
                 f(&m.base),
                 f(&m.candidate),
                 format_change(m.kind, &m.contains, r.stat, r.change),
                 verdict_label(r.change).to_string(),
-            ]
-        })
-        .collect();
-    let head = ["metric", "stat", "base", "candidate", "change", "verdict"];
-    let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
-    for c in &cells {
-        for (i, x) in c.iter().enumerate() {
-            widths[i] = widths[i].max(x.chars().count());
+            ]);
         }
-    }
-    let line = |c: &[String]| {
-        let mut s = String::new();
-        for (i, x) in c.iter().enumerate() {
-            let pad = widths[i] - x.chars().count();
-            if (2..=4).contains(&i) {
-                s.push_str(&" ".repeat(pad));
-                s.push_str(x);
-            } else {
-                s.push_str(x);
-                if i + 1 < c.len() {
-                    s.push_str(&" ".repeat(pad));
-                }
-            }
-            if i + 1 < c.len() {
-                s.push_str("  ");
-            }
-        }
-        s
-    };
-    if !cells.is_empty() {
-        out.push_str(&line(&head.map(String::from)));
-        out.push('\n');
-        for (r, c) in rows.iter().zip(&cells) {
-            let l = line(c);
-            out.push_str(&match r.change.verdict {
-                Verdict::Regression => paint(&l, "31"),
-                Verdict::Improvement => paint(&l, "32"),
-                Verdict::Same => l,
+        out.push_str("every figure, worst regressions first:\n");
+        for (i, l) in aligned(&cells, &[2, 3, 4]).into_iter().enumerate() {
+            out.push_str(&match i.checked_sub(1).map(|k| rows[k].change.verdict) {
+                Some(Verdict::Regression) => paint(&l, "31"),
+                Some(Verdict::Improvement) => paint(&l, "32"),
+                _ => l,
             });
             out.push('\n');
         }
@@ -203,54 +270,42 @@ fn table(d: &Diff, all: bool, color: bool) -> String {
         }
         out.push('\n');
     }
-    if !d.thresholds.is_empty() {
-        out.push_str("thresholds (base → candidate):\n");
-        let ok = |v: Option<bool>| match v {
-            Some(true) => "pass",
-            Some(false) => "FAIL",
-            None => "—",
-        };
-        for t in &d.thresholds {
-            let l = format!("  {}: {}  {} → {}", t.metric, t.expr, ok(t.base), ok(t.candidate));
-            out.push_str(&if t.candidate == Some(false) { paint(&l, "31") } else { l });
-            out.push('\n');
-        }
-        out.push('\n');
-    }
     for (what, list) in [("only in the base", &d.only_in_base), ("only in the candidate", &d.only_in_candidate)] {
         if !list.is_empty() {
-            out.push_str(&format!("{what}: {}\n", list.join(", ")));
-        }
-    }
-    for p in &d.profiles {
-        out.push_str(&format!(
-            "\nprofile {} → {} ({} → {} samples), largest changes of self share (functions paired by {}):\n",
-            p.base,
-            p.candidate,
-            p.base_samples,
-            p.candidate_samples,
-            d.frame_match.as_str()
-        ));
-        for f in p.top_changes.iter().take(10) {
-            let delta = (f.candidate_share - f.base_share) * 100.0;
-            let l = format!(
-                "  {:+7.2} pts  {:6.2}% → {:6.2}%  {}",
-                delta,
-                f.base_share * 100.0,
-                f.candidate_share * 100.0,
-                f.label()
-            );
-            out.push_str(&l);
-            out.push('\n');
-        }
-    }
-    if !d.gates.is_empty() {
-        out.push_str("\ngates:\n");
-        for g in &d.gates {
-            let l = format!("  {} {} — {}", if g.passed { "pass" } else { "FAIL" }, g.expr, g.detail);
-            out.push_str(&if g.passed { paint(&l, "32") } else { paint(&l, "31") });
-            out.push('\n');
+            out.push_str(&format!("{what}: {}\n", terminal_text(&list.join(", "))));
         }
     }
     out
+}
+
+/// Rows of cells as lines with aligned columns (`right`: the columns aligned right).
+fn aligned<const N: usize>(rows: &[[String; N]], right: &[usize]) -> Vec<String> {
+    let mut widths = [0usize; N];
+    for r in rows {
+        for (i, x) in r.iter().enumerate() {
+            widths[i] = widths[i].max(x.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|r| {
+            let mut s = String::new();
+            for (i, x) in r.iter().enumerate() {
+                let pad = widths[i] - x.chars().count();
+                let last = i + 1 == N;
+                if right.contains(&i) {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(x);
+                } else {
+                    s.push_str(x);
+                    if !last {
+                        s.push_str(&" ".repeat(pad));
+                    }
+                }
+                if !last {
+                    s.push_str("  ");
+                }
+            }
+            s.trim_end().to_string()
+        })
+        .collect()
 }

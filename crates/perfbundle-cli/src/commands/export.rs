@@ -47,6 +47,12 @@ pub struct ExportArgs {
     /// With --folded: weights where the source has them (the default; kept for scripts).
     #[arg(long)]
     pub folded_weights: bool,
+    /// Draw the profiles' idle samples (the event loop waiting) in the flame
+    /// and icicle graphs and the Markdown report; by default they are left
+    /// out and their share is said once. Folded stacks and speedscope files
+    /// always hold every sample.
+    #[arg(long)]
+    pub with_idle: bool,
     /// One speedscope file per profile (NAME.speedscope.json), to open in
     /// speedscope: weights where the source has them, samples in time order
     /// where it has their times.
@@ -86,7 +92,7 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
     let mut used = Vec::new();
     let mut written = Vec::new();
     if a.markdown {
-        let report = perfbundle_core::render::markdown::report(&b);
+        let report = perfbundle_core::render::markdown::report(&b, a.with_idle);
         for (name, bytes) in &report.files {
             write_file(&staged.path(name), bytes)?;
             written.push(name.clone());
@@ -99,14 +105,14 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
         if a.flamegraph {
             let name = format!("{stem}.svg");
             let mut opts = FlameOptions::default();
-            opts.by_samples = a.by_samples;
+            (opts.by_samples, opts.with_idle) = (a.by_samples, a.with_idle);
             write_with(&staged.path(&name), |w| write_flamegraph(p, &opts, w))?;
             written.push(name);
         }
         if a.icicle {
             let name = format!("{stem}.icicle.svg");
             let mut opts = FlameOptions::icicle(true);
-            opts.by_samples = a.by_samples;
+            (opts.by_samples, opts.with_idle) = (a.by_samples, a.with_idle);
             write_with(&staged.path(&name), |w| write_flamegraph(p, &opts, w))?;
             written.push(name);
         }

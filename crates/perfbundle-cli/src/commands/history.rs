@@ -59,7 +59,7 @@ fn has_bundles(dir: &Path) -> bool {
 fn fmt_figure(key: &str, v: Option<f64>) -> String {
     match (key, v) {
         (_, None) => "—".into(),
-        ("http_req_failed_rate" | "checks_rate", Some(x)) => format!("{:.2}%", x * 100.0),
+        ("http_req_failed_rate" | "checks_rate", Some(x)) => perfbundle_core::format::pct(x),
         ("http_req_duration_p95_ms", Some(x)) => perfbundle_core::k6::text::format_ms(x),
         (_, Some(x)) => format!("{x:.2}/s"),
     }

@@ -1,6 +1,8 @@
 //! `perfbundle html`: one self-contained HTML file — the viewer's wasm,
-//! JavaScript and CSS, and the bundle — that opens from `file://` with no
-//! network and no server.
+//! JavaScript and CSS, and the bundle (with `--base`, two bundles, opening
+//! on their comparison) — that opens from `file://` with no network and no
+//! server. The bundles are base64-encoded as they are read, a block at a
+//! time: memory does not grow with their size.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,8 +19,11 @@ use crate::fsio::{read_bundle, AtomicFile};
 /// Write one self-contained HTML report of a bundle (the whole viewer inside).
 #[derive(Args, Debug)]
 pub struct HtmlArgs {
-    /// The bundle.
+    /// The bundle (with --base: the candidate of the comparison).
     pub file: PathBuf,
+    /// A base bundle: the report opens on the comparison of the two (what a pull request wants).
+    #[arg(long, value_name = "BASE.perfbundle")]
+    pub base: Option<PathBuf>,
     /// Output HTML file.
     #[arg(short = 'o', long = "output", value_name = "report.html")]
     pub output: PathBuf,
@@ -48,11 +53,46 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(e.finish()?)
 }
 
+/// Writes `path`'s bytes base64-encoded, a block at a time (a multiple of
+/// 3 bytes, so the blocks' encodings join into the whole's).
+fn write_base64_of(w: &mut impl Write, path: &std::path::Path) -> Result<()> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut buf = vec![0u8; 3 * 64 * 1024];
+    loop {
+        let mut n = 0;
+        while n < buf.len() {
+            match f.read(&mut buf[n..]).with_context(|| format!("{}: reading", path.display()))? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        w.write_all(base64(&buf[..n]).as_bytes())?;
+        if n < buf.len() {
+            return Ok(());
+        }
+    }
+}
+
+/// The `<script>` that carries a bundle (`id`: `pb-bundle`, or `pb-base` for a comparison's base).
+fn write_bundle_script(w: &mut impl Write, id: &str, path: &std::path::Path) -> Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    write!(w, "<script type=\"application/octet-stream\" id=\"{id}\" data-name=\"{}\">", escape(&name))?;
+    write_base64_of(w, path)?;
+    w.write_all(b"</script>\n")?;
+    Ok(())
+}
+
 pub fn run(a: HtmlArgs) -> Result<ExitCode> {
-    crate::fsio::check_output(&a.output, std::slice::from_ref(&a.file))?;
+    let inputs: Vec<PathBuf> = std::iter::once(a.file.clone()).chain(a.base.clone()).collect();
+    crate::fsio::check_output(&a.output, &inputs)?;
     let viewer = crate::viewer::find_viewer(a.viewer.as_deref())?;
+    // Each bundle is read and checked whole before it is embedded: a report never carries a bundle that does not open.
     let b = read_bundle(&a.file, &ReadLimits::default())?;
-    let bundle = std::fs::read(&a.file).with_context(|| format!("{}: cannot read", a.file.display()))?;
+    let base = a.base.as_ref().map(|p| read_bundle(p, &ReadLimits::default())).transpose()?;
     let (_, wasm) = viewer.one("*_bg.wasm", |n| n.ends_with("_bg.wasm"))?;
     // The wasm-bindgen glue (the web component's script, perfbundle-viewer.js, is not needed here).
     let (_, glue) = viewer.one("wasm-bindgen glue (*.js)", |n| n.ends_with(".js") && n != "perfbundle-viewer.js")?;
@@ -60,42 +100,42 @@ pub fn run(a: HtmlArgs) -> Result<ExitCode> {
     let css = String::from_utf8(css).with_context(|| format!("{}: {css_name} is not UTF-8", viewer.describe()))?;
     // The CSP allows the one inline script, by its hash.
     let loader_hash = base64(&sha2::Sha256::digest(LOADER.as_bytes()));
-    let name = a.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let html = format!(
+    let title = match &base {
+        Some(base) => format!("{} → {}", base.manifest.title, b.manifest.title),
+        None => b.manifest.title.clone(),
+    };
+    drop((b, base));
+    let head = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'sha256-{loader_hash}' blob: 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'\">\n\
 <link rel=\"icon\" href=\"data:,\">\n<title>{title} — perfbundle</title>\n<style>{css}</style>\n</head>\n<body>\n\
-<noscript>This report needs JavaScript and WebAssembly.</noscript>\n\
-<script type=\"application/octet-stream\" id=\"pb-bundle\" data-name=\"{name}\">{bundle}</script>\n\
-<script type=\"application/octet-stream\" id=\"pb-glue\">{glue}</script>\n\
+<noscript>This report needs JavaScript and WebAssembly.</noscript>\n",
+        title = escape(&title),
+        css = css.replace("</", "<\\/"),
+    );
+    let tail = format!(
+        "<script type=\"application/octet-stream\" id=\"pb-glue\">{glue}</script>\n\
 <script type=\"application/octet-stream\" id=\"pb-wasm\">{wasm}</script>\n\
 <script type=\"module\">{LOADER}</script>\n</body>\n</html>\n",
-        title = escape(&b.manifest.title),
-        css = css.replace("</", "<\\/"),
-        name = escape(&name),
-        bundle = base64(&bundle),
         glue = base64(&gzip(&glue)?),
         wasm = base64(&gzip(&wasm)?),
     );
     let (atomic, file) = AtomicFile::create(&a.output)?;
     let mut w = std::io::BufWriter::new(file);
-    w.write_all(html.as_bytes()).with_context(|| format!("{}: writing", a.output.display()))?;
-    w.flush()?;
+    let written = (|| -> Result<()> {
+        w.write_all(head.as_bytes())?;
+        write_bundle_script(&mut w, "pb-bundle", &a.file)?;
+        if let Some(base) = &a.base {
+            write_bundle_script(&mut w, "pb-base", base)?;
+        }
+        w.write_all(tail.as_bytes())?;
+        w.flush()?;
+        Ok(())
+    })();
+    written.with_context(|| format!("{}: writing", a.output.display()))?;
+    let size = w.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
     drop(w);
     atomic.commit()?;
-    crate::emit(&format!("wrote {} ({} bytes)\n", a.output.display(), html.len()));
+    crate::emit(&format!("wrote {} ({size} bytes)\n", a.output.display()));
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64;
-
-    #[test]
-    fn encodes_base64() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
 }

@@ -6,10 +6,13 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 use perfbundle_core::bundle::{Bundle, ReadLimits};
+use perfbundle_core::format;
+use perfbundle_core::k6::headline::Headline;
 use perfbundle_core::k6::{metrics_view, text};
 use serde_json::json;
 
 use crate::fsio::read_bundle;
+use crate::terminal::{terminal_text, terminal_text_lines};
 
 /// Show a bundle's run: k6's end-of-test summary, or all of it as JSON.
 #[derive(Args, Debug)]
@@ -20,6 +23,10 @@ pub struct InspectArgs {
     /// Also list each metric broken down by this tag (e.g. name, status, scenario).
     #[arg(long = "by", value_name = "TAG")]
     pub by: Option<String>,
+    /// Rank the profiles' functions with their idle samples (the event loop
+    /// waiting); by default idle is left out and its share said once.
+    #[arg(long)]
+    pub with_idle: bool,
     /// The bundle.
     pub file: PathBuf,
 }
@@ -100,29 +107,34 @@ fn max(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::NAN, f64::max)
 }
 
-/// The profile and timeline part of the human view.
-fn render_profiles(b: &Bundle) -> String {
+/// The profile and timeline part of the human view: each profile's top
+/// functions, idle left out unless `with_idle`.
+fn render_profiles(b: &Bundle, with_idle: bool) -> String {
     let mut out = String::new();
-    for p in &b.profiles {
-        let dur = p.duration_us.map(|d| format!(", {}", text::format_ms(d / 1000.0))).unwrap_or_default();
+    for whole in &b.profiles {
+        let view = whole.cpu_view(with_idle);
+        let p: &perfbundle_core::profile::Profile = &view.profile;
+        let dur = whole.duration_us.map(|d| format!(", {}", text::format_ms(d / 1000.0))).unwrap_or_default();
         out.push_str(&format!(
-            "  █ PROFILE {} ({}): {} samples{dur}, {} frames\n\n",
-            p.name,
-            p.source,
-            p.total_samples,
-            p.frames.name.len()
+            "  █ PROFILE {} ({}): {} samples{dur}, {} frames\n",
+            terminal_text(&whole.name),
+            terminal_text(&whole.source),
+            whole.total_samples,
+            whole.frames.name.len()
         ));
-        out.push_str("      self     self%    total%  category    function\n");
-        let total = p.total_samples.max(1) as f64;
-        for f in p.functions().into_iter().take(10) {
-            let loc = if f.file.is_empty() { String::new() } else { format!("  {}", f.file) };
+        if let Some(note) = view.note() {
+            out.push_str(&format!("    {note}; shares below are of the other samples (--with-idle ranks it)\n"));
+        }
+        out.push_str("\n      self     self%    total%  category    function\n");
+        for f in p.functions().into_iter().filter(|f| f.total_samples > 0).take(10) {
+            let loc = if f.file.is_empty() { String::new() } else { format!("  {}", terminal_text(&f.file)) };
             out.push_str(&format!(
-                "    {:>6}  {:>7.2}%  {:>7.2}%  {:<10}  {}{loc}\n",
+                "    {:>6}  {:>8}  {:>8}  {:<10}  {}{loc}\n",
                 f.self_samples,
-                f.self_samples as f64 * 100.0 / total,
-                f.total_samples as f64 * 100.0 / total,
+                format::share(f.self_samples, p.total_samples),
+                format::share(f.total_samples, p.total_samples),
                 f.category.as_str(),
-                f.function
+                terminal_text(&f.function)
             ));
         }
         out.push('\n');
@@ -131,8 +143,8 @@ fn render_profiles(b: &Bundle) -> String {
         let (start, end) = (t.t_unix_ms.first().copied().unwrap_or(0.0), t.t_unix_ms.last().copied().unwrap_or(0.0));
         out.push_str(&format!(
             "  █ TIMELINE {} ({}): {} samples, {} → {} ({})\n",
-            t.name,
-            t.source,
+            terminal_text(&t.name),
+            terminal_text(&t.source),
             t.t_unix_ms.len(),
             perfbundle_core::time::format_rfc3339_ms((start * 1e6) as i64),
             perfbundle_core::time::format_rfc3339_ms((end * 1e6) as i64),
@@ -163,31 +175,39 @@ pub fn run(a: InspectArgs) -> Result<ExitCode> {
     }
     let m = &b.manifest;
     let mut out = String::new();
-    out.push_str(&format!("\n  {}\n", m.title));
+    out.push_str(&format!("\n  {}\n", terminal_text(&m.title)));
+    if let Some(s) = &b.k6_summary {
+        out.push_str(&format!("  verdict: {}\n", Headline::of(s).line()));
+    }
     if !m.labels.is_empty() {
         let l: Vec<String> = m.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        out.push_str(&format!("  labels: {}\n", l.join(" ")));
+        out.push_str(&format!("  labels: {}\n", terminal_text(&l.join(" "))));
     }
     if let (Some(s), Some(e)) = (&m.run.start, &m.run.end) {
         let d = m.run.duration_ms.map(|d| format!(" ({})", text::format_ms(d))).unwrap_or_default();
-        out.push_str(&format!("  run:    {s} → {e}{d}\n"));
+        out.push_str(&format!("  run:    {} → {}{d}\n", terminal_text(s), terminal_text(e)));
     }
     if !m.merged_from.is_empty() {
         let names: Vec<&str> = m.merged_from.iter().map(|s| s.name.as_str()).collect();
-        out.push_str(&format!("  merged from {} shards: {}\n", m.merged_from.len(), names.join(", ")));
+        out.push_str(&format!("  merged from {} shards: {}\n", m.merged_from.len(), terminal_text(&names.join(", "))));
     }
     let inputs: Vec<String> = m.inputs.iter().map(|i| format!("{} ({})", i.name, i.kind)).collect();
     if !inputs.is_empty() {
-        out.push_str(&format!("  inputs: {}\n", inputs.join(", ")));
+        out.push_str(&format!("  inputs: {}\n", terminal_text(&inputs.join(", "))));
     }
-    out.push_str(&format!("  format: {}, created {} by {}\n\n", m.format_version, m.created_at, m.created_by));
+    out.push_str(&format!(
+        "  format: {}, created {} by {}\n\n",
+        terminal_text(&m.format_version),
+        terminal_text(&m.created_at),
+        terminal_text(&m.created_by)
+    ));
     match &b.k6_summary {
-        Some(s) => out.push_str(&text::render(s, a.by.as_deref())),
+        Some(s) => out.push_str(&terminal_text_lines(&text::render(s, a.by.as_deref()))),
         None => out.push_str("  (no k6 data in this bundle)\n\n"),
     }
-    out.push_str(&render_profiles(&b));
+    out.push_str(&render_profiles(&b, a.with_idle));
     for w in &m.warnings {
-        out.push_str(&format!("  warning: {w}\n"));
+        out.push_str(&format!("  warning: {}\n", terminal_text(w)));
     }
     crate::emit(&out);
     Ok(ExitCode::SUCCESS)

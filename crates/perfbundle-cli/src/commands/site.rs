@@ -34,7 +34,8 @@ pub fn run(a: SiteArgs) -> Result<ExitCode> {
     }
     let viewer = find_viewer(a.viewer.as_deref())?;
     let bundles = bundles_of(&a.dir)?;
-    let index = site_index(&bundles, true)?;
+    let mut index = site_index(&bundles, true)?;
+    index.by = a.by.clone();
     let parent = a.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = a.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));

@@ -215,3 +215,54 @@ pub fn start_shop() -> (Proc, u16) {
 pub fn shop_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k6-shop/shop.js")
 }
+
+/// One endpoint (value of the `name` tag) as k6's raw point stream has it.
+#[derive(Debug, Default, Clone)]
+pub struct RawEndpoint {
+    /// `http_reqs` points.
+    pub requests: u64,
+    /// `http_req_failed` points whose value is 1.
+    pub failed: u64,
+    /// Every `http_req_duration` value, sorted.
+    pub durations: Vec<f64>,
+}
+
+impl RawEndpoint {
+    /// k6's percentile of the durations (linear interpolation between ranks, as k6 computes it).
+    pub fn percentile(&self, p: f64) -> f64 {
+        let d = &self.durations;
+        let pos = p * (d.len() as f64 - 1.0);
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        d[lo] + (d[hi] - d[lo]) * (pos - lo as f64)
+    }
+}
+
+/// Each endpoint of a run, counted from its raw `k6.json.gz`: the truth the
+/// endpoints tables are checked against.
+pub fn raw_endpoints(run: &Path) -> std::collections::BTreeMap<String, RawEndpoint> {
+    let text = read_text(&run.join("k6.json.gz"));
+    let mut out: std::collections::BTreeMap<String, RawEndpoint> = Default::default();
+    for line in text.lines() {
+        let v: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        if v["type"] != "Point" {
+            continue;
+        }
+        let Some(name) = v["data"]["tags"]["name"].as_str() else { continue };
+        let value = v["data"]["value"].as_f64().unwrap_or(f64::NAN);
+        let e = out.entry(name.to_string()).or_default();
+        match v["metric"].as_str() {
+            Some("http_reqs") => e.requests += 1,
+            Some("http_req_failed") if value == 1.0 => e.failed += 1,
+            Some("http_req_duration") => e.durations.push(value),
+            _ => {}
+        }
+    }
+    for e in out.values_mut() {
+        e.durations.sort_by(f64::total_cmp);
+    }
+    out.retain(|_, e| e.requests > 0);
+    out
+}

@@ -37,6 +37,12 @@ pub struct IndexEntry {
     pub thresholds_failed: Vec<String>,
     #[serde(default)]
     pub profiles: Vec<String>,
+    /// The profilers of the run (each profile's and process timeline's
+    /// source, sorted, once each: `cpuprofile`, `clinic-doctor`…): the runs
+    /// list pairs a run with the run before of the same test under the same
+    /// profilers, and a trend joins only those (a profiler changes the latencies).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profilers: Vec<String>,
     #[serde(default)]
     pub timelines: Vec<String>,
     /// The test's shape (`compare::relation::test_shape`): runs of one test
@@ -85,6 +91,13 @@ impl IndexEntry {
                 })
                 .unwrap_or_default(),
             profiles: b.profiles.iter().map(|p| p.name.clone()).collect(),
+            profilers: {
+                let mut v: Vec<String> = b.profiles.iter().map(|p| p.source.clone()).collect();
+                v.extend(b.timelines.iter().map(|t| t.source.clone()));
+                v.sort();
+                v.dedup();
+                v
+            },
             timelines: b.timelines.iter().map(|t| t.name.clone()).collect(),
             shape: crate::compare::relation::test_shape(b.k6_summary.as_ref()),
             figures: b
@@ -107,11 +120,15 @@ impl IndexEntry {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SiteIndex {
     pub bundles: Vec<IndexEntry>,
+    /// The label the site's trend is ordered by (`site --by LABEL`), compared
+    /// as versions; absent: by run start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 impl SiteIndex {
     pub fn new(mut entries: Vec<IndexEntry>) -> Self {
         entries.sort_by(|a, b| b.start.cmp(&a.start).then(a.file.cmp(&b.file)));
-        SiteIndex { bundles: entries }
+        SiteIndex { bundles: entries, by: None }
     }
 }

@@ -134,15 +134,16 @@ pub fn parse(expr: &str) -> Result<Gate, GateParseError> {
 
 impl Gate {
     /// Whether the gate fails, given the base and candidate values of its
-    /// statistic, and a human detail. `None` when it cannot be decided (a
-    /// relative change from a base of 0).
-    pub fn fails(&self, base: Option<f64>, cand: f64) -> (Option<bool>, String) {
-        let n = crate::k6::text::format_number;
+    /// statistic, and a human detail with each value in its unit (`unit`
+    /// formats a value of the statistic: `34.18ms`). `None` when it cannot
+    /// be decided (a relative change from a base of 0).
+    pub fn fails(&self, base: Option<f64>, cand: f64, unit: &dyn Fn(f64) -> String) -> (Option<bool>, String) {
         let op = if self.greater { ">" } else { "<" };
         let past = |x: f64, bound: f64| if self.greater { x > bound } else { x < bound };
+        let signed = |d: f64| if d < 0.0 { format!("-{}", unit(-d)) } else { format!("+{}", unit(d)) };
         match self.value {
             GateValue::Value(b) => {
-                (Some(past(cand, b)), format!("candidate {} = {} (fails if {op} {})", self.stat, n(cand), n(b)))
+                (Some(past(cand, b)), format!("candidate {} = {} (fails if {op} {})", self.stat, unit(cand), unit(b)))
             }
             GateValue::Absolute(b) => match base {
                 Some(base) => {
@@ -150,14 +151,12 @@ impl Gate {
                     (
                         Some(past(d, b)),
                         format!(
-                            "{} changed by {}{} ({} → {}); fails if {op} {}{}",
+                            "{} changed by {} ({} → {}); fails if {op} {}",
                             self.stat,
-                            if d >= 0.0 { "+" } else { "" },
-                            n(d),
-                            n(base),
-                            n(cand),
-                            if b >= 0.0 { "+" } else { "" },
-                            n(b)
+                            signed(d),
+                            unit(base),
+                            unit(cand),
+                            signed(b)
                         ),
                     )
                 }
@@ -169,13 +168,12 @@ impl Gate {
                     (
                         Some(past(r, b)),
                         format!(
-                            "{} changed by {:+.2}% ({} → {}); fails if {op} {}{}%",
+                            "{} changed by {} ({} → {}); fails if {op} {}",
                             self.stat,
-                            r * 100.0,
-                            n(base),
-                            n(cand),
-                            if b >= 0.0 { "+" } else { "" },
-                            n(b * 100.0)
+                            crate::format::pct_change(r),
+                            unit(base),
+                            unit(cand),
+                            crate::format::pct_change(b)
                         ),
                     )
                 }
@@ -239,16 +237,26 @@ mod tests {
 
     #[test]
     fn decides_on_each_kind() {
+        let n = &crate::k6::text::format_number;
         let g = parse("m: p(95) > +10%").unwrap();
-        assert_eq!(g.fails(Some(100.0), 111.0).0, Some(true));
-        assert_eq!(g.fails(Some(100.0), 109.0).0, Some(false));
-        assert_eq!(g.fails(Some(0.0), 1.0).0, None);
+        assert_eq!(g.fails(Some(100.0), 111.0, n).0, Some(true));
+        assert_eq!(g.fails(Some(100.0), 109.0, n).0, Some(false));
+        assert_eq!(g.fails(Some(0.0), 1.0, n).0, None);
         let g = parse("m: rate < -5%").unwrap();
-        assert_eq!(g.fails(Some(100.0), 90.0).0, Some(true));
+        assert_eq!(g.fails(Some(100.0), 90.0, n).0, Some(true));
         let g = parse("m: avg > +20").unwrap();
-        assert_eq!(g.fails(Some(100.0), 121.0).0, Some(true));
+        assert_eq!(g.fails(Some(100.0), 121.0, n).0, Some(true));
         let g = parse("m: rate > 0.01").unwrap();
-        assert_eq!(g.fails(None, 0.02).0, Some(true));
+        assert_eq!(g.fails(None, 0.02, n).0, Some(true));
+        // Each value in its unit: ms for a time.
+        let ms = &crate::k6::text::format_ms;
+        let g = parse("http_req_duration: p(95) > +10%").unwrap();
+        assert_eq!(
+            g.fails(Some(34.18212), 3.687466, ms).1,
+            "p(95) changed by -89.21% (34.18ms → 3.68ms); fails if > +10.00%"
+        );
+        let g = parse("http_req_duration: avg > +20").unwrap();
+        assert_eq!(g.fails(Some(10.0), 35.5, ms).1, "avg changed by +25.5ms (10ms → 35.5ms); fails if > +20ms");
         assert_eq!(
             nearest("http_req_duraton", ["http_reqs".to_string(), "http_req_duration".to_string()].iter())[0],
             "http_req_duration"

@@ -4,9 +4,11 @@
 //! `diff` (table, JSON, Markdown) and the viewer's compare view all read
 //! this one structure. FORMAT.md §12 documents its JSON.
 
+pub mod endpoints;
 pub mod gate;
 pub mod profiles;
 pub mod relation;
+pub mod text;
 pub mod verdict;
 
 use std::collections::BTreeMap;
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::bundle::Bundle;
+use crate::k6::text::format_stat;
 use crate::k6::{K6Summary, K6TimeSeries, MetricType, SeriesOrigin};
 use crate::profile::FrameMatch;
 pub use verdict::Verdict;
@@ -116,8 +119,19 @@ impl TopChange {
 pub struct ProfileDiff {
     pub base: String,
     pub candidate: String,
+    /// Samples of each whole profile.
     pub base_samples: u64,
     pub candidate_samples: u64,
+    /// Idle samples of each (the event loop waiting).
+    #[serde(default)]
+    pub base_idle: u64,
+    #[serde(default)]
+    pub candidate_idle: u64,
+    /// Whether idle samples are left out of `top_changes` and its shares
+    /// (the default; `diff --with-idle` keeps them): shares are then of each
+    /// profile's other samples.
+    #[serde(default)]
+    pub idle_left_out: bool,
     pub top_changes: Vec<TopChange>,
     /// Index of each profile in its bundle.
     pub base_index: usize,
@@ -143,6 +157,10 @@ pub struct Diff {
     pub gates: Vec<GateResult>,
     pub profiles: Vec<ProfileDiff>,
     pub unpaired_profiles: Unpaired,
+    /// Every endpoint (value of the `name` tag) of either run with its tested
+    /// verdict, regressions first ([`endpoints`]).
+    #[serde(default)]
+    pub endpoints: Vec<endpoints::EndpointDiff>,
     /// Why the two runs look like different tests ([`relation`]); absent when they look like one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unrelated: Option<String>,
@@ -164,6 +182,8 @@ pub struct DiffOptions {
     pub top: usize,
     /// How functions are paired across the two profiles of a pair (`--match`).
     pub frame_match: FrameMatch,
+    /// Keep idle samples in the profiles' comparison (`--with-idle`); left out by default.
+    pub with_idle: bool,
 }
 
 fn run_ref(b: &Bundle) -> RunRef {
@@ -251,12 +271,16 @@ pub fn diff(base: &Bundle, cand: &Bundle, opts: &DiffOptions) -> Result<Diff, Co
         .iter()
         .map(|p| {
             let (pb, pc) = (&base.profiles[p.base], &cand.profiles[p.candidate]);
+            let (vb, vc) = (pb.cpu_view(opts.with_idle), pc.cpu_view(opts.with_idle));
             ProfileDiff {
                 base: pb.name.clone(),
                 candidate: pc.name.clone(),
                 base_samples: pb.total_samples,
                 candidate_samples: pc.total_samples,
-                top_changes: profiles::function_changes(pb, pc, opts.frame_match)
+                base_idle: vb.idle_samples,
+                candidate_idle: vc.idle_samples,
+                idle_left_out: !opts.with_idle,
+                top_changes: profiles::function_changes(&vb.profile, &vc.profile, opts.frame_match)
                     .into_iter()
                     .take(top)
                     .map(|f| TopChange {
@@ -299,6 +323,7 @@ pub fn diff(base: &Bundle, cand: &Bundle, opts: &DiffOptions) -> Result<Diff, Co
         gates: Vec::new(),
         profiles: profile_diffs,
         unpaired_profiles: Unpaired { base: ub, candidate: uc },
+        endpoints: endpoints::endpoint_diffs(base, cand),
         unrelated: relation::unrelated_reason(
             &relation::test_shape(base.k6_summary.as_ref()),
             &relation::test_shape(cand.k6_summary.as_ref()),
@@ -337,7 +362,7 @@ pub fn diff(base: &Bundle, cand: &Bundle, opts: &DiffOptions) -> Result<Diff, Co
 
 fn fmt_rel(c: &Change) -> String {
     match c.rel {
-        Some(r) => format!("{:+.2}%", r * 100.0),
+        Some(r) => crate::format::pct_change(r),
         None => format!("{:+}", c.abs),
     }
 }
@@ -371,7 +396,14 @@ fn evaluate_gate(d: &Diff, bs: &K6Summary, cs: &K6Summary, expr: &str) -> Result
             detail: format!("{} is not in the candidate", g.metric),
         });
     };
-    let (fails, detail) = g.fails(base.and_then(|b| b.get(&g.stat)).copied(), *cand_value);
+    // Values in the metric's unit (ms for times, a percentage for a rate).
+    let series = cs.series.get(&g.metric).or_else(|| bs.series.get(&g.metric));
+    let decl = series.and_then(|x| cs.metrics.get(&x.metric).or_else(|| bs.metrics.get(&x.metric)));
+    let unit = |v: f64| match decl {
+        Some(d) => format_stat(d.kind, &d.contains, &g.stat, v),
+        None => crate::k6::text::format_number(v),
+    };
+    let (fails, detail) = g.fails(base.and_then(|b| b.get(&g.stat)).copied(), *cand_value, &unit);
     Ok(match fails {
         Some(f) => GateResult { expr: expr.into(), passed: !f, detail },
         None => GateResult { expr: expr.into(), passed: false, detail: format!("cannot be decided: {detail}") },

@@ -118,8 +118,8 @@ pub struct FunctionChange {
     pub candidate_total_share: f64,
 }
 
-/// Every function of either profile, paired as `m` says, sorted by the
-/// absolute change of its self share, largest first (ties by name).
+/// Every function of either profile with a sample, paired as `m` says,
+/// sorted by the absolute change of its self share, largest first (ties by name).
 pub fn function_changes(base: &Profile, cand: &Profile, m: FrameMatch) -> Vec<FunctionChange> {
     let share = |x: u64, n: u64| if n == 0 { 0.0 } else { x as f64 / n as f64 };
     // Key → (base name and file, candidate name and file, [bs, cs, bt, ct]).
@@ -140,6 +140,8 @@ pub fn function_changes(base: &Profile, cand: &Profile, m: FrameMatch) -> Vec<Fu
     let (nb, nc) = (base.total_samples, cand.total_samples);
     let mut out: Vec<FunctionChange> = by
         .into_values()
+        // A function with no sample on either side (a category left out) is not a change.
+        .filter(|(_, _, [_, _, bt, ct])| *bt > 0 || *ct > 0)
         .map(|(b, c, [bs, cs, bt, ct])| {
             let (function, file) = c.clone().or_else(|| b.clone()).unwrap_or_default();
             let base_file = b.map(|(_, f)| f).filter(|f| *f != file);
@@ -337,13 +339,13 @@ impl DiffTree {
             _ => String::new(),
         };
         format!(
-            "{}{moved}\nbase: {} samples ({:.2}%)\ncandidate: {} samples ({:.2}%)\nchange: {:+.2} points of share",
+            "{}{moved}\nbase: {} samples ({})\ncandidate: {} samples ({})\nchange: {} of share",
             self.profile.frame_label(fr),
             self.base_total[node],
-            b * 100.0,
+            crate::format::pct(b),
             self.candidate_total[node],
-            c * 100.0,
-            (c - b) * 100.0
+            crate::format::pct(c),
+            crate::format::points(c - b)
         )
     }
 

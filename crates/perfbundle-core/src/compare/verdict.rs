@@ -149,6 +149,45 @@ pub fn classify(direction: Option<bool>, higher_worse: bool) -> Verdict {
     }
 }
 
+/// The two-sided p-value of a standard normal statistic `z`.
+pub fn two_sided_p(z: f64) -> f64 {
+    if !z.is_finite() {
+        return if z.is_nan() { 1.0 } else { 0.0 };
+    }
+    erfc(z.abs() / std::f64::consts::SQRT_2).clamp(0.0, 1.0)
+}
+
+/// The complementary error function (Numerical Recipes' `erfcc`: fractional
+/// error under 1.2e-7 everywhere).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// A p-value as a report prints it: two significant digits, `< 0.0001` below that.
+pub fn format_p(p: f64) -> String {
+    if p < 1e-4 {
+        "< 0.0001".into()
+    } else if p >= 0.01 {
+        format!("{p:.2}")
+    } else {
+        format!("{p:.1e}").replace("e-", "e−")
+    }
+}
+
 fn z_direction(diff: f64, se: f64) -> Option<bool> {
     if !diff.is_finite() || diff == 0.0 {
         return None;
@@ -226,6 +265,16 @@ mod tests {
         assert_eq!(classify(Some(true), true), Verdict::Regression);
         assert_eq!(classify(Some(true), false), Verdict::Improvement);
         assert_eq!(classify(None, true), Verdict::Same);
+    }
+
+    #[test]
+    fn normal_p_values() {
+        assert!((two_sided_p(1.959_963_984_540_054) - 0.05).abs() < 1e-6);
+        assert!((two_sided_p(-2.575_829_303_549) - 0.01).abs() < 1e-6);
+        assert!((two_sided_p(0.0) - 1.0).abs() < 1e-6);
+        assert_eq!(format_p(0.0312), "0.03");
+        assert_eq!(format_p(0.00042), "4.2e−4");
+        assert_eq!(format_p(1e-9), "< 0.0001");
     }
 
     #[test]

@@ -188,6 +188,37 @@ pub fn detect(head: &[u8], complete: bool) -> Option<InputKind> {
     }
 }
 
+/// What a file that is not a bundle is, in words that say what to do with
+/// it: `this is k6's --summary-export JSON, not a .perfbundle: pack it
+/// (perfbundle pack FILE …) into one`. Reads at most the first 256 KiB
+/// (gunzipped when it is gzip); `None` when it is no kind `pack` knows.
+pub fn not_a_bundle(bytes: &[u8]) -> Option<String> {
+    const HEAD: u64 = 256 * 1024;
+    let mut head = Vec::new();
+    let complete = if bytes.starts_with(&[0x1f, 0x8b]) {
+        use std::io::Read;
+        let mut z = flate2::read::MultiGzDecoder::new(bytes).take(HEAD + 1);
+        let _ = z.read_to_end(&mut head);
+        let complete = head.len() as u64 <= HEAD;
+        head.truncate(HEAD as usize);
+        complete
+    } else {
+        head.extend_from_slice(&bytes[..bytes.len().min(HEAD as usize)]);
+        bytes.len() as u64 <= HEAD
+    };
+    let kind = detect(&head, complete)?;
+    let what = match kind {
+        InputKind::K6SummaryExport => "k6's end-of-test summary (--summary-export JSON)".to_string(),
+        InputKind::K6HandleSummary => "k6's handleSummary() data".to_string(),
+        InputKind::K6Json => "k6's point stream (--out json)".to_string(),
+        InputKind::K6Csv => "k6's CSV output (--out csv)".to_string(),
+        k => format!("a profile: {}", k.describe()),
+    };
+    Some(format!(
+        "this is {what}, not a .perfbundle: pack it into one with `perfbundle pack -o run.perfbundle FILE…` (with the run's other files), then open that"
+    ))
+}
+
 /// perf script or folded stacks, from their first lines.
 fn detect_text_profile(text: &[u8], complete: bool) -> Option<InputKind> {
     let s = String::from_utf8_lossy(text);
@@ -216,6 +247,18 @@ fn detect_text_profile(text: &[u8], complete: bool) -> Option<InputKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn says_what_a_file_that_is_not_a_bundle_is() {
+        // The corpus's own files, as a user would drop them on the viewer.
+        let summary = include_bytes!("../../../../tests/corpus/runs/v1/k6-only/summary-export.json");
+        let hint = not_a_bundle(summary).unwrap();
+        assert!(hint.starts_with("this is k6's end-of-test summary (--summary-export JSON)"), "{hint}");
+        assert!(hint.contains("perfbundle pack"));
+        let stream = include_bytes!("../../../../tests/corpus/runs/v1/k6-only/k6.json.gz");
+        assert!(not_a_bundle(stream).unwrap().contains("point stream"));
+        assert_eq!(not_a_bundle(b"\x00\x01random"), None);
+    }
 
     #[test]
     fn tells_kinds_apart() {

@@ -6,6 +6,8 @@ pub mod aggregate;
 pub mod assemble;
 pub mod builtin;
 pub(crate) mod cells;
+pub mod endpoints;
+pub mod headline;
 pub mod merge;
 pub mod model;
 pub mod sections;

@@ -114,44 +114,9 @@ pub fn keys_in_order(kind: MetricType, values: &BTreeMap<String, f64>) -> Vec<&s
     out
 }
 
-/// A ratio as a percentage, truncated to two decimals as k6 prints it: `2.89%`.
-pub fn pct(v: f64) -> String {
-    format!("{:.2}%", (v * 10_000.0 + 1e-9).floor() / 100.0)
-}
-
-/// A count with thousands separators: `1,598`.
-pub fn format_count(v: f64) -> String {
-    if !v.is_finite() || v.fract() != 0.0 || v.abs() >= 1e15 {
-        return super::text::format_number(v);
-    }
-    let digits = format!("{}", v.abs() as u64);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0.0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_and_rates_read_as_k6_prints_them() {
-        assert_eq!(format_count(1598.0), "1,598");
-        assert_eq!(format_count(999.0), "999");
-        assert_eq!(format_count(1_000_000.0), "1,000,000");
-        assert_eq!(format_count(2.5), "2.5");
-        // 28 failures of 967 requests: 2.8955…% truncated, as k6 prints http_req_failed.
-        assert_eq!(pct(28.0 / 967.0), "2.89%");
-    }
 
     #[test]
     fn keys_follow_k6s_order() {

@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::model::*;
-use super::sections::{pct, sections};
+use super::sections::sections;
+use crate::format::pct;
 
 /// Formats a value of a metric that `contains` `time` (ms), `data` (bytes) or `default`.
 pub fn format_value(v: f64, contains: &str) -> String {

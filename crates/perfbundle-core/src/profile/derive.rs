@@ -4,9 +4,38 @@
 //! (the bottom-up call tree), and the two halves of a sandwich (the callers
 //! and the callees of one function). Frame tables are shared as they are.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::{Category, NodeTable, Profile, SampleTable};
+
+/// A profile as a CPU view draws and ranks it: by default without its idle
+/// samples (the event loop waiting: 85% of a `.cpuprofile` of a lightly
+/// loaded server), whose share is said once in words instead ([`CpuView::note`]).
+#[derive(Debug, Clone)]
+pub struct CpuView<'a> {
+    /// The profile drawn: without idle, or the whole one.
+    pub profile: Cow<'a, Profile>,
+    /// Idle samples of the whole profile.
+    pub idle_samples: u64,
+    /// Samples of the whole profile.
+    pub of: u64,
+    /// Whether idle is left out (`false`: drawn, when asked for).
+    pub idle_left_out: bool,
+}
+
+impl CpuView<'_> {
+    /// The one line that says what is not drawn: `idle 85.12% of samples, not drawn`;
+    /// `None` when the profile has no idle sample, or idle is drawn.
+    pub fn note(&self) -> Option<String> {
+        (self.idle_left_out && self.idle_samples > 0).then(|| idle_note(self.idle_samples, self.of))
+    }
+}
+
+/// `idle 85.12% of samples, not drawn`: `idle` of `of` samples left out.
+pub fn idle_note(idle: u64, of: u64) -> String {
+    format!("idle {} of samples, not drawn", crate::format::share(idle, of))
+}
 
 /// A call tree under construction over an existing frame table.
 struct Tree {
@@ -71,6 +100,29 @@ impl Tree {
 }
 
 impl Profile {
+    /// Samples whose leaf frame is idle.
+    pub fn idle_samples(&self) -> u64 {
+        (1..self.nodes.parent.len())
+            .filter(|&n| {
+                let f = self.nodes.frame[n];
+                f >= 0 && self.frames.category[f as usize] == Category::Idle
+            })
+            .map(|n| self.nodes.self_samples[n])
+            .sum()
+    }
+
+    /// The profile as CPU views draw it: without idle unless `with_idle`
+    /// (borrowed as it is when it has no idle sample).
+    pub fn cpu_view(&self, with_idle: bool) -> CpuView<'_> {
+        let idle = self.idle_samples();
+        let profile = if with_idle || idle == 0 {
+            Cow::Borrowed(self)
+        } else {
+            Cow::Owned(self.without_categories(&[Category::Idle]))
+        };
+        CpuView { profile, idle_samples: idle, of: self.total_samples, idle_left_out: !with_idle }
+    }
+
     fn weight_of(&self, node: usize) -> u64 {
         self.nodes.self_weight.get(node).copied().unwrap_or(0)
     }
@@ -224,6 +276,22 @@ mod tests {
             assert_eq!(list[*k as usize].function, p.frames.name[fr]);
         }
         assert_eq!(list[of_frame[p.frames.name.iter().position(|n| n == "work").unwrap()] as usize].self_samples, 5);
+    }
+
+    #[test]
+    fn the_cpu_view_leaves_idle_out_and_says_so() {
+        // Hand-made: 85 idle samples of 100, as a lightly loaded server's .cpuprofile has them.
+        let p = prof("(root);(idle) 85\n(root);main;work 15\n");
+        assert_eq!(p.idle_samples(), 85);
+        let v = p.cpu_view(false);
+        assert_eq!(v.profile.total_samples, 15);
+        assert_eq!(v.note().as_deref(), Some("idle 85.00% of samples, not drawn"));
+        assert!(v.profile.folded(false).iter().all(|l| !l.contains("(idle)")));
+        let all = p.cpu_view(true);
+        assert_eq!((all.profile.total_samples, all.note()), (100, None));
+        let busy = prof("main;work 3\n");
+        let none = busy.cpu_view(false);
+        assert!(matches!(none.profile, std::borrow::Cow::Borrowed(_)) && none.note().is_none());
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod category;
 pub mod chrome_trace;
 pub mod clinic_flame;
 pub mod cpuprofile;
-mod derive;
+pub mod derive;
 pub mod flame;
 pub mod folded;
 pub mod identity;
@@ -205,6 +205,32 @@ impl Profile {
         }
         let span: i64 = s.dt_us[1..].iter().fold(0i64, |a, b| a.saturating_add((*b).max(0)));
         (span > 0).then(|| span as f64 / (n - 1) as f64)
+    }
+
+    /// Why this profile's samples cannot be drawn on a k6 run's time axis
+    /// (`run_ms`: the run's span, Unix ms; `None`: the bundle has no k6 time
+    /// series), in words a user can act on; `None` when they can.
+    pub fn off_run_clock(&self, run_ms: Option<(f64, f64)>) -> Option<String> {
+        let Some(samples) = self.samples.as_ref() else {
+            return Some(format!(
+                "this profile's samples have no times ({}): nothing to place on the run's clock",
+                self.source
+            ));
+        };
+        let Some(start) = self.start_unix_us else {
+            return Some(
+                "this profile is not on the run's clock: pack it with --align auto (or --align OFFSET), or record the run with perfbundle record"
+                    .into(),
+            );
+        };
+        let Some((a, b)) = run_ms else {
+            return Some("this bundle has no k6 time series to draw it beside".into());
+        };
+        let span_us: i64 = samples.dt_us.iter().fold(0i64, |x, d| x.saturating_add((*d).max(0)));
+        let (from, to) = (start as f64 / 1e3, start.saturating_add(span_us) as f64 / 1e3);
+        (to < a || from > b).then(|| {
+            "this profile's samples fall outside the k6 run's window: check its alignment (perfbundle inspect)".into()
+        })
     }
 
     /// The share of samples whose stack holds a function (`is_function`

@@ -114,9 +114,42 @@ impl TimeOrder {
     }
 }
 
+/// The ruler over a window `[from_us, to_us)` of the time order drawn
+/// `width_px` wide: round steps (1, 2 or 5 × 10ⁿ µs) at least `min_gap_px`
+/// apart, each `(x in px, label)` with the label in ms or s
+/// ([`crate::format::amount`]).
+pub fn ruler(from_us: i64, to_us: i64, width_px: f64, min_gap_px: f64) -> Vec<(f64, String)> {
+    let span = (to_us - from_us).max(1) as f64;
+    let most = (width_px / min_gap_px.max(1.0)).floor().max(1.0);
+    let step = (0..16)
+        .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+        .find(|step| span / step <= most)
+        .unwrap_or(span / most);
+    let mut out = Vec::new();
+    let mut t = (from_us as f64 / step).ceil() * step;
+    while t <= to_us as f64 && out.len() <= most as usize + 1 {
+        let x = (t - from_us as f64) / span * width_px;
+        out.push((x, crate::format::amount(t.max(0.0) as u64, "us")));
+        t += step;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ruler_steps_round_and_far_enough_apart() {
+        let r = ruler(0, 13_900_000, 1000.0, 80.0);
+        assert!(r.len() >= 5 && r.len() <= 13, "{r:?}");
+        assert_eq!(r[0], (0.0, "0.00 ms".to_string()));
+        assert_eq!(r[1].1, "2.00 s");
+        assert!(r.windows(2).all(|w| w[1].0 - w[0].0 >= 80.0 - 1e-9));
+        let z = ruler(1_500, 1_800, 600.0, 80.0);
+        assert!(z.iter().all(|(x, _)| (0.0..=600.0).contains(x)), "{z:?}");
+        assert!(z.len() >= 2);
+    }
     use crate::profile::cpuprofile;
 
     #[test]

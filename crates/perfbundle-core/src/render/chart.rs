@@ -108,7 +108,9 @@ pub fn time_geometry(
     lines: &[ChartLine],
     domain: (f64, f64),
 ) -> PlotGeometry {
-    PlotGeometry::new(width, height, margins, domain, max_in(lines, domain), XTicks::Time { max: 7 })
+    // One time label per 80 px at most (an `HH:MM:SS` label is about 50 px wide), so narrow charts do not overlap them.
+    let max = ((width - margins.left - margins.right) / 80.0).floor().clamp(2.0, 7.0) as u32;
+    PlotGeometry::new(width, height, margins, domain, max_in(lines, domain), XTicks::Time { max })
 }
 
 /// Writes `chart` as an SVG document.

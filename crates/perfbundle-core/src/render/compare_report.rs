@@ -1,7 +1,9 @@
-//! The comparison report (`diff --markdown`): gates, the table of changes
-//! (worst regressions first), thresholds on each side, overlay charts of both
-//! runs on time since their start, and a differential flame graph per pair of
-//! profiles. Builds the text and images in memory; the CLI writes them.
+//! The comparison report (`diff --markdown`), decision first: thresholds on
+//! each side with the values they read, the gates, the endpoints that
+//! changed (regressions first), overlay charts of both runs on time since
+//! their start, a differential flame graph per pair of profiles (idle left
+//! out unless asked), then every figure's change. Builds the text and images
+//! in memory; the CLI writes them.
 
 use std::fmt::Write as _;
 
@@ -10,53 +12,13 @@ use super::charts::{overlay_charts, stem, OverlaySide};
 use super::diff_flamegraph::write_diff_flamegraph;
 use super::markdown::{md_escape, Report};
 use crate::bundle::Bundle;
+use crate::compare::endpoints::EndpointVerdict;
 use crate::compare::profiles::DiffTree;
-use crate::compare::{Change, Diff, ThresholdDiff, Verdict};
+use crate::compare::text::{endpoint_cells, format_change, idle_note, threshold_cell, threshold_values, verdict_label};
+use crate::compare::{Diff, Verdict};
+use crate::format;
 use crate::k6::text::format_stat;
-use crate::k6::MetricType;
 use crate::profile::FrameMatch;
-
-/// A change as `+12.3% (+4.56ms)`; the relative part left out when the base is 0.
-pub fn format_change(kind: MetricType, contains: &str, stat: &str, c: &Change) -> String {
-    let abs = match (kind, stat) {
-        (MetricType::Rate, "rate") => format!("{:.2} pts", c.abs.abs() * 100.0),
-        _ => format_stat(kind, contains, stat, c.abs.abs()),
-    };
-    let sign = if c.abs < 0.0 { "−" } else { "+" };
-    match c.rel {
-        Some(r) => format!("{:+.2}% ({sign}{abs})", r * 100.0),
-        None => format!("{sign}{abs}"),
-    }
-}
-
-/// The verdict as a reader sees it.
-pub fn verdict_label(c: &Change) -> &'static str {
-    match (c.verdict, c.tested) {
-        (Verdict::Regression, _) => "regression",
-        (Verdict::Improvement, _) => "improvement",
-        (Verdict::Same, true) => "within noise",
-        (Verdict::Same, false) => "not tested",
-    }
-}
-
-/// The values a threshold reads on each side, formatted: (`p(95)=171.63ms`, `p(95)=88.1ms`).
-pub fn threshold_values(d: &Diff, t: &ThresholdDiff) -> (Option<String>, Option<String>) {
-    let Some(agg) = crate::threshold::parse(&t.expr).map(|p| p.aggregation) else { return (None, None) };
-    let Some(m) = d.metrics.get(&t.metric) else { return (None, None) };
-    let side = |vals: &std::collections::BTreeMap<String, f64>| {
-        vals.get(&agg).map(|v| format!("{agg}={}", format_stat(m.kind, &m.contains, &agg, *v)))
-    };
-    (side(&m.base), side(&m.candidate))
-}
-
-/// A threshold's verdict on one side: `✓ passed`, `✗ failed`, `—` (absent there).
-pub fn threshold_mark(v: Option<bool>) -> &'static str {
-    match v {
-        Some(true) => "✓ passed",
-        Some(false) => "✗ failed",
-        None => "—",
-    }
-}
 
 /// Builds `report.md` and its images for the comparison `d` of `base` and `cand`.
 pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Report {
@@ -80,6 +42,21 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
         let _ = writeln!(out, "> **Warning:** {}\n", md_escape(why));
     }
 
+    if !d.thresholds.is_empty() {
+        let _ = writeln!(out, "## Thresholds\n\n| metric | threshold | base | candidate |\n|---|---|---|---|");
+        for t in &d.thresholds {
+            let (vb, vc) = threshold_values(d, t);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md_escape(&t.metric),
+                md_escape(&t.expr),
+                md_escape(&threshold_cell(t.base, vb)),
+                md_escape(&threshold_cell(t.candidate, vc))
+            );
+        }
+        out.push('\n');
+    }
     if !d.gates.is_empty() {
         let _ = writeln!(out, "## Gates\n");
         for g in &d.gates {
@@ -89,61 +66,24 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
         out.push('\n');
     }
 
-    let rows = d.ranked_rows(all);
-    if !rows.is_empty() {
-        let regressions = rows.iter().filter(|r| r.change.verdict == Verdict::Regression).count();
-        let improvements = rows.iter().filter(|r| r.change.verdict == Verdict::Improvement).count();
-        let _ = writeln!(out, "## k6 metrics\n");
+    let changed: Vec<_> = d.endpoints.iter().filter(|e| e.verdict != EndpointVerdict::Unchanged).collect();
+    if !d.endpoints.is_empty() {
         let _ = writeln!(
             out,
-            "{regressions} regressions, {improvements} improvements (95% tests on the stored histograms and counts; see FORMAT.md §12).\n"
+            "## Endpoints\n\n{} of {} endpoints (k6's `name` tag) changed; each tested at 95% (Mann–Whitney on the latency histograms, two-proportion on failures; FORMAT.md §12).\n",
+            changed.len(),
+            d.endpoints.len()
         );
-        let _ = writeln!(out, "| metric | stat | base | candidate | change | verdict |\n|---|---|---|---|---|---|");
-        for r in &rows {
-            let m = r.metric;
-            let f = |side: &std::collections::BTreeMap<String, f64>| {
-                side.get(r.stat).map_or("—".to_string(), |v| format_stat(m.kind, &m.contains, r.stat, *v))
-            };
-            let verdict = match r.change.verdict {
-                Verdict::Regression => "**regression**".to_string(),
-                _ => verdict_label(r.change).to_string(),
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {verdict} |",
-                md_escape(r.key),
-                md_escape(r.stat),
-                md_escape(&f(&m.base)),
-                md_escape(&f(&m.candidate)),
-                md_escape(&format_change(m.kind, &m.contains, r.stat, r.change)),
-            );
+    }
+    if !changed.is_empty() {
+        let _ = writeln!(out, "| endpoint | requests | failed | p(95) | median | verdict |\n|---|---|---|---|---|---|");
+        for e in &changed {
+            let [n, f, p95, med, v] = endpoint_cells(e);
+            let v = if e.verdict == EndpointVerdict::Regression { format!("**{v}**") } else { v };
+            let _ = writeln!(out, "| {} | {n} | {f} | {p95} | {med} | {v} |", md_escape(&e.name));
         }
         out.push('\n');
     }
-    if !d.thresholds.is_empty() {
-        let _ = writeln!(out, "## Thresholds\n\n| metric | threshold | base | candidate |\n|---|---|---|---|");
-        for t in &d.thresholds {
-            let (vb, vc) = threshold_values(d, t);
-            let with =
-                |mark: &str, v: Option<String>| v.map_or(mark.to_string(), |v| format!("{mark} {}", md_escape(&v)));
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                md_escape(&t.metric),
-                md_escape(&t.expr),
-                with(threshold_mark(t.base), vb),
-                with(threshold_mark(t.candidate), vc)
-            );
-        }
-        out.push('\n');
-    }
-    for (what, list) in [("Only in the base", &d.only_in_base), ("Only in the candidate", &d.only_in_candidate)] {
-        if !list.is_empty() {
-            let names: Vec<String> = list.iter().map(|k| md_escape(k)).collect();
-            let _ = writeln!(out, "**{what}:** {}\n", names.join(", "));
-        }
-    }
-
     if let (Some(bs), Some(bt), Some(cs), Some(ct)) =
         (&base.k6_summary, &base.k6_timeseries, &cand.k6_summary, &cand.k6_timeseries)
     {
@@ -173,7 +113,8 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
     }
     for (i, p) in d.profiles.iter().enumerate() {
         let (pb, pc) = (&base.profiles[p.base_index], &cand.profiles[p.candidate_index]);
-        let tree = DiffTree::new(pb, pc, d.frame_match);
+        let (vb, vc) = (pb.cpu_view(!p.idle_left_out), pc.cpu_view(!p.idle_left_out));
+        let tree = DiffTree::new(&vb.profile, &vc.profile, d.frame_match);
         let file = format!("diff-flamegraph-{i}-{}.svg", stem(&p.candidate));
         let mut v = Vec::new();
         let title = format!("{} → {}", p.base, p.candidate);
@@ -188,6 +129,10 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
             p.base_samples,
             p.candidate_samples
         );
+        if let Some(note) = idle_note(p) {
+            let _ =
+                writeln!(out, "_{}; shares are of the other samples (`--with-idle` draws it)._\n", md_escape(&note));
+        }
         let _ = writeln!(out, "![Differential flame graph: red grew, blue shrank]({file})\n");
         let _ = writeln!(
             out,
@@ -196,13 +141,13 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
         for f in p.top_changes.iter().take(12) {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.2}% | {:.2}% | {:+.2} pts |",
+                "| {} | {} | {} | {} | {} | {} |",
                 md_escape(&f.label()),
                 f.base_self,
                 f.candidate_self,
-                f.base_share * 100.0,
-                f.candidate_share * 100.0,
-                (f.candidate_share - f.base_share) * 100.0
+                format::pct(f.base_share),
+                format::pct(f.candidate_share),
+                format::points(f.candidate_share - f.base_share)
             );
         }
         out.push('\n');
@@ -217,5 +162,43 @@ pub fn compare_report(base: &Bundle, cand: &Bundle, d: &Diff, all: bool) -> Repo
             if u.candidate.is_empty() { "—".into() } else { names(&u.candidate) }
         );
     }
+    let rows = d.ranked_rows(all);
+    if !rows.is_empty() {
+        let regressions = rows.iter().filter(|r| r.change.verdict == Verdict::Regression).count();
+        let improvements = rows.iter().filter(|r| r.change.verdict == Verdict::Improvement).count();
+        let _ = writeln!(out, "## Every k6 figure\n");
+        let _ = writeln!(
+            out,
+            "{regressions} regressions, {improvements} improvements (95% tests on the stored histograms and counts; see FORMAT.md §12).\n"
+        );
+        let _ = writeln!(out, "| metric | stat | base | candidate | change | verdict |\n|---|---|---|---|---|---|");
+        for r in &rows {
+            let m = r.metric;
+            let f = |side: &std::collections::BTreeMap<String, f64>| {
+                side.get(r.stat).map_or("—".to_string(), |v| format_stat(m.kind, &m.contains, r.stat, *v))
+            };
+            let verdict = match r.change.verdict {
+                Verdict::Regression => "**regression**".to_string(),
+                _ => verdict_label(r.change).to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {verdict} |",
+                md_escape(r.key),
+                md_escape(r.stat),
+                md_escape(&f(&m.base)),
+                md_escape(&f(&m.candidate)),
+                md_escape(&format_change(m.kind, &m.contains, r.stat, r.change)),
+            );
+        }
+        out.push('\n');
+    }
+    for (what, list) in [("Only in the base", &d.only_in_base), ("Only in the candidate", &d.only_in_candidate)] {
+        if !list.is_empty() {
+            let names: Vec<String> = list.iter().map(|k| md_escape(k)).collect();
+            let _ = writeln!(out, "**{what}:** {}\n", names.join(", "));
+        }
+    }
+
     Report { markdown: out, files }
 }

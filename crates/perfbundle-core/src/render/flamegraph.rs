@@ -21,6 +21,9 @@ pub struct FlameOptions {
     pub title: Option<String>,
     /// Draw sample counts even where the profile has weights. Default is `false`.
     pub by_samples: bool,
+    /// Draw the idle samples too. Default is `false`: they are left out, and
+    /// the subtitle says their share (`idle 85.12% of samples, not drawn`).
+    pub with_idle: bool,
 }
 
 impl FlameOptions {
@@ -43,7 +46,9 @@ pub fn weight_label(p: &Profile) -> &str {
 /// Writes an SVG flame graph: by weight where the profile has weights (perf's
 /// periods, as `inferno-flamegraph` of `inferno-collapse-perf`'s output
 /// draws it; a .cpuprofile's wall time), else by sample counts.
-pub fn write_flamegraph<W: Write>(p: &Profile, opts: &FlameOptions, w: W) -> std::io::Result<()> {
+pub fn write_flamegraph<W: Write>(whole: &Profile, opts: &FlameOptions, w: W) -> std::io::Result<()> {
+    let view = whole.cpu_view(opts.with_idle);
+    let p: &Profile = &view.profile;
     let by_weight = p.has_weights() && !opts.by_samples;
     let lines = p.folded(by_weight);
     let mut palette = PaletteMap::default();
@@ -58,8 +63,12 @@ pub fn write_flamegraph<W: Write>(p: &Profile, opts: &FlameOptions, w: W) -> std
         }
     }
     let mut o = ifg::Options::default();
-    o.title = opts.title.clone().unwrap_or_else(|| format!("{} ({}, {} samples)", p.name, p.source, p.total_samples));
-    o.subtitle = Some("colours: app, dependency, node core, v8, native, gc, idle, kernel".into());
+    o.title =
+        opts.title.clone().unwrap_or_else(|| format!("{} ({}, {} samples)", p.name, p.source, whole.total_samples));
+    o.subtitle = Some(match view.note() {
+        Some(note) => format!("{note}; colours: app, dependency, node core, v8, native, gc, kernel"),
+        None => "colours: app, dependency, node core, v8, native, gc, idle, kernel".into(),
+    });
     o.count_name = if by_weight { weight_label(p).to_string() } else { "samples".into() };
     // Function names come first in labels: cut the file path, not the name.
     o.text_truncate_direction = TextTruncateDirection::Right;
@@ -93,5 +102,19 @@ mod tests {
         let mut ice = Vec::new();
         write_flamegraph(&p, &FlameOptions::icicle(true), &mut ice).unwrap();
         assert_ne!(svg.as_bytes(), &ice[..]);
+    }
+
+    #[test]
+    fn idle_is_left_out_and_said() {
+        // Hand-made: 85 of 100 samples idle.
+        let p = folded::ingest("(root);(idle) 85\n(root);main;work 15\n".as_bytes(), "x.folded", "x").unwrap();
+        let svg = |with_idle| {
+            let mut v = Vec::new();
+            write_flamegraph(&p, &FlameOptions { with_idle, ..Default::default() }, &mut v).unwrap();
+            String::from_utf8(v).unwrap()
+        };
+        let cpu = svg(false);
+        assert!(!cpu.contains("(idle)") && cpu.contains("idle 85.00% of samples, not drawn"), "{cpu}");
+        assert!(svg(true).contains("(idle)"));
     }
 }

@@ -1,12 +1,16 @@
-//! The Markdown report: the run's summary in k6's terms, per-`name` rows,
-//! and SVG images (charts, Clinic timelines, flame graphs) beside it. Builds
-//! the text and the images in memory; the CLI writes them.
+//! The Markdown report: the run's verdict, its summary in k6's terms, its
+//! endpoints (k6's `name` tag), and SVG images (charts, Clinic timelines,
+//! flame graphs without idle unless asked) beside it. Builds the text and
+//! the images in memory; the CLI writes them.
 
 use std::fmt::Write as _;
 
 use super::chart::{write_svg, Chart};
 use super::charts;
 use crate::bundle::Bundle;
+use crate::format::{group, pct, share};
+use crate::k6::endpoints::endpoints;
+use crate::k6::headline::Headline;
 use crate::k6::text::{format_ms, format_value};
 use crate::k6::{K6Summary, K6TimeSeries};
 
@@ -48,11 +52,13 @@ fn val(s: &K6Summary, key: &str, k: &str) -> Option<f64> {
     s.series.get(key).and_then(|x| x.values.get(k).copied())
 }
 
-fn pct(v: f64) -> String {
-    format!("{:.2}%", v * 100.0)
-}
-
 fn summary_section(out: &mut String, s: &K6Summary) {
+    let h = Headline::of(s);
+    let _ = writeln!(out, "## Verdict\n");
+    for (k, v) in h.figures() {
+        let _ = writeln!(out, "- **{}**: {}", md_escape(k), md_escape(&v));
+    }
+    out.push('\n');
     let _ = writeln!(out, "## Summary (k6)\n");
     if !s.thresholds.is_empty() {
         let _ = writeln!(out, "| | threshold | on | value |\n|---|---|---|---|");
@@ -129,29 +135,25 @@ fn summary_section(out: &mut String, s: &K6Summary) {
     }
     out.push('\n');
 
-    // Per-name rows.
-    let names: Vec<String> = s
-        .series
-        .iter()
-        .filter(|(_, x)| x.metric == "http_reqs" && x.tags.len() == 1 && x.tags.contains_key("name"))
-        .map(|(_, x)| x.tags["name"].clone())
-        .collect();
-    if !names.is_empty() {
-        let _ = writeln!(out, "### Requests by `name`\n\n| name | requests | req/s | failed | avg | med | p(95) | max |\n|---|---|---|---|---|---|---|---|");
-        for n in &names {
-            let k = |m: &str| format!("{m}{{name:{n}}}");
-            let cell = |m: &str, key: &str| val(s, &k(m), key);
+    let eps = endpoints(s);
+    if !eps.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Endpoints (k6's `name` tag)\n\n| endpoint | requests | failed | median | p(95) | p(99) | max |\n|---|---|---|---|---|---|---|"
+        );
+        let ms = |v: Option<f64>| v.map(format_ms).unwrap_or_default();
+        for e in &eps {
+            let failed = e.failed.map(|f| format!("{} ({})", group(f), share(f, e.requests))).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                md_escape(n),
-                cell("http_reqs", "count").map(|v| format!("{v}")).unwrap_or_default(),
-                cell("http_reqs", "rate").map(|v| format!("{v:.2}")).unwrap_or_default(),
-                cell("http_req_failed", "rate").map(pct).unwrap_or_default(),
-                cell("http_req_duration", "avg").map(format_ms).unwrap_or_default(),
-                cell("http_req_duration", "med").map(format_ms).unwrap_or_default(),
-                cell("http_req_duration", "p(95)").map(format_ms).unwrap_or_default(),
-                cell("http_req_duration", "max").map(format_ms).unwrap_or_default(),
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                md_escape(&e.name),
+                group(e.requests),
+                failed,
+                ms(e.med_ms),
+                ms(e.p95_ms),
+                ms(e.p99_ms),
+                ms(e.max_ms),
             );
         }
         out.push('\n');
@@ -170,8 +172,9 @@ fn k6_charts(out: &mut String, files: &mut Vec<(String, Vec<u8>)>, s: &K6Summary
     }
 }
 
-/// Builds the Markdown report of a bundle.
-pub fn report(b: &Bundle) -> Report {
+/// Builds the Markdown report of a bundle; its profiles without their idle
+/// samples unless `with_idle` (their share said once).
+pub fn report(b: &Bundle, with_idle: bool) -> Report {
     let mut out = String::new();
     let mut files = Vec::new();
     let m = &b.manifest;
@@ -230,28 +233,34 @@ pub fn report(b: &Bundle) -> Report {
         let _ = writeln!(out, "## Profiles\n");
     }
     #[cfg_attr(not(feature = "inferno"), allow(unused_variables))]
-    for (i, p) in b.profiles.iter().enumerate() {
-        let _ = writeln!(out, "### {} ({}, {} samples)\n", md_escape(&p.name), md_escape(&p.source), p.total_samples);
+    for (i, whole) in b.profiles.iter().enumerate() {
+        let view = whole.cpu_view(with_idle);
+        let p: &crate::profile::Profile = &view.profile;
+        let _ =
+            writeln!(out, "### {} ({}, {} samples)\n", md_escape(&p.name), md_escape(&p.source), whole.total_samples);
+        if let Some(note) = view.note() {
+            let _ = writeln!(out, "_{note}; shares below are of the other samples (`--with-idle` draws it)._\n");
+        }
         // The flame graph SVG is inferno's (built without it, the report has the table only).
         #[cfg(feature = "inferno")]
         {
             use super::flamegraph::{write_flamegraph, FlameOptions};
             let file = format!("flamegraph-{i}-{}.svg", charts::stem(&p.name));
             let mut v = Vec::new();
-            if write_flamegraph(p, &FlameOptions::default(), &mut v).is_ok() {
+            let opts = FlameOptions { with_idle, ..FlameOptions::default() };
+            if write_flamegraph(whole, &opts, &mut v).is_ok() {
                 files.push((file.clone(), v));
                 let _ = writeln!(out, "![Flame graph of {}]({file})\n", md_escape(&p.name));
             }
         }
         let _ = writeln!(out, "| self | self % | total % | category | function |\n|---|---|---|---|---|");
-        let total = p.total_samples.max(1) as f64;
-        for f in p.functions().into_iter().take(10) {
+        for f in p.functions().into_iter().filter(|f| f.total_samples > 0).take(10) {
             let _ = writeln!(
                 out,
-                "| {} | {:.2}% | {:.2}% | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 f.self_samples,
-                f.self_samples as f64 * 100.0 / total,
-                f.total_samples as f64 * 100.0 / total,
+                share(f.self_samples, p.total_samples),
+                share(f.total_samples, p.total_samples),
                 f.category.as_str(),
                 md_escape(&f.function)
             );

@@ -140,7 +140,15 @@ impl PlotGeometry {
             XTicks::Whole { every } => {
                 let (first, last) = (self.x.0.ceil().max(0.0) as usize, self.x.1.floor().max(0.0) as usize);
                 let every = every.max(1);
-                (first..=last).filter(|i| i % every == 0 || *i == last).map(|i| i as f64).collect()
+                let mut v: Vec<usize> = (first..=last).filter(|i| i % every == 0).collect();
+                // The last one is always labelled; a multiple closer to it than `every` makes way for it.
+                if v.last() != Some(&last) {
+                    if v.last().is_some_and(|l| last - l < every) {
+                        v.pop();
+                    }
+                    v.push(last);
+                }
+                v.into_iter().map(|i| i as f64).collect()
             }
         };
         let n = values.len();
@@ -331,11 +339,9 @@ mod tests {
         assert_eq!(one[0].px, (70.0 + 888.0) / 2.0);
         let many: Vec<f64> = g(25).x_ticks().iter().map(|t| t.value).collect();
         assert_eq!(many, [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0]);
+        // The last run is always labelled; 21, one run before it, makes way (its label would overlap).
         let some = g(23).x_ticks();
-        assert_eq!(
-            some.iter().map(|t| t.value).collect::<Vec<_>>(),
-            [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 22.0]
-        );
+        assert_eq!(some.iter().map(|t| t.value).collect::<Vec<_>>(), [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 22.0]);
         assert_eq!(some.last().unwrap().anchor, Anchor::End);
     }
 

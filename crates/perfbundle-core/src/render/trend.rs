@@ -191,6 +191,7 @@ mod tests {
             thresholds_passed: Some(false),
             thresholds_failed: vec!["http_req_duration: p(95)<250".into()],
             profiles: Vec::new(),
+            profilers: Vec::new(),
             timelines: Vec::new(),
             shape: Vec::new(),
             figures: Default::default(),

@@ -1,0 +1,142 @@
+//! How every number is written, once: counts, percentages, changes, shares
+//! and a profile's amounts (samples, or its weight's unit). `inspect`, the
+//! Markdown and SVG exports, `diff` and the viewer all format through here,
+//! so one figure reads the same everywhere. Durations and bytes in k6's
+//! style are [`crate::k6::text::format_ms`] and [`crate::k6::text::format_bytes`].
+
+/// A ratio (0..1) as a percentage, truncated (not rounded) to two decimals,
+/// as k6 prints its rates: 28 of 967 is `2.89%`, not `2.90%`.
+pub fn pct(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        return format!("{ratio}");
+    }
+    // The small nudge keeps a ratio whose product lands a hair under an exact
+    // hundredth (0.29 × 10,000 = 2899.9999…) on that hundredth, as k6's own does.
+    let hundredths = if ratio >= 0.0 { (ratio * 10_000.0 + 1e-9).floor() } else { (ratio * 10_000.0 - 1e-9).ceil() };
+    format!("{:.2}%", hundredths / 100.0)
+}
+
+/// `part` of `whole` as a percentage ([`pct`]); `0.00%` of nothing.
+pub fn share(part: u64, whole: u64) -> String {
+    pct(if whole == 0 { 0.0 } else { part as f64 / whole as f64 })
+}
+
+/// A signed relative change (a fraction: 0.31 is `+31.00%`), rounded to two decimals.
+pub fn pct_change(rel: f64) -> String {
+    let r = (rel * 10_000.0).round() / 100.0;
+    if r == 0.0 {
+        "+0.00%".into()
+    } else {
+        format!("{r:+.2}%")
+    }
+}
+
+/// A change of a share in percentage points (a fraction of 1: 0.1091 is `+10.91 pts`).
+pub fn points(delta: f64) -> String {
+    let r = (delta * 10_000.0).round() / 100.0;
+    if r == 0.0 {
+        "+0.00 pts".into()
+    } else {
+        format!("{r:+.2} pts")
+    }
+}
+
+/// An unsigned integer with thousands separators: `1,598`.
+pub fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count with thousands separators (`1,598`); a number that is not a whole
+/// count is written plainly.
+pub fn count(v: f64) -> String {
+    if !v.is_finite() || v.fract() != 0.0 || v.abs() >= 1e15 {
+        return crate::k6::text::format_number(v);
+    }
+    let g = group(v.abs() as u64);
+    if v < 0.0 {
+        format!("-{g}")
+    } else {
+        g
+    }
+}
+
+/// An amount in a profile's unit, as its tools print it: time (`us`, `ns`,
+/// `ms`) in ms or s, samples and other counts in full with thousands
+/// separators and the unit's name (`samples`, `events (period)` for perf's
+/// periods, `bytes`…); no unit, the number alone.
+pub fn amount(v: u64, unit: &str) -> String {
+    let ms = match unit {
+        "us" => Some(v as f64 / 1e3),
+        "ns" => Some(v as f64 / 1e6),
+        "ms" => Some(v as f64),
+        _ => None,
+    };
+    match ms {
+        Some(ms) if ms >= 1000.0 => format!("{:.2} s", ms / 1000.0),
+        Some(ms) => format!("{ms:.2} ms"),
+        None => match unit {
+            "" => group(v),
+            "period" => format!("{} events (period)", group(v)),
+            _ => format!("{} {unit}", group(v)),
+        },
+    }
+}
+
+/// What a profile's unit counts, for a column head or a switch: `time` for
+/// wall or CPU time (`us`, `ns`, `ms`), `event period` for perf's periods,
+/// `samples` for none, else the unit itself (`bytes`, `cycles`).
+pub fn unit_name(unit: &str) -> &str {
+    match unit {
+        "us" | "ns" | "ms" => "time",
+        "period" => "event period",
+        "" | "samples" => "samples",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_truncate_as_k6_does() {
+        // 28 failures of 967 requests: 2.8955…% truncated, as k6 prints http_req_failed.
+        assert_eq!(pct(28.0 / 967.0), "2.89%");
+        assert_eq!(pct(0.29), "29.00%");
+        assert_eq!(pct(1.0), "100.00%");
+        assert_eq!(pct(0.0), "0.00%");
+        assert_eq!(share(28, 967), "2.89%");
+        assert_eq!(share(3, 0), "0.00%");
+    }
+
+    #[test]
+    fn changes_are_signed() {
+        assert_eq!(pct_change(0.3096), "+30.96%");
+        assert_eq!(pct_change(-0.5), "-50.00%");
+        assert_eq!(pct_change(0.0), "+0.00%");
+        assert_eq!(points(0.1091), "+10.91 pts");
+        assert_eq!(points(-0.00001), "+0.00 pts");
+    }
+
+    #[test]
+    fn counts_and_amounts() {
+        assert_eq!(count(1598.0), "1,598");
+        assert_eq!(count(999.0), "999");
+        assert_eq!(count(-1_000_000.0), "-1,000,000");
+        assert_eq!(count(2.5), "2.5");
+        assert_eq!(amount(0, "samples"), "0 samples");
+        assert_eq!(amount(1_234_567, "cycles"), "1,234,567 cycles");
+        assert_eq!(amount(4_000, "period"), "4,000 events (period)");
+        assert_eq!(amount(999, ""), "999");
+        assert_eq!(amount(1_500_000, "us"), "1.50 s");
+        assert_eq!(amount(2_000_000, "ns"), "2.00 ms");
+    }
+}
