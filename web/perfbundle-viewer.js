@@ -8,10 +8,10 @@
  *
  * Attributes: `src` (the bundle, relative to the page) and every view option
  * of the viewer's permalinks under the same name: view, base, series, from,
- * to, profile, focus, q, re, icicle, all, pair, dfocus. Each element mounts
+ * to, profile, focus, q, re, icicle, fview, tw, by, idle, all, pair, dfocus. Each element mounts
  * a viewer of its own in an open shadow root (the page's CSS does not reach
  * in); it is `display: block` and as wide as its container; its height is its
- * content's, at most 1500 px, unless the page sets one (beyond, it scrolls). It never touches the
+ * content's, unless the page sets one (then it scrolls). It never touches the
  * page's URL. The viewer's files are loaded once, from beside this script.
  *
  * scripts/build-viewer.sh writes this file into the built viewer with the
@@ -27,7 +27,7 @@
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()
       .find(function (s) { return /perfbundle-viewer\.js(\?|#|$)/.test(s.src); });
   var base = new URL('.', script ? script.src : document.baseURI);
-  var KEYS = ['view', 'base', 'series', 'from', 'to', 'profile', 'focus', 'q', 're', 'icicle', 'all', 'pair', 'dfocus'];
+  var KEYS = ['view', 'base', 'series', 'from', 'to', 'profile', 'focus', 'q', 're', 'icicle', 'fview', 'tw', 'by', 'idle', 'all', 'pair', 'dfocus'];
   var wasm = null;
   var sheet = null;
 

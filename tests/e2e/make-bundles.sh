@@ -81,6 +81,13 @@ cp tests/corpus/formats/record-cpu-prof/app.cpuprofile "$W/profile.cpuprofile"
 "$BIN" pack -o "$OUT/catalog-v2-k6.perfbundle" --title "catalog-api v2 (k6 stream)" --label version=v2 \
   tests/corpus/runs/v2/cpu-prof/k6.json.gz 2>/dev/null
 
+# v3 (v2 with one route made slower again: /reports/stock) under cpu-prof and k6 alone: the pair
+# v2 → v3 has one regressed endpoint, listed first; the v3 profile is 86 % idle.
+"$BIN" pack -o "$OUT/catalog-v3-k6.perfbundle" --title "catalog-api v3 (k6 stream)" --label version=v3 \
+  tests/corpus/runs/v3/cpu-prof/k6.json.gz 2>/dev/null
+"$BIN" pack -o "$OUT/corpus-v3-cpu-prof.perfbundle" --title "catalog-api v3 under cpu-prof" --label version=v3 \
+  tests/corpus/runs/v3/cpu-prof 2>/dev/null
+
 # The corpus's v1 Clinic doctor timeline with the k6 stream of v2 (recorded minutes later): apart in time.
 "$BIN" pack -o "$OUT/timeline-apart.perfbundle" --title "v2's load with v1's clinic doctor timeline" \
   tests/corpus/runs/v2/clinic-doctor/k6.json.gz "$(ls -d tests/corpus/runs/v1/clinic-doctor/*.clinic-doctor)" 2>/dev/null

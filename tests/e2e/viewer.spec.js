@@ -18,7 +18,8 @@ const inspect = (file) => JSON.parse(execFileSync(BIN, ['inspect', '--json', pat
 
 // What a flame graph search must say, counted from V8's own .cpuprofile (the
 // corpus's v1 run): samples whose stack holds a frame whose function name
-// matches, each sample once; and all samples.
+// matches, each sample once; and all samples but the idle ones (left out by
+// default, as every CPU view leaves them out).
 const CPUPROFILE_DIR = path.join(ROOT, 'tests/corpus/runs/v1/cpu-prof');
 // The .cpuprofile, and whether sample k's stack holds a frame whose function name matches.
 function cpuprofile(matches) {
@@ -33,18 +34,19 @@ function cpuprofile(matches) {
     }
     return false;
   };
-  return { prof, hit };
+  const idle = (k) => byId.get(prof.samples[k]).callFrame.functionName === '(idle)';
+  return { prof, hit, idle };
 }
 function searchCover(matches) {
-  const { prof, hit } = cpuprofile(matches);
+  const { prof, hit, idle } = cpuprofile(matches);
   const covered = prof.samples.filter((_, k) => hit(k)).length;
-  return `${covered} of ${prof.samples.length}`;
+  return `${covered} of ${prof.samples.filter((_, k) => !idle(k)).length}`;
 }
 
 // The same by wall time, the share of it: a sample lasts until the next one
 // (the last until endTime), as speedscope and DevTools weigh V8's samples.
 function searchTimeShare(matches) {
-  const { prof, hit } = cpuprofile(matches);
+  const { prof, hit, idle } = cpuprofile(matches);
   const times = [];
   let t = prof.startTime;
   for (const d of prof.timeDeltas) times.push((t += d));
@@ -52,10 +54,11 @@ function searchTimeShare(matches) {
   let total = 0;
   prof.samples.forEach((_, k) => {
     const w = Math.max(0, (k + 1 < times.length ? times[k + 1] : prof.endTime) - times[k]);
-    total += w;
+    if (!idle(k)) total += w;
     if (hit(k)) covered += w;
   });
-  return `(${((covered * 100) / total).toFixed(2)}%)`;
+  // perfbundle's percentages: truncated to two decimals, as k6 prints its rates.
+  return `(${(Math.floor((covered * 10000) / total + 1e-9) / 100).toFixed(2)}%)`;
 }
 
 test.afterAll(() => {
@@ -460,8 +463,10 @@ test('compare view by URL: the table, verdicts, overlay charts and the different
   // The differential flame graph: drawn, a tooltip with both runs, click zooms.
   const canvas = page.getByTestId('diff-flame-canvas');
   await expect(canvas).toBeVisible();
-  await expect(page.getByTestId('top-change').first()).toContainText('(idle)');
-  await expect(page.getByTestId('top-change').nth(1)).toContainText('RegExp');
+  // Idle is left out (said once above the graph), so the table leads with the app's code.
+  await expect(page.getByTestId('idle-note')).toContainText(/idle [\d.]+% → [\d.]+% of samples, not drawn/);
+  await expect(page.getByTestId('top-change').first()).toContainText('RegExp');
+  expect((await page.getByTestId('top-change').allInnerTexts()).filter((t) => t.includes('(idle)'))).toEqual([]);
   const box = await canvas.boundingBox();
   // Top-down (the root on the first row), the row under it holds both runs' top frames.
   await canvas.hover({ position: { x: box.width * 0.75, y: 17 * 1.5 } });
@@ -518,11 +523,18 @@ test('trend: any figure across runs, each point linked to its run, each run to t
   // Oldest first: the v1 k6-only run, then the rest by start time.
   await expect(rows.first()).toContainText('orders-api v1 — dev load (k6 only)');
   await expect(rows.last()).toContainText('orders-api v2 — dev load under cpu-prof');
-  // One test (the same script): one line, and every run but the first compares with the one before.
-  await expect(page.getByTestId('trend-line')).toHaveCount(1);
-  await expect(page.getByTestId('trend-compare')).toHaveCount(5);
-  // The default figure, p(95) of http_req_duration: each point is its run's own figure.
+  // One test (the same script) under four setups of profilers (none, 0x, cpu-prof, clinic doctor): a line
+  // for each, as a profiler changes the latencies; every run but the first of its setup compares with the one before.
   const files = fs.readdirSync(ARCH).filter((f) => f.endsWith('.perfbundle'));
+  const setup = (f) => {
+    const j = inspect(f);
+    return [...new Set([...j.profiles.map((p) => p.source), ...j.timelines.map((t) => t.source)])].sort().join(',');
+  };
+  const setups = new Set(files.map(setup));
+  expect(setups.size).toBeGreaterThan(1);
+  await expect(page.getByTestId('trend-line')).toHaveCount(setups.size);
+  await expect(page.getByTestId('trend-compare')).toHaveCount(files.length - setups.size);
+  // The default figure, p(95) of http_req_duration: each point is its run's own figure.
   const want = (stat, metric) => Object.fromEntries(files.map((f) => [`bundles/${f}`, inspect(f).k6.metrics[metric].values[stat]]));
   const shown = async () => Object.fromEntries(await page.getByTestId('trend-point').evaluateAll((els) => els.map((e) => [e.dataset.file, Number(e.dataset.value)])));
   await expect.poll(shown).toEqual(want('p(95)', 'http_req_duration'));
@@ -540,7 +552,7 @@ test('trend: any figure across runs, each point linked to its run, each run to t
   await page.goto('/?view=trend');
   await page.getByTestId('trend-compare').last().click();
   await expect(page.getByTestId('compare-candidate-title')).toHaveText('orders-api v2 — dev load under cpu-prof');
-  await expect(page.getByTestId('compare-base-title')).toHaveText('orders-api v2 — dev load (k6 only)');
+  await expect(page.getByTestId('compare-base-title')).toHaveText('orders-api v1 — dev load under cpu-prof');
 });
 
 test('a recorded profile follows the range selected on the charts', async ({ page }) => {
@@ -608,7 +620,7 @@ test('a perf profile is drawn by its events\' periods, or by samples at the swit
     const t = top.toLowerCase();
     const covered = lines.filter(([frames]) => frames.some((f) => f.toLowerCase().includes(t))).reduce((a, [, n]) => a + n, 0);
     const total = lines.reduce((a, [, n]) => a + n, 0);
-    return { covered, total, share: ((covered * 100) / total).toFixed(2) };
+    return { covered, total, share: (Math.floor((covered * 10000) / total + 1e-9) / 100).toFixed(2) };
   };
   const w = cover(byWeight);
   const c = cover(bySamples);

@@ -84,7 +84,7 @@ test('left heavy puts the heaviest frames first; by name orders them alphabetica
     return page.getByTestId('flame-tooltip').innerText();
   };
   // Row 1 (under "all"): the leftmost frame is the widest, with the samples V8 counted for it.
-  const samplesOf = (tip) => Number(/total (\d+) samples/.exec(tip)[1]);
+  const samplesOf = (tip) => Number(/total ([\d,]+) samples/.exec(tip)[1].replaceAll(',', ''));
   const nameOf = (tip) => tip.split('\n')[0];
   const left = await tipAt(0.005, 1);
   const right = await tipAt(0.995, 1);
@@ -143,12 +143,15 @@ test('time order: the samples over time, zoom to a frame, the minimap, the whole
 test('sandwich: the callers and callees of a function from the table, with V8 own totals', async ({ page }) => {
   await open(page, 'corpus-v1-cpu-prof.perfbundle', '&by=samples&fview=sandwich');
   await expect(page.getByTestId('sandwich-empty')).toBeVisible();
-  const { samples, total } = cpuprofileCounts();
+  const { samples, total, self } = cpuprofileCounts();
+  // Idle is left out (by default): the profile's samples are the others.
+  const samplesNoIdle = samples - self.get('(idle)');
+  const fmt = (n) => n.toLocaleString('en-US');
   const fn = 'countBundleOffers';
   await page.getByTestId('flame-search').fill(fn);
   await page.getByTestId('function-row').first().click();
   await expect(page.getByTestId('sandwich-title')).toContainText(`${fn} (`);
-  await expect(page.getByTestId('sandwich-title')).toContainText(`on the stack in ${total.get(fn)} of ${samples} samples`);
+  await expect(page.getByTestId('sandwich-title')).toContainText(`on the stack in ${fmt(total.get(fn))} samples of ${fmt(samplesNoIdle)} samples`);
   for (const half of ['sandwich-callers', 'sandwich-callees']) {
     const c = page.getByTestId(half);
     await expect(c).toBeVisible();
@@ -158,7 +161,7 @@ test('sandwich: the callers and callees of a function from the table, with V8 ow
   const callers = await page.getByTestId('sandwich-callers').boundingBox();
   await page.mouse.move(callers.x + callers.width / 2, callers.y + callers.height - ROW - 8);
   await expect(page.getByTestId('sandwich-tooltip')).toContainText(fn);
-  await expect(page.getByTestId('sandwich-tooltip')).toContainText(`${total.get(fn)} of the profile's`);
+  await expect(page.getByTestId('sandwich-tooltip')).toContainText(`${fmt(total.get(fn))} samples of the profile's`);
   // The callees half: the function on the row under the root.
   const callees = await page.getByTestId('sandwich-callees').boundingBox();
   await page.mouse.move(callees.x + callees.width / 2, callees.y + ROW + 8);
@@ -179,7 +182,7 @@ test('call tree: expandable, heaviest first, and inverted', async ({ page }) => 
   const rows = page.getByTestId('tree-row');
   await expect(rows.first()).toBeVisible();
   // The heaviest path is open: depths 0, 1, 2… down the first rows; totals fall.
-  const totals = async () => (await rows.allInnerTexts()).map((t) => Number(t.split('\t')[0]));
+  const totals = async () => rows.evaluateAll((els) => els.map((e) => Number(e.dataset.total)));
   expect(await rows.nth(1).getAttribute('data-depth')).toBe('1');
   const first = (await totals())[0];
   expect(first).toBeLessThanOrEqual(samples);
@@ -201,7 +204,7 @@ test('keyboard: arrows move between frames, Enter zooms, Escape goes up, / searc
   await open(page, 'corpus-v1-cpu-prof.perfbundle', '&by=samples');
   const canvas = page.getByTestId('flame-canvas');
   await canvas.focus();
-  const sel = page.getByTestId('flame-selected').locator('span');
+  const sel = page.getByTestId('flame-selected').locator('span').first();
   await page.keyboard.press('ArrowDown');
   const firstChild = await sel.innerText();
   expect(firstChild).not.toContain('all —');
@@ -227,13 +230,16 @@ test('keyboard: arrows move between frames, Enter zooms, Escape goes up, / searc
   await expect(page.getByTestId('flame-search')).toBeFocused();
 });
 
-test('the legend names the colours, and hiding idle recomputes the shares', async ({ page }) => {
+test('the legend names the colours; idle is left out, its box the same switch as "show idle"', async ({ page }) => {
   await open(page, 'corpus-v1-cpu-prof.perfbundle', '&by=samples');
   const { samples, self } = cpuprofileCounts();
   const idle = self.get('(idle)');
   expect(idle).toBeGreaterThan(0);
+  const fmt = (n) => n.toLocaleString('en-US');
+  const share = (part, whole) => `${(Math.floor((part * 10000) / whole + 1e-9) / 100).toFixed(2)}%`;
   const item = page.locator('[data-testid=legend-item][data-category=idle]');
-  await expect(item).toContainText(`idle ${((idle * 100) / samples).toFixed(1)}%`);
+  await expect(item).toContainText(`idle ${share(idle, samples)}`);
+  await expect(item.locator('input')).not.toBeChecked();
   await expect(page.locator('[data-testid=legend-item][data-category=app]')).toBeVisible();
   const canvas = page.getByTestId('flame-canvas');
   const rootTip = async () => {
@@ -241,13 +247,17 @@ test('the legend names the colours, and hiding idle recomputes the shares', asyn
     await page.mouse.move(box.x + box.width / 2, box.y + 8);
     return page.getByTestId('flame-tooltip').innerText();
   };
-  expect(await rootTip()).toContain(`all — ${samples} samples`);
-  await item.locator('input').uncheck();
-  await expect.poll(rootTip).toContain(`all — ${samples - idle} samples`);
-  // The search's share is of the samples left.
+  // Left out: the shares are of the other samples, and the search's too.
+  await expect.poll(rootTip).toContain(`all — ${fmt(samples - idle)} samples`);
   await page.getByTestId('flame-search').fill('(idle)');
   await expect(page.getByTestId('search-info')).toContainText(`matches cover 0 of ${samples - idle} samples`);
-  await shot(page, 'workbench-hide-idle');
+  await shot(page, 'workbench-without-idle');
+  // The legend's box draws it, as "show idle" does, and the URL says so.
+  await page.getByTestId('flame-search').fill('');
+  await item.locator('input').check();
+  await expect.poll(rootTip).toContain(`all — ${fmt(samples)} samples`);
+  await expect(page).toHaveURL(/idle=1/);
+  await expect(page.getByTestId('idle-shown')).toBeVisible();
 });
 
 test('where was this slow: a function\'s share of samples over the run, under the k6 charts', async ({ page }) => {
@@ -263,11 +273,11 @@ test('where was this slow: a function\'s share of samples over the run, under th
   // It sits with the k6 charts, on their time axis.
   await expect(page.getByTestId('chart-latency')).toBeVisible();
   await shot(page, 'workbench-where-slow');
-  // A profile not on the run's clock says so.
+  // A profile not on the run's clock: the button is off, and says why and what to do.
   await open(page, 'corpus-v1-cpu-prof.perfbundle');
   await page.getByTestId('function-row').first().click();
-  await page.getByTestId('where-slow').click();
-  await expect(page.getByTestId('function-share-none')).toBeVisible();
+  await expect(page.getByTestId('where-slow')).toBeDisabled();
+  await expect(page.getByTestId('where-slow-why')).toContainText('not on the run\'s clock');
 });
 
 test('the differential flame graph pairs functions whose file moved (apps/v1 → apps/v2)', async ({ page }) => {

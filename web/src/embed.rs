@@ -1,10 +1,7 @@
 //! Embedding in a docs page: the viewer posts its height to the parent page
-//! (`{perfbundleHeight: px}`), so an `<iframe>` can be sized to its content —
-//! at most [`MAX_EMBED_HEIGHT`]: a taller view (a deep flame graph, a long
-//! summary) scrolls inside the frame instead of stretching the page.
-
-/// The tallest height an embed asks for, in CSS px.
-pub const MAX_EMBED_HEIGHT: i32 = 1500;
+//! (`{perfbundleHeight: px}`), so an `<iframe>` can be sized to its content
+//! and the page scrolls, not the frame (a page that wants a shorter frame
+//! sets a height, and then the frame scrolls).
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -16,7 +13,6 @@ pub fn post_height() {
     let tick = Closure::<dyn Fn()>::new(move || {
         let Some(w) = web_sys::window() else { return };
         let Some(h) = w.document().and_then(|d| d.document_element()).map(|e| e.scroll_height()) else { return };
-        let h = h.min(MAX_EMBED_HEIGHT);
         if h == last.get() {
             return;
         }

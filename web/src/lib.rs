@@ -10,6 +10,7 @@ pub mod components;
 pub mod embed;
 pub mod load;
 pub mod permalink;
+pub mod size;
 pub mod state;
 
 use leptos::prelude::*;
@@ -46,12 +47,19 @@ pub fn Viewer(host: Host) -> impl IntoView {
     let state = ViewerState::new();
     state.provide();
     provide_context(host.clone());
-    let (run, compare) = (state.run, state.compare);
+    let (run, compare, site) = (state.run, state.compare, state.site);
     match &host {
         Host::Page => {
             let (url, base) = permalink::read(state);
             if let Some((name, bytes)) = load::embedded_bundle() {
                 load::open_bytes(run.bundle, &name, &bytes);
+                // A comparison report (`html --base`) opens on the comparison.
+                if let Some((name, bytes)) = load::embedded_base() {
+                    load::open_bytes(compare.base, &name, &bytes);
+                    if !permalink::has("view") {
+                        run.tab.set(state::Tab::Compare);
+                    }
+                }
             } else {
                 // A site's runs (`index.json` beside the page); a single-file report has none.
                 state.site.fetch();
@@ -99,6 +107,8 @@ pub fn Viewer(host: Host) -> impl IntoView {
         <Loader />
         <div class="status">
             {move || match run.bundle.status.get() {
+                // A site's page lists its runs instead.
+                Status::Idle if !site.runs.with(|r| r.is_empty()) => ().into_any(),
                 Status::Idle => view! {
                     <p class="hint" data-testid="idle">
                         "Open a .perfbundle: choose a file, drop one anywhere on the page, or add ?bundle=URL to the address."
@@ -112,6 +122,14 @@ pub fn Viewer(host: Host) -> impl IntoView {
                 }.into_any(),
                 Status::Ready => ().into_any(),
             }}
+            {move || run.bundle.notice.get().map(|msg| view! {
+                <p class="error" role="alert" data-testid="open-error">{msg}" "
+                    <button data-testid="open-error-close" on:click=move |_| run.bundle.notice.set(None)>"dismiss"</button></p>
+            })}
+            {move || compare.base.notice.get().map(|msg| view! {
+                <p class="error" role="alert" data-testid="base-error">"The base bundle: "{msg}" "
+                    <button on:click=move |_| compare.base.notice.set(None)>"dismiss"</button></p>
+            })}
             {move || match compare.base.status.get() {
                 Status::Loading(name) => view! {
                     <p class="loading" data-testid="base-loading"><span class="spinner"></span>"Loading the base "{name}"…"</p>

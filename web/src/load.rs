@@ -38,27 +38,46 @@ pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
 }
 
 /// Reads bundle bytes into a slot (the bundle viewed, or a comparison's
-/// base) and shows the result (or what is wrong with them).
-pub fn open_bytes(slot: BundleSlot, name: &str, bytes: &[u8]) {
+/// base) and shows the result, or what is wrong with them — and, for a file
+/// that is not a bundle, what it is (`this is k6's summary: perfbundle pack
+/// it`). A file that cannot be opened leaves the bundle already open as it
+/// is, and says why beside it.
+pub fn open_bytes(slot: BundleSlot, name: &str, bytes: &[u8]) -> bool {
     let t0 = crate::canvas::now_ms();
     match Bundle::from_bytes(bytes, name, &ReadLimits::default()) {
         Ok(b) => {
             let t1 = crate::canvas::now_ms();
             let loaded = Loaded::new(name.to_string(), b);
             report_load(t0, t1 - t0, crate::canvas::now_ms() - t1);
+            slot.notice.set(None);
             slot.loaded.set(Some(Arc::new(loaded)));
             slot.status.set(Status::Ready);
+            true
         }
         Err(e) => {
-            let mut msg = e.to_string();
+            let mut msg = match perfbundle_core::ingest::detect::not_a_bundle(bytes) {
+                Some(what) => format!("{name}: {what}"),
+                None => e.to_string(),
+            };
             let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
+            while let Some(s) = src.filter(|_| !msg.contains("not a .perfbundle")) {
                 msg.push_str(&format!(": {s}"));
                 src = s.source();
             }
-            slot.loaded.set(None);
-            slot.status.set(Status::Failed(msg));
+            fail(slot, msg);
+            false
         }
+    }
+}
+
+/// Says why a file could not be opened: beside the bundle open, which stays,
+/// or in its place when none is.
+fn fail(slot: BundleSlot, msg: String) {
+    if slot.loaded.with_untracked(|l| l.is_some()) {
+        slot.notice.set(Some(msg));
+        slot.status.set(Status::Ready);
+    } else {
+        slot.status.set(Status::Failed(msg));
     }
 }
 
@@ -82,8 +101,17 @@ pub fn has_embedded_bundle() -> bool {
 /// The bundle a single-file report carries inline (`perfbundle html`): the
 /// base64 text of `<script type="application/octet-stream" id="pb-bundle">`.
 pub fn embedded_bundle() -> Option<(String, Vec<u8>)> {
+    embedded("pb-bundle")
+}
+
+/// The base a single-file comparison report carries (`perfbundle html --base`): `id="pb-base"`.
+pub fn embedded_base() -> Option<(String, Vec<u8>)> {
+    embedded("pb-base")
+}
+
+fn embedded(id: &str) -> Option<(String, Vec<u8>)> {
     let doc = web_sys::window()?.document()?;
-    let el = doc.get_element_by_id("pb-bundle")?;
+    let el = doc.get_element_by_id(id)?;
     let b64: String = el.text_content()?.chars().filter(|c| !c.is_whitespace()).collect();
     let bin = web_sys::window()?.atob(&b64).ok()?;
     let bytes: Vec<u8> = bin.chars().map(|c| c as u32 as u8).collect();
@@ -101,13 +129,18 @@ pub fn open_comparison(run: RunState, compare: CompareState, candidate: String, 
 /// Loads a bundle from a URL into a slot.
 pub fn open_url(slot: BundleSlot, url: String) {
     slot.status.set(Status::Loading(url.clone()));
-    slot.url.set(Some(url.clone()));
     leptos::task::spawn_local(async move {
         match fetch_bytes(&url).await {
-            Ok(bytes) => open_bytes(slot, &url, &bytes),
+            Ok(bytes) => {
+                if open_bytes(slot, &url, &bytes) || slot.loaded.with_untracked(|l| l.is_none()) {
+                    slot.url.set(Some(url));
+                }
+            }
             Err(e) => {
-                slot.loaded.set(None);
-                slot.status.set(Status::Failed(e));
+                if slot.loaded.with_untracked(|l| l.is_none()) {
+                    slot.url.set(Some(url));
+                }
+                fail(slot, e)
             }
         }
     });
@@ -117,11 +150,14 @@ pub fn open_url(slot: BundleSlot, url: String) {
 pub fn open_file(slot: BundleSlot, file: web_sys::File) {
     let name = file.name();
     slot.status.set(Status::Loading(name.clone()));
-    slot.url.set(None);
     leptos::task::spawn_local(async move {
         match file_bytes(&file).await {
-            Ok(bytes) => open_bytes(slot, &name, &bytes),
-            Err(e) => slot.status.set(Status::Failed(e)),
+            Ok(bytes) => {
+                if open_bytes(slot, &name, &bytes) {
+                    slot.url.set(None);
+                }
+            }
+            Err(e) => fail(slot, e),
         }
     });
 }

@@ -1,5 +1,5 @@
-//! The view in the URL: `?bundle=…&base=…&view=…&series=…&from=…&to=…&profile=…&focus=…&q=…&re=1&icicle=0&fview=time-order&by=samples`
-//! (the flame graph is an icicle, left heavy, unless the URL says otherwise).
+//! The view in the URL: `?bundle=…&base=…&view=…&series=…&from=…&to=…&profile=…&focus=…&q=…&re=1&icicle=0&fview=time-order&tw=A,B&by=samples&idle=1`
+//! (the flame graph is an icicle, left heavy, without idle, unless the URL says otherwise).
 
 use leptos::prelude::*;
 
@@ -8,6 +8,11 @@ use crate::state::{FlameView, Tab, ViewerState};
 fn params() -> Option<web_sys::UrlSearchParams> {
     let search = web_sys::window()?.location().search().ok()?;
     web_sys::UrlSearchParams::new_with_str(&search).ok()
+}
+
+/// Whether the page's URL sets `key`.
+pub fn has(key: &str) -> bool {
+    params().is_some_and(|p| p.has(key))
 }
 
 /// Reads the URL into the state; returns the bundle URL and the base URL to open, if any.
@@ -46,8 +51,17 @@ pub fn read_params(state: ViewerState, p: &web_sys::UrlSearchParams) -> (Option<
     if let Some(v) = p.get("fview").as_deref().and_then(FlameView::from_id) {
         flame.view.set(v);
     }
+    // The time-order view's window: µs since the first sample, `tw=A,B`.
+    if let Some((a, b)) = p.get("tw").as_deref().and_then(|v| v.split_once(',')) {
+        if let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>()) {
+            if b > a {
+                flame.window.set(Some((a, b)));
+            }
+        }
+    }
     flame.by_weight.set(p.get("by").as_deref() != Some("samples"));
     run.embed.set(p.get("embed").as_deref() == Some("1"));
+    run.show_idle.set(p.get("idle").as_deref() == Some("1"));
     compare.all.set(p.get("all").as_deref() == Some("1"));
     if let Some(v) = p.get("pair").and_then(|v| v.parse().ok()) {
         compare.pair.set(v);
@@ -80,6 +94,9 @@ pub fn follow(state: ViewerState) {
         if run.embed.get() {
             p.append("embed", "1");
         }
+        if run.show_idle.get() {
+            p.append("idle", "1");
+        }
         p.append("view", run.tab.get().as_str());
         let s = run.series.get();
         if !s.is_empty() {
@@ -105,6 +122,9 @@ pub fn follow(state: ViewerState) {
             let v = flame.view.get();
             if v != FlameView::LeftHeavy {
                 p.append("fview", v.id());
+            }
+            if let (FlameView::TimeOrder, Some((a, b))) = (v, flame.window.get()) {
+                p.append("tw", &format!("{a},{b}"));
             }
             if !flame.icicle.get() {
                 p.append("icicle", "0");

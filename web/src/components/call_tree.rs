@@ -69,14 +69,14 @@ pub fn CallTree() -> impl IntoView {
     let rows = move || {
         let t = tree.get()?;
         let (p, ix) = &*t.0;
-        let all = ix.totals[0].max(1) as f64;
+        let all = ix.totals[0];
         let opened = open.get();
-        let unit = flame.shown.with(|sh| sh.as_ref().map(|s| s.unit())).unwrap_or_default();
+        let sh = flame.shown.get()?;
         let own = |n: u32| {
-            if unit == "samples" {
-                p.nodes.self_samples[n as usize]
-            } else {
+            if sh.weighted() {
                 p.nodes.self_weight.get(n as usize).copied().unwrap_or(0)
+            } else {
+                p.nodes.self_samples[n as usize]
             }
         };
         Some(
@@ -100,10 +100,11 @@ pub fn CallTree() -> impl IntoView {
                         "▸"
                     };
                     view! {
-                        <tr data-testid="tree-row" data-depth=depth data-open=is_open.to_string() on:click=toggle>
-                            <td class="num">{tot}</td>
-                            <td class="num">{format!("{:.2}%", tot as f64 * 100.0 / all)}</td>
-                            <td class="num">{me}</td>
+                        <tr data-testid="tree-row" data-depth=depth data-open=is_open.to_string()
+                            data-total=tot.to_string() data-self=me.to_string() on:click=toggle>
+                            <td class="num">{sh.figure(tot)}</td>
+                            <td class="num">{perfbundle_core::format::share(tot, all)}</td>
+                            <td class="num">{sh.figure(me)}</td>
                             <td class="fn" style=format!("padding-left:{}em", f64::from(depth) * 1.1)>
                                 <span class="twisty">{mark}</span>{label(p, n)}
                             </td>
@@ -113,6 +114,13 @@ pub fn CallTree() -> impl IntoView {
                 .collect_view(),
         )
     };
+    // What the columns count, for their heads.
+    let unit = move || {
+        flame.shown.with(|sh| match sh {
+            Some(sh) if sh.weighted() => format!(" ({})", perfbundle_core::format::unit_name(&sh.unit())),
+            _ => " (samples)".to_string(),
+        })
+    };
     view! {
         <section class="call-tree" data-testid="call-tree">
             <div class="toolbar">
@@ -121,7 +129,7 @@ pub fn CallTree() -> impl IntoView {
                 <button data-testid="tree-collapse" on:click=move |_| open.set(HashSet::new())>"collapse all"</button>
             </div>
             <table class="functions tree">
-                <thead><tr><th>"total"</th><th>"total %"</th><th>"self"</th><th>"function"</th></tr></thead>
+                <thead><tr><th>"total"{unit}</th><th>"total %"</th><th>"self"{unit}</th><th>"function"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </section>

@@ -1,6 +1,7 @@
 //! The legend of a flame graph's colours: each category the profile has,
-//! its share of the samples, and a box to hide its samples (hide idle: the
-//! percentages are then of the rest, as the Firefox Profiler's).
+//! its share of the samples, and a box to hide its samples (idle is hidden
+//! by default, its box the same switch as "show idle": the percentages are
+//! then of the rest, as the Firefox Profiler's).
 
 use leptos::prelude::*;
 use perfbundle_core::profile::Category;
@@ -23,29 +24,39 @@ pub fn CategoryLegend() -> impl IntoView {
                 share[k] += s;
             }
         }
-        let total = p.total_samples.max(1) as f64;
         Some(
             Category::ALL
                 .into_iter()
                 .enumerate()
                 .filter(|(_, c)| p.frames.category.contains(c))
                 .map(|(k, c)| {
-                    let hidden = move || flame.hidden.with(|h| h.contains(&c));
+                    // Idle has one switch for every view (`?idle=1`); the others are this legend's.
+                    let hidden = move || {
+                        if c == Category::Idle {
+                            !run.show_idle.get()
+                        } else {
+                            flame.hidden.with(|h| h.contains(&c))
+                        }
+                    };
                     let toggle = move |ev| {
                         let hide = !event_target_checked(&ev);
-                        flame.hidden.update(|h| {
-                            h.retain(|x| *x != c);
-                            if hide {
-                                h.push(c);
-                            }
-                        });
+                        if c == Category::Idle {
+                            run.show_idle.set(!hide);
+                        } else {
+                            flame.hidden.update(|h| {
+                                h.retain(|x| *x != c);
+                                if hide {
+                                    h.push(c);
+                                }
+                            });
+                        }
                         flame.focus.set(0);
                     };
                     view! {
                         <label class="legend-item" title=c.describe() data-testid="legend-item" data-category=c.as_str()>
                             <input type="checkbox" prop:checked=move || !hidden() on:change=toggle />
                             <i class="sw" style=format!("background:{}", rgb(c.color()))></i>
-                            {format!("{} {:.1}%", c.as_str(), share[k] as f64 * 100.0 / total)}
+                            {format!("{} {}", c.as_str(), perfbundle_core::format::share(share[k], p.total_samples))}
                         </label>
                     }
                 })

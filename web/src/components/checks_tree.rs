@@ -2,7 +2,7 @@
 //! fails, as `perfbundle inspect` and k6's full summary print them.
 
 use leptos::prelude::*;
-use perfbundle_core::k6::sections::format_count;
+use perfbundle_core::format::count as format_count;
 use perfbundle_core::k6::CheckGroup;
 
 fn group(g: &CheckGroup) -> AnyView {

@@ -5,9 +5,9 @@
 //! diff` prints.
 
 use leptos::prelude::*;
+use perfbundle_core::compare::text::{format_change, threshold_mark, threshold_values, verdict_label};
 use perfbundle_core::compare::{Diff, Row, Verdict};
 use perfbundle_core::k6::text::format_stat;
-use perfbundle_core::render::compare_report::{format_change, threshold_mark, threshold_values, verdict_label};
 
 /// How the changed rows are ordered.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -7,12 +7,16 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use perfbundle_core::compare::profiles::DiffTree;
+use perfbundle_core::compare::text::idle_note;
 use perfbundle_core::compare::Verdict;
 use perfbundle_core::render::charts::{overlay_charts, OverlaySide};
 
+use super::compare_endpoints::CompareEndpoints;
 use super::compare_table::CompareTable;
 use super::diff_flame_graph::DiffFlameGraph;
+use super::idle_note::{IdleNote, IdleShown};
 use super::line_chart::LineChart;
+use super::verdict_block::VerdictBlock;
 use crate::state::{CompareState, Loaded, RunState};
 
 /// A run's side of the overlaid charts, borrowed from its model.
@@ -59,12 +63,14 @@ pub fn CompareView() -> impl IntoView {
         let all = compare.all.get();
         let rows = d.ranked_rows(all);
         let count = |v: Verdict| rows.iter().filter(|r| r.change.verdict == v).count();
+        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
         let verdicts = format!(
-            "{} regressions, {} improvements, {} figures within noise or not tested",
-            count(Verdict::Regression),
-            count(Verdict::Improvement),
+            "k6 figures: {}, {}, {} within noise or not tested",
+            plural(count(Verdict::Regression), "regression"),
+            plural(count(Verdict::Improvement), "improvement"),
             count(Verdict::Same)
         );
+        let (c, b) = both()?;
         let only = [
             ("only in the base: ", d.only_in_base.join(", ")),
             ("only in the candidate: ", d.only_in_candidate.join(", ")),
@@ -79,6 +85,8 @@ pub fn CompareView() -> impl IntoView {
         Some(
             view! {
                 {unrelated}
+                <VerdictBlock run=c base=b />
+                <CompareEndpoints diff=d.clone() />
                 <p class="verdicts" data-testid="compare-verdicts">{verdicts}</p>
                 <p class="jump">
                     <a href="#compare-charts">"↓ charts"</a>" "
@@ -125,11 +133,17 @@ pub fn CompareView() -> impl IntoView {
         }
         let i = compare.pair.get().min(d.profiles.len() - 1);
         let pair = &d.profiles[i];
+        let with_idle = !pair.idle_left_out;
         let tree = Arc::new(DiffTree::new(
-            &b.bundle.profiles[pair.base_index],
-            &c.bundle.profiles[pair.candidate_index],
+            &b.bundle.profiles[pair.base_index].cpu_view(with_idle).profile,
+            &c.bundle.profiles[pair.candidate_index].cpu_view(with_idle).profile,
             d.frame_match,
         ));
+        let idle = match idle_note(pair) {
+            Some(note) => Some(view! { <IdleNote note=note /> }.into_any()),
+            None if pair.base_idle + pair.candidate_idle > 0 => Some(view! { <IdleShown /> }.into_any()),
+            None => None,
+        };
         let buttons = d
             .profiles
             .iter()
@@ -143,6 +157,7 @@ pub fn CompareView() -> impl IntoView {
         Some(
             view! {
                 <nav class="tabs">{buttons}</nav>
+                {idle}
                 <DiffFlameGraph tree=tree diff=d.clone() pair=i />
             }
             .into_any(),

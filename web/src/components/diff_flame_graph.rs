@@ -12,6 +12,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use perfbundle_core::compare::profiles::DiffTree;
 use perfbundle_core::compare::Diff;
+use perfbundle_core::format::{pct, points};
 use perfbundle_core::profile::flame::{FlameIndex, FlameRect};
 
 use super::tooltip::Tooltip;
@@ -86,7 +87,7 @@ pub fn DiffFlameGraph(tree: Arc<DiffTree>, diff: Arc<Diff>, pair: usize) -> impl
         .iter()
         .take(15)
         .map(|f| {
-            let d = (f.candidate_share - f.base_share) * 100.0;
+            let d = f.candidate_share - f.base_share;
             let name = f.label();
             let class = if d > 0.0 {
                 "grew"
@@ -97,8 +98,8 @@ pub fn DiffFlameGraph(tree: Arc<DiffTree>, diff: Arc<Diff>, pair: usize) -> impl
             };
             view! {
                 <tr data-testid="top-change" class=class>
-                    <td>{format!("{d:+.2} pts")}</td>
-                    <td>{format!("{:.2}% → {:.2}%", f.base_share * 100.0, f.candidate_share * 100.0)}</td>
+                    <td>{points(d)}</td>
+                    <td>{format!("{} → {}", pct(f.base_share), pct(f.candidate_share))}</td>
                     <td>{format!("{} → {}", f.base_self, f.candidate_self)}</td>
                     <td class="fn">{name}</td>
                 </tr>

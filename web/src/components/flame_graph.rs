@@ -14,7 +14,8 @@ use wasm_bindgen::JsCast;
 
 use super::tooltip::Tooltip;
 use crate::canvas::{self, flame_color, hit_test, label, row_of};
-use crate::state::{amount, clamp_focus, FlameState, FlameView, RunState, ShownProfile, Tab};
+use crate::state::{clamp_focus, FlameState, FlameView, RunState, ShownProfile, Tab};
+use perfbundle_core::format::{amount, group, share};
 
 /// `v` samples as a time, where the sample interval is known: `≈ 12.3 ms`.
 pub fn samples_as_time(v: u64, interval_us: Option<f64>) -> String {
@@ -31,19 +32,20 @@ pub fn tooltip(sh: &ShownProfile, node: u32, interval_us: Option<f64>) -> String
     let (p, ix) = (sh.profile(), sh.index());
     let unit = sh.unit();
     let all = ix.totals.first().copied().unwrap_or(0);
-    let total = all.max(1) as f64;
     let tot = ix.totals.get(node as usize).copied().unwrap_or(0);
     let own = sh.self_amount(node);
     let show = |v: u64| {
         if unit == "samples" {
-            format!("{v} samples{}", samples_as_time(v, interval_us))
+            format!("{} samples{}", group(v), samples_as_time(v, interval_us))
         } else {
             amount(v, &unit)
         }
     };
     match p.nodes.frame.get(node as usize).copied() {
         None => String::new(),
-        Some(f) if f < 0 && unit == "samples" => format!("all — {all} samples{}", samples_as_time(all, interval_us)),
+        Some(f) if f < 0 && unit == "samples" => {
+            format!("all — {} samples{}", group(all), samples_as_time(all, interval_us))
+        }
         Some(f) if f < 0 => format!("all — {}", amount(all, &unit)),
         Some(f) => {
             let f = f as usize;
@@ -53,13 +55,13 @@ pub fn tooltip(sh: &ShownProfile, node: u32, interval_us: Option<f64>) -> String
                 format!("\n{}:{}:{}", p.frames.file[f], p.frames.line[f], p.frames.col[f])
             };
             format!(
-                "{}{loc}\n[{}] self {} ({:.2}%), total {} ({:.2}%)",
+                "{}{loc}\n[{}] self {} ({}), total {} ({})",
                 p.frames.name[f],
                 p.frames.category[f].as_str(),
                 show(own),
-                own as f64 * 100.0 / total,
+                share(own, all),
                 show(tot),
-                tot as f64 * 100.0 / total
+                share(tot, all)
             )
         }
     }
@@ -194,16 +196,26 @@ pub fn FlameGraph() -> impl IntoView {
                 .collect_view(),
         )
     };
+    // Why "where was this slow?" cannot draw this profile on the run's clock, if it cannot.
+    let off_clock = move || {
+        let l = run.bundle.loaded.get()?;
+        let p = l.bundle.profiles.get(flame.profile.get().min(l.bundle.profiles.len().checked_sub(1)?))?;
+        p.off_run_clock(l.bundle.k6_timeseries.as_ref().map(|t| t.span_ms()))
+    };
     let selected_line = move || {
         let node = flame.selected.get()?;
         let interval = flame.interval_us.get();
         let text = flame.shown.with(|sh| sh.as_ref().map(|sh| tooltip(sh, node, interval)))?;
+        let why = off_clock();
+        let title =
+            why.clone().unwrap_or_else(|| "this function's share of samples over the run, under the k6 charts".into());
         Some(view! {
             <div class="selected-frame" data-testid="flame-selected" aria-live="polite">
                 <span>{text.replace('\n', " · ")}</span>
                 <button data-testid="sandwich-selected" on:click=move |_| flame.sandwich_of_node(node)>"sandwich"</button>
-                <button data-testid="where-slow" title="this function's share of samples over the run, under the k6 charts"
+                <button data-testid="where-slow" title=title disabled=why.is_some()
                     on:click=move |_| { flame.where_slow_of_node(node); run.tab.set(Tab::Charts); }>"where was this slow?"</button>
+                {why.map(|w| view! { <span class="muted" data-testid="where-slow-why">{w}</span> })}
             </div>
         })
     };

@@ -6,7 +6,9 @@
 
 use leptos::prelude::*;
 
-use crate::state::{amount, FlameState};
+use perfbundle_core::format::share;
+
+use crate::state::FlameState;
 
 /// Rows listed at most (the search narrows the rest down).
 const MAX_ROWS: usize = 150;
@@ -22,7 +24,13 @@ enum SortBy {
 pub fn FunctionTable() -> impl IntoView {
     let flame = expect_context::<FlameState>();
     let sort = RwSignal::new(SortBy::SelfSamples);
-    // The rows come a frame after the table: a large profile's flame graph is on screen first.
+    // What the columns count (`samples`, or the weight's unit), for their heads.
+    let unit = move || {
+        flame.shown.with(|sh| match sh {
+            Some(sh) if sh.weighted() => format!(" ({})", perfbundle_core::format::unit_name(&sh.unit())),
+            _ => " (samples)".to_string(),
+        })
+    }; // The rows come a frame after the table: a large profile's flame graph is on screen first.
     let ready = RwSignal::new(false);
     request_animation_frame(move || set_timeout(move || ready.set(true), std::time::Duration::ZERO));
     let rows = move || {
@@ -30,10 +38,8 @@ pub fn FunctionTable() -> impl IntoView {
             return None;
         }
         let sh = flame.shown.get()?;
-        let unit = sh.unit();
         let weighted = sh.weighted();
         let all = sh.index().totals.first().copied().unwrap_or(0);
-        let total = all.max(1) as f64;
         // A function's self and total, in the flame graph's unit.
         let own = move |f: &perfbundle_core::profile::FunctionStat| {
             if weighted {
@@ -65,19 +71,23 @@ pub fn FunctionTable() -> impl IntoView {
             SortBy::Total => f.sort_by(|a, b| tot(b).cmp(&tot(a)).then(a.function.cmp(&b.function))),
             SortBy::Name => f.sort_by(|a, b| a.function.cmp(&b.function)),
         }
-        let show = move |v: u64| if weighted { amount(v, &unit) } else { v.to_string() };
+        let show = move |v: u64| sh.figure(v);
         Some(
             f.into_iter()
                 .take(MAX_ROWS)
                 .map(|f| {
                     let (name, file) = (f.function.clone(), f.file.clone());
+                    let (name2, file2) = (name.clone(), file.clone());
                     let (own, tot) = (own(f), tot(f));
                     view! {
-                        <tr data-testid="function-row" on:click=move |_| flame.select_function(name.clone(), file.clone())>
+                        <tr data-testid="function-row" data-function=f.function.clone() data-file=f.file.clone()
+                            data-self=own.to_string() data-total=tot.to_string() tabindex="0"
+                            on:click=move |_| flame.select_function(name.clone(), file.clone())
+                            on:keydown=move |ev| if ev.key() == "Enter" { flame.select_function(name2.clone(), file2.clone()) }>
                             <td class="num">{show(own)}</td>
-                            <td class="num">{format!("{:.2}%", own as f64 * 100.0 / total)}</td>
+                            <td class="num">{share(own, all)}</td>
                             <td class="num">{show(tot)}</td>
-                            <td class="num">{format!("{:.2}%", tot as f64 * 100.0 / total)}</td>
+                            <td class="num">{share(tot, all)}</td>
                             <td>{f.category.as_str()}</td>
                             <td class="fn">{f.function.clone()}<span class="file">{f.file.clone()}</span></td>
                         </tr>
@@ -86,15 +96,19 @@ pub fn FunctionTable() -> impl IntoView {
                 .collect_view(),
         )
     };
-    let head = move |label: &'static str, by: SortBy, id: &'static str| {
-        view! { <th class="sortable" class:sorted=move || sort.get() == by data-testid=id on:click=move |_| sort.set(by)>{label}</th> }
+    let head = move |label: &'static str, by: SortBy, id: &'static str, with_unit: bool| {
+        view! {
+            <th class="sortable" class:sorted=move || sort.get() == by>
+                <button class="th-sort" data-testid=id on:click=move |_| sort.set(by)>{label}{move || with_unit.then(unit)}</button>
+            </th>
+        }
     };
     view! {
         <table class="functions" data-testid="function-table">
             <thead><tr>
-                {head("self", SortBy::SelfSamples, "sort-self")}<th>"self %"</th>
-                {head("total", SortBy::Total, "sort-total")}<th>"total %"</th>
-                <th>"category"</th>{head("function", SortBy::Name, "sort-name")}
+                {head("self", SortBy::SelfSamples, "sort-self", true)}<th>"self %"</th>
+                {head("total", SortBy::Total, "sort-total", true)}<th>"total %"</th>
+                <th>"category"</th>{head("function", SortBy::Name, "sort-name", false)}
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>

@@ -1,13 +1,17 @@
 //! One time-series chart (SVG): lines, axes with units, a legend; hover
 //! shows a crosshair and values (shared by every chart); dragging selects a
-//! time range that zooms every chart.
+//! time range that zooms every chart. Drawn at the width it has (measured,
+//! and again when it changes): text is never stretched or squashed, and a
+//! narrow chart gets fewer time labels.
 
 use leptos::prelude::*;
 use perfbundle_core::k6::view::ChartPoint;
 use perfbundle_core::render::chart::{drawn_lines, format_in, stacked_area, time_geometry, time_label, ChartLine};
 use perfbundle_core::render::plot::Margins;
 
+/// The width drawn before the chart is measured, and the narrowest drawn.
 const W: f64 = 900.0;
+const MIN_W: f64 = 240.0;
 const H: f64 = 170.0;
 const MARGINS: Margins = Margins { left: 70.0, right: 12.0, top: 14.0, bottom: 26.0 };
 
@@ -41,6 +45,14 @@ pub fn LineChart(
     range: RwSignal<Option<(f64, f64)>>,
 ) -> impl IntoView {
     let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
+    let figure = NodeRef::<leptos::html::Figure>::new();
+    let width = RwSignal::new(W);
+    crate::size::observe_width(figure, move |w| {
+        let w = w.max(MIN_W);
+        if (width.get_untracked() - w).abs() > 0.5 {
+            width.set(w);
+        }
+    });
     let contains2 = contains.clone();
     let fmt = move |v: f64| -> String { format_in(v, &contains2) };
     // What is drawn (stacked: the top edges) and what the legend reads (each line's own values).
@@ -49,13 +61,16 @@ pub fn LineChart(
     // Scales, ticks and the plot area: the core's, as the SVG exports draw them.
     let geo = Memo::new(move |_| {
         let d = domain.get();
-        drawn.with_value(|ls| time_geometry(W, H, MARGINS, ls, d))
+        let w = width.get();
+        drawn.with_value(|ls| time_geometry(w, H, MARGINS, ls, d))
     });
     let x_of = move |t: f64| geo.with(|g| g.x_px(t));
     let t_of = move |x: f64| geo.with_untracked(|g| g.x_at(x));
-    let (left, right, top, bottom) = geo.with_untracked(|g| (g.left(), g.right(), g.top(), g.bottom()));
+    let (top, bottom) = geo.with_untracked(|g| (g.top(), g.bottom()));
+    let left = move || geo.with(|g| g.left());
+    let right = move || geo.with(|g| g.right());
     // Pointer position in SVG units.
-    let svg_x = |ev: &leptos::ev::MouseEvent| -> f64 {
+    let svg_x = move |ev: &leptos::ev::MouseEvent| -> f64 {
         use wasm_bindgen::JsCast;
         // Events are delegated: find the chart's <svg> from whatever was under the pointer.
         let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|el| {
@@ -68,7 +83,7 @@ pub fn LineChart(
         match target {
             Some(el) => {
                 let r = el.get_bounding_client_rect();
-                (f64::from(ev.client_x()) - r.left()) / r.width().max(1.0) * W
+                (f64::from(ev.client_x()) - r.left()) / r.width().max(1.0) * width.get_untracked()
             }
             None => 0.0,
         }
@@ -114,7 +129,7 @@ pub fn LineChart(
                     let (tx, ty) = g.y_label_at(&tick);
                     let y = tick.px;
                     view! {
-                        <line x1=left x2=right y1=y y2=y class="grid" />
+                        <line x1=g.left() x2=g.right() y1=y y2=y class="grid" />
                         <text x=tx y=ty text-anchor="end" class="tick">{fmt_axis(tick.value)}</text>
                     }
                 })
@@ -161,15 +176,17 @@ pub fn LineChart(
     };
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let x = svg_x(&ev);
-        if (left..=right).contains(&x) {
+        let (l, r) = geo.with_untracked(|g| (g.left(), g.right()));
+        if (l..=r).contains(&x) {
             hover.set(Some(t_of(x)));
         }
         if let Some((s, _)) = drag.get_untracked() {
-            drag.set(Some((s, x.clamp(left, right))));
+            drag.set(Some((s, x.clamp(l, r))));
         }
     };
     let on_down = move |ev: leptos::ev::MouseEvent| {
-        let x = svg_x(&ev).clamp(left, right);
+        let (l, r) = geo.with_untracked(|g| (g.left(), g.right()));
+        let x = svg_x(&ev).clamp(l, r);
         drag.set(Some((x, x)));
     };
     let on_up = move |_ev: leptos::ev::MouseEvent| {
@@ -182,11 +199,10 @@ pub fn LineChart(
         drag.set(None);
     };
     view! {
-        <figure class="chart" data-testid=testid>
+        <figure class="chart" data-testid=testid node_ref=figure>
             <figcaption>{title.clone()}<span class="legend">{legend}</span></figcaption>
             <svg
-                viewBox=format!("0 0 {W} {H}")
-                preserveAspectRatio="none"
+                viewBox=move || format!("0 0 {} {H}", width.get())
                 role="img"
                 aria-label=title
                 on:mousemove=on_move

@@ -1,10 +1,13 @@
-//! Opening a bundle: the file picker, and dropping a file anywhere on the page.
+//! Opening a bundle: the "Open…" button (a file picker, reached by
+//! keyboard like any button), a base to compare with, dropping a file
+//! anywhere on the page; and the logo, back to the site's runs.
 
+use leptos::html::Input;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::load;
-use crate::state::{CompareState, FlameState, RunState, Tab};
+use crate::state::{CompareState, FlameState, RunState, SiteState, Tab};
 
 #[component]
 pub fn Loader() -> impl IntoView {
@@ -31,6 +34,26 @@ pub fn Loader() -> impl IntoView {
             open(f);
         }
     };
+    let site = expect_context::<SiteState>();
+    let (pick, pick_base) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    let click = |r: NodeRef<Input>| {
+        move |_| {
+            if let Some(i) = r.get_untracked() {
+                i.click();
+            }
+        }
+    };
+    // Back to the runs list (a site's page only): the bundle closed, the list shown.
+    let home = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        run.bundle.loaded.set(None);
+        run.bundle.url.set(None);
+        run.bundle.notice.set(None);
+        run.bundle.status.set(crate::state::Status::Idle);
+        compare.base.loaded.set(None);
+        compare.base.url.set(None);
+        run.tab.set(Tab::Overview);
+    };
     let on_pick_base = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         if let Some(f) = input.files().and_then(|l| l.get(0)) {
@@ -42,20 +65,23 @@ pub fn Loader() -> impl IntoView {
     };
     view! {
         <header class="top" class:hidden=move || run.embed.get()>
-            <span class="brand">"perfbundle"</span>
+            {move || if site.runs.with(|r| !r.is_empty()) {
+                view! { <a class="brand" href="./" data-testid="home" title="all runs" on:click=home>"perfbundle"</a> }.into_any()
+            } else {
+                view! { <span class="brand">"perfbundle"</span> }.into_any()
+            }}
             <span class="bundle-name" data-testid="bundle-name">
                 {move || run.bundle.loaded.get().map(|l| l.bundle.manifest.title.clone()).unwrap_or_default()}
             </span>
-            <label class="open">
-                "Open…"
-                <input type="file" accept=".perfbundle,application/gzip" data-testid="file-input" on:change=on_pick />
-            </label>
+            <button class="open" data-testid="open" on:click=click(pick)>"Open…"</button>
+            <input type="file" class="file-input" tabindex="-1" aria-hidden="true" node_ref=pick
+                accept=".perfbundle,application/gzip" data-testid="file-input" on:change=on_pick />
             <Show when=move || run.bundle.loaded.with(|l| l.is_some())>
-                <label class="open" title="Open a second bundle as the base this one is compared with">
-                    "Compare with a base…"
-                    <input type="file" accept=".perfbundle,application/gzip" data-testid="base-file-input" on:change=on_pick_base />
-                </label>
+                <button class="open" data-testid="open-base" title="Open a second bundle as the base this one is compared with"
+                    on:click=click(pick_base)>"Compare with a base…"</button>
             </Show>
+            <input type="file" class="file-input" tabindex="-1" aria-hidden="true" node_ref=pick_base
+                accept=".perfbundle,application/gzip" data-testid="base-file-input" on:change=on_pick_base />
         </header>
         <div class="drop-overlay" class:shown=move || dragging.get()>"Drop a .perfbundle to open it"</div>
     }

@@ -1,13 +1,16 @@
-//! The run at a glance: title, labels, window, environment, tools, the key
-//! charts (request rate, latency, failures, VUs) and k6's whole summary.
+//! The run at a glance, the answer first: title, labels and window, the
+//! verdict block, the endpoints, the key charts (request rate, latency,
+//! failures, VUs), k6's whole summary, then the environment and tools.
 
 use leptos::prelude::*;
 use perfbundle_core::k6::text::format_ms;
 
 use super::chart_toolbar::ChartToolbar;
 use super::charts::{ChartSet, KEY_CHARTS};
+use super::endpoints_table::EndpointsTable;
 use super::record_table::RecordTable;
 use super::summary_table::SummaryTable;
+use super::verdict_block::VerdictBlock;
 use crate::state::RunState;
 
 #[component]
@@ -45,7 +48,16 @@ pub fn Overview() -> impl IntoView {
                     <ul class="labels" data-testid="labels">
                         {labels.into_iter().map(|(k, v)| view! { <li class="label"><b>{k}</b>"="{v}</li> }).collect_view()}
                     </ul>
-                    <div class="meta">
+                    <VerdictBlock run=l.clone() />
+                    <EndpointsTable />
+                    {l.bundle.k6_timeseries.is_some().then(|| view! {
+                        <div class="key-charts" data-testid="key-charts">
+                            <ChartToolbar />
+                            <ChartSet only=KEY_CHARTS />
+                        </div>
+                    })}
+                    <SummaryTable />
+                    <div class="meta" data-testid="run-meta">
                         <table class="kv" data-testid="environment">
                             <caption>"Environment"</caption>
                             {if env_rows.is_empty() {
@@ -61,13 +73,6 @@ pub fn Overview() -> impl IntoView {
                         </table>
                     </div>
                     {m.record.clone().map(|r| view! { <RecordTable record=r /> })}
-                    {l.bundle.k6_timeseries.is_some().then(|| view! {
-                        <div class="key-charts" data-testid="key-charts">
-                            <ChartToolbar />
-                            <ChartSet only=KEY_CHARTS />
-                        </div>
-                    })}
-                    <SummaryTable />
                 </section>
             }
         })}

@@ -12,6 +12,7 @@ use super::call_tree::CallTree;
 use super::category_legend::CategoryLegend;
 use super::flame_graph::FlameGraph;
 use super::function_table::FunctionTable;
+use super::idle_note::{IdleNote, IdleShown};
 use super::sandwich_view::SandwichView;
 use super::time_order::TimeOrderChart;
 use crate::state::{FlameState, FlameView, RunState, ShownProfile};
@@ -63,11 +64,21 @@ pub fn ProfilesView() -> impl IntoView {
         if !p.has_weights() {
             return None;
         }
-        Some(match p.weight_unit.as_deref() {
-            Some("us") | Some("ns") => "time".to_string(),
-            Some("period") => "event period".to_string(),
-            Some(u) => u.to_string(),
-            None => String::new(),
+        Some(perfbundle_core::format::unit_name(p.weight_unit.as_deref().unwrap_or("")).to_string())
+    };
+
+    // Idle is left out unless asked for: said once, with the switch.
+    let idle_line = move || {
+        let l = run.bundle.loaded.get()?;
+        let p = l.bundle.profiles.get(flame.profile.get().min(l.bundle.profiles.len().checked_sub(1)?))?;
+        let idle = p.idle_samples();
+        if idle == 0 {
+            return None;
+        }
+        Some(if run.show_idle.get() {
+            view! { <IdleShown /> }.into_any()
+        } else {
+            view! { <IdleNote note=perfbundle_core::profile::derive::idle_note(idle, p.total_samples) /> }.into_any()
         })
     };
 
@@ -115,6 +126,7 @@ pub fn ProfilesView() -> impl IntoView {
                     <button data-testid="flame-range-reset" on:click=move |_| run.range.set(None)
                         class:hidden=move || run.range.get().is_none()>"all samples"</button>
                 </p>
+                {idle_line}
                 <CategoryLegend />
                 <FlameGraph />
                 {body}

@@ -3,7 +3,7 @@
 //! Absent elsewhere, and then nothing is shown.
 
 use leptos::prelude::*;
-use perfbundle_core::compare::relation::same_test;
+use perfbundle_core::history::same_setup;
 use perfbundle_core::k6::text::format_ms;
 
 use crate::load;
@@ -24,11 +24,11 @@ pub fn RunsList() -> impl IntoView {
                     <tbody>
                         {move || { let all = runs.get(); all.clone().into_iter().enumerate().map(move |(i, r)| {
                             let url = r.file.clone();
-                            // The list is newest first: the run before this one of the
-                            // same test is further down (runs of other tests are skipped).
+                            // The list is newest first: the run before this one of the same
+                            // test under the same profilers is further down (others are skipped).
                             let prev = all[i + 1..]
                                 .iter()
-                                .find(|p| same_test(&r.shape, &p.shape))
+                                .find(|p| same_setup(&r, p))
                                 .map(|p| p.file.clone());
                             let href = format!("?bundle={}", r.file);
                             let labels = r.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
@@ -48,7 +48,7 @@ pub fn RunsList() -> impl IntoView {
                                     <td>{r.http_reqs.map(|v| format!("{v}")).unwrap_or_default()}</td>
                                     <td>{r.http_req_rate.map(|v| format!("{v:.2}")).unwrap_or_default()}</td>
                                     <td>{r.http_req_duration_p95_ms.map(format_ms).unwrap_or_default()}</td>
-                                    <td>{r.http_req_failed_rate.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_default()}</td>
+                                    <td>{r.http_req_failed_rate.map(perfbundle_core::format::pct).unwrap_or_default()}</td>
                                     <td>{th}</td>
                                     <td>{r.profiles.join(", ")}</td>
                                     <td>{prev.map(|p| {

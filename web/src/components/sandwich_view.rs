@@ -13,14 +13,24 @@ use perfbundle_core::profile::Profile;
 
 use super::tooltip::Tooltip;
 use crate::canvas::{self, flame_color, hit_test};
-use crate::state::{amount, FlameState};
+use perfbundle_core::format::{amount, share};
+
+use crate::state::FlameState;
 
 /// One half of the sandwich: a profile drawn as a flame graph (`icicle`:
 /// roots on top) with its own zoom and tooltip.
 #[component]
-fn SandwichHalf(profile: Arc<Profile>, icicle: bool, testid: &'static str, of: u64) -> impl IntoView {
+fn SandwichHalf(
+    profile: Arc<Profile>,
+    icicle: bool,
+    testid: &'static str,
+    /// The whole profile's amount, and its unit (`samples`, or the weight's: the flame graph's).
+    of: u64,
+    unit: String,
+) -> impl IntoView {
     let canvas_ref = NodeRef::<Canvas>::new();
-    let index = Arc::new(FlameIndex::left_heavy_by(&profile, false));
+    let weighted = unit != "samples";
+    let index = Arc::new(FlameIndex::left_heavy_by(&profile, weighted));
     let rects: StoredValue<Vec<FlameRect>> = StoredValue::new(Vec::new());
     let focus = RwSignal::new(0u32);
     let tip: RwSignal<Option<(f64, f64, String)>> = RwSignal::new(None);
@@ -41,11 +51,11 @@ fn SandwichHalf(profile: Arc<Profile>, icicle: bool, testid: &'static str, of: u
         tip.set(hit(&ev).map(|(node, x, y)| {
             let t = ix.totals[node as usize];
             let text = format!(
-                "{}\n{} of the profile's {} samples ({:.2}%)",
+                "{}\n{} of the profile's {} ({})",
                 canvas::label(&p, node),
-                t,
-                amount(of, ""),
-                t as f64 * 100.0 / of.max(1) as f64
+                amount(t, &unit),
+                amount(of, &unit),
+                share(t, of)
             );
             (x, y, text)
         }));
@@ -71,15 +81,24 @@ pub fn SandwichView() -> impl IntoView {
         let is_f = |fr: usize| p.frames.name[fr] == name && p.frames.file[fr] == file;
         let callers = Arc::new(p.callers_of(&is_f));
         let callees = Arc::new(p.callees_of(&is_f));
-        let of = p.total_samples;
-        let total = callers.total_samples;
+        // In the flame graph's unit: samples, or the weight's.
+        let unit = sh.unit();
+        let amount_of = |q: &Profile| {
+            if sh.weighted() {
+                q.nodes.self_weight.iter().fold(0u64, |a, w| a.saturating_add(*w))
+            } else {
+                q.total_samples
+            }
+        };
+        let (of, total) = (amount_of(p), amount_of(&callers));
         let title = if file.is_empty() { name.clone() } else { format!("{name} ({file})") };
+        let (u1, u2) = (unit.clone(), unit.clone());
         Some(view! {
-            <h3 data-testid="sandwich-title">{format!("{title} — on the stack in {total} of {of} samples ({:.2}%)", total as f64 * 100.0 / of.max(1) as f64)}</h3>
+            <h3 data-testid="sandwich-title">{format!("{title} — on the stack in {} of {} ({})", amount(total, &unit), amount(of, &unit), share(total, of))}</h3>
             <p class="muted">"Callers (who called it, upward; click to zoom, double-click to reset)"</p>
-            <SandwichHalf profile=callers icicle=false testid="sandwich-callers" of=of />
+            <SandwichHalf profile=callers icicle=false testid="sandwich-callers" of=of unit=u1 />
             <p class="muted">"Callees (what it called, downward)"</p>
-            <SandwichHalf profile=callees icicle=true testid="sandwich-callees" of=of />
+            <SandwichHalf profile=callees icicle=true testid="sandwich-callees" of=of unit=u2 />
         })
     };
     view! {

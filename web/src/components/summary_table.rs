@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use perfbundle_core::k6::sections::{format_count, keys_in_order, pct, sections, SummaryRow};
+use perfbundle_core::format::{count as format_count, pct};
+use perfbundle_core::k6::sections::{keys_in_order, sections, SummaryRow};
 use perfbundle_core::k6::text::{format_value, threshold_value};
 use perfbundle_core::k6::{K6Summary, K6TimeSeries, MetricType, SeriesSummary};
 

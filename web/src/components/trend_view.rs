@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use perfbundle_core::bundle::IndexEntry;
-use perfbundle_core::history::tests_of;
+use perfbundle_core::history::{history, setup_label, tests_of};
 use perfbundle_core::k6::sections::keys_in_order;
 use perfbundle_core::k6::text::format_stat;
 use perfbundle_core::render::charts::COLORS;
@@ -32,10 +32,11 @@ fn shown(e: &IndexEntry, series: &str, key: &str, v: f64) -> String {
     }
 }
 
-/// A run's name on the x axis: its version label when every run has a
-/// distinct one, else its start (`11-30 09:48`), else its position.
-fn x_labels(runs: &[IndexEntry]) -> Vec<String> {
-    let versions: Vec<Option<&String>> = runs.iter().map(|r| r.labels.get("version")).collect();
+/// A run's name on the x axis: the label the site is ordered by (else its
+/// version label) when every run has a distinct one, else its start
+/// (`11-30 09:48`), else its position.
+fn x_labels(runs: &[IndexEntry], by: Option<&str>) -> Vec<String> {
+    let versions: Vec<Option<&String>> = runs.iter().map(|r| r.labels.get(by.unwrap_or("version"))).collect();
     let distinct = |v: &[String]| {
         let mut s = v.to_vec();
         s.sort();
@@ -68,11 +69,18 @@ pub fn TrendView() -> impl IntoView {
     let run = expect_context::<RunState>();
     let compare = expect_context::<CompareState>();
     let site = expect_context::<SiteState>();
-    // Oldest first.
+    // Oldest first, or in the order of the label the site is ordered by (`site --by`), as `history` orders them.
     let runs = Memo::new(move |_| {
-        let mut v = site.runs.get();
-        v.reverse();
-        v
+        let by = site.by.get();
+        history(site.runs.get(), by.as_deref()).runs.into_iter().map(|r| r.entry).collect::<Vec<_>>()
+    });
+    let figure = NodeRef::<leptos::html::Figure>::new();
+    let width = RwSignal::new(W);
+    crate::size::observe_width(figure, move |w| {
+        let w = w.max(300.0);
+        if (width.get_untracked() - w).abs() > 0.5 {
+            width.set(w);
+        }
     });
     // Every (series, key) some run has: whole metrics first, then sub-metrics.
     let choices = Memo::new(move |_| {
@@ -119,14 +127,19 @@ pub fn TrendView() -> impl IntoView {
         let vals: Vec<Option<f64>> = rs.iter().map(|r| value(r, &series, &key)).collect();
         let max = vals.iter().flatten().copied().fold(0.0, f64::max);
         let x_range = if n <= 1 { (-0.5, 0.5) } else { (0.0, (n - 1) as f64) };
-        let g = PlotGeometry::new(W, H, MARGINS, x_range, max, XTicks::Whole { every: n.div_ceil(10).max(1) });
+        let labels = x_labels(&rs, site.by.get().as_deref());
+        // Every `every`-th run labelled, so that labels (about 6.5 px a character, and a gap) never overlap.
+        let w = width.get();
+        let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as f64 * 6.5 + 12.0;
+        let plot = (w - MARGINS.left - MARGINS.right).max(1.0);
+        let every = ((n as f64 * widest / plot).ceil() as usize).max(1);
+        let g = PlotGeometry::new(w, H, MARGINS, x_range, max, XTicks::Whole { every });
         let unit = rs.iter().find_map(|r| r.figures.get(&series)).map(|f| (f.kind, f.contains.clone()));
         let key_f = key.clone();
         let fmt = move |v: f64| match &unit {
             Some((kind, contains)) => format_stat(*kind, contains, &key_f, v),
             None => format_in(v, "default"),
         };
-        let labels = x_labels(&rs);
         let groups = tests_of(&rs);
         let (left, right) = (g.left(), g.right());
         let y_ticks = g
@@ -194,15 +207,15 @@ pub fn TrendView() -> impl IntoView {
             .enumerate()
             .filter(|(_, m)| m.iter().any(|&i| vals[i].is_some()))
             .map(|(gi, m)| {
-                let name = rs[*m.last().unwrap_or(&0)].title.clone();
+                let name = setup_label(&rs, m, gi + 1);
                 let swatch = format!("background:{}", COLORS[gi % COLORS.len()]);
-                view! { <span class="legend-item" data-testid="trend-legend"><i style=swatch></i>{name}{format!(" ({} runs)", m.len())}</span> }
+                view! { <span class="legend-item" data-testid="trend-legend"><i style=swatch></i>{name}{format!(" ({} run{})", m.len(), if m.len() == 1 { "" } else { "s" })}</span> }
             })
             .collect_view();
         view! {
-            <figure class="chart trend-chart" data-testid="trend-chart">
+            <figure class="chart trend-chart" data-testid="trend-chart" node_ref=figure>
                 <figcaption>{format!("{} {} across runs", chosen.get().0, chosen.get().1)}<span class="legend">{legend}</span></figcaption>
-                <svg viewBox=format!("0 0 {W} {H}") role="img">
+                <svg viewBox=format!("0 0 {w} {H}") role="img">
                     {y_ticks}{x_ticks}{lines}
                 </svg>
             </figure>
@@ -220,7 +233,7 @@ pub fn TrendView() -> impl IntoView {
                 let v = value(r, &series, &key);
                 let prev = prev_of(i);
                 let change = match (v, prev.and_then(|p| value(&rs[p], &series, &key))) {
-                    (Some(c), Some(p)) if p != 0.0 => format!("{:+.1}%", (c - p) / p.abs() * 100.0),
+                    (Some(c), Some(p)) if p != 0.0 => perfbundle_core::format::pct_change((c - p) / p.abs()),
                     _ => String::new(),
                 };
                 let file = r.file.clone();
@@ -253,6 +266,7 @@ pub fn TrendView() -> impl IntoView {
                 <a class="trend-link" href="?" on:click=move |ev| { ev.prevent_default(); run.tab.set(Tab::Overview); }>"all runs"</a>
             </h2>
             <div class="toolbar">
+                {move || site.by.get().map(|b| view! { <span class="muted" data-testid="trend-by">{format!("runs ordered by their {b} label")}</span> })}
                 <label>"Figure "
                     <select data-testid="trend-metric" on:change=move |ev| {
                         let v = event_target_value(&ev);

@@ -42,7 +42,11 @@ impl CompareState {
         let frame_match = RwSignal::new(FrameMatch::default());
         let diff = Memo::new(move |_| {
             let (c, b) = (run.bundle.loaded.get()?, base.loaded.get()?);
-            let opts = DiffOptions { frame_match: frame_match.get(), ..DiffOptions::default() };
+            let opts = DiffOptions {
+                frame_match: frame_match.get(),
+                with_idle: run.show_idle.get(),
+                ..DiffOptions::default()
+            };
             Some(compare::diff(&b.bundle, &c.bundle, &opts).map(Arc::new).map_err(|e| e.to_string()))
         });
         CompareState {

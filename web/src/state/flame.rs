@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use perfbundle_core::format::amount;
 use perfbundle_core::profile::flame::FlameIndex;
 use perfbundle_core::profile::time_order::TimeOrder;
 use perfbundle_core::profile::{Category, Profile};
@@ -106,42 +107,22 @@ impl ShownProfile {
         }
     }
 
+    /// An amount in [`Self::unit`] as every view writes it: a weight in its
+    /// unit (`1.08 s`, `4,000 events (period)`), samples as a count (`1,234`;
+    /// the column or the sentence names them).
+    pub fn figure(&self, v: u64) -> String {
+        if self.weighted() {
+            amount(v, &self.unit())
+        } else {
+            perfbundle_core::format::group(v)
+        }
+    }
+
     /// Node `node`'s own amount (not its descendants'), in [`Self::unit`].
     pub fn self_amount(&self, node: u32) -> u64 {
         let p = self.profile();
         let own = if self.weighted() { &p.nodes.self_weight } else { &p.nodes.self_samples };
         own.get(node as usize).copied().unwrap_or(0)
-    }
-}
-
-/// An amount in a profile's unit, as its tools print it: wall time (`us`,
-/// `ns`) in ms or s, samples and counts in full with thousands separators,
-/// other units (perf's event periods, bytes) in full with the unit's name.
-pub fn amount(v: u64, unit: &str) -> String {
-    let ms = match unit {
-        "us" => Some(v as f64 / 1e3),
-        "ns" => Some(v as f64 / 1e6),
-        "ms" => Some(v as f64),
-        _ => None,
-    };
-    match ms {
-        Some(ms) if ms >= 1000.0 => format!("{:.2} s", ms / 1000.0),
-        Some(ms) => format!("{ms:.2} ms"),
-        None => {
-            let digits = v.to_string();
-            let mut grouped = String::new();
-            for (k, c) in digits.chars().enumerate() {
-                if k > 0 && (digits.len() - k) % 3 == 0 {
-                    grouped.push(',');
-                }
-                grouped.push(c);
-            }
-            match unit {
-                "" => grouped,
-                "period" => format!("{grouped} events (period)"),
-                _ => format!("{grouped} {unit}"),
-            }
-        }
     }
 }
 
@@ -328,11 +309,11 @@ impl Search {
             Search::None => String::new(),
             Search::Invalid(e) => e.clone(),
             Search::Matches { covered, total, unit, .. } => {
-                let share = *covered as f64 * 100.0 / (*total).max(1) as f64;
+                let share = perfbundle_core::format::share(*covered, *total);
                 if unit == "samples" {
-                    format!("matches cover {covered} of {total} samples ({share:.2}%)")
+                    format!("matches cover {covered} of {total} samples ({share})")
                 } else {
-                    format!("matches cover {} of {} ({share:.2}%)", amount(*covered, unit), amount(*total, unit))
+                    format!("matches cover {} of {} ({share})", amount(*covered, unit), amount(*total, unit))
                 }
             }
         }
@@ -360,7 +341,7 @@ pub struct FlameState {
     pub by_weight: RwSignal<bool>,
     /// The view: flame graph, left heavy, time order, sandwich, call tree.
     pub view: RwSignal<FlameView>,
-    /// Categories whose samples are left out (hide idle).
+    /// Categories whose samples are left out (idle also unless [`RunState::show_idle`]).
     pub hidden: RwSignal<Vec<Category>>,
     /// The frame selected (keyboard, function table), highlighted and described.
     pub selected: RwSignal<Option<u32>>,
@@ -402,7 +383,12 @@ impl FlameState {
         let hidden: RwSignal<Vec<Category>> = RwSignal::new(Vec::new());
         let shown = Memo::new(move |_| {
             hidden.with(|h| {
-                ShownProfile::of(run.bundle.loaded.get()?, profile.get(), run.range.get(), by_weight.get(), h)
+                // Idle is left out unless asked for (`?idle=1`): one switch for every view.
+                let mut h = h.clone();
+                if !run.show_idle.get() && !h.contains(&Category::Idle) {
+                    h.push(Category::Idle);
+                }
+                ShownProfile::of(run.bundle.loaded.get()?, profile.get(), run.range.get(), by_weight.get(), &h)
             })
         });
         let by_name = Memo::new(move |_| {
@@ -562,19 +548,9 @@ mod tests {
             total: 28768,
             unit: "samples".into(),
         };
-        assert_eq!(s.info(), "matches cover 1101 of 28768 samples (3.83%)");
+        assert_eq!(s.info(), "matches cover 1101 of 28768 samples (3.82%)");
         assert!(s.hit(1) && !s.hit(0) && !s.hit(7));
         let w = Search::Matches { hits: Arc::new(vec![]), frames, covered: 2_500, total: 10_000, unit: "us".into() };
         assert_eq!(w.info(), "matches cover 2.50 ms of 10.00 ms (25.00%)");
-    }
-
-    #[test]
-    fn amounts_in_their_unit() {
-        assert_eq!(amount(0, "samples"), "0 samples");
-        assert_eq!(amount(1_234_567, "cycles"), "1,234,567 cycles");
-        assert_eq!(amount(4_000, "period"), "4,000 events (period)");
-        assert_eq!(amount(999, ""), "999");
-        assert_eq!(amount(1_500_000, "us"), "1.50 s");
-        assert_eq!(amount(2_000_000, "ns"), "2.00 ms");
     }
 }

@@ -23,8 +23,7 @@ use perfbundle_core::profile::flame::FlameIndex;
 
 pub use compare::{CompareState, DiffResult};
 pub use flame::{
-    amount, clamp_focus, matcher, FlameState, FlameView, FrameLabels, FunctionRows, Matcher, Search, Shared,
-    ShownProfile,
+    clamp_focus, matcher, FlameState, FlameView, FrameLabels, FunctionRows, Matcher, Search, Shared, ShownProfile,
 };
 pub use run::{RunState, Tab};
 pub use site::SiteState;
@@ -79,11 +78,18 @@ pub struct BundleSlot {
     /// The bundle's URL when it came from one (kept in permalinks).
     pub url: RwSignal<Option<String>>,
     pub status: RwSignal<Status>,
+    /// A file that could not be opened while the bundle open stays open: why, and what the file is.
+    pub notice: RwSignal<Option<String>>,
 }
 
 impl BundleSlot {
     pub fn new() -> Self {
-        BundleSlot { loaded: RwSignal::new(None), url: RwSignal::new(None), status: RwSignal::new(Status::Idle) }
+        BundleSlot {
+            loaded: RwSignal::new(None),
+            url: RwSignal::new(None),
+            status: RwSignal::new(Status::Idle),
+            notice: RwSignal::new(None),
+        }
     }
 }
 

@@ -53,6 +53,9 @@ pub struct RunState {
     /// Embedded in another page (`?embed=1`): no header, and the page's
     /// height is posted to the parent so an iframe can fit it.
     pub embed: RwSignal<bool>,
+    /// Draw and rank the profiles' idle samples (`?idle=1`); left out by
+    /// default, in every profile view and the comparison, their share said once.
+    pub show_idle: RwSignal<bool>,
 }
 
 impl RunState {
@@ -64,6 +67,7 @@ impl RunState {
             range: RwSignal::new(None),
             hover: RwSignal::new(None),
             embed: RwSignal::new(false),
+            show_idle: RwSignal::new(false),
         }
     }
 

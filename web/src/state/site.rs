@@ -10,11 +10,13 @@ use crate::load;
 #[derive(Clone, Copy)]
 pub struct SiteState {
     pub runs: RwSignal<Vec<IndexEntry>>,
+    /// The label the site orders its trend by (`site --by LABEL`), if any.
+    pub by: RwSignal<Option<String>>,
 }
 
 impl SiteState {
     pub fn new() -> Self {
-        SiteState { runs: RwSignal::new(Vec::new()) }
+        SiteState { runs: RwSignal::new(Vec::new()), by: RwSignal::new(None) }
     }
 
     /// Reads `index.json` beside the page, once.
@@ -22,6 +24,7 @@ impl SiteState {
         leptos::task::spawn_local(async move {
             if let Ok(bytes) = load::fetch_bytes("index.json").await {
                 if let Ok(ix) = serde_json::from_slice::<SiteIndex>(&bytes) {
+                    self.by.set(ix.by);
                     self.runs.set(ix.bundles);
                 }
             }

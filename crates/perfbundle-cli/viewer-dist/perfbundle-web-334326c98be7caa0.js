@@ -210,6 +210,10 @@ function __wbg_get_imports() {
             const ret = arg0.buffer;
             return ret;
         },
+        __wbg_buttons_6c3569a451cd3176: function(arg0) {
+            const ret = arg0.buttons;
+            return ret;
+        },
         __wbg_byobRequest_18280c78e462544c: function(arg0) {
             const ret = arg0.byobRequest;
             return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
@@ -240,6 +244,9 @@ function __wbg_get_imports() {
         },
         __wbg_clearRect_428f96a6ba73b2f4: function(arg0, arg1, arg2, arg3, arg4) {
             arg0.clearRect(arg1, arg2, arg3, arg4);
+        },
+        __wbg_click_c6eff13daacf9806: function(arg0) {
+            arg0.click();
         },
         __wbg_clientWidth_269ea87f17b863bf: function(arg0) {
             const ret = arg0.clientWidth;
@@ -275,6 +282,10 @@ function __wbg_get_imports() {
             const ret = arg0.composedPath();
             return ret;
         },
+        __wbg_contentRect_efd2ab04babd2afb: function(arg0) {
+            const ret = arg0.contentRect;
+            return ret;
+        },
         __wbg_content_6fed93ca1fd29f06: function(arg0) {
             const ret = arg0.content;
             return ret;
@@ -295,6 +306,10 @@ function __wbg_get_imports() {
             const ret = arg0.createTextNode(getStringFromWasm0(arg1, arg2));
             return ret;
         },
+        __wbg_ctrlKey_97b77227d0599549: function(arg0) {
+            const ret = arg0.ctrlKey;
+            return ret;
+        },
         __wbg_dataTransfer_3f478a3e477952f6: function(arg0) {
             const ret = arg0.dataTransfer;
             return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
@@ -303,9 +318,20 @@ function __wbg_get_imports() {
             const ret = Reflect.deleteProperty(arg0, arg1);
             return ret;
         }, arguments); },
+        __wbg_deltaX_6ad2483f3f4c0349: function(arg0) {
+            const ret = arg0.deltaX;
+            return ret;
+        },
+        __wbg_deltaY_37dc0a54748a91f4: function(arg0) {
+            const ret = arg0.deltaY;
+            return ret;
+        },
         __wbg_devicePixelRatio_90ee4024cee5d5f4: function(arg0) {
             const ret = arg0.devicePixelRatio;
             return ret;
+        },
+        __wbg_disconnect_cfb0d06aca1c1b50: function(arg0) {
+            arg0.disconnect();
         },
         __wbg_documentElement_5e44e37dd0181a81: function(arg0) {
             const ret = arg0.documentElement;
@@ -392,6 +418,10 @@ function __wbg_get_imports() {
             const ret = arg0[arg1 >>> 0];
             return ret;
         },
+        __wbg_has_89c087a4da631ce2: function(arg0, arg1, arg2) {
+            const ret = arg0.has(getStringFromWasm0(arg1, arg2));
+            return ret;
+        },
         __wbg_height_ce5f2b5901ba05ab: function(arg0) {
             const ret = arg0.height;
             return ret;
@@ -436,6 +466,16 @@ function __wbg_get_imports() {
             let result;
             try {
                 result = arg0 instanceof HTMLElement;
+            } catch (_) {
+                result = false;
+            }
+            const ret = result;
+            return ret;
+        },
+        __wbg_instanceof_ResizeObserverEntry_a0c6243afc3437cc: function(arg0) {
+            let result;
+            try {
+                result = arg0 instanceof ResizeObserverEntry;
             } catch (_) {
                 result = false;
             }
@@ -491,6 +531,10 @@ function __wbg_get_imports() {
             const ret = arg0.location;
             return ret;
         },
+        __wbg_metaKey_34b378e7ba352fd6: function(arg0) {
+            const ret = arg0.metaKey;
+            return ret;
+        },
         __wbg_name_f721590be23206c9: function(arg0, arg1) {
             const ret = arg1.name;
             const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
@@ -514,6 +558,10 @@ function __wbg_get_imports() {
             const ret = new Error();
             return ret;
         },
+        __wbg_new_bdf613c6b0b3d702: function() { return handleError(function (arg0) {
+            const ret = new ResizeObserver(arg0);
+            return ret;
+        }, arguments); },
         __wbg_new_cd4348290afae586: function() {
             const ret = new Object();
             return ret;
@@ -529,7 +577,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return __wasm_bindgen_func_elem_472(a, state0.b, arg0, arg1);
+                        return __wasm_bindgen_func_elem_506(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -551,6 +599,9 @@ function __wbg_get_imports() {
         __wbg_now_043d245551b22f9c: function(arg0) {
             const ret = arg0.now();
             return ret;
+        },
+        __wbg_observe_0bd2cd721b4e32da: function(arg0, arg1) {
+            arg0.observe(arg1);
         },
         __wbg_ok_670a05555db5f713: function(arg0) {
             const ret = arg0.ok;
@@ -686,6 +737,10 @@ function __wbg_get_imports() {
         __wbg_set_width_5f89a551b5472887: function(arg0, arg1) {
             arg0.width = arg1 >>> 0;
         },
+        __wbg_shiftKey_6a84be2563ae8a55: function(arg0) {
+            const ret = arg0.shiftKey;
+            return ret;
+        },
         __wbg_stack_575c4e0918581b9c: function(arg0, arg1) {
             const ret = arg1.stack;
             const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
@@ -772,46 +827,55 @@ function __wbg_get_imports() {
             const ret = arg0.view;
             return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
         },
+        __wbg_width_b81b030bc60498d5: function(arg0) {
+            const ret = arg0.width;
+            return ret;
+        },
         __wbg_width_d3c8d417d821d2fd: function(arg0) {
             const ret = arg0.width;
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 24, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_392);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 27, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_426);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 731, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5932);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 794, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6437);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 475, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4134);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Array<any>")], shim_idx: 305, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4052);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 731, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5932_16);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 305, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4052_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 109, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_1881);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 794, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6437_17);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 20, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_375);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 107, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_1930);
             return ret;
         },
-        __wbindgen_generic_0000000000000007: function(arg0) {
+        __wbindgen_generic_0000000000000007: function(arg0, arg1) {
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 23, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_406);
+            return ret;
+        },
+        __wbindgen_generic_0000000000000008: function(arg0) {
             // Cast intrinsic for `F64 -> Externref`.
             const ret = arg0;
             return ret;
         },
-        __wbindgen_generic_0000000000000008: function(arg0, arg1) {
+        __wbindgen_generic_0000000000000009: function(arg0, arg1) {
             // Cast intrinsic for `Ref(String) -> Externref`.
             const ret = getStringFromWasm0(arg0, arg1);
             return ret;
@@ -831,34 +895,38 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_1881(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_1881(arg0, arg1);
+function __wasm_bindgen_func_elem_1930(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_1930(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_375(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_375(arg0, arg1);
+function __wasm_bindgen_func_elem_406(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_406(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5932(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5932(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_6437(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_6437(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4134(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4134(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4052(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4052(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_5932_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_5932_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4052_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4052_16(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_472(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_472(arg0, arg1, arg2, arg3);
+function __wasm_bindgen_func_elem_6437_17(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_6437_17(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_392(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_506(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_506(arg0, arg1, arg2, arg3);
+}
+
+function __wasm_bindgen_func_elem_426(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_392(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_426(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
