@@ -233,6 +233,10 @@ test('"where was this slow?" on a profile not on the run\'s clock is off, and sa
 });
 
 test('"Open…" is reached by keyboard, and a dropped file that is not a bundle leaves the run open and says what it is', async ({ page }) => {
+  // Listening before the page loads: Playwright turns on its file-chooser
+  // interception when the first listener is added, and a chooser opened
+  // before that reaches the browser is not reported.
+  const chooser = page.waitForEvent('filechooser');
   await page.goto(`${E2E}/`);
   await expect(page.getByTestId('runs')).toBeVisible();
   let reached = false;
@@ -241,7 +245,6 @@ test('"Open…" is reached by keyboard, and a dropped file that is not a bundle 
     reached = await page.evaluate(() => document.activeElement && document.activeElement.dataset.testid === 'open');
   }
   expect(reached, '[data-testid=open] within 10 Tab presses').toBe(true);
-  const chooser = page.waitForEvent('filechooser');
   await page.keyboard.press('Enter');
   await (await chooser).setFiles(path.join(BUNDLES, 'catalog-v1-k6.perfbundle'));
   await expect(page.getByTestId('title')).toHaveText('catalog-api v1 (k6 stream)');

@@ -86,6 +86,10 @@ pub fn check_output(dest: &Path, inputs: &[PathBuf]) -> Result<()> {
 pub struct StagedDir {
     tmp: PathBuf,
     dest: PathBuf,
+    /// Writing into a non-empty destination was asked for (`--force`).
+    force: bool,
+    /// The command's inputs: never replaced by a file of the folder.
+    inputs: Vec<PathBuf>,
     done: bool,
 }
 
@@ -107,7 +111,14 @@ impl StagedDir {
         let tmp = parent.join(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-        Ok(StagedDir { tmp, dest: dest.to_path_buf(), done: false })
+        Ok(StagedDir { tmp, dest: dest.to_path_buf(), force, inputs: Vec::new(), done: false })
+    }
+
+    /// The command's input files, which the folder's files may not replace
+    /// (`--force` into the folder that holds the input).
+    pub fn protecting(mut self, inputs: &[PathBuf]) -> Self {
+        self.inputs = inputs.to_vec();
+        self
     }
 
     /// Where to write a file of the staged folder.
@@ -120,19 +131,39 @@ impl StagedDir {
         self.dest.join(name)
     }
 
-    /// Puts the folder in place: renamed whole when the destination is
-    /// missing or empty, file by file (each rename atomic) otherwise.
+    /// Puts the folder in place: renamed whole (one atomic rename, which
+    /// replaces a missing or empty destination and fails on a non-empty one:
+    /// the "not empty" rule holds at the moment the folder appears, whatever
+    /// else wrote there meanwhile), or with `force` into a non-empty one,
+    /// file by file (each rename atomic).
     pub fn commit(mut self) -> Result<()> {
         let empty = std::fs::read_dir(&self.dest).map(|mut d| d.next().is_none()).unwrap_or(true);
-        if empty {
-            if self.dest.exists() {
-                std::fs::remove_dir(&self.dest).with_context(|| format!("{}: cannot replace", self.dest.display()))?;
+        if empty || !self.force {
+            if let Err(e) = std::fs::rename(&self.tmp, &self.dest) {
+                let taken = matches!(e.raw_os_error(), Some(nix::libc::ENOTEMPTY | nix::libc::EEXIST));
+                if taken {
+                    anyhow::bail!(
+                        "{}: exists and is not empty (written meanwhile by another command?); use --force to write into it",
+                        self.dest.display()
+                    );
+                }
+                return Err(e).with_context(|| format!("{}: cannot rename into place", self.dest.display()));
             }
-            std::fs::rename(&self.tmp, &self.dest)
-                .with_context(|| format!("{}: cannot rename into place", self.dest.display()))?;
         } else {
-            for e in std::fs::read_dir(&self.tmp).with_context(|| format!("{}: cannot list", self.tmp.display()))? {
-                let e = e?;
+            let files: Vec<std::fs::DirEntry> = std::fs::read_dir(&self.tmp)
+                .with_context(|| format!("{}: cannot list", self.tmp.display()))?
+                .collect::<io::Result<_>>()?;
+            for e in &files {
+                let to = self.dest.join(e.file_name());
+                if let Some(i) = self.inputs.iter().find(|i| to.exists() && same_file(&to, i)) {
+                    anyhow::bail!(
+                        "{}: would replace the input {}; nothing was written: choose another --out-dir",
+                        to.display(),
+                        i.display()
+                    );
+                }
+            }
+            for e in files {
                 let to = self.dest.join(e.file_name());
                 std::fs::rename(e.path(), &to).with_context(|| format!("{}: cannot move into place", to.display()))?;
             }
@@ -165,8 +196,51 @@ pub fn write_with(path: &Path, f: impl FnOnce(&mut dyn io::Write) -> io::Result<
 
 /// Opens and reads a whole bundle with every check.
 pub fn read_bundle(path: &Path, limits: &ReadLimits) -> Result<Bundle> {
-    let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    Ok(Bundle::read(BufReader::with_capacity(1 << 20, f), &path.display().to_string(), limits)?)
+    Held::new(limits.max_model_memory).read(path, limits)
+}
+
+/// The bundles a command holds at once (`diff`'s two, `merge`'s shards),
+/// read within one memory budget: the reader's `max_model_memory` for all
+/// of them together, so that holding several stays as bounded as one.
+pub struct Held {
+    left: u64,
+    total: u64,
+    read: usize,
+}
+
+impl Held {
+    pub fn new(budget: u64) -> Held {
+        Held { left: budget, total: budget, read: 0 }
+    }
+
+    /// Reads `path` within what is left of the budget.
+    pub fn read(&mut self, path: &Path, limits: &ReadLimits) -> Result<Bundle> {
+        let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+        let limits = limits.clone().with_max_model_memory(self.left);
+        let file = path.display().to_string();
+        match Bundle::read_measured(BufReader::with_capacity(1 << 20, f), &file, &limits) {
+            Ok((b, held)) => {
+                if std::env::var_os("PERFBUNDLE_DEBUG_HELD").is_some() {
+                    eprintln!("held {} MiB", held >> 20);
+                }
+                self.left -= held;
+                self.read += 1;
+                Ok(b)
+            }
+            Err(e @ perfbundle_core::BundleError::Schema { .. })
+                if self.read > 0 && e.to_string().contains("larger than a reader holds in memory") =>
+            {
+                Err(anyhow::anyhow!(
+                    "{file}: with the {} bundle{} read before it, more than perfbundle holds in memory at once ({} MiB of model): {}",
+                    self.read,
+                    if self.read == 1 { "" } else { "s" },
+                    self.total >> 20,
+                    "compare or merge fewer or smaller bundles"
+                ))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -190,7 +264,7 @@ pub fn show_progress() -> bool {
 /// A note on stderr (what was done, where it went), left out under `--quiet`.
 pub fn note(text: &str) {
     if !quiet() {
-        eprintln!("{text}");
+        eprintln!("{}", crate::terminal::terminal_text_lines(text));
     }
 }
 

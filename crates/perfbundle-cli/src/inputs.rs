@@ -11,6 +11,8 @@ use perfbundle_core::ingest::{detect, InputKind};
 
 /// Largest document input (summary JSON) read into memory, decompressed.
 pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
+/// The largest k6 summary read (decompressed): 1,000 metrics with 20 sub-metrics each take 10 MB.
+pub const MAX_SUMMARY_BYTES: u64 = 64 << 20;
 const HEAD_BYTES: usize = 256 << 10;
 
 /// One input: a file, or a profiler's data folder and the files that hold its data.
@@ -76,10 +78,19 @@ pub fn detect_file(path: &Path) -> Result<Option<InputKind>> {
     if let Some(k) = detect(&text, whole) {
         return Ok(Some(k));
     }
+    // Folded stacks named so (as `export --folded` writes them): one-frame stacks, or a first line past the head.
+    let lower = file_name(path).to_ascii_lowercase();
+    let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+    if (stem.ends_with(".folded") || stem.ends_with(".collapsed"))
+        && perfbundle_core::ingest::detect::looks_folded(&text, whole)
+    {
+        return Ok(Some(InputKind::Folded));
+    }
     let looks_json = text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     if !whole && looks_json {
-        if let Ok(doc) = read_document(path, MAX_DOCUMENT_BYTES) {
-            return Ok(detect(&doc, true));
+        // Read as a stream, its shape only: nothing of a large document is held.
+        if let Ok(r) = open(path) {
+            return Ok(perfbundle_core::ingest::detect::detect_document(r.take(MAX_DOCUMENT_BYTES)));
         }
     }
     Ok(None)
@@ -142,7 +153,14 @@ pub fn detect_folder(dir: &Path) -> Result<Option<(InputKind, Vec<PathBuf>)>> {
     Ok(None)
 }
 
-fn walk(dir: &Path, out: &mut Vec<Input>, looked: &mut usize) -> Result<()> {
+/// Finds the inputs in `dir` (recursively), leaving out files in `claimed`
+/// (those given before it): one look-up per file, however many there are.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<Input>,
+    looked: &mut usize,
+    claimed: &std::collections::HashSet<PathBuf>,
+) -> Result<()> {
     if let Some((kind, files)) = detect_folder(dir)? {
         let size = std::fs::metadata(&files[0]).map(|m| m.len()).unwrap_or(0);
         out.push(Input { path: dir.to_path_buf(), kind, files, size, name: None });
@@ -156,10 +174,10 @@ fn walk(dir: &Path, out: &mut Vec<Input>, looked: &mut usize) -> Result<()> {
     for p in items {
         let meta = std::fs::symlink_metadata(&p).with_context(|| format!("{}: cannot stat", p.display()))?;
         if meta.is_dir() {
-            walk(&p, out, looked)?;
+            walk(&p, out, looked, claimed)?;
         } else if meta.is_file() {
             *looked += 1;
-            if out.iter().any(|i| i.files.contains(&p)) {
+            if claimed.contains(&p) {
                 continue;
             }
             if let Some(kind) = detect_file(&p)? {
@@ -230,7 +248,8 @@ pub fn collect(paths: &[PathBuf], forced: &[Forced]) -> Result<Vec<Input>> {
         if meta.is_dir() {
             let before = out.len();
             let mut looked = 0;
-            walk(p, &mut out, &mut looked)?;
+            let claimed = out.iter().flat_map(|i| i.files.iter().cloned()).collect();
+            walk(p, &mut out, &mut looked, &claimed)?;
             if out.len() == before {
                 bail!(
                     "{}: no known input in this folder ({looked} files looked at). Known kinds: {}",

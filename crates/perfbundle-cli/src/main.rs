@@ -58,9 +58,15 @@ pub(crate) fn cli_command() -> clap::Command {
 
 /// Writes to stdout; a closed pipe (`perfbundle inspect | head`) ends the process quietly.
 pub(crate) fn emit(text: &str) {
+    emit_with(|out| out.write_all(text.as_bytes()));
+}
+
+/// [`emit`] of what `write` writes, streamed (a large JSON document is
+/// never held as one string).
+pub(crate) fn emit_with(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
     fsio::clear_spinner();
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    if let Err(e) = write(&mut out).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -114,7 +120,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("perfbundle: error: {e:#}");
+            eprintln!("perfbundle: error: {}", terminal::terminal_text_lines(&format!("{e:#}")));
             // 2 for every error (bad input, usage, I/O), as clap's usage errors; 1 is kept for a
             // check that ran and failed (a `diff` gate).
             ExitCode::from(2)

@@ -190,6 +190,14 @@ pub fn bundles_of(path: &Path) -> Result<Vec<PathBuf>> {
     if v.is_empty() {
         bail!("{}: no .perfbundle file in this folder", path.display());
     }
+    if v.len() > perfbundle_core::bundle::MAX_RUNS {
+        bail!(
+            "{}: {} bundles; a list of runs holds at most {}: give a folder of fewer (the latest, say)",
+            path.display(),
+            v.len(),
+            perfbundle_core::bundle::MAX_RUNS
+        );
+    }
     Ok(v)
 }
 
@@ -213,7 +221,10 @@ pub fn site_index(bundles: &[PathBuf], strict: bool) -> Result<perfbundle_core::
         let bundle = match crate::fsio::read_bundle(b, &perfbundle_core::bundle::ReadLimits::default()) {
             Ok(x) => x,
             Err(e) if !strict => {
-                eprintln!("perfbundle: warning: {e:#}; left out of the list of runs");
+                eprintln!(
+                    "perfbundle: warning: {}; left out of the list of runs",
+                    crate::terminal::terminal_text(&format!("{e:#}"))
+                );
                 continue;
             }
             Err(e) => return Err(e),

@@ -164,7 +164,7 @@ fn unpack_refuses_escaping_paths_and_writes_nothing() {
         let b = dir.join(format!("evil{i}.perfbundle"));
         craft(
             &b,
-            serde_json::json!({"format": "perfbundle", "format_version": "1.0", "title": "evil", "created_at": "x", "created_by": "x",
+            serde_json::json!({"format": "perfbundle", "format_version": "1.0", "title": "evil", "created_at": "2026-12-08T00:00:00Z", "created_by": "x",
                 "entries": [{"path": evil, "kind": "raw", "size": 4, "sha256": sha(b"evil")}]}),
             &[(evil, b"evil")],
         );
@@ -184,7 +184,7 @@ fn unpack_and_inspect_refuse_oversized_and_future_bundles() {
     let b = dir.join("huge.perfbundle");
     craft(
         &b,
-        serde_json::json!({"format": "perfbundle", "format_version": "1.0", "title": "huge", "created_at": "x", "created_by": "x",
+        serde_json::json!({"format": "perfbundle", "format_version": "1.0", "title": "huge", "created_at": "2026-12-08T00:00:00Z", "created_by": "x",
             "entries": [{"path": "raw/0/big", "kind": "raw", "size": 100u64 << 30, "sha256": "00"}]}),
         &[],
     );
@@ -196,7 +196,7 @@ fn unpack_and_inspect_refuse_oversized_and_future_bundles() {
     let b = dir.join("bomb.perfbundle");
     craft(
         &b,
-        serde_json::json!({"format": "perfbundle", "format_version": "1.0", "title": "bomb", "created_at": "x", "created_by": "x",
+        serde_json::json!({"format": "perfbundle", "format_version": "1.0", "title": "bomb", "created_at": "2026-12-08T00:00:00Z", "created_by": "x",
             "entries": [{"path": "raw/0/zeros", "kind": "raw", "size": zeros.len(), "sha256": sha(&zeros)}]}),
         &[("raw/0/zeros", &zeros)],
     );
@@ -212,7 +212,7 @@ fn unpack_and_inspect_refuse_oversized_and_future_bundles() {
     let b = dir.join("future.perfbundle");
     craft(
         &b,
-        serde_json::json!({"format": "perfbundle", "format_version": "2.0", "title": "t", "created_at": "x", "created_by": "x", "entries": []}),
+        serde_json::json!({"format": "perfbundle", "format_version": "2.0", "title": "t", "created_at": "2026-12-08T00:00:00Z", "created_by": "x", "entries": []}),
         &[],
     );
     let e = stderr(&run(&["inspect", b.to_str().unwrap()], false));

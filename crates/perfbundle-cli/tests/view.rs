@@ -260,3 +260,51 @@ fn a_large_file_is_streamed_not_read_into_memory() {
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// GET `path` with the `Host` header given (or none): the status.
+fn status_with_host(port: u16, path: &str, host: Option<&str>) -> u16 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    match host {
+        Some(h) => write!(s, "GET {path} HTTP/1.1\r\nHost: {h}\r\nConnection: close\r\n\r\n").unwrap(),
+        None => write!(s, "GET {path} HTTP/1.0\r\n\r\n").unwrap(),
+    }
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read the response");
+    String::from_utf8_lossy(&raw).split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn only_this_machine_by_its_own_names_and_only_files_inside_the_folder() {
+    let d = tmpdir("view-host");
+    let runs = d.join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    std::fs::copy(archive("orders-api-v1-k6.perfbundle"), runs.join("a.perfbundle")).unwrap();
+    // A secret outside the folder, and links to it from inside the folder.
+    let secret = d.join("secret.txt");
+    std::fs::write(&secret, "not to be served").unwrap();
+    std::os::unix::fs::symlink(&secret, runs.join("leak.perfbundle")).unwrap();
+    std::os::unix::fs::symlink(runs.join("a.perfbundle"), runs.join("inside.perfbundle")).unwrap();
+    let viewer = handmade_viewer(&d);
+    std::os::unix::fs::symlink(&secret, viewer.join("leak.html")).unwrap();
+    let (_p, port) = serve(&runs, &viewer, None);
+    // DNS rebinding: a page of another name reaching this port is refused.
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")] {
+        assert_eq!(status_with_host(port, "/bundles/a.perfbundle", Some(&host)), 200, "{host}");
+    }
+    for host in [
+        format!("attacker.example:{port}"),
+        format!("127.0.0.1:{}", port + 1),
+        format!("localhost.attacker.example:{port}"),
+    ] {
+        assert_eq!(status_with_host(port, "/bundles/a.perfbundle", Some(&host)), 403, "{host}");
+        assert_eq!(status_with_host(port, "/index.json", Some(&host)), 403, "{host}");
+    }
+    assert_eq!(status_with_host(port, "/", None), 403, "no Host: not a browser of this machine");
+    // Links: inside the folder followed, out of it not (not served, not listed).
+    assert_eq!(get(port, "/bundles/inside.perfbundle").status, 200);
+    assert_eq!(get(port, "/bundles/leak.perfbundle").status, 404);
+    assert_eq!(get(port, "/leak.html").status, 404);
+    let names = listed(port);
+    assert!(!names.iter().any(|n| n.contains("leak")), "{names:?}");
+}

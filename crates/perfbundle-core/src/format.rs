@@ -102,6 +102,42 @@ pub fn unit_name(unit: &str) -> &str {
     }
 }
 
+/// `s` cut to at most `max` characters, `…` marking the cut (a title in a
+/// list of runs, a shard's title in a merged bundle).
+pub fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
+}
+
+/// `s` with its control characters (C0, DEL, C1) written as visible text —
+/// `\x1b`, `\n`, `\u{9b}` — and, when it has any, its backslashes doubled,
+/// so the text reads back unambiguously. For a terminal (an escape sequence
+/// in a bundle's title must be shown, not run), folded stacks (a newline
+/// would split a line) and XML (most control characters are not allowed
+/// there at all). Borrowed as it is when it has none.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    // U+FFFE and U+FFFF: not characters (XML refuses them), shown as their code.
+    let hidden = |c: char| c.is_control() || c == '\u{fffe}' || c == '\u{ffff}';
+    if !s.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +160,19 @@ mod tests {
         assert_eq!(pct_change(0.0), "+0.00%");
         assert_eq!(points(0.1091), "+10.91 pts");
         assert_eq!(points(-0.00001), "+0.00 pts");
+    }
+
+    #[test]
+    fn control_characters_become_visible_text() {
+        // Hand-made: an OSC 52 clipboard write and a clear-screen, as a hostile title would hold them.
+        assert_eq!(escape_controls("a\x1b]52;c;aGk=\x07b"), "a\\x1b]52;c;aGk=\\x07b");
+        assert_eq!(escape_controls("\x1b[2J\x1b[H"), "\\x1b[2J\\x1b[H");
+        assert_eq!(escape_controls("csi\u{9b}31m"), "csi\\u{9b}31m");
+        assert_eq!(escape_controls("two\nlines"), "two\\nlines");
+        assert!(matches!(escape_controls("GET /a — ✓"), std::borrow::Cow::Borrowed(_)));
+        // A backslash stays as it is unless the text also holds a control character.
+        assert_eq!(escape_controls("C:\\dir"), "C:\\dir");
+        assert_eq!(escape_controls("\\x1b\x1b"), "\\\\x1b\\x1b");
     }
 
     #[test]

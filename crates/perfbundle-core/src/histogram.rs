@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_RELATIVE_ACCURACY: f64 = 0.005;
 /// Magnitudes below this are counted as zero.
 pub const MIN_MAGNITUDE: f64 = 1e-9;
+/// The coarsest accuracy histograms go to when their memory runs out
+/// ([`LogHistogram::coarser_accuracy`]): 0.005 halved six times is 0.31.
+pub const COARSEST_ACCURACY: f64 = 0.5;
 
 /// Counts of the occupied bucket indices, sorted by index. Memory grows with
 /// the number of distinct buckets hit, not with their range.
@@ -196,6 +199,50 @@ impl LogHistogram {
         self.zeros + self.pos.total() + self.neg.total()
     }
 
+    /// The next coarser accuracy than `a`: that of γ², two neighbouring
+    /// buckets as one (about twice the relative error); `None` past
+    /// [`COARSEST_ACCURACY`].
+    pub fn coarser_accuracy(a: f64) -> Option<f64> {
+        let g = (1.0 + a) / (1.0 - a);
+        let a2 = (g * g - 1.0) / (g * g + 1.0);
+        (a2 <= COARSEST_ACCURACY).then_some(a2)
+    }
+
+    /// Goes to `accuracy`, [`LogHistogram::coarser_accuracy`] of its own:
+    /// bucket `i` (magnitudes in (γ^(i−1), γ^i]) becomes bucket ⌈i/2⌉ of γ².
+    pub fn coarsen_to(&mut self, accuracy: f64) {
+        let half = |d: &Dense| {
+            let mut out = Dense::default();
+            for (i, c) in d.iter() {
+                out.add((i + 1).div_euclid(2), c);
+            }
+            out
+        };
+        let (pos, neg) = (half(&self.pos), half(&self.neg));
+        let zeros = self.zeros;
+        *self = LogHistogram::new(accuracy);
+        self.zeros = zeros;
+        self.pos = pos;
+        self.neg = neg;
+    }
+
+    /// The same counts in a histogram of `accuracy`: each bucket's count
+    /// added at the value it reads back as (within both accuracies).
+    pub fn at_accuracy(&self, accuracy: f64) -> LogHistogram {
+        if (accuracy - self.accuracy).abs() < 1e-12 {
+            return self.clone();
+        }
+        let mut h = LogHistogram::new(accuracy);
+        h.zeros = self.zeros;
+        for (i, c) in self.pos.iter() {
+            h.add_n(self.value_of(i), c);
+        }
+        for (i, c) in self.neg.iter() {
+            h.add_n(-self.value_of(i), c);
+        }
+        h
+    }
+
     /// Adds every count of `other`. Both must have the same accuracy.
     pub fn merge(&mut self, other: &LogHistogram) {
         debug_assert!((self.accuracy - other.accuracy).abs() < 1e-12);
@@ -266,9 +313,9 @@ impl LogHistogram {
 pub struct StoredHistogram {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub zeros: u64,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub pos: Vec<i64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub neg: Vec<i64>,
 }
 
@@ -329,6 +376,36 @@ mod tests {
         assert_eq!(h.value_at_rank(2), Some(0.0));
         assert!((h.value_at_rank(4).unwrap() - 2.0).abs() < 0.02);
         assert_eq!(h.value_at_rank(5), None);
+    }
+
+    #[test]
+    fn a_coarser_accuracy_keeps_every_count_and_reads_back_within_it() {
+        let mut h = LogHistogram::default();
+        let vals: Vec<f64> = (1..=5000).map(|i| i as f64 * 0.37).chain((1..100).map(|i| -(i as f64))).collect();
+        for v in &vals {
+            h.add(*v);
+        }
+        h.add(0.0);
+        let mut a = DEFAULT_RELATIVE_ACCURACY;
+        while let Some(next) = LogHistogram::coarser_accuracy(a) {
+            let mut c = h.clone();
+            c.coarsen_to(next);
+            // Same as adding every value at that accuracy in the first place.
+            let mut direct = LogHistogram::new(next);
+            for v in &vals {
+                direct.add(*v);
+            }
+            direct.add(0.0);
+            assert_eq!(c.count(), h.count());
+            assert_eq!(c.values().len(), direct.values().len(), "accuracy {next}");
+            assert!(c.occupied() < h.occupied() || h.occupied() <= 2);
+            h = c;
+            a = next;
+        }
+        assert!(a > 0.3 && a <= COARSEST_ACCURACY, "{a}");
+        let back = h.at_accuracy(DEFAULT_RELATIVE_ACCURACY);
+        assert_eq!(back.count(), h.count());
+        assert_eq!(back.relative_accuracy(), DEFAULT_RELATIVE_ACCURACY);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! Data flow: tool output → [`ingest`] → model ([`k6`]) → [`bundle`] (tar+gzip) → views.
 
 pub mod align;
+pub mod bounded;
 pub mod bundle;
 pub mod compare;
 pub mod error;

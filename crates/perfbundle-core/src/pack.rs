@@ -58,6 +58,9 @@ pub struct PackOptions {
     pub max_line_bytes: usize,
     /// Types of metrics the inputs do not declare (`--metric-type`): name → (type, `contains`).
     pub metric_types: HashMap<String, (MetricType, String)>,
+    /// How many packs share the memory (the shards of `pack --shards`, all
+    /// held until merged): the aggregation's budgets are divided by it. 0 or 1: alone.
+    pub sharing: usize,
 }
 
 impl PackOptions {
@@ -141,6 +144,20 @@ impl JsonTokens<'_> {
     }
 }
 
+/// Most warnings a manifest keeps; past them, one more says how many were left out.
+pub const MAX_WARNINGS: usize = 100;
+
+/// `warnings`, at most [`MAX_WARNINGS`] of them: however hostile the input,
+/// the manifest stays small.
+pub fn bounded_warnings(mut warnings: Vec<String>) -> Vec<String> {
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - (MAX_WARNINGS - 1);
+        warnings.truncate(MAX_WARNINGS - 1);
+        warnings.push(format!("and {more} more warnings"));
+    }
+    warnings
+}
+
 impl PackPlan {
     pub fn new(opts: PackOptions) -> Self {
         PackPlan {
@@ -177,6 +194,13 @@ impl PackPlan {
             return Err(PackError::TwoPointSources { first: first.clone(), second: what.to_string() });
         }
         let mut opts = AggregatorOptions { type_hints: source.type_hints, ..Default::default() };
+        if self.opts.sharing > 1 {
+            let n = self.opts.sharing;
+            opts.max_values_total /= n;
+            opts.max_hist_slots /= n;
+            opts.max_cell_bytes /= n;
+            opts.max_model_bytes /= n;
+        }
         if let Some(s) = &self.summary {
             for (name, (kind, contains)) in s.type_hints() {
                 match opts.type_hints.get(&name) {
@@ -243,6 +267,8 @@ impl PackPlan {
     }
 
     pub fn profile(&mut self, p: Profile) {
+        // What the builder's bounds folded (deep stacks, too many frames or paths) is said.
+        self.warnings.extend(crate::profile::bounds_hit(&p));
         self.profiles.push(p);
     }
 
@@ -299,7 +325,7 @@ impl PackPlan {
             }
         }
         manifest.inputs = inputs;
-        manifest.warnings = warnings;
+        manifest.warnings = bounded_warnings(warnings);
         Packed {
             manifest,
             created_unix_s: opts.created_unix_s,
@@ -325,6 +351,19 @@ pub struct Packed {
 }
 
 impl Packed {
+    /// About what its k6 model takes in memory, as a reader would count it:
+    /// each series' summary and columns, each time bucket, each histogram
+    /// bucket (for holding several within a budget, as `pack --shards` does).
+    pub fn k6_model_bytes(&self) -> u64 {
+        let series = self.k6_summary.as_ref().map_or(0, |s| s.series.len()) as u64;
+        let (cells, slots) = self.k6_timeseries.as_ref().map_or((0, 0), |t| {
+            t.series.values().fold((0u64, 0u64), |(c, h), s| {
+                (c + s.t.len() as u64, h + s.hist.iter().map(|x| (x.pos.len() + x.neg.len()) as u64 / 2).sum::<u64>())
+            })
+        });
+        series * 2_048 + cells * 48 + slots * 16
+    }
+
     /// A title for a bundle packed without one, from what it holds rather
     /// than from a folder's name: the app and version labels when given,
     /// what ran and when — `catalog-api v2 — k6 run of 2026-11-30 09:48 UTC`,
@@ -464,9 +503,17 @@ pub fn merged(
     manifest.merged_from = shards
         .iter()
         .map(|s| ShardRecord {
-            name: s.name.to_string(),
-            title: s.manifest.title.clone(),
-            labels: s.manifest.labels.clone(),
+            // What a list of runs shows of a title and labels (a merge of shards with
+            // megabyte titles makes no manifest of hundreds of MB).
+            name: crate::format::shorten(s.name, 300),
+            title: crate::format::shorten(&s.manifest.title, 300),
+            labels: s
+                .manifest
+                .labels
+                .iter()
+                .take(32)
+                .map(|(k, v)| (crate::format::shorten(k, 300), crate::format::shorten(v, 300)))
+                .collect(),
             host: s.manifest.environment.host.clone(),
             start: s.manifest.run.start.clone(),
             end: s.manifest.run.end.clone(),
@@ -481,7 +528,7 @@ pub fn merged(
             r
         })
         .collect();
-    manifest.warnings = m.warnings;
+    manifest.warnings = bounded_warnings(m.warnings);
     let mut profiles = Vec::new();
     let mut timelines = Vec::new();
     for (i, s) in shards.iter().enumerate() {

@@ -1,8 +1,25 @@
 //! Timestamps: k6 writes RFC 3339 strings; the model keeps Unix nanoseconds (`i64`, UTC).
 
 /// Parses an RFC 3339 timestamp (`2026-11-24T19:50:03.602411393Z`, or with a
-/// `+02:00` offset) into Unix nanoseconds. Returns `None` when it is not one.
+/// `+02:00` offset) into Unix nanoseconds. Returns `None` when it is not one,
+/// or when it is past what Unix nanoseconds in 64 bits hold ([`parse_rfc3339`] says which).
 pub fn parse_rfc3339_ns(s: &str) -> Option<i64> {
+    parse_rfc3339(s).ok()
+}
+
+/// [`parse_rfc3339_ns`], saying why not: `is not an RFC 3339 time`, or, for
+/// a real one outside 1677-09-21 … 2262-04-11, that it is out of range.
+pub fn parse_rfc3339(s: &str) -> Result<i64, &'static str> {
+    const NOT: &str = "is not an RFC 3339 time";
+    match parse_parts(s) {
+        None => Err(NOT),
+        Some(None) => Err("is out of range: times are kept as Unix nanoseconds, from 1677-09-21 to 2262-04-11"),
+        Some(Some(ns)) => Ok(ns),
+    }
+}
+
+/// `None`: not RFC 3339; `Some(None)`: RFC 3339, but past 64-bit Unix nanoseconds.
+fn parse_parts(s: &str) -> Option<Option<i64>> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
@@ -54,7 +71,7 @@ pub fn parse_rfc3339_ns(s: &str) -> Option<i64> {
     };
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
-    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+    Some(secs.checked_mul(1_000_000_000).and_then(|ns| ns.checked_add(nanos)))
 }
 
 fn digits(b: &[u8]) -> Option<u32> {
@@ -117,6 +134,13 @@ pub fn format_rfc3339_secs(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_real_time_past_the_range_is_said_to_be_out_of_range() {
+        assert!(parse_rfc3339("9999-12-31T23:59:59Z").unwrap_err().contains("out of range"));
+        assert!(parse_rfc3339("2026-13-01T00:00:00Z").unwrap_err().contains("not an RFC 3339"));
+        assert_eq!(parse_rfc3339("2262-04-11T23:47:16Z"), Ok(9_223_372_036_000_000_000));
+    }
 
     #[test]
     fn parses_k6_timestamps() {

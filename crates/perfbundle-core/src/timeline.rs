@@ -23,6 +23,12 @@ pub struct GcEvent {
     pub heap_after_bytes: Option<f64>,
 }
 
+impl crate::bounded::Heap for GcEvent {
+    fn heap(&self) -> u64 {
+        self.kind.len() as u64
+    }
+}
+
 /// A process timeline (`timelines/<n>.json`, kind `timeline`), column-wise:
 /// every column has one value per sample.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -30,24 +36,32 @@ pub struct Timeline {
     pub name: String,
     /// `clinic-doctor`.
     pub source: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::map")]
     pub tools: BTreeMap<String, String>,
     /// Sample times, Unix ms.
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub t_unix_ms: Vec<f64>,
     /// Process CPU time over elapsed time, in % (can exceed 100 with threads).
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub cpu_percent: Vec<f64>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub rss_bytes: Vec<f64>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub heap_total_bytes: Vec<f64>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub heap_used_bytes: Vec<f64>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub external_bytes: Vec<f64>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::bounded::vec", default)]
     pub array_buffers_bytes: Vec<Option<f64>>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub event_loop_delay_ms: Vec<f64>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub active_handles: Vec<i64>,
     /// Event-loop utilization in % where the sampler had it.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::bounded::vec", default)]
     pub loop_utilization_percent: Vec<Option<f64>>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::bounded::vec", default)]
     pub gc: Vec<GcEvent>,
 }
 
@@ -340,7 +354,7 @@ pub fn clinic_doctor(
     systeminfo: Option<&[u8]>,
 ) -> Result<Timeline, IngestError> {
     let stats = decode_processstat(processstat, processstat_file)?;
-    let sysinfo: Option<Value> = systeminfo.and_then(|b| serde_json::from_slice(b).ok());
+    let sysinfo: Option<Value> = systeminfo.and_then(|b| crate::ingest::document::value(b).ok());
     let clock = sysinfo.as_ref().and_then(ClockPair::from_systeminfo);
     let mut tl = Timeline { name: name.into(), source: "clinic-doctor".into(), ..Default::default() };
     if let Some(si) = &sysinfo {
@@ -368,7 +382,7 @@ pub fn clinic_doctor(
         tl.loop_utilization_percent.push(s.loop_utilization);
     }
     if let Some(t) = traceevent {
-        let v: Value = serde_json::from_slice(t)
+        let v: Value = crate::ingest::document::value(t)
             .map_err(|e| IngestError::invalid(processstat_file, format!("its -traceevent file is not JSON: {e}")))?;
         tl.gc = gc_events(&v, clock);
     }

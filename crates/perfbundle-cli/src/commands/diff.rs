@@ -21,9 +21,9 @@ use perfbundle_core::k6::text::format_stat;
 use perfbundle_core::profile::FrameMatch;
 use perfbundle_core::render::compare_report::compare_report;
 
-use crate::terminal::terminal_text;
+use crate::terminal::{aligned, terminal_text};
 
-use crate::fsio::{read_bundle, write_file, StagedDir};
+use crate::fsio::{write_file, StagedDir};
 
 /// Compare two bundles (a base and a candidate), optionally as a CI gate.
 #[derive(Args, Debug)]
@@ -77,7 +77,7 @@ pub fn run(a: DiffArgs) -> Result<ExitCode> {
     match compare_and_report(&a) {
         Ok(d) => Ok(if d.gates_passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }),
         Err(e) => {
-            eprintln!("perfbundle: error: {e:#}");
+            eprintln!("perfbundle: error: {}", crate::terminal::terminal_text_lines(&format!("{e:#}")));
             Ok(ExitCode::from(2))
         }
     }
@@ -91,12 +91,14 @@ fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
     }
     // The output folder is checked and staged before the work.
     let staged = match (&a.markdown, &a.out_dir) {
-        (true, Some(dir)) => Some(StagedDir::prepare(dir, a.force)?),
+        (true, Some(dir)) => Some(StagedDir::prepare(dir, a.force)?.protecting(&[a.base.clone(), a.candidate.clone()])),
         (true, None) => bail!("--markdown needs --out-dir"),
         _ => None,
     };
-    let base = read_bundle(&a.base, &ReadLimits::default())?;
-    let cand = read_bundle(&a.candidate, &ReadLimits::default())?;
+    let limits = ReadLimits::default();
+    let mut held = crate::fsio::Held::new(limits.max_model_memory);
+    let base = held.read(&a.base, &limits)?;
+    let cand = held.read(&a.candidate, &limits)?;
     let opts = DiffOptions {
         pairs,
         gates: a.fail_if.clone(),
@@ -125,9 +127,10 @@ fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
         eprintln!("wrote {} ({} files beside it)", report_path.display(), report.files.len());
     }
     if a.json {
-        let mut s = serde_json::to_string_pretty(&d)?;
-        s.push('\n');
-        crate::emit(&s);
+        crate::emit_with(|w| {
+            crate::terminal::json_pretty(&mut *w, &d)?;
+            w.write_all(b"\n")
+        });
     } else if !a.markdown {
         crate::emit(&table(&d, a.all, color_wanted()));
     }
@@ -276,36 +279,4 @@ fn table(d: &Diff, all: bool, color: bool) -> String {
         }
     }
     out
-}
-
-/// Rows of cells as lines with aligned columns (`right`: the columns aligned right).
-fn aligned<const N: usize>(rows: &[[String; N]], right: &[usize]) -> Vec<String> {
-    let mut widths = [0usize; N];
-    for r in rows {
-        for (i, x) in r.iter().enumerate() {
-            widths[i] = widths[i].max(x.chars().count());
-        }
-    }
-    rows.iter()
-        .map(|r| {
-            let mut s = String::new();
-            for (i, x) in r.iter().enumerate() {
-                let pad = widths[i] - x.chars().count();
-                let last = i + 1 == N;
-                if right.contains(&i) {
-                    s.push_str(&" ".repeat(pad));
-                    s.push_str(x);
-                } else {
-                    s.push_str(x);
-                    if !last {
-                        s.push_str(&" ".repeat(pad));
-                    }
-                }
-                if !last {
-                    s.push_str("  ");
-                }
-            }
-            s.trim_end().to_string()
-        })
-        .collect()
 }

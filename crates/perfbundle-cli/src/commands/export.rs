@@ -84,7 +84,7 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
     }
     // The folder is checked, and a temporary one made beside it, before the
     // work: a failure (a full disk) leaves the destination as it was.
-    let staged = StagedDir::prepare(&a.out_dir, a.force)?;
+    let staged = StagedDir::prepare(&a.out_dir, a.force)?.protecting(std::slice::from_ref(&a.file));
     let b = read_bundle(&a.file, &ReadLimits::default())?;
     if b.profiles.is_empty() && !a.markdown {
         bail!("{}: holds no profile to draw", a.file.display());

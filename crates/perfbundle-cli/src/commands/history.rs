@@ -12,6 +12,8 @@ use perfbundle_core::bundle::SiteIndex;
 use perfbundle_core::history::{figure, history, History, FIGURES};
 use perfbundle_core::render::markdown::md_escape;
 
+use crate::terminal::{aligned_rows, terminal_text};
+
 /// List every run kept in a folder of bundles (or a site's index.json), in order, with its key figures.
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
@@ -38,9 +40,24 @@ pub fn load_index(path: &Path) -> Result<SiteIndex> {
         None
     };
     if let Some(f) = index_file {
+        // An index of MAX_RUNS runs is a few MB: a larger file is not one perfbundle wrote.
+        const MAX_INDEX_BYTES: u64 = 32 << 20;
+        let size = std::fs::metadata(&f).with_context(|| format!("{}: cannot read", f.display()))?.len();
+        if size > MAX_INDEX_BYTES {
+            bail!("{}: {} MiB; a site index is at most {} MiB", f.display(), size >> 20, MAX_INDEX_BYTES >> 20);
+        }
         let bytes = std::fs::read(&f).with_context(|| format!("{}: cannot read", f.display()))?;
-        return serde_json::from_slice(&bytes)
-            .with_context(|| format!("{}: not a perfbundle site index ({{\"bundles\": [...]}})", f.display()));
+        let index: SiteIndex = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: not a perfbundle site index ({{\"bundles\": [...]}})", f.display()))?;
+        if index.bundles.len() > perfbundle_core::bundle::MAX_RUNS {
+            bail!(
+                "{}: {} runs; a list of runs holds at most {}",
+                f.display(),
+                index.bundles.len(),
+                perfbundle_core::bundle::MAX_RUNS
+            );
+        }
+        return Ok(index);
     }
     let bundles = crate::viewer::bundles_of(path)?;
     let index = crate::viewer::site_index(&bundles, false)?;
@@ -69,7 +86,7 @@ fn cell(h: &History, i: usize, key: &str) -> String {
     let r = &h.runs[i];
     let v = fmt_figure(key, figure(&r.entry, key));
     match r.change.get(key) {
-        Some(c) => format!("{v} ({:+.1}%)", c * 100.0),
+        Some(c) => format!("{v} ({})", perfbundle_core::format::pct_change(*c)),
         None => v,
     }
 }
@@ -93,24 +110,18 @@ fn text(h: &History) -> String {
         head
     }];
     for (i, r) in h.runs.iter().enumerate() {
-        let mut row = vec![r.entry.title.clone(), r.entry.start.clone().unwrap_or_else(|| "—".into())];
+        let mut row = vec![terminal_text(&r.entry.title), terminal_text(r.entry.start.as_deref().unwrap_or("—"))];
         if h.by != "start" {
-            row.insert(1, r.key.clone().unwrap_or_else(|| "—".into()));
+            row.insert(1, terminal_text(r.key.as_deref().unwrap_or("—")));
         }
         row.extend(FIGURES.iter().map(|f| cell(h, i, f.0)));
-        row.push(thresholds(r));
+        row.push(terminal_text(&thresholds(r)));
         rows.push(row);
     }
-    let n = rows[0].len();
-    let widths: Vec<usize> = (0..n).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    rows[0] = rows[0].iter().map(|c| terminal_text(c)).collect();
     let mut out = String::new();
-    for r in &rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, x)| if c + 1 == n { x.clone() } else { format!("{x:<w$}", w = widths[c]) })
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    for line in aligned_rows(&rows, &[]) {
+        let _ = writeln!(out, "{line}");
     }
     out
 }
@@ -145,16 +156,20 @@ pub fn run(a: HistoryArgs) -> Result<ExitCode> {
     if let Some(by) = &a.by {
         let missing = h.runs.iter().filter(|r| r.key.is_none()).count();
         if missing == h.runs.len() {
-            bail!("no run has a label {by:?} to order by");
+            bail!("no run has a label {} to order by", terminal_text(&format!("{by:?}")));
         }
         if missing > 0 {
-            eprintln!("perfbundle: warning: {missing} run(s) have no label {by:?}; listed last, by start time");
+            eprintln!(
+                "perfbundle: warning: {missing} run(s) have no label {}; listed last, by start time",
+                terminal_text(&format!("{by:?}"))
+            );
         }
     }
     let out = if a.json {
-        let mut s = serde_json::to_string_pretty(&h)?;
-        s.push('\n');
-        s
+        let mut v = Vec::new();
+        crate::terminal::json_pretty(&mut v, &h)?;
+        v.push(b'\n');
+        String::from_utf8(v)?
     } else if a.markdown {
         markdown(&h)
     } else {

@@ -14,7 +14,7 @@ use perfbundle_core::bundle::ReadLimits;
 use perfbundle_core::render::chart::escape;
 use sha2::Digest;
 
-use crate::fsio::{read_bundle, AtomicFile};
+use crate::fsio::AtomicFile;
 
 /// Write one self-contained HTML report of a bundle (the whole viewer inside).
 #[derive(Args, Debug)]
@@ -91,8 +91,10 @@ pub fn run(a: HtmlArgs) -> Result<ExitCode> {
     crate::fsio::check_output(&a.output, &inputs)?;
     let viewer = crate::viewer::find_viewer(a.viewer.as_deref())?;
     // Each bundle is read and checked whole before it is embedded: a report never carries a bundle that does not open.
-    let b = read_bundle(&a.file, &ReadLimits::default())?;
-    let base = a.base.as_ref().map(|p| read_bundle(p, &ReadLimits::default())).transpose()?;
+    let limits = ReadLimits::default();
+    let mut held = crate::fsio::Held::new(limits.max_model_memory);
+    let b = held.read(&a.file, &limits)?;
+    let base = a.base.as_ref().map(|p| held.read(p, &limits)).transpose()?;
     let (_, wasm) = viewer.one("*_bg.wasm", |n| n.ends_with("_bg.wasm"))?;
     // The wasm-bindgen glue (the web component's script, perfbundle-viewer.js, is not needed here).
     let (_, glue) = viewer.one("wasm-bindgen glue (*.js)", |n| n.ends_with(".js") && n != "perfbundle-viewer.js")?;

@@ -168,9 +168,12 @@ fn render_profiles(b: &Bundle, with_idle: bool) -> String {
 pub fn run(a: InspectArgs) -> Result<ExitCode> {
     let b = read_bundle(&a.file, &ReadLimits::default())?;
     if a.json {
-        let mut s = serde_json::to_string_pretty(&json_view(&b))?;
-        s.push('\n');
-        crate::emit(&s);
+        let view = json_view(&b);
+        drop(b);
+        crate::emit_with(|w| {
+            crate::terminal::json_pretty(&mut *w, &view)?;
+            w.write_all(b"\n")
+        });
         return Ok(ExitCode::SUCCESS);
     }
     let m = &b.manifest;

@@ -10,7 +10,6 @@ use perfbundle_core::bundle::ReadLimits;
 use perfbundle_core::pack::{merged, ShardContent};
 
 use crate::args::key_value;
-use crate::fsio::read_bundle;
 use crate::packing;
 
 /// Merge the bundles of a distributed k6 test's shards (execution segments, k6-operator) into one.
@@ -37,8 +36,10 @@ pub fn run(a: MergeArgs) -> Result<ExitCode> {
     crate::fsio::check_output(&a.output, &a.bundles)?;
     let mut shards = Vec::new();
     let pb = crate::fsio::progress_count(a.bundles.len() as u64, "reading the shards");
+    let limits = ReadLimits::default();
+    let mut held = crate::fsio::Held::new(limits.max_model_memory);
     for p in &a.bundles {
-        let b = read_bundle(p, &ReadLimits::default())?;
+        let b = held.read(p, &limits)?;
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if b.k6_summary.is_none() {
             bail!(
@@ -54,6 +55,10 @@ pub fn run(a: MergeArgs) -> Result<ExitCode> {
     let contents: Vec<ShardContent<'_>> = shards.iter().map(|(name, b)| ShardContent::of_bundle(name, b)).collect();
     let packed = merged(&contents, a.title.clone(), labels, crate::args::now_secs(), a.force)?;
     pb.finish_and_clear();
-    packing::write_merged(packed, shards.len(), &a.output)?;
+    // The shards' models are not needed to write the merged one: freed first.
+    let n = shards.len();
+    drop(contents);
+    drop(shards);
+    packing::write_merged(packed, n, &a.output)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -164,6 +164,8 @@ fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
     // worker per core, taking the next shard when done.
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, streams.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let held = std::sync::atomic::AtomicU64::new(0);
+    let budget = perfbundle_core::bundle::ReadLimits::default().max_model_memory;
     let results: Vec<std::sync::Mutex<Option<Result<Packed>>>> =
         (0..streams.len()).map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|scope| {
@@ -174,9 +176,23 @@ fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
                     break;
                 }
                 let r = (|| -> Result<Packed> {
-                    let mut plan = PackPlan::new(shard_spec(n, streams[n]).options()?);
+                    // The shards' models are all held until merged: each packs within its share of the memory.
+                    let mut opts = shard_spec(n, streams[n]).options()?;
+                    opts.sharing = streams.len();
+                    let mut plan = PackPlan::new(opts);
                     packing::add_files(&mut plan, &shard_inputs[n], false, a.max_line_bytes, false)?;
-                    Ok(plan.finish(None))
+                    let packed = plan.finish(None);
+                    // All shards' models are held until merged: within one budget, or refused.
+                    let now = held.fetch_add(packed.k6_model_bytes(), std::sync::atomic::Ordering::Relaxed)
+                        + packed.k6_model_bytes();
+                    if now > budget {
+                        anyhow::bail!(
+                            "{}: with the shards packed before it, more than perfbundle holds in memory at once to merge ({} MiB of model): pack fewer shards together, or each on its own",
+                            streams[n].file_name(),
+                            budget >> 20
+                        );
+                    }
+                    Ok(packed)
                 })();
                 let failed = r.is_err();
                 *results[n].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
@@ -191,7 +207,11 @@ fn pack_shards(a: &PackArgs, all: &[Input]) -> Result<ExitCode> {
         let Some(r) = r.into_inner().unwrap_or_else(|e| e.into_inner()) else { continue };
         let packed = r?;
         for w in &packed.manifest.warnings {
-            eprintln!("perfbundle: warning: {}: {w}", streams[n].file_name());
+            eprintln!(
+                "perfbundle: warning: {}: {}",
+                crate::terminal::terminal_text(&streams[n].file_name()),
+                crate::terminal::terminal_text(w)
+            );
         }
         shards.push((streams[n].file_name(), packed));
     }

@@ -7,6 +7,7 @@
 mod app;
 mod clock;
 mod k6;
+mod leftovers;
 mod profiler;
 
 use std::os::fd::AsFd;
@@ -153,12 +154,29 @@ pub fn run(a: RecordArgs) -> Result<ExitCode> {
         None => None,
     };
     let out_dir = a.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    let work = out_dir.join(format!(".perfbundle-record-{}", std::process::id()));
+    // What a killed record left: its work folder (removed), its app (named).
+    for note in leftovers::sweep(&out_dir) {
+        eprintln!("perfbundle: {}", crate::terminal::terminal_text(&note));
+    }
+    let work = out_dir.join(format!("{}{}", leftovers::WORK_PREFIX, std::process::id()));
     std::fs::create_dir_all(&work).with_context(|| format!("{}: cannot create", work.display()))?;
     // Absolute: the profilers are given paths inside it, and run in the app's working directory.
     let work = work.canonicalize().unwrap_or(work);
     let result = record(&a, kind, &k6_bin, app_cmd.as_deref(), &work);
-    if a.keep_files {
+    // No bundle (a full disk, say): what the tools captured is kept, not deleted with the work folder.
+    let keep_for_later = result.is_err() && work.join("k6.json").is_file() && !a.keep_files;
+    if keep_for_later {
+        let keep = PathBuf::from(format!("{}.files", a.output.display()));
+        let _ = std::fs::remove_dir_all(&keep);
+        if std::fs::rename(&work, &keep).is_ok() {
+            eprintln!(
+                "perfbundle: no bundle was written; what k6 and the profiler captured is kept in {} (pack it later: perfbundle pack -o {} {}/)",
+                keep.display(),
+                a.output.display(),
+                keep.display()
+            );
+        }
+    } else if a.keep_files {
         let keep = PathBuf::from(format!("{}.files", a.output.display()));
         let _ = std::fs::remove_dir_all(&keep);
         std::fs::rename(&work, &keep).with_context(|| format!("{}: cannot keep the files", keep.display()))?;
@@ -201,6 +219,8 @@ fn record(a: &RecordArgs, kind: Kind, k6_bin: &Path, app_cmd: Option<&[String]>,
             tools.push(format!("{name}={v}"));
         }
         let mut started = App::start(&full, kind.wraps_app(), work.join("app.log"))?;
+        // For a later record to find, should this one be killed before it stops the app.
+        let _ = std::fs::write(work.join(leftovers::APP_PID), started.pid().to_string());
         let t0 = Instant::now();
         loop {
             if let Some(st) = started.exited()? {
@@ -251,6 +271,15 @@ fn record(a: &RecordArgs, kind: Kind, k6_bin: &Path, app_cmd: Option<&[String]>,
     if info.interrupted {
         quiet_if_terminal_gone();
     }
+    // k6 killed by a signal record did not send (SIGKILL, the OOM killer): the run was cut short.
+    if let (None, Some(sig)) = (status.code(), std::os::unix::process::ExitStatusExt::signal(&status)) {
+        if !info.interrupted {
+            let name =
+                Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| format!("signal {sig}"));
+            warnings.push(format!("k6 was ended by {name} before its end: the run was cut short, and the bundle holds what k6 wrote until then"));
+            info.interrupted = true;
+        }
+    }
 
     // Stop the app; the profiler writes.
     // The profiler's outputs, apart: a bundle is written without them if they do not pack.
@@ -280,6 +309,17 @@ fn record(a: &RecordArgs, kind: Kind, k6_bin: &Path, app_cmd: Option<&[String]>,
             },
         );
         app_span = Some((running.start, end));
+        // Something the app started that outlived it, still on its port: said, with what it is.
+        if let Some(port) = a.ready.as_deref().and_then(leftovers::ready_port) {
+            let left: Vec<String> =
+                leftovers::listeners(port).into_iter().map(|(pid, cmd)| format!("PID {pid} ({cmd})")).collect();
+            if !left.is_empty() {
+                warnings.push(format!(
+                    "after the app stopped, port {port} is still listened on by {}: a process the app started outlived it",
+                    left.join(", ")
+                ));
+            }
+        }
         match profiler_outputs(kind, work) {
             Ok(found) if found.is_empty() && kind != Kind::None => warnings.push(format!(
                 "{} wrote no profile; the app's output: {}",

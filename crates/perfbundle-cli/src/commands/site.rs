@@ -28,9 +28,41 @@ pub struct SiteArgs {
     pub by: Option<String>,
 }
 
+/// The folder as it is on disk (for a path that may not exist yet: its
+/// nearest existing ancestor's real path, the rest appended).
+fn real(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+    let mut tail = Vec::new();
+    let mut at = abs.as_path();
+    loop {
+        if let Ok(r) = std::fs::canonicalize(at) {
+            return tail.iter().rev().fold(r, |acc, c| acc.join(c));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                tail.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
 pub fn run(a: SiteArgs) -> Result<ExitCode> {
+    if a.out.exists() && !a.out.is_dir() {
+        bail!("{}: exists and is not a folder (a site is a folder): choose another -o", a.out.display());
+    }
     if a.out.exists() && !a.force {
         bail!("{}: exists; use --force to replace it", a.out.display());
+    }
+    // --force replaces the output folder whole: it must not be, nor hold, the folder of runs.
+    let (out, dir) = (real(&a.out), real(&a.dir));
+    if dir.starts_with(&out) {
+        bail!(
+            "{}: the output folder is, or holds, the folder of runs {}: replacing it would delete them; write the site elsewhere",
+            a.out.display(),
+            a.dir.display()
+        );
     }
     let viewer = find_viewer(a.viewer.as_deref())?;
     let bundles = bundles_of(&a.dir)?;
@@ -55,10 +87,16 @@ pub fn run(a: SiteArgs) -> Result<ExitCode> {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
-    if a.out.exists() {
-        std::fs::remove_dir_all(&a.out).with_context(|| format!("{}: cannot replace", a.out.display()))?;
+    let placed = (|| -> Result<()> {
+        if a.out.exists() {
+            std::fs::remove_dir_all(&a.out).with_context(|| format!("{}: cannot replace", a.out.display()))?;
+        }
+        std::fs::rename(&staging, &a.out).with_context(|| format!("{}: cannot move into place", a.out.display()))
+    })();
+    if let Err(e) = placed {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
     }
-    std::fs::rename(&staging, &a.out).with_context(|| format!("{}: cannot move into place", a.out.display()))?;
     crate::emit(&format!(
         "wrote {}: the viewer, {} bundle(s), index.json, trend.html; open index.html (served from any path)\n",
         a.out.display(),

@@ -19,8 +19,9 @@ pub struct VerifyArgs {
 pub fn run(a: VerifyArgs) -> Result<ExitCode> {
     let b = read_bundle(&a.file, &ReadLimits::default())?;
     let m = &b.manifest;
-    crate::emit(&format!(
-        "{}: OK (format {}, {} entries checked: {})\n",
+    // Entry paths are the bundle's text: control characters shown escaped.
+    let line = format!(
+        "{}: OK (format {}, {} entries checked: {})",
         a.file.display(),
         m.format_version,
         m.entries.len() + 1,
@@ -28,6 +29,7 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
             .chain(m.entries.iter().map(|e| e.path.as_str()))
             .collect::<Vec<_>>()
             .join(", ")
-    ));
+    );
+    crate::emit(&format!("{}\n", crate::terminal::terminal_text(&line)));
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use perfbundle_core::bundle::ProfileAlignment;
 use perfbundle_core::ingest::InputKind;
 use perfbundle_core::pack::Packed;
 
-use crate::inputs::{self, Input, MAX_DOCUMENT_BYTES};
+use crate::inputs::{self, Input};
 
 /// One `--align` value.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,8 +94,8 @@ fn doctor_pairs(all: &[Input]) -> Vec<ClockPair> {
     let mut out = Vec::new();
     for inp in all.iter().filter(|i| i.kind == InputKind::ClinicDoctor) {
         let Some(si) = inp.files.iter().find(|f| inputs::file_name(f).ends_with("-systeminfo")) else { continue };
-        let Ok(doc) = inputs::read_document(si, MAX_DOCUMENT_BYTES) else { continue };
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&doc) else { continue };
+        let Ok(doc) = inputs::read_document(si, 4 << 20) else { continue };
+        let Ok(v) = perfbundle_core::ingest::document::value(&doc) else { continue };
         let c = &v["clock"];
         let (Some(s), Some(ns), Some(ms)) = (c["hrtime"][0].as_i64(), c["hrtime"][1].as_i64(), c["unixtime"].as_f64())
         else {

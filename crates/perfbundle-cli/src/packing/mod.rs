@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::args::key_value;
 use crate::fsio::AtomicFile;
-use crate::inputs::{self, Input, MAX_DOCUMENT_BYTES};
+use crate::inputs::{self, Input, MAX_SUMMARY_BYTES};
 use crate::pargz::ParallelGzWriter;
 
 pub use host::this_host;
@@ -170,8 +170,9 @@ pub fn add_files(
     });
 
     if let Some(s) = summary_input {
-        let doc = inputs::read_document(&s.path, MAX_DOCUMENT_BYTES)?;
+        let doc = inputs::read_document(&s.path, MAX_SUMMARY_BYTES)?;
         plan.summary(&doc, &s.display(), s.kind)?;
+        drop(doc);
     }
     let stream_hash = match stream {
         Some(inp) => Some(stream::read(plan, inp, show_progress)?),
@@ -251,13 +252,15 @@ pub fn write(packed: Packed, raw: &RawFiles, output: &Path) -> Result<u64> {
 }
 
 /// Writes, then says so on stderr: the warnings, and what was written.
-pub fn write_and_report(packed: Packed, raw: &RawFiles, output: &Path) -> Result<()> {
+pub fn write_and_report(mut packed: Packed, raw: &RawFiles, output: &Path) -> Result<()> {
+    // The warnings added after the plan (alignment, record) are bounded too.
+    packed.manifest.warnings = perfbundle_core::pack::bounded_warnings(std::mem::take(&mut packed.manifest.warnings));
     let warnings = packed.manifest.warnings.clone();
     let line = packed.describe();
     let size = write(packed, raw, output)?;
     let mut err = std::io::stderr().lock();
     for w in &warnings {
-        let _ = writeln!(err, "perfbundle: warning: {w}");
+        let _ = writeln!(err, "perfbundle: warning: {}", crate::terminal::terminal_text(w));
     }
     let _ = writeln!(err, "wrote {} ({size} bytes): {line}", output.display());
     Ok(())
@@ -268,7 +271,7 @@ pub fn write_and_report(packed: Packed, raw: &RawFiles, output: &Path) -> Result
 pub fn write_merged(packed: Packed, shards: usize, output: &Path) -> Result<()> {
     let series = packed.k6_summary.as_ref().map_or(0, |s| s.series.len());
     for w in &packed.manifest.warnings {
-        eprintln!("perfbundle: warning: {w}");
+        eprintln!("perfbundle: warning: {}", crate::terminal::terminal_text(w));
     }
     write(packed, &RawFiles::default(), output)?;
     crate::emit(&format!("wrote {}: merged {shards} shards ({series} k6 series)\n", output.display()));

@@ -3,14 +3,17 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use perfbundle_core::ingest::InputKind;
 use perfbundle_core::profile::{
     chrome_trace, clinic_flame, cpuprofile, folded, perf, pprof, speedscope, v8log, Profile,
 };
 use perfbundle_core::timeline::{self, Timeline};
 
-use crate::inputs::{self, Input, MAX_DOCUMENT_BYTES};
+use crate::inputs::{self, Input};
+
+/// The largest small JSON a profiler writes beside its data (Clinic's systeminfo).
+const MAX_SMALL_DOCUMENT_BYTES: u64 = 4 << 20;
 
 /// A profile's default name: the file's name without its usual extensions, or the folder's name.
 pub fn default_name(inp: &Input) -> String {
@@ -90,8 +93,8 @@ pub fn profiles(inp: &Input, max_line: usize) -> Result<(Vec<Profile>, Vec<Strin
     };
     // Clinic's systeminfo names the node and tool versions.
     if let Some(si) = inp.files.iter().find(|f| inputs::file_name(f).ends_with("-systeminfo")) {
-        let v: serde_json::Value = serde_json::from_slice(&inputs::read_document(si, MAX_DOCUMENT_BYTES)?)
-            .with_context(|| format!("{}: not JSON", si.display()))?;
+        let v = perfbundle_core::ingest::document::value(&inputs::read_document(si, MAX_SMALL_DOCUMENT_BYTES)?)
+            .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", si.display()))?;
         if let Some(t) = v.get("toolVersion").and_then(|x| x.as_str()) {
             p.tools.insert("@clinic/flame".into(), t.into());
         }
@@ -108,8 +111,9 @@ pub fn timeline(inp: &Input) -> Result<Timeline> {
     let name = inp.name.clone().unwrap_or_else(|| inp.file_name());
     let find = |suffix: &str| inp.files.iter().find(|f| inputs::file_name(f).ends_with(suffix));
     let ps = &inp.files[0];
-    let ps_bytes = inputs::read_document(ps, MAX_DOCUMENT_BYTES)?;
-    let te = find("-traceevent").map(|f| inputs::read_document(f, MAX_DOCUMENT_BYTES)).transpose()?;
-    let si = find("-systeminfo").map(|f| inputs::read_document(f, MAX_DOCUMENT_BYTES)).transpose()?;
+    // Clinic's processstat is a sample each 10 ms (an hour is 20 MB); its trace events, the GC's.
+    let ps_bytes = inputs::read_document(ps, 32 << 20)?;
+    let te = find("-traceevent").map(|f| inputs::read_document(f, 64 << 20)).transpose()?;
+    let si = find("-systeminfo").map(|f| inputs::read_document(f, MAX_SMALL_DOCUMENT_BYTES)).transpose()?;
     Ok(timeline::clinic_doctor(&name, &ps_bytes, &display(ps), te.as_deref(), si.as_deref())?)
 }

@@ -66,8 +66,25 @@ pub struct IndexFigures {
     pub values: BTreeMap<String, f64>,
 }
 
+/// Most runs a list of runs holds (`site`, `history`, `view` of a folder):
+/// each is a few kB, bounded by [`IndexEntry::of`].
+pub const MAX_RUNS: usize = 5_000;
+
+use crate::format::shorten as short;
+
+/// At most `n` of `items`, each [`short`]ened.
+fn few<'a>(items: impl IntoIterator<Item = &'a String>, n: usize, max: usize) -> Vec<String> {
+    items.into_iter().take(n).map(|x| short(x, max)).collect()
+}
+
 impl IndexEntry {
+    /// The entry of bundle `b` (at `file`): what a runs list and a trend
+    /// need, each text and list bounded (a title of megabytes, a thousand
+    /// labels or metrics make an entry of a few kB, as an ordinary one).
     pub fn of(b: &Bundle, file: &str) -> Self {
+        const TEXT: usize = 300;
+        const ITEMS: usize = 32;
+        const FIGURES: usize = 128;
         let m = &b.manifest;
         let v = |key: &str, k: &str| {
             b.k6_summary.as_ref().and_then(|s| s.series.get(key)).and_then(|x| x.values.get(k).copied())
@@ -75,8 +92,8 @@ impl IndexEntry {
         let thresholds = b.k6_summary.as_ref().map(|s| &s.thresholds).filter(|t| !t.is_empty());
         IndexEntry {
             file: file.to_string(),
-            title: m.title.clone(),
-            labels: m.labels.clone(),
+            title: short(&m.title, TEXT),
+            labels: m.labels.iter().take(ITEMS).map(|(k, v)| (short(k, TEXT), short(v, TEXT))).collect(),
             start: m.run.start.clone(),
             duration_ms: m.run.duration_ms,
             http_reqs: v("http_reqs", "count"),
@@ -87,29 +104,38 @@ impl IndexEntry {
             thresholds_passed: thresholds.map(|t| t.iter().all(|x| x.ok == Some(true))),
             thresholds_failed: thresholds
                 .map(|t| {
-                    t.iter().filter(|x| x.ok == Some(false)).map(|x| format!("{}: {}", x.metric, x.expr)).collect()
+                    t.iter()
+                        .filter(|x| x.ok == Some(false))
+                        .take(ITEMS)
+                        .map(|x| short(&format!("{}: {}", x.metric, x.expr), TEXT))
+                        .collect()
                 })
                 .unwrap_or_default(),
-            profiles: b.profiles.iter().map(|p| p.name.clone()).collect(),
+            profiles: few(b.profiles.iter().map(|p| &p.name), ITEMS, TEXT),
             profilers: {
-                let mut v: Vec<String> = b.profiles.iter().map(|p| p.source.clone()).collect();
-                v.extend(b.timelines.iter().map(|t| t.source.clone()));
+                let mut v: Vec<String> = b.profiles.iter().map(|p| short(&p.source, TEXT)).collect();
+                v.extend(b.timelines.iter().map(|t| short(&t.source, TEXT)));
                 v.sort();
                 v.dedup();
+                v.truncate(ITEMS);
                 v
             },
-            timelines: b.timelines.iter().map(|t| t.name.clone()).collect(),
-            shape: crate::compare::relation::test_shape(b.k6_summary.as_ref()),
+            timelines: few(b.timelines.iter().map(|t| &t.name), ITEMS, TEXT),
+            shape: few(&crate::compare::relation::test_shape(b.k6_summary.as_ref()), 4 * ITEMS, TEXT),
             figures: b
                 .k6_summary
                 .iter()
                 .flat_map(|s| {
-                    s.series.iter().filter(|(_, x)| x.origin != crate::k6::SeriesOrigin::Tag).filter_map(|(k, x)| {
-                        let decl = s.metrics.get(&x.metric)?;
-                        let f =
-                            IndexFigures { kind: decl.kind, contains: decl.contains.clone(), values: x.values.clone() };
-                        Some((k.clone(), f))
-                    })
+                    s.series
+                        .iter()
+                        .filter(|(k, x)| x.origin != crate::k6::SeriesOrigin::Tag && k.len() <= TEXT)
+                        .filter_map(|(k, x)| {
+                            let decl = s.metrics.get(&x.metric)?;
+                            let values = x.values.iter().take(ITEMS).map(|(k, v)| (k.clone(), *v)).collect();
+                            let f = IndexFigures { kind: decl.kind, contains: short(&decl.contains, TEXT), values };
+                            Some((k.clone(), f))
+                        })
+                        .take(FIGURES)
                 })
                 .collect(),
         }

@@ -19,33 +19,37 @@ pub struct Manifest {
     pub format: String,
     /// `"MAJOR.MINOR"`.
     pub format_version: String,
+    #[serde(deserialize_with = "crate::bounded::string")]
     pub title: String,
     /// RFC 3339 UTC.
+    #[serde(deserialize_with = "crate::bounded::string")]
     pub created_at: String,
     /// `perfbundle X.Y.Z`.
+    #[serde(deserialize_with = "crate::bounded::string")]
     pub created_by: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::map")]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub run: RunWindow,
     #[serde(default)]
     pub environment: Environment,
     /// Tool name → version, as seen in the inputs or given with `--tool`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::map")]
     pub tools: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     pub inputs: Vec<InputRecord>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub entries: Vec<EntryRecord>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     pub warnings: Vec<String>,
     /// The shards this bundle was merged from (format 1.1), in `shard:N` order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "crate::bounded::vec")]
     pub merged_from: Vec<ShardRecord>,
     /// How `perfbundle record` made the run (format 1.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<RecordInfo>,
     /// How `pack --align` placed each profile on the run's clock (format 1.3).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "crate::bounded::vec")]
     pub alignment: Vec<ProfileAlignment>,
 }
 
@@ -78,11 +82,11 @@ pub struct RecordInfo {
     /// `none`, `cpu-prof`, `clinic-doctor`, `clinic-flame`, `0x`, `perf`.
     pub profiler: String,
     /// What ran: `app` (as given), `profiled` (with the profiler in front), `k6`, post-processing.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::map")]
     pub commands: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     pub processes: Vec<ProcessSpan>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     pub alignment: Vec<AlignmentRecord>,
     /// Ctrl-C stopped the run: the bundle holds what was captured.
     #[serde(default)]
@@ -90,7 +94,7 @@ pub struct RecordInfo {
     #[serde(default)]
     pub k6_exit_code: Option<i32>,
     /// Thresholds k6 reported as failed, `metric: expr`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     pub failed_thresholds: Vec<String>,
 }
 
@@ -121,7 +125,7 @@ pub struct ShardRecord {
     /// The shard's bundle file name (or input name).
     pub name: String,
     pub title: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::map")]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub host: Option<String>,
@@ -232,5 +236,9 @@ impl Manifest {
 /// Parses `"MAJOR.MINOR"`.
 pub fn parse_version(v: &str) -> Option<(u32, u32)> {
     let (a, b) = v.split_once('.')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
+    // Digits only, as a version is written (`1.3`): not `+1`, not ` 1`, not 20 digits.
+    let num = |x: &str| {
+        (!x.is_empty() && x.len() <= 9 && x.bytes().all(|c| c.is_ascii_digit())).then(|| x.parse().ok()).flatten()
+    };
+    Some((num(a)?, num(b)?))
 }

@@ -9,9 +9,9 @@ mod reader;
 pub mod tar;
 mod writer;
 
-pub use index::{IndexEntry, SiteIndex};
+pub use index::{IndexEntry, SiteIndex, MAX_RUNS};
 pub use manifest::*;
-pub use reader::{read_entries, Bundle, EntryVisit, EntryVisitor, ReadLimits};
+pub use reader::{read_entries, Bundle, EntryVisit, EntryVisitor, ReadLimits, WRITTEN_MODEL_MEMORY};
 pub use writer::{BundleBuilder, PendingEntry, GZIP_LEVEL};
 
 /// Entry kinds of format 1.

@@ -2,7 +2,7 @@
 //! path is checked for escapes, every size against limits and against the
 //! manifest, every entry against its SHA-256.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufReader, Read};
 
 use sha2::{Digest, Sha256};
@@ -22,8 +22,14 @@ pub struct ReadLimits {
     /// Largest `manifest.json`. Default is 16 MiB.
     pub max_manifest_bytes: u64,
     /// Largest entry that is parsed in memory (model entries). Default is
-    /// 256 MiB: a model of 1.5 M profile samples takes about 30 MiB.
+    /// 64 MiB: a model of 1.5 M profile samples takes about 30 MiB.
     pub max_model_entry_bytes: u64,
+    /// Memory the model's collections may take once read, all entries
+    /// together (`bounded`: nodes, frames, samples, series, columns…).
+    /// Default is 128 MiB: with the entry being read, a reader stays within
+    /// 256 MB whatever the bundle holds. A writer keeps each bundle within
+    /// [`WRITTEN_MODEL_MEMORY`] (half of it).
+    pub max_model_memory: u64,
     /// How far a model entry may inflate: its size may not pass this many
     /// times the compressed bytes read for it, plus 1 MiB. Default is 200
     /// (model entries compress 5–10 times; a decompression bomb, ~1000).
@@ -34,11 +40,17 @@ pub struct ReadLimits {
     pub max_entries: usize,
 }
 
+/// The memory a writer lets one bundle's model take, as the reader counts
+/// it: half of `max_model_memory`, so that two bundles a writer made (the
+/// two sides of a `diff`) are read within one budget.
+pub const WRITTEN_MODEL_MEMORY: u64 = 64 << 20;
+
 impl Default for ReadLimits {
     fn default() -> Self {
         ReadLimits {
             max_manifest_bytes: 16 << 20,
-            max_model_entry_bytes: 256 << 20,
+            max_model_entry_bytes: 64 << 20,
+            max_model_memory: 128 << 20,
             max_model_inflation: 200,
             max_total_bytes: 16 << 30,
             max_entries: 100_000,
@@ -51,6 +63,11 @@ impl ReadLimits {
         self.max_total_bytes = n;
         self
     }
+    pub fn with_max_model_memory(mut self, n: u64) -> Self {
+        self.max_model_memory = n;
+        self
+    }
+
     pub fn with_max_model_entry_bytes(mut self, n: u64) -> Self {
         self.max_model_entry_bytes = n;
         self
@@ -70,12 +87,25 @@ pub struct EntryVisit<'a> {
 /// version (before the schema, so a newer major gets a version error).
 pub fn parse_manifest(bytes: &[u8], file: &str) -> Result<Manifest, BundleError> {
     let bad = |reason: String| BundleError::NotABundle { file: file.into(), reason };
-    let v: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| bad(format!("manifest.json is not JSON: {e}")))?;
-    if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
+    // The format and version first, the rest skipped (nothing of it held).
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(default)]
+        format: Option<String>,
+        #[serde(default)]
+        format_version: Option<String>,
+    }
+    let head: Head = serde_json::from_slice(bytes).map_err(|e| {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+            bad(format!("manifest.json's format or format_version is not a string: {e}"))
+        } else {
+            bad(format!("manifest.json is not JSON: {e}"))
+        }
+    })?;
+    if head.format.as_deref() != Some(FORMAT_NAME) {
         return Err(bad("manifest.json has no \"format\": \"perfbundle\"".into()));
     }
-    let ver = v.get("format_version").and_then(|f| f.as_str()).unwrap_or("");
+    let ver = head.format_version.as_deref().unwrap_or("");
     match parse_version(ver) {
         Some((FORMAT_MAJOR, _)) => {}
         _ => {
@@ -86,11 +116,18 @@ pub fn parse_manifest(bytes: &[u8], file: &str) -> Result<Manifest, BundleError>
             })
         }
     }
-    serde_json::from_value(v).map_err(|e| BundleError::Schema {
-        file: file.into(),
-        path: paths::MANIFEST.into(),
-        reason: e.to_string(),
-    })
+    let schema = |reason: String| BundleError::Schema { file: file.into(), path: paths::MANIFEST.into(), reason };
+    let m: Manifest = serde_json::from_slice(bytes).map_err(|e| schema(e.to_string()))?;
+    // Its times are RFC 3339 (FORMAT.md §3), within what the model keeps.
+    let times =
+        [("created_at", Some(&m.created_at)), ("run.start", m.run.start.as_ref()), ("run.end", m.run.end.as_ref())];
+    for (what, t) in times {
+        if let Some(t) = t {
+            crate::time::parse_rfc3339(t)
+                .map_err(|why| schema(format!("{what} {:?} {why}", crate::format::escape_controls(t))))?;
+        }
+    }
+    Ok(m)
 }
 
 fn read_block<R: Read>(r: &mut R, buf: &mut [u8; tar::BLOCK]) -> io::Result<bool> {
@@ -183,14 +220,16 @@ pub fn read_entries<R: Read>(
             reason: format!("{} entries is over the limit of {}", manifest.entries.len(), limits.max_entries),
         });
     }
-    let mut listed: HashSet<&str> = HashSet::new();
+    // Each listed entry by its path: an archive entry is found in constant time (a linear
+    // search made verifying 100,000 entries take half a minute).
+    let mut listed: HashMap<&str, &EntryRecord> = HashMap::with_capacity(manifest.entries.len());
     for e in &manifest.entries {
         check_entry_path(&e.path).map_err(|reason| BundleError::UnsafePath {
             file: file.into(),
             path: e.path.clone(),
             reason,
         })?;
-        if e.path == paths::MANIFEST || !listed.insert(e.path.as_str()) {
+        if e.path == paths::MANIFEST || listed.insert(e.path.as_str(), e).is_some() {
             return Err(BundleError::BadEntry {
                 file: file.into(),
                 path: e.path.clone(),
@@ -203,11 +242,38 @@ pub fn read_entries<R: Read>(
         }
     }
 
+    // A path that is a file cannot also be a folder of others (`raw/0` beside
+    // `raw/0/x`): no file system holds both, so such a bundle could not unpack.
+    for e in &manifest.entries {
+        let mut at = 0;
+        while let Some(i) = e.path[at..].find('/') {
+            at += i + 1;
+            if &e.path[..at - 1] == paths::MANIFEST {
+                return Err(BundleError::BadEntry {
+                    file: file.into(),
+                    path: e.path.clone(),
+                    reason: "its folder \"manifest.json\" is the manifest (a file): no file system holds both".into(),
+                });
+            }
+            if let Some(other) = listed.get(&e.path[..at - 1]) {
+                return Err(BundleError::BadEntry {
+                    file: file.into(),
+                    path: e.path.clone(),
+                    reason: format!("its folder {:?} is also an entry (a file): no file system holds both", other.path),
+                });
+            }
+        }
+    }
+
     let mut seen: HashSet<String> = HashSet::new();
     let mut read_total = 0u64;
     loop {
         if !read_block(&mut gz, &mut block).map_err(io_err("reading a header"))? {
-            break;
+            // A tar ends with a marker of zero blocks; without it, the archive was cut short.
+            return Err(BundleError::Integrity {
+                file: file.into(),
+                reason: "the archive ends without its end marker (two zero blocks): it was cut short".into(),
+            });
         }
         let Some(h) =
             tar::parse_header(&block).map_err(|r| BundleError::NotABundle { file: file.into(), reason: r })?
@@ -229,7 +295,7 @@ pub fn read_entries<R: Read>(
                 reason: "a second manifest.json in the archive".into(),
             });
         }
-        let Some(rec) = manifest.entries.iter().find(|e| e.path == h.path) else {
+        let Some(&rec) = listed.get(h.path.as_str()) else {
             return Err(BundleError::UnlistedEntry { file: file.into(), path: h.path });
         };
         if !seen.insert(h.path.clone()) {
@@ -284,6 +350,19 @@ pub fn read_entries<R: Read>(
             });
         }
         skip_padding(&mut gz, h.size).map_err(io_err(&format!("reading {}", h.path)))?;
+    }
+    // The end marker is two zero blocks: the second must follow the first.
+    if !read_block(&mut gz, &mut block).map_err(io_err("reading the end marker"))? {
+        return Err(BundleError::Integrity {
+            file: file.into(),
+            reason: "the archive's end marker is one zero block, not two: it was cut short".into(),
+        });
+    }
+    if block.iter().any(|b| *b != 0) {
+        return Err(BundleError::Integrity {
+            file: file.into(),
+            reason: "data after the archive's first end-marker block (an entry after the end?)".into(),
+        });
     }
     if let Some(missing) = manifest.entries.iter().find(|e| !seen.contains(&e.path)) {
         return Err(BundleError::MissingEntry { file: file.into(), path: missing.path.clone() });
@@ -388,26 +467,63 @@ pub(crate) enum ModelEntry {
 /// kind-wise means it is not a model kind. The writer calls this too, so
 /// that nothing is written that a reader would refuse.
 pub(crate) fn parse_model_entry(kind: &str, bytes: &[u8]) -> Result<ModelEntry, String> {
-    let s = |e: serde_json::Error| e.to_string();
-    Ok(match kind {
-        kinds::K6_SUMMARY => ModelEntry::K6Summary(Box::new(serde_json::from_slice(bytes).map_err(s)?)),
+    parse_with(kind, serde_json::Deserializer::from_slice(bytes)).map_err(|f| match f {
+        EntryFault::Io(e) => e.to_string(),
+        EntryFault::Schema(s) => s,
+    })
+}
+
+/// The longest string a model entry may hold (names, tags, titles are short).
+const MAX_MODEL_STRING_BYTES: usize = 4 << 20;
+
+/// Why an entry streamed into the model did not parse: its bytes did not
+/// arrive (a cut or corrupt stream, a bomb), or they are not the schema.
+pub(crate) enum EntryFault {
+    Io(io::Error),
+    Schema(String),
+}
+
+/// [`parse_model_entry`] of an entry read as it streams: its text is never
+/// held whole, only what the model keeps (within the reader's budget).
+pub(crate) fn read_model_entry<R: Read>(kind: &str, r: R) -> Result<ModelEntry, EntryFault> {
+    let guarded =
+        crate::ingest::document::LongStrings::new(io::BufReader::with_capacity(1 << 16, r), MAX_MODEL_STRING_BYTES);
+    parse_with(kind, serde_json::Deserializer::from_reader(guarded))
+}
+
+fn parse_with<'de, R: serde_json::de::Read<'de>>(
+    kind: &str,
+    mut de: serde_json::Deserializer<R>,
+) -> Result<ModelEntry, EntryFault> {
+    use serde::Deserialize;
+    let s = |e: serde_json::Error| {
+        if e.is_io() {
+            EntryFault::Io(io::Error::from(e))
+        } else {
+            EntryFault::Schema(e.to_string())
+        }
+    };
+    let out = match kind {
+        kinds::K6_SUMMARY => ModelEntry::K6Summary(Box::new(K6Summary::deserialize(&mut de).map_err(s)?)),
         kinds::K6_TIMESERIES => {
-            let ts: K6TimeSeries = serde_json::from_slice(bytes).map_err(s)?;
-            ts.validate()?;
+            let ts = K6TimeSeries::deserialize(&mut de).map_err(s)?;
+            ts.validate().map_err(EntryFault::Schema)?;
             ModelEntry::K6TimeSeries(Box::new(ts))
         }
         kinds::PROFILE => {
-            let p: Profile = serde_json::from_slice(bytes).map_err(s)?;
-            p.validate()?;
+            let p = Profile::deserialize(&mut de).map_err(s)?;
+            p.validate().map_err(EntryFault::Schema)?;
             ModelEntry::Profile(Box::new(p))
         }
         kinds::TIMELINE => {
-            let t: Timeline = serde_json::from_slice(bytes).map_err(s)?;
-            t.validate()?;
+            let t = Timeline::deserialize(&mut de).map_err(s)?;
+            t.validate().map_err(EntryFault::Schema)?;
             ModelEntry::Timeline(Box::new(t))
         }
-        other => return Err(format!("{other:?} is not a model kind")),
-    })
+        other => return Err(EntryFault::Schema(format!("{other:?} is not a model kind"))),
+    };
+    de.end().map_err(s)?;
+    Ok(out)
 }
 
 /// Kinds whose entries are parsed in memory (and so bounded in size and inflation).
@@ -433,41 +549,57 @@ impl Bundle {
     /// hashed but not kept. Entries of kinds this version does not know are
     /// checked and skipped.
     pub fn read<R: Read>(reader: R, file: &str, limits: &ReadLimits) -> Result<Bundle, BundleError> {
+        Ok(Bundle::read_measured(reader, file, limits)?.0)
+    }
+
+    /// [`Bundle::read`], also returning the memory its model takes as the
+    /// reader counts it against `max_model_memory` (for a caller that holds
+    /// several bundles within one budget).
+    pub fn read_measured<R: Read>(reader: R, file: &str, limits: &ReadLimits) -> Result<(Bundle, u64), BundleError> {
         let mut k6_summary = None;
         let mut k6_timeseries = None;
         let mut profiles = Vec::new();
         let mut timelines = Vec::new();
         let max_model = limits.max_model_entry_bytes;
-        let manifest = read_entries(reader, file, limits, &mut |_, e, r| {
-            let kind = e.record.kind.as_str();
-            if !is_model_kind(kind) {
-                return Ok(());
-            }
-            if e.record.size > max_model {
-                return Err(BundleError::TooLarge {
-                    file: file.into(),
-                    path: e.record.path.clone(),
-                    size: e.record.size,
-                    limit: max_model,
-                });
-            }
-            // The manifest's size is not trusted for the reservation: the bytes must arrive first.
-            let mut bytes = Vec::with_capacity(e.record.size.min(16 << 20) as usize);
-            r.read_to_end(&mut bytes)
-                .map_err(|source| stream_error(file, format!("reading {}", e.record.path), source))?;
-            match parse_model_entry(kind, &bytes).map_err(|reason| BundleError::Schema {
-                file: file.into(),
-                path: e.record.path.clone(),
-                reason,
-            })? {
-                ModelEntry::K6Summary(v) => k6_summary = Some(*v),
-                ModelEntry::K6TimeSeries(v) => k6_timeseries = Some(*v),
-                ModelEntry::Profile(v) => profiles.push(*v),
-                ModelEntry::Timeline(v) => timelines.push(*v),
-            }
-            Ok(())
+        let mut memory = limits.max_model_memory;
+        let mut unparsed: Option<(String, String)> = None;
+        let manifest = crate::bounded::with_budget(&mut memory, || {
+            read_entries(reader, file, limits, &mut |_, e, r| {
+                let kind = e.record.kind.as_str();
+                if !is_model_kind(kind) {
+                    return Ok(());
+                }
+                if e.record.size > max_model {
+                    return Err(BundleError::TooLarge {
+                        file: file.into(),
+                        path: e.record.path.clone(),
+                        size: e.record.size,
+                        limit: max_model,
+                    });
+                }
+                // Parsed as it streams (its text never held whole). A parse error
+                // waits for the entry's checksum: damage is said as damage.
+                match read_model_entry(kind, &mut *r) {
+                    Ok(ModelEntry::K6Summary(v)) => k6_summary = Some(*v),
+                    Ok(ModelEntry::K6TimeSeries(v)) => k6_timeseries = Some(*v),
+                    Ok(ModelEntry::Profile(v)) => profiles.push(*v),
+                    Ok(ModelEntry::Timeline(v)) => timelines.push(*v),
+                    Err(EntryFault::Io(source)) => {
+                        return Err(stream_error(file, format!("reading {}", e.record.path), source));
+                    }
+                    Err(EntryFault::Schema(reason)) => {
+                        unparsed.get_or_insert((e.record.path.clone(), reason));
+                    }
+                }
+                Ok(())
+            })
         })?;
-        Ok(Bundle { manifest, k6_summary, k6_timeseries, profiles, timelines })
+        // Every entry's checksum held: a parse error is the schema's.
+        if let Some((path, reason)) = unparsed {
+            return Err(BundleError::Schema { file: file.into(), path, reason });
+        }
+        let held = limits.max_model_memory - memory;
+        Ok((Bundle { manifest, k6_summary, k6_timeseries, profiles, timelines }, held))
     }
 
     /// Reads a bundle held in memory (the viewer's path).

@@ -27,6 +27,8 @@ pub struct BundleBuilder {
     manifest: Manifest,
     entries: Vec<(EntryRecord, PendingEntry)>,
     mtime: u64,
+    /// What is left of the memory a written model may take ([`super::reader::WRITTEN_MODEL_MEMORY`]).
+    memory_left: u64,
 }
 
 /// The gzip level bundles are written with (zlib's default).
@@ -40,7 +42,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl BundleBuilder {
     /// `mtime` (Unix seconds) is written into every tar header.
     pub fn new(manifest: Manifest, mtime: u64) -> Self {
-        BundleBuilder { manifest, entries: Vec::new(), mtime }
+        BundleBuilder { manifest, entries: Vec::new(), mtime, memory_left: super::reader::WRITTEN_MODEL_MEMORY }
     }
 
     pub fn manifest_mut(&mut self) -> &mut Manifest {
@@ -68,10 +70,13 @@ impl BundleBuilder {
                     ),
                 });
             }
-            parse_model_entry(kind, &bytes).map_err(|reason| BundleError::Write {
-                file: path.into(),
-                reason: format!("would not read back ({reason}); nothing was written"),
-            })?;
+            // Within the reader's memory budget, all model entries together.
+            crate::bounded::with_budget(&mut self.memory_left, || parse_model_entry(kind, &bytes)).map_err(
+                |reason| BundleError::Write {
+                    file: path.into(),
+                    reason: format!("would not read back ({reason}); nothing was written"),
+                },
+            )?;
         }
         let rec = EntryRecord {
             path: path.into(),

@@ -188,6 +188,184 @@ pub fn detect(head: &[u8], complete: bool) -> Option<InputKind> {
     }
 }
 
+/// What a whole JSON document is, read as a stream (nothing of it held):
+/// a k6 summary (`metrics` an object of objects; handleSummary's when a
+/// metric has `type` and a `values` object, else the summary export), or
+/// `None`. For a document too large for [`detect`]'s head.
+pub fn detect_document<R: std::io::Read>(reader: R) -> Option<InputKind> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    use std::fmt;
+
+    #[derive(Default)]
+    struct Shape {
+        metrics: bool,
+        handle_like: bool,
+        all_objects: bool,
+        root_group: bool,
+    }
+    struct Top;
+    impl<'de> Visitor<'de> for Top {
+        type Value = Shape;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Shape, A::Error> {
+            let mut s = Shape { all_objects: true, ..Default::default() };
+            while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                match k.as_ref() {
+                    "metrics" => {
+                        let (objects, handle) = m.next_value_seed(Metrics)?;
+                        s.metrics = true;
+                        s.all_objects = objects;
+                        s.handle_like = handle;
+                    }
+                    "root_group" => {
+                        m.next_value::<IgnoredAny>()?;
+                        s.root_group = true;
+                    }
+                    _ => {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(s)
+        }
+    }
+    /// The `metrics` object: (every value an object, some metric handleSummary-like).
+    struct Metrics;
+    impl<'de> serde::de::DeserializeSeed<'de> for Metrics {
+        type Value = (bool, bool);
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(bool, bool), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Metrics {
+        type Value = (bool, bool);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of metrics")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(bool, bool), A::Error> {
+            let (mut objects, mut handle) = (true, false);
+            while m.next_key::<IgnoredAny>()?.is_some() {
+                let one = m.next_value::<Metric>()?;
+                objects &= one.object;
+                handle |= one.object && one.kind && one.values_object;
+            }
+            Ok((objects, handle))
+        }
+    }
+    #[derive(Default)]
+    struct Metric {
+        object: bool,
+        kind: bool,
+        values_object: bool,
+    }
+    impl<'de> serde::Deserialize<'de> for Metric {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Metric, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Metric;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a metric")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Metric, A::Error> {
+                    let mut out = Metric { object: true, ..Default::default() };
+                    while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                        match k.as_ref() {
+                            "type" => {
+                                m.next_value::<IgnoredAny>()?;
+                                out.kind = true;
+                            }
+                            "values" => out.values_object = m.next_value::<IsObject>()?.0,
+                            _ => {
+                                m.next_value::<IgnoredAny>()?;
+                            }
+                        }
+                    }
+                    Ok(out)
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<Metric, E> {
+                    Ok(Metric::default())
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Metric, E> {
+                    Ok(Metric::default())
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Metric, E> {
+                    Ok(Metric::default())
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<Metric, E> {
+                    Ok(Metric::default())
+                }
+                fn visit_str<E>(self, _: &str) -> Result<Metric, E> {
+                    Ok(Metric::default())
+                }
+                fn visit_unit<E>(self) -> Result<Metric, E> {
+                    Ok(Metric::default())
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Metric, A::Error> {
+                    while s.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Metric::default())
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    struct IsObject(bool);
+    impl<'de> serde::Deserialize<'de> for IsObject {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<IsObject, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = IsObject;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a value")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<IsObject, A::Error> {
+                    while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(IsObject(true))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<IsObject, A::Error> {
+                    while s.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(IsObject(false))
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<IsObject, E> {
+                    Ok(IsObject(false))
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<IsObject, E> {
+                    Ok(IsObject(false))
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<IsObject, E> {
+                    Ok(IsObject(false))
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<IsObject, E> {
+                    Ok(IsObject(false))
+                }
+                fn visit_str<E>(self, _: &str) -> Result<IsObject, E> {
+                    Ok(IsObject(false))
+                }
+                fn visit_unit<E>(self) -> Result<IsObject, E> {
+                    Ok(IsObject(false))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    let reader = super::document::LongStrings::new(
+        std::io::BufReader::with_capacity(1 << 16, reader),
+        super::document::MAX_STRING_BYTES,
+    );
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let s = de.deserialize_map(Top).ok()?;
+    if !s.metrics {
+        None
+    } else if s.handle_like {
+        Some(InputKind::K6HandleSummary)
+    } else if s.root_group || s.all_objects {
+        Some(InputKind::K6SummaryExport)
+    } else {
+        None
+    }
+}
+
 /// What a file that is not a bundle is, in words that say what to do with
 /// it: `this is k6's --summary-export JSON, not a .perfbundle: pack it
 /// (perfbundle pack FILE …) into one`. Reads at most the first 256 KiB
@@ -244,9 +422,35 @@ fn detect_text_profile(text: &[u8], complete: bool) -> Option<InputKind> {
     (all && lines.iter().any(|l| l.contains(';'))).then_some(InputKind::Folded)
 }
 
+/// Whether text a file's name says is folded stacks (`.folded`,
+/// `.collapsed`) is: every whole line `frames COUNT` — one-frame stacks too,
+/// which [`detect`] does not take on content alone — or, when the first
+/// line is longer than `head` (a deep stack), text without control characters.
+pub fn looks_folded(head: &[u8], complete: bool) -> bool {
+    let s = String::from_utf8_lossy(head);
+    let mut lines: Vec<&str> = s.lines().collect();
+    if !complete && !s.ends_with('\n') {
+        lines.pop();
+    }
+    let lines: Vec<&str> = lines.into_iter().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return !complete && !s.is_empty() && !s.chars().any(|c| c.is_control() && c != '\t');
+    }
+    lines.iter().all(|l| !l.starts_with([' ', '\t']) && crate::profile::folded::split_line(l).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folded_stacks_named_so_are_taken_one_frame_deep_or_longer_than_the_head() {
+        assert_eq!(detect(b"work 3\nidle 1\n", true), None, "on content alone, too like any text");
+        assert!(looks_folded(b"work 3\nidle 1\n", true));
+        let deep = format!("a;{}", "f;".repeat(200_000));
+        assert!(looks_folded(&deep.as_bytes()[..256 << 10], false));
+        assert!(!looks_folded(b"hello world\nnot folded\n", true));
+    }
 
     #[test]
     fn says_what_a_file_that_is_not_a_bundle_is() {

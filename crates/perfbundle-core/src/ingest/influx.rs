@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::error::IngestError;
-use crate::ingest::lines::{read_line_capped, DEFAULT_MAX_LINE_BYTES};
+use crate::ingest::lines::read_line_capped;
 use crate::k6::{Aggregator, Route};
 
 #[derive(Deserialize)]
@@ -90,6 +90,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Rows<'a> {
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
                 while let Some(c) = a.next_element::<Cell<'de>>()? {
+                    // Each cell charged: a chunk of millions of cells is refused, not held.
+                    crate::bounded::take(std::mem::size_of::<Cell<'_>>() as u64).map_err(serde::de::Error::custom)?;
                     self.0.push(c);
                 }
                 Ok(())
@@ -202,6 +204,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for Cell<'a> {
     }
 }
 
+/// The longest response chunk (a line of `chunk_size` rows, 10,000 rows of
+/// a few hundred bytes: a few MB).
+const MAX_CHUNK_BYTES: usize = 32 << 20;
+/// What one chunk's rows may take once read.
+const MAX_CHUNK_MEMORY: u64 = 64 << 20;
+
 /// What one response held.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResponseStats {
@@ -227,7 +235,7 @@ pub fn ingest_response<R: BufRead>(
         line.clear();
         // A chunk is at most `chunk_size` rows; a server that sends a line
         // longer than the cap is not answering as InfluxDB does.
-        let read = read_line_capped(&mut reader, &mut line, DEFAULT_MAX_LINE_BYTES)
+        let read = read_line_capped(&mut reader, &mut line, MAX_CHUNK_BYTES)
             .map_err(|e| IngestError::read(source, format!("reading response chunk {}", n + 1), e))?;
         if read == 0 {
             break;
@@ -236,10 +244,13 @@ pub fn ingest_response<R: BufRead>(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let r: Response = serde_json::from_slice(&line).map_err(|e| IngestError::BadLine {
-            file: source.into(),
-            line: n,
-            message: format!("not an InfluxDB query response: {e}"),
+        let mut budget = MAX_CHUNK_MEMORY;
+        let r: Response = crate::bounded::with_budget(&mut budget, || serde_json::from_slice(&line)).map_err(|e| {
+            IngestError::BadLine {
+                file: source.into(),
+                line: n,
+                message: format!("not an InfluxDB query response: {e}"),
+            }
         })?;
         if let Some(e) = r.error {
             return Err(IngestError::invalid(source, format!("InfluxDB says: {e}")));

@@ -547,7 +547,7 @@ fn ingest_line(line: &[u8], agg: &mut Aggregator) -> Result<(), String> {
     match l.kind.as_ref() {
         "Point" => {
             let time = l.data.time.ok_or("Point without data.time")?;
-            let ns = parse_rfc3339_ns(&time).ok_or_else(|| format!("data.time {time:?} is not an RFC 3339 time"))?;
+            let ns = crate::time::parse_rfc3339(&time).map_err(|why| format!("data.time {time:?} {why}"))?;
             let value = l.data.value.ok_or("Point without a numeric data.value")?;
             if !value.is_finite() {
                 return Err(format!("data.value {value} is not a finite number"));

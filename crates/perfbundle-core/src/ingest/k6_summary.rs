@@ -18,7 +18,23 @@ pub struct SummaryInput {
     pub checks: Option<CheckGroup>,
     /// k6's test run duration (`state.testRunDurationMs`, or derived from a counter's count/rate).
     pub duration_ms: Option<f64>,
+    /// What the summary held past the bounds a point stream has too ([`MAX_METRICS`]…), left out: in words.
+    pub left_out: Vec<String>,
 }
+
+/// Most distinct metric names kept from a summary, as from a point stream
+/// (`AggregatorOptions::max_metrics`); with their sub-metrics.
+pub const MAX_METRICS: usize = 1_000;
+/// Most sub-metrics kept per metric (`AggregatorOptions::max_submetrics`).
+pub const MAX_SUBMETRICS: usize = 200;
+/// Most series (metrics and sub-metrics) kept in all (`AggregatorOptions::max_series`).
+pub const MAX_SERIES: usize = 20_000;
+/// Most statistics kept per metric (avg, min, med, max, p(N)…, as `summaryTrendStats` names them).
+pub const MAX_VALUES: usize = 100;
+/// Most thresholds kept per metric.
+pub const MAX_THRESHOLDS: usize = 100;
+/// Most checks kept over the whole tree (`AggregatorOptions::max_checks`).
+pub const MAX_CHECKS: usize = 10_000;
 
 impl SummaryInput {
     /// Every percentile k6's summary shows for a trend (`p(99.9)` → 0.999),
@@ -55,26 +71,79 @@ pub fn parse(bytes: &[u8], file: &str, kind: InputKind) -> Result<SummaryInput, 
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(IngestError::Empty { file: file.into() });
     }
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| IngestError::invalid(file, format!("not JSON: {e}")))?;
+    // Read within the memory a tool's document may take (every node charged).
+    let mut budget = super::document::DOCUMENT_MEMORY;
+    let v: Value = crate::bounded::with_budget(&mut budget, || serde_json::from_slice::<crate::bounded::Value>(bytes))
+        .map(|v| v.0)
+        .map_err(|e| {
+            if e.to_string().contains(crate::bounded::SPENT) {
+                IngestError::invalid(
+                    file,
+                    format!(
+                        "it holds more than perfbundle reads of one file ({} MiB once parsed)",
+                        super::document::DOCUMENT_MEMORY >> 20
+                    ),
+                )
+            } else {
+                IngestError::invalid(file, format!("not JSON: {e}"))
+            }
+        })?;
     let metrics_v = v
         .get("metrics")
         .and_then(Value::as_object)
         .ok_or_else(|| IngestError::invalid(file, "no \"metrics\" object: not a k6 summary"))?;
     let mut metrics = BTreeMap::new();
+    // The same bounds as a point stream's: the first 1,000 metric names (with up to 200 sub-metrics each).
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    let (mut dropped_metrics, mut dropped_subs) = (std::collections::BTreeSet::new(), 0usize);
     for (name, m) in metrics_v {
         let obj =
             m.as_object().ok_or_else(|| IngestError::invalid(file, format!("metrics.{name} is not an object")))?;
+        let base = name.split('{').next().unwrap_or(name);
+        let known = names.len();
+        let subs = match names.get_mut(base) {
+            Some(n) => n,
+            None if known < MAX_METRICS => names.entry(base).or_insert(0),
+            None => {
+                dropped_metrics.insert(base);
+                continue;
+            }
+        };
+        if name.contains('{') {
+            if *subs >= MAX_SUBMETRICS || metrics.len() >= MAX_SERIES {
+                dropped_subs += 1;
+                continue;
+            }
+            *subs += 1;
+        }
         let rm = match kind {
             InputKind::K6HandleSummary => handle_metric(obj),
             _ => export_metric(obj),
         };
         metrics.insert(name.clone(), rm);
     }
+    let mut left_out = Vec::new();
+    if !dropped_metrics.is_empty() {
+        left_out.push(format!(
+            "{} distinct metric names past the limit of {MAX_METRICS} left out (the first: {})",
+            dropped_metrics.len(),
+            dropped_metrics.iter().next().copied().unwrap_or_default()
+        ));
+    }
+    if dropped_subs > 0 {
+        left_out.push(format!(
+            "{dropped_subs} sub-metrics past {MAX_SUBMETRICS} per metric or {MAX_SERIES} series in all left out"
+        ));
+    }
+    let mut checks_left = MAX_CHECKS;
     let checks = v.get("root_group").map(|g| {
-        let mut tree = group(g);
+        let mut tree = group(g, &mut checks_left);
         tree.limit_depth();
         tree
     });
+    if checks_left == 0 {
+        left_out.push(format!("checks past the limit of {MAX_CHECKS} left out"));
+    }
     let duration_ms = match kind {
         InputKind::K6HandleSummary => v.get("state").and_then(|s| s.get("testRunDurationMs")).and_then(Value::as_f64),
         _ => None,
@@ -85,11 +154,11 @@ pub fn parse(bytes: &[u8], file: &str, kind: InputKind) -> Result<SummaryInput, 
             (*r > 0.0).then(|| c / r * 1000.0)
         })
     });
-    Ok(SummaryInput { kind, metrics, checks, duration_ms })
+    Ok(SummaryInput { kind, metrics, checks, duration_ms, left_out })
 }
 
 fn numbers(obj: &serde_json::Map<String, Value>) -> BTreeMap<String, f64> {
-    obj.iter().filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), x))).collect()
+    obj.iter().filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), x))).take(MAX_VALUES).collect()
 }
 
 fn handle_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
@@ -99,7 +168,10 @@ fn handle_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
         .get("thresholds")
         .and_then(Value::as_object)
         .map(|t| {
-            t.iter().filter_map(|(expr, r)| r.get("ok").and_then(Value::as_bool).map(|ok| (expr.clone(), ok))).collect()
+            t.iter()
+                .filter_map(|(expr, r)| r.get("ok").and_then(Value::as_bool).map(|ok| (expr.clone(), ok)))
+                .take(MAX_THRESHOLDS)
+                .collect()
         })
         .unwrap_or_default();
     ReportedMetric { kind, contains: obj.get("contains").and_then(Value::as_str).map(String::from), values, thresholds }
@@ -130,12 +202,18 @@ fn export_metric(obj: &serde_json::Map<String, Value>) -> ReportedMetric {
     let thresholds = obj
         .get("thresholds")
         .and_then(Value::as_object)
-        .map(|t| t.iter().filter_map(|(e, b)| b.as_bool().map(|crossed| (e.clone(), !crossed))).collect())
+        .map(|t| {
+            t.iter()
+                .filter_map(|(e, b)| b.as_bool().map(|crossed| (e.clone(), !crossed)))
+                .take(MAX_THRESHOLDS)
+                .collect()
+        })
         .unwrap_or_default();
     ReportedMetric { kind, contains: None, values, thresholds }
 }
 
-fn group(g: &Value) -> CheckGroup {
+/// A group of checks and its sub-groups, keeping at most `left` checks in all.
+fn group(g: &Value, left: &mut usize) -> CheckGroup {
     let s = |k: &str| g.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     let items = |k: &str| -> Vec<Value> {
         match g.get(k) {
@@ -144,7 +222,10 @@ fn group(g: &Value) -> CheckGroup {
             _ => Vec::new(),
         }
     };
-    let checks = items("checks")
+    let all = items("checks");
+    let keep = all.len().min(*left);
+    *left -= keep;
+    let checks = all[..keep]
         .iter()
         .map(|c| CheckResult {
             name: c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
@@ -153,7 +234,7 @@ fn group(g: &Value) -> CheckGroup {
             fails: c.get("fails").and_then(Value::as_u64).unwrap_or(0),
         })
         .collect();
-    let groups = items("groups").iter().map(group).collect();
+    let groups = items("groups").iter().map(|x| group(x, left)).collect();
     CheckGroup { name: s("name"), path: s("path"), checks, groups }
 }
 

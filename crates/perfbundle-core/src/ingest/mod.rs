@@ -2,6 +2,7 @@
 //! the model. [`detect`] tells the formats apart by content.
 
 pub mod detect;
+pub mod document;
 pub mod gzip;
 pub mod influx;
 pub mod k6_csv;

@@ -52,6 +52,7 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
         timeseries = Some(a.timeseries);
     }
     if let Some(s) = summary {
+        warnings.extend(s.left_out.iter().map(|w| format!("k6's summary: {w}")));
         let source = s.kind.name().trim_start_matches("k6-").to_string();
         out.thresholds = s
             .metrics
@@ -117,10 +118,16 @@ pub fn assemble(points: Option<(Aggregator, String)>, summary: Option<SummaryInp
                 );
             }
         } else {
-            for key in s.metrics.keys() {
-                if !out.series.contains_key(key) {
-                    warnings.push(format!("k6's summary has {key}, which the point stream has no sample of"));
-                }
+            // One warning for them all, naming the first few.
+            let missing: Vec<&String> = s.metrics.keys().filter(|k| !out.series.contains_key(*k)).collect();
+            if !missing.is_empty() {
+                let shown: Vec<&str> = missing.iter().take(5).map(|k| k.as_str()).collect();
+                let more = if missing.len() > 5 { format!(" and {} more", missing.len() - 5) } else { String::new() };
+                warnings.push(format!(
+                    "k6's summary has {} series the point stream has no sample of: {}{more}",
+                    missing.len(),
+                    shown.join(", ")
+                ));
             }
         }
     }

@@ -80,6 +80,14 @@ pub(crate) trait Cell: Default + Clone {
     fn hist_slots(&self) -> usize {
         0
     }
+    /// An empty cell whose histogram (if it has one) is of `accuracy`.
+    fn empty_at(_accuracy: f64) -> Self {
+        Self::default()
+    }
+    /// The cell with its histogram (if it has one) at `accuracy`.
+    fn at_accuracy(self, _accuracy: f64) -> Self {
+        self
+    }
 }
 
 /// Cells by absolute bucket index, stored on a grid whose first bucket is `first`.
@@ -93,7 +101,7 @@ pub(crate) fn store<'a, T: Cell + 'a>(cells: impl IntoIterator<Item = (i64, &'a 
 
 /// Buckets `idx` of a stored series merged in time into one cell.
 pub(crate) fn merged<T: Cell>(s: &StoredSeries, idx: impl IntoIterator<Item = usize>, accuracy: f64) -> T {
-    let mut whole = T::default();
+    let mut whole = T::empty_at(accuracy);
     for i in idx {
         whole.merge(&T::from_stored(s, i, accuracy));
     }
@@ -333,13 +341,6 @@ pub(crate) struct TrendCell {
 }
 
 impl TrendCell {
-    /// Adds a value; `true` when its histogram occupied a new bucket.
-    #[inline]
-    pub fn add(&mut self, v: f64) -> bool {
-        self.tally(v);
-        self.hist.add(v)
-    }
-
     /// Counts a value in `n`, `sum`, `min` and `max`, not in the histogram
     /// (a whole run's cell, whose histogram is the merge of its buckets').
     #[inline]
@@ -349,12 +350,13 @@ impl TrendCell {
         self.sum += v;
     }
 
-    /// `k` samples of value `v` (a histogram bucket's observations, say);
+    /// `k` samples of value `v`, counted in the histogram as `hv` (`v`
+    /// held within the histogram's range when its memory ran out);
     /// `true` when the histogram occupied a new bucket.
     #[inline]
-    pub fn add_n(&mut self, v: f64, k: u64) -> bool {
+    pub fn add_n_as(&mut self, v: f64, hv: f64, k: u64) -> bool {
         self.tally_n(v, k);
-        self.hist.add_n(v, k)
+        self.hist.add_n(hv, k)
     }
 
     /// [`TrendCell::tally`] of `k` samples of value `v`.
@@ -448,6 +450,13 @@ impl Cell for TrendCell {
     fn hist_slots(&self) -> usize {
         self.hist.occupied()
     }
+    fn empty_at(accuracy: f64) -> Self {
+        TrendCell { hist: LogHistogram::new(accuracy), ..Default::default() }
+    }
+    fn at_accuracy(mut self, accuracy: f64) -> Self {
+        self.hist = self.hist.at_accuracy(accuracy);
+        self
+    }
 }
 
 /// The summary percentiles as (key, 0..=1).
@@ -472,7 +481,7 @@ mod tests {
     fn cells_round_trip_through_a_stored_series() {
         let mut t = TrendCell::default();
         for v in [3.0, 1.0, 2.0] {
-            t.add(v);
+            t.add_n_as(v, v, 1);
         }
         let s = store([(7, &t)], 5);
         assert_eq!(s.t, vec![2]);

@@ -52,10 +52,11 @@ pub struct MetricDecl {
     #[serde(rename = "type")]
     pub kind: MetricType,
     /// `default`, `time` (values in ms) or `data` (bytes).
+    #[serde(deserialize_with = "crate::bounded::string")]
     pub contains: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     pub thresholds: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     pub submetrics: Vec<SubmetricDecl>,
     /// Where the type came from: `declared` (a `Metric` line), `builtin`, `hint`, `summary` or `guessed`.
     #[serde(default = "declared")]
@@ -95,8 +96,9 @@ pub enum PercentileSource {
 /// The end-of-test summary of one series, in k6's keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesSummary {
+    #[serde(deserialize_with = "crate::bounded::string")]
     pub metric: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::bounded::map", default)]
     pub tags: BTreeMap<String, String>,
     pub origin: SeriesOrigin,
     /// Number of samples.
@@ -108,12 +110,13 @@ pub struct SeriesSummary {
     pub last_ns: Option<i64>,
     /// k6 summary keys: `count rate` (counter), `rate passes fails` (rate),
     /// `value min max` (gauge), `count avg min med max p(90) p(95) p(99)` (trend).
+    #[serde(deserialize_with = "crate::bounded::map")]
     pub values: BTreeMap<String, f64>,
     pub percentiles: PercentileSource,
     /// Keys of `values` whose precision is limited by the source (format
     /// 1.2; e.g. an import from Prometheus: figures from pushes every few
     /// seconds, or from histogram buckets). Empty: every value is as exact as §4 says.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "crate::bounded::vec")]
     pub approximate: Vec<String>,
 }
 
@@ -121,7 +124,9 @@ pub struct SeriesSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Threshold {
     /// The metric or sub-metric it is on, in k6's form.
+    #[serde(deserialize_with = "crate::bounded::string")]
     pub metric: String,
+    #[serde(deserialize_with = "crate::bounded::string")]
     pub expr: String,
     /// `true` passed, `false` crossed, `None` could not be evaluated.
     pub ok: Option<bool>,
@@ -156,9 +161,9 @@ impl CheckResult {
 pub struct CheckGroup {
     pub name: String,
     pub path: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::bounded::vec", default)]
     pub checks: Vec<CheckResult>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::bounded::vec", default)]
     pub groups: Vec<CheckGroup>,
 }
 
@@ -206,9 +211,10 @@ pub struct ReportedMetric {
     pub kind: Option<MetricType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contains: Option<String>,
+    #[serde(deserialize_with = "crate::bounded::map")]
     pub values: BTreeMap<String, f64>,
     /// Expression → passed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::map")]
     pub thresholds: BTreeMap<String, bool>,
 }
 
@@ -224,7 +230,7 @@ pub struct IngestStats {
     #[serde(default)]
     pub non_finite: u64,
     /// `metric{tag}` → samples not broken down because the tag had too many values.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::map")]
     pub breakdown_overflow: BTreeMap<String, u64>,
     /// Samples of metrics past the limit on distinct metric names (not kept).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -297,13 +303,15 @@ pub struct K6Summary {
     pub start_ns: Option<i64>,
     #[serde(default)]
     pub end_ns: Option<i64>,
+    #[serde(deserialize_with = "crate::bounded::map")]
     pub metrics: BTreeMap<String, MetricDecl>,
+    #[serde(deserialize_with = "crate::bounded::map")]
     pub series: BTreeMap<String, SeriesSummary>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::bounded::vec", default)]
     pub thresholds: Vec<Threshold>,
     #[serde(default)]
     pub checks: Option<CheckGroup>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::bounded::opt_map", default)]
     pub reported: Option<BTreeMap<String, ReportedMetric>>,
     #[serde(default)]
     pub stats: IngestStats,
@@ -335,20 +343,22 @@ impl K6Summary {
 pub struct StoredSeries {
     #[serde(rename = "type")]
     pub kind: Option<MetricType>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub t: Vec<u32>,
     /// Samples in the bucket.
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub n: Vec<u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub sum: Vec<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub min: Vec<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub max: Vec<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub last: Vec<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub passes: Vec<u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub hist: Vec<StoredHistogram>,
 }
 
@@ -364,6 +374,7 @@ pub struct K6TimeSeries {
     pub buckets: u64,
     /// Relative accuracy of every histogram.
     pub relative_accuracy: f64,
+    #[serde(deserialize_with = "crate::bounded::map")]
     pub series: BTreeMap<String, StoredSeries>,
 }
 
@@ -372,6 +383,10 @@ impl K6TimeSeries {
     pub fn validate(&self) -> Result<(), String> {
         if self.bucket_ms == 0 {
             return Err("bucket_ms is 0".into());
+        }
+        // The writer's bound (FORMAT.md §5): a grid of more buckets is not one it writes.
+        if self.buckets > super::cells::MAX_BUCKETS {
+            return Err(format!("{} buckets is over the limit of {}", self.buckets, super::cells::MAX_BUCKETS));
         }
         if !(self.relative_accuracy > 0.0 && self.relative_accuracy < 1.0) {
             return Err("relative_accuracy must be in (0, 1)".into());
@@ -435,5 +450,23 @@ pub fn parse_series_key(key: &str) -> (String, BTreeMap<String, String>) {
             (key[..open].to_string(), tags)
         }
         _ => (key.to_string(), tags),
+    }
+}
+
+impl crate::bounded::Heap for Threshold {
+    fn heap(&self) -> u64 {
+        (self.metric.len() + self.expr.len() + self.source.len()) as u64
+    }
+}
+
+impl crate::bounded::Heap for CheckResult {
+    fn heap(&self) -> u64 {
+        (self.name.len() + self.path.len()) as u64
+    }
+}
+
+impl crate::bounded::Heap for CheckGroup {
+    fn heap(&self) -> u64 {
+        (self.name.len() + self.path.len()) as u64
     }
 }

@@ -20,8 +20,39 @@ impl std::fmt::Display for CountOverflow {
     }
 }
 
+/// Deepest stack kept: frames past this depth are folded into one frame,
+/// [`DEEPER`], under the outermost ones (the root side of the stack stays).
+/// A recursion thousands deep fits; a hostile million-frame stack costs no more.
+pub const MAX_DEPTH: u32 = 4_096;
+/// Most distinct frames kept: further ones are read as one frame, [`MORE_FRAMES`].
+pub const MAX_FRAMES: usize = 262_144;
+/// Most nodes of the call tree: new call paths past it are counted under
+/// one node, [`MORE_PATHS`], under the root.
+pub const MAX_NODES: usize = 2_000_000;
+
+/// The frame that stands for the frames past [`MAX_DEPTH`].
+pub const DEEPER: &str = "(perfbundle: frames deeper than 4096, folded here)";
+/// The frame that stands for the distinct frames past [`MAX_FRAMES`].
+pub const MORE_FRAMES: &str = "(perfbundle: more distinct frames than 262144, read as one)";
+/// The frame of the call paths past [`MAX_NODES`].
+pub const MORE_PATHS: &str = "(perfbundle: more call paths than 2000000, counted here)";
+
+/// What a profile's stand-in frames say was folded, in words for a warning (none when nothing was).
+pub fn bounds_hit(p: &Profile) -> Vec<String> {
+    [
+        (DEEPER, "stacks deeper than 4,096 frames: the deeper frames are folded into one"),
+        (MORE_FRAMES, "more than 262,144 distinct frames: the others are read as one"),
+        (MORE_PATHS, "more than 2,000,000 call paths: the others are counted under one node"),
+    ]
+    .into_iter()
+    .filter(|(name, _)| p.frames.name.iter().any(|n| n == name))
+    .map(|(_, why)| format!("profile {}: {why}", p.name))
+    .collect()
+}
+
 /// Builds a profile: intern frames, add stacks (root first), optionally
-/// record each sample's time, then [`ProfileBuilder::finish`].
+/// record each sample's time, then [`ProfileBuilder::finish`]. Bounded
+/// whatever the input ([`MAX_DEPTH`], [`MAX_FRAMES`], [`MAX_NODES`]).
 #[derive(Debug)]
 pub struct ProfileBuilder {
     name: String,
@@ -29,6 +60,8 @@ pub struct ProfileBuilder {
     frames: Vec<Frame>,
     frame_ids: HashMap<Frame, u32>,
     nodes: NodeTable,
+    /// Each node's depth (the root's is 0).
+    depth: Vec<u32>,
     children: HashMap<(u32, u32), u32>,
     samples: Option<SampleTable>,
     last_t: i64,
@@ -52,6 +85,7 @@ impl ProfileBuilder {
             frames: Vec::new(),
             frame_ids: HashMap::new(),
             nodes: NodeTable { parent: vec![-1], frame: vec![-1], self_samples: vec![0], self_weight: vec![0] },
+            depth: vec![0],
             children: HashMap::new(),
             samples: None,
             last_t: 0,
@@ -67,8 +101,24 @@ impl ProfileBuilder {
         }
     }
 
-    /// The frame's index, adding it if new.
+    /// The frame's index, adding it if new (past [`MAX_FRAMES`], the index of [`MORE_FRAMES`]).
     pub fn intern(&mut self, f: Frame) -> u32 {
+        if let Some(&i) = self.frame_ids.get(&f) {
+            return i;
+        }
+        // Room is kept for the three stand-in frames.
+        if self.frames.len() >= MAX_FRAMES - 3 {
+            return self.stand_in(MORE_FRAMES);
+        }
+        let i = self.frames.len() as u32;
+        self.frames.push(f.clone());
+        self.frame_ids.insert(f, i);
+        i
+    }
+
+    /// A frame the builder stands in for others with (named, category `other`).
+    fn stand_in(&mut self, name: &str) -> u32 {
+        let f = Frame { name: name.into(), file: String::new(), line: 0, col: 0, category: super::Category::Other };
         if let Some(&i) = self.frame_ids.get(&f) {
             return i;
         }
@@ -78,16 +128,40 @@ impl ProfileBuilder {
         i
     }
 
-    /// The child of `parent` for `frame`, adding it if new.
+    /// The child of `parent` for `frame`, adding it if new. Past
+    /// [`MAX_DEPTH`], every deeper frame is the one [`DEEPER`] node; past
+    /// [`MAX_NODES`], a new path is the root's [`MORE_PATHS`] node.
     pub fn child(&mut self, parent: u32, frame: u32) -> u32 {
         if let Some(&c) = self.children.get(&(parent, frame)) {
             return c;
         }
+        let d = self.depth[parent as usize];
+        if d + 1 >= MAX_DEPTH {
+            let deeper = self.stand_in(DEEPER);
+            if self.nodes.frame[parent as usize] == i64::from(deeper) {
+                return parent;
+            }
+            if frame != deeper {
+                return self.child(parent, deeper);
+            }
+        }
+        if self.nodes.parent.len() >= MAX_NODES - 1 {
+            let more = self.stand_in(MORE_PATHS);
+            if let Some(&c) = self.children.get(&(0, more)) {
+                return c;
+            }
+            return self.new_node(0, more);
+        }
+        self.new_node(parent, frame)
+    }
+
+    fn new_node(&mut self, parent: u32, frame: u32) -> u32 {
         let c = self.nodes.parent.len() as u32;
         self.nodes.parent.push(i64::from(parent));
         self.nodes.frame.push(i64::from(frame));
         self.nodes.self_samples.push(0);
         self.nodes.self_weight.push(0);
+        self.depth.push(self.depth[parent as usize] + 1);
         self.children.insert((parent, frame), c);
         c
     }

@@ -26,26 +26,46 @@ use crate::error::IngestError;
 
 #[derive(Deserialize)]
 struct Event {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::string")]
     name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded_value")]
     pid: Value,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded_value")]
     tid: Value,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded_value")]
     id: Value,
     #[serde(default)]
     ts: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded_value")]
     args: Value,
+}
+
+/// A JSON value read within the document's memory budget.
+fn bounded_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    Ok(crate::bounded::Value::deserialize(d)?.0)
 }
 
 #[derive(Deserialize, Default)]
 struct ChunkProfile {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     nodes: Vec<Node>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     samples: Vec<u64>,
+}
+
+/// A whole `.cpuprofile` in a `CpuProfile` event (Chrome ≤ 66).
+#[derive(Deserialize)]
+struct Whole {
+    #[serde(deserialize_with = "crate::bounded::vec")]
+    nodes: Vec<Node>,
+    #[serde(rename = "startTime")]
+    start: f64,
+    #[serde(rename = "endTime", default)]
+    end: Option<f64>,
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
+    samples: Vec<u64>,
+    #[serde(rename = "timeDeltas", default, deserialize_with = "crate::bounded::vec")]
+    deltas: Vec<i64>,
 }
 
 /// One profiled thread's data, gathered from its events.
@@ -58,8 +78,8 @@ struct Thread {
     nodes: Vec<Node>,
     samples: Vec<u64>,
     deltas: Vec<i64>,
-    /// A whole profile (Chrome ≤ 66's `CpuProfile` event).
-    whole: Option<Value>,
+    /// A whole profile (Chrome ≤ 66's `CpuProfile` event), or why it is not one.
+    whole: Option<Result<Whole, String>>,
 }
 
 #[derive(Default)]
@@ -83,7 +103,9 @@ fn key(v: &Value) -> String {
 }
 
 impl State {
-    fn event(&mut self, e: Event) {
+    /// Takes in one event: what it keeps (a thread's nodes, samples and
+    /// deltas) charged to the document's memory budget.
+    fn event(&mut self, e: Event) -> Result<(), String> {
         self.events += 1;
         let data = e.args.get("data");
         match e.name.as_str() {
@@ -110,22 +132,29 @@ impl State {
                     t.tid = key(&e.tid);
                 }
                 t.first_ts = t.first_ts.or(e.ts);
-                let Some(d) = data else { return };
+                let Some(d) = data else { return Ok(()) };
                 let cp = d.get("cpuProfile").map(ChunkProfile::deserialize).transpose();
-                let deltas = d.get("timeDeltas").map(Vec::<i64>::deserialize).transpose();
+                let deltas = d.get("timeDeltas").map(crate::bounded::Seq::<i64>::deserialize).transpose();
                 match (cp, deltas) {
                     (Ok(cp), Ok(deltas)) => {
                         let cp = cp.unwrap_or_default();
-                        let deltas = deltas.unwrap_or_default();
+                        let deltas = deltas.unwrap_or_default().0;
                         if cp.samples.len() != deltas.len() {
                             self.unreadable += 1;
-                            return;
+                            return Ok(());
                         }
                         t.nodes.extend(cp.nodes);
                         t.samples.extend(cp.samples);
                         t.deltas.extend(deltas);
                     }
-                    _ => self.unreadable += 1,
+                    (cp, deltas) => {
+                        // Past the memory budget is an error; other unreadable chunks are left out.
+                        let why = cp.err().map(|e| e.to_string()).or(deltas.err().map(|e| e.to_string()));
+                        if let Some(w) = why.filter(|w| w.contains(crate::bounded::SPENT)) {
+                            return Err(w);
+                        }
+                        self.unreadable += 1
+                    }
                 }
             }
             "CpuProfile" => {
@@ -133,11 +162,12 @@ impl State {
                     let t = self.threads.entry((key(&e.pid), format!("cpuprofile {}", key(&e.tid)))).or_default();
                     t.pid = key(&e.pid);
                     t.tid = key(&e.tid);
-                    t.whole = Some(cp.clone());
+                    t.whole = Some(Whole::deserialize(cp).map_err(|e| e.to_string()));
                 }
             }
             _ => {}
         }
+        Ok(())
     }
 }
 
@@ -156,8 +186,12 @@ impl<'de> Visitor<'de> for Events<'_> {
         f.write_str("an array of trace events")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(e) = seq.next_element::<Event>()? {
-            self.0.event(e);
+        loop {
+            // An event's own values are freed once it is taken in: their charge is given back.
+            let before = crate::bounded::left();
+            let Some(e) = seq.next_element::<Event>()? else { break };
+            crate::bounded::set_left(before);
+            self.0.event(e).map_err(serde::de::Error::custom)?;
         }
         Ok(())
     }
@@ -229,8 +263,13 @@ pub fn looks_like(head: &[u8]) -> bool {
 /// Returns the profiles and a note on events whose data could not be read.
 pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<(Vec<Profile>, Option<String>), IngestError> {
     let mut st = State::default();
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
-    TraceFile(&mut st).deserialize(&mut de).map_err(|e| {
+    let reader = crate::ingest::document::LongStrings::new(
+        std::io::BufReader::with_capacity(1 << 16, reader),
+        crate::ingest::document::MAX_STRING_BYTES,
+    );
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut budget = crate::ingest::document::DOCUMENT_MEMORY;
+    crate::bounded::with_budget(&mut budget, || TraceFile(&mut st).deserialize(&mut de)).map_err(|e| {
         IngestError::invalid(
             file,
             format!("not a Chrome trace (Trace Event JSON: an events array, or an object with traceEvents): {e}"),
@@ -257,20 +296,8 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<(Vec<Profile
             if many { format!("{name}: {process}{thread} (pid {}, tid {})", t.pid, t.tid) } else { name.to_string() };
         let what = format!("{file} (pid {}, tid {})", t.pid, t.tid);
         let parts = match t.whole {
-            Some(v) => {
-                #[derive(Deserialize)]
-                struct Whole {
-                    nodes: Vec<Node>,
-                    #[serde(rename = "startTime")]
-                    start: f64,
-                    #[serde(rename = "endTime", default)]
-                    end: Option<f64>,
-                    #[serde(default)]
-                    samples: Vec<u64>,
-                    #[serde(rename = "timeDeltas", default)]
-                    deltas: Vec<i64>,
-                }
-                let w = Whole::deserialize(&v).map_err(|e| {
+            Some(w) => {
+                let w = w.map_err(|e| {
                     IngestError::invalid(&what, format!("a CpuProfile event that is not a .cpuprofile: {e}"))
                 })?;
                 to_parts(w.nodes, w.samples, w.deltas, w.start, w.end, &what)?

@@ -17,7 +17,7 @@ use crate::error::IngestError;
 
 #[derive(Deserialize)]
 struct CpuProfile {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::opt_vec")]
     nodes: Option<Vec<Node>>,
     /// The old layout's nested tree.
     #[serde(default)]
@@ -26,12 +26,12 @@ struct CpuProfile {
     start_time: f64,
     #[serde(rename = "endTime", default)]
     end_time: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     samples: Vec<u64>,
-    #[serde(rename = "timeDeltas", default)]
+    #[serde(rename = "timeDeltas", default, deserialize_with = "crate::bounded::vec")]
     time_deltas: Vec<i64>,
     /// The old layout's absolute sample times, µs.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     timestamps: Vec<i64>,
 }
 
@@ -40,9 +40,9 @@ struct CpuProfile {
 struct OldNode {
     #[serde(default)]
     id: u64,
-    #[serde(rename = "functionName", default)]
+    #[serde(rename = "functionName", default, deserialize_with = "crate::bounded::string")]
     function_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::string")]
     url: String,
     /// 1-based; 0 unknown.
     #[serde(rename = "lineNumber", default)]
@@ -51,9 +51,12 @@ struct OldNode {
     col: i64,
     #[serde(rename = "hitCount", default)]
     hit_count: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     children: Vec<OldNode>,
 }
+
+impl crate::bounded::Heap for OldNode {}
+impl crate::bounded::Heap for Node {}
 
 /// The old layout's tree as the flat node list of the current one (lines
 /// and columns made 0-based, as the current layout has them).
@@ -84,7 +87,7 @@ pub(crate) struct Node {
     id: u64,
     #[serde(rename = "callFrame")]
     call_frame: CallFrame,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     children: Vec<u64>,
     #[serde(default)]
     parent: Option<u64>,
@@ -94,9 +97,9 @@ pub(crate) struct Node {
 
 #[derive(Deserialize)]
 pub(crate) struct CallFrame {
-    #[serde(rename = "functionName", default)]
+    #[serde(rename = "functionName", default, deserialize_with = "crate::bounded::string")]
     function_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::string")]
     url: String,
     #[serde(rename = "lineNumber", default = "minus_one")]
     line: i64,
@@ -110,7 +113,7 @@ fn minus_one() -> i64 {
 
 /// Reads a whole `.cpuprofile`.
 pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, IngestError> {
-    let p: CpuProfile = serde_json::from_reader(std::io::BufReader::new(reader)).map_err(|e| {
+    let p: CpuProfile = crate::ingest::document::read(reader).map_err(|e| {
         IngestError::invalid(
             file,
             format!("not a complete .cpuprofile (a JSON object with nodes, startTime, samples and timeDeltas): {e}"),

@@ -25,7 +25,7 @@ pub mod speedscope;
 pub mod time_order;
 pub mod v8log;
 
-pub use builder::{CountOverflow, ProfileBuilder};
+pub use builder::{bounds_hit, CountOverflow, ProfileBuilder, MAX_DEPTH, MAX_FRAMES, MAX_NODES};
 pub use category::{categorize, Category};
 pub use identity::FrameMatch;
 
@@ -46,10 +46,15 @@ pub struct Frame {
 /// The frame table, column-wise (`profiles/*.json` → `frames`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FrameTable {
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub name: Vec<String>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub file: Vec<String>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub line: Vec<u32>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub col: Vec<u32>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub category: Vec<Category>,
 }
 
@@ -57,26 +62,31 @@ pub struct FrameTable {
 /// -1); every other node's `parent` is a lower index.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeTable {
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub parent: Vec<i64>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub frame: Vec<i64>,
     /// Samples whose leaf is this node.
     #[serde(rename = "self")]
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub self_samples: Vec<u64>,
     /// Self weight in `weight_unit`, when the source has one.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub self_weight: Vec<u64>,
 }
 
 /// Per-sample leaf node and time, where the source has them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SampleTable {
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub node: Vec<u32>,
     /// Microseconds from `start_us`, delta-coded: each is the gap to the previous sample.
+    #[serde(deserialize_with = "crate::bounded::vec")]
     pub dt_us: Vec<i64>,
     /// Each sample's weight in `weight_unit` (format 1.3), where samples
     /// weigh differently and it cannot be told from the times (perf's
     /// periods of `cycles`); empty otherwise.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "crate::bounded::vec", default, skip_serializing_if = "Vec::is_empty")]
     pub weight: Vec<u64>,
 }
 
@@ -119,12 +129,20 @@ pub struct Profile {
     #[serde(default)]
     pub duration_us: Option<f64>,
     /// Tool and runtime versions seen in the data.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::map")]
     pub tools: std::collections::BTreeMap<String, String>,
     pub frames: FrameTable,
     pub nodes: NodeTable,
     #[serde(default)]
     pub samples: Option<SampleTable>,
+}
+
+/// A frame as a folded line holds it: a `;` (the separator) written `:`, as
+/// inferno's and FlameGraph's collapsers write it, and control characters as
+/// visible text (a newline would split the line; most are not allowed in the
+/// XML of a flame graph).
+pub fn folded_frame(label: &str) -> String {
+    crate::format::escape_controls(label).replace(';', ":")
 }
 
 /// The stack of a folded line (what is before its last space).
@@ -343,10 +361,23 @@ impl Profile {
         if nn == 0 || n.parent[0] != -1 {
             return Err("node 0 must be the root (parent -1)".into());
         }
+        // The builder's bounds: a profile past them is not one perfbundle writes.
+        if nf > builder::MAX_FRAMES || nn > builder::MAX_NODES {
+            return Err(format!(
+                "{nf} frames and {nn} nodes: past the bounds of {} frames and {} nodes",
+                builder::MAX_FRAMES,
+                builder::MAX_NODES
+            ));
+        }
+        let mut depth = vec![0u32; nn];
         for i in 1..nn {
             let p = n.parent[i];
             if p < 0 || p as usize >= i {
                 return Err(format!("node {i}: parent {p} is not an earlier node"));
+            }
+            depth[i] = depth[p as usize] + 1;
+            if depth[i] > builder::MAX_DEPTH {
+                return Err(format!("node {i}: deeper than {} frames", builder::MAX_DEPTH));
             }
             let fr = n.frame[i];
             if fr < 0 || fr as usize >= nf {
@@ -567,7 +598,7 @@ impl Profile {
                 any[self.nodes.parent[i] as usize] = true;
             }
         }
-        let labels: Vec<String> = (0..self.frames.name.len()).map(|f| self.frame_label(f)).collect();
+        let labels: Vec<String> = (0..self.frames.name.len()).map(|f| folded_frame(&self.frame_label(f))).collect();
         let label = |i: usize| labels[self.nodes.frame[i] as usize].as_str();
         let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
         for i in 1..n {
@@ -735,6 +766,7 @@ mod folded_tests {
         for i in 1..n {
             let l = p.frame_label(p.nodes.frame[i] as usize);
             let par = p.nodes.parent[i] as usize;
+            let l = folded_frame(&l);
             names[i] = if par == 0 { l } else { format!("{};{l}", names[par]) };
             if p.nodes.self_samples[i] > 0 {
                 out.push(format!("{} {}", names[i], p.nodes.self_samples[i]));
@@ -782,11 +814,39 @@ mod folded_tests {
             })
             .collect();
         b.add_stack(&stack, 1, 0).unwrap();
+        // Twice as deep again: the same folded frame, not a node per frame.
+        let deeper: Vec<u32> = stack.iter().chain(&stack).copied().collect();
+        b.add_stack(&deeper, 1, 0).unwrap();
         let p = b.finish();
+        p.validate().unwrap();
+        // Frames past 4,096 are folded into one, under the outermost 4,095.
+        assert_eq!(p.nodes.parent.len(), MAX_DEPTH as usize + 1);
+        assert_eq!(bounds_hit(&p).len(), 1, "{:?}", bounds_hit(&p));
         let mut out = Vec::new();
         p.write_folded(false, &mut out).unwrap();
         assert_eq!(out.iter().filter(|c| **c == b'\n').count(), 1);
-        assert!(out.starts_with(b"f0;f1;f2;") && out.ends_with(b";f19999 1\n"));
+        let want_end = format!(";f4094;{} 2\n", builder::DEEPER);
+        assert!(out.starts_with(b"f0;f1;f2;") && out.ends_with(want_end.as_bytes()));
+    }
+
+    #[test]
+    fn distinct_frames_and_paths_past_the_bounds_are_read_as_one() {
+        let mut b = ProfileBuilder::new("wide", "folded");
+        for i in 0..MAX_FRAMES + 10 {
+            let f = b.intern(Frame {
+                name: format!("f{i}"),
+                file: String::new(),
+                line: 0,
+                col: 0,
+                category: Category::App,
+            });
+            b.add_stack(&[f], 1, 0).unwrap();
+        }
+        let p = b.finish();
+        p.validate().unwrap();
+        assert!(p.frames.name.len() <= MAX_FRAMES);
+        assert_eq!(p.total_samples, MAX_FRAMES as u64 + 10, "every sample counted");
+        assert!(bounds_hit(&p)[0].contains("262,144 distinct frames"));
     }
 
     #[test]

@@ -17,8 +17,9 @@ use std::io::Read;
 use super::{categorize, Category, Frame, Profile, ProfileBuilder};
 use crate::error::IngestError;
 
-/// The largest profile read (decompressed): a pprof file is one message.
-pub const MAX_BYTES: u64 = 512 << 20;
+/// The largest profile read (decompressed): a pprof file is one message
+/// (Go's CPU and heap profiles are a few MB).
+pub const MAX_BYTES: u64 = 64 << 20;
 
 /// A protobuf field's value.
 enum Val<'a> {
@@ -206,7 +207,8 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, Ing
     if buf.len() as u64 > MAX_BYTES {
         return Err(IngestError::invalid(file, format!("larger than {} MiB decompressed", MAX_BYTES >> 20)));
     }
-    decode(&buf, file, name)
+    let mut budget = crate::ingest::document::DOCUMENT_MEMORY;
+    crate::bounded::with_budget(&mut budget, || decode(&buf, file, name))
 }
 
 fn decode(buf: &[u8], file: &str, name: &str) -> Result<Profile, IngestError> {
@@ -219,6 +221,18 @@ fn decode(buf: &[u8], file: &str, name: &str) -> Result<Profile, IngestError> {
     let mut mappings: HashMap<u64, u64> = HashMap::new();
     let (mut time_nanos, mut duration_nanos, mut default_type) = (0u64, 0u64, 0u64);
     let mut m = Msg::new(buf);
+    // What the decoded records keep, charged to the document's memory budget.
+    let keep = |bytes: usize| {
+        crate::bounded::take(bytes as u64).map_err(|e| {
+            IngestError::invalid(
+                file,
+                format!(
+                    "it holds more than perfbundle reads of one file ({} MiB once decoded): {e}",
+                    crate::ingest::document::DOCUMENT_MEMORY >> 20
+                ),
+            )
+        })
+    };
     while let Some((f, v)) = m.next().map_err(bad)? {
         match (f, v) {
             (1, Val::Bytes(b)) => {
@@ -233,7 +247,10 @@ fn decode(buf: &[u8], file: &str, name: &str) -> Result<Profile, IngestError> {
                 }
                 sample_types.push((t, u));
             }
-            (2, Val::Bytes(b)) => samples.push(b),
+            (2, Val::Bytes(b)) => {
+                keep(32)?;
+                samples.push(b)
+            }
             (3, Val::Bytes(b)) => {
                 let mut mm = Msg::new(b);
                 let (mut id, mut filename) = (0, 0);
@@ -244,6 +261,7 @@ fn decode(buf: &[u8], file: &str, name: &str) -> Result<Profile, IngestError> {
                         _ => {}
                     }
                 }
+                keep(48)?;
                 mappings.insert(id, filename);
             }
             (4, Val::Bytes(b)) => {
@@ -270,6 +288,7 @@ fn decode(buf: &[u8], file: &str, name: &str) -> Result<Profile, IngestError> {
                         _ => {}
                     }
                 }
+                keep(96 + 32 * loc.lines.len())?;
                 locations.insert(id, loc);
             }
             (5, Val::Bytes(b)) => {
@@ -285,9 +304,13 @@ fn decode(buf: &[u8], file: &str, name: &str) -> Result<Profile, IngestError> {
                         _ => {}
                     }
                 }
+                keep(64)?;
                 functions.insert(id, func);
             }
-            (6, Val::Bytes(b)) => strings.push(String::from_utf8_lossy(b).into_owned()),
+            (6, Val::Bytes(b)) => {
+                keep(24 + crate::bounded::alloc(b.len()) as usize)?;
+                strings.push(String::from_utf8_lossy(b).into_owned())
+            }
             (9, v) => time_nanos = int(&v),
             (10, v) => duration_nanos = int(&v),
             (14, v) => default_type = int(&v),

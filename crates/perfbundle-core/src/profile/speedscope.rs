@@ -26,22 +26,23 @@ pub const SCHEMA: &str = "https://www.speedscope.app/file-format-schema.json";
 struct File {
     #[serde(default)]
     shared: Shared,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     profiles: Vec<RawProfile>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::opt_string")]
     exporter: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 struct Shared {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     frames: Vec<RawFrame>,
 }
 
 #[derive(Deserialize, Serialize)]
 struct RawFrame {
+    #[serde(deserialize_with = "crate::bounded::string")]
     name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounded::opt_string")]
     file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     line: Option<f64>,
@@ -51,27 +52,31 @@ struct RawFrame {
 
 #[derive(Deserialize)]
 struct RawProfile {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "crate::bounded::string")]
     kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::string")]
     name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::string")]
     unit: String,
     #[serde(rename = "startValue", default)]
     start_value: f64,
     #[serde(rename = "endValue", default)]
     end_value: f64,
-    #[serde(default)]
-    samples: Vec<Vec<usize>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
+    samples: Vec<crate::bounded::Seq<usize>>,
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     weights: Vec<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     events: Vec<Event>,
 }
 
+impl crate::bounded::Heap for RawFrame {}
+impl crate::bounded::Heap for RawProfile {}
+impl crate::bounded::Heap for Event {}
+
 #[derive(Deserialize)]
 struct Event {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "crate::bounded::string")]
     kind: String,
     at: f64,
     frame: usize,
@@ -101,7 +106,7 @@ pub fn looks_like(head: &[u8]) -> bool {
 /// Reads a speedscope file into one profile per profile it holds (named
 /// `name`, or `name: PROFILE` when there are several).
 pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Vec<Profile>, IngestError> {
-    let f: File = serde_json::from_reader(std::io::BufReader::new(reader)).map_err(|e| {
+    let f: File = crate::ingest::document::read(reader).map_err(|e| {
         IngestError::invalid(file, format!("not a speedscope file (shared.frames and profiles, {SCHEMA}): {e}"))
     })?;
     if f.profiles.is_empty() {
@@ -176,7 +181,7 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Vec<Profile>
                 let mut t = rp.start_value;
                 for (k, (s, w)) in rp.samples.iter().zip(&rp.weights).enumerate() {
                     stack.clear();
-                    for &i in s {
+                    for &i in s.iter() {
                         stack.push(intern(&mut b, i)?);
                     }
                     let weight = value(*w, &format!("sample {k}'s weight"))?;
@@ -190,29 +195,34 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Vec<Profile>
                 }
             }
             "evented" => {
+                // The open frames, and the node each one's stack ends at: an
+                // event costs one step, however deep the stack is.
                 let mut open: Vec<usize> = Vec::new();
+                let mut nodes: Vec<u32> = Vec::new();
                 let mut last_at = rp.start_value;
                 for (k, e) in rp.events.iter().enumerate() {
                     if !e.at.is_finite() || e.at < last_at {
                         return Err(at(format!("event {k} at {} comes before the one before it ({last_at})", e.at)));
                     }
-                    if !open.is_empty() && e.at > last_at {
-                        stack.clear();
-                        for &i in &open {
-                            stack.push(intern(&mut b, i)?);
-                        }
+                    if let (Some(&node), true) = (nodes.last(), e.at > last_at) {
                         let weight = value(e.at - last_at, &format!("the span before event {k}"))?;
-                        let node = b.add_stack(&stack, 1, weight).map_err(|e| at(e.to_string()))?;
+                        b.add_self(node, 1, weight).map_err(|e| at(e.to_string()))?;
                         if let Some(tu) = to_us(last_at) {
                             b.add_sample_time(node, tu);
                         }
                     }
                     last_at = e.at;
                     match e.kind.as_str() {
-                        "O" => open.push(e.frame),
+                        "O" => {
+                            let parent = nodes.last().copied().unwrap_or(0);
+                            let f = intern(&mut b, e.frame)?;
+                            nodes.push(b.child(parent, f));
+                            open.push(e.frame);
+                        }
                         "C" => match open.last() {
                             Some(&top) if top == e.frame => {
                                 open.pop();
+                                nodes.pop();
                             }
                             Some(&top) => {
                                 return Err(at(format!(
@@ -247,106 +257,161 @@ pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Vec<Profile>
     Ok(out)
 }
 
-/// Writes profiles as one speedscope file (one sampled profile each): a
-/// sample's stack per leaf node, weighted by the profile's weights (in
-/// their unit) where it has them, else by samples. Stacks with samples in
-/// time order when the profile has per-sample times, so speedscope's time
-/// order view shows them as they happened.
+/// Writes profiles as one speedscope file, one `evented` profile each:
+/// speedscope's open and close events of frames, written as they are made.
+/// Where the profile has sample times and weights (a `.cpuprofile`, perf),
+/// in time order, each sample lasting its weight (consecutive samples of one
+/// stack are one span); otherwise the call tree, heaviest subtrees where they
+/// come, each frame open for its total. Events are made only where the stack
+/// changes, so the file and the memory grow with the tree and the changes,
+/// not with every sample's whole stack (a 2,000-deep recursion sampled 50,000
+/// times is a few thousand events, not 100 million frame indexes).
 pub fn write<W: Write + ?Sized>(profiles: &[&Profile], name: &str, w: &mut W) -> std::io::Result<()> {
-    #[derive(Serialize)]
-    struct OutProfile {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        name: String,
-        unit: &'static str,
-        #[serde(rename = "startValue")]
-        start_value: f64,
-        #[serde(rename = "endValue")]
-        end_value: f64,
-        samples: Vec<Vec<u32>>,
-        weights: Vec<f64>,
-    }
     let mut frames: Vec<RawFrame> = Vec::new();
-    let mut frame_ids: HashMap<(String, String, u32, u32), u32> = HashMap::new();
-    let mut out_profiles = Vec::new();
+    let mut frame_ids: HashMap<(&str, &str, u32, u32), u32> = HashMap::new();
+    let mut maps: Vec<Vec<u32>> = Vec::new();
     for p in profiles {
         // Shared frame index of each of the profile's frames.
-        let map: Vec<u32> = (0..p.frames.name.len())
-            .map(|i| {
-                let key = (p.frames.name[i].clone(), p.frames.file[i].clone(), p.frames.line[i], p.frames.col[i]);
-                *frame_ids.entry(key).or_insert_with(|| {
-                    frames.push(RawFrame {
-                        name: p.frames.name[i].clone(),
-                        file: (!p.frames.file[i].is_empty()).then(|| p.frames.file[i].clone()),
-                        line: (p.frames.line[i] > 0).then_some(f64::from(p.frames.line[i])),
-                        col: (p.frames.col[i] > 0).then_some(f64::from(p.frames.col[i])),
-                    });
-                    (frames.len() - 1) as u32
+        let f = &p.frames;
+        maps.push(
+            (0..f.name.len())
+                .map(|i| {
+                    let key = (f.name[i].as_str(), f.file[i].as_str(), f.line[i], f.col[i]);
+                    *frame_ids.entry(key).or_insert_with(|| {
+                        frames.push(RawFrame {
+                            name: f.name[i].clone(),
+                            file: (!f.file[i].is_empty()).then(|| f.file[i].clone()),
+                            line: (f.line[i] > 0).then_some(f64::from(f.line[i])),
+                            col: (f.col[i] > 0).then_some(f64::from(f.col[i])),
+                        });
+                        (frames.len() - 1) as u32
+                    })
                 })
-            })
-            .collect();
-        let n = p.nodes.parent.len();
-        let mut stacks: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for i in 1..n {
-            let mut s = stacks[p.nodes.parent[i] as usize].clone();
-            s.push(map[p.nodes.frame[i] as usize]);
-            stacks[i] = s;
-        }
-        // Weights where the profile has them (a unit speedscope knows, else
-        // "none": perf's periods of another event, counts), else samples.
-        let by_weight = p.has_weights();
-        let (unit, scale) = match p.weight_unit.as_deref() {
-            Some("us") if by_weight => ("microseconds", 1.0),
-            Some("ns") if by_weight => ("nanoseconds", 1.0),
-            Some("bytes") if by_weight => ("bytes", 1.0),
-            _ => ("none", 1.0),
-        };
-        let mut samples = Vec::new();
-        let mut weights = Vec::new();
-        match (p.samples.as_ref(), p.sample_weights()) {
-            (Some(s), Some(sw)) if by_weight => {
-                // In time order, one per sample, consecutive equal stacks merged.
-                for (k, node) in s.node.iter().enumerate() {
-                    let w = sw[k] as f64 * scale;
-                    if samples.last() == Some(&stacks[*node as usize]) {
-                        *weights.last_mut().expect("a weight per sample") += w;
-                    } else {
-                        samples.push(stacks[*node as usize].clone());
-                        weights.push(w);
-                    }
-                }
-            }
-            _ => {
-                for (i, stack) in stacks.iter().enumerate().skip(1) {
-                    let c = if by_weight { p.nodes.self_weight[i] } else { p.nodes.self_samples[i] };
-                    if c > 0 {
-                        samples.push(stack.clone());
-                        weights.push(c as f64 * scale);
-                    }
-                }
-            }
-        }
-        let total: f64 = weights.iter().sum();
-        out_profiles.push(OutProfile {
-            kind: "sampled",
-            name: p.name.clone(),
-            unit,
-            start_value: 0.0,
-            end_value: total,
-            samples,
-            weights,
-        });
+                .collect(),
+        );
     }
-    let doc = serde_json::json!({
-        "$schema": SCHEMA,
-        "exporter": format!("perfbundle@{}", crate::CRATE_VERSION),
-        "name": name,
-        "activeProfileIndex": 0,
-        "shared": { "frames": frames },
-        "profiles": out_profiles,
-    });
-    serde_json::to_writer(&mut *w, &doc)?;
-    w.write_all(b"\n")
+    w.write_all(b"{\"$schema\":")?;
+    serde_json::to_writer(&mut *w, &SCHEMA)?;
+    w.write_all(b",\"exporter\":")?;
+    serde_json::to_writer(&mut *w, &format!("perfbundle@{}", crate::CRATE_VERSION))?;
+    w.write_all(b",\"name\":")?;
+    serde_json::to_writer(&mut *w, &name)?;
+    w.write_all(b",\"activeProfileIndex\":0,\"shared\":{\"frames\":")?;
+    serde_json::to_writer(&mut *w, &frames)?;
+    w.write_all(b"},\"profiles\":[")?;
+    for (k, (p, map)) in profiles.iter().zip(&maps).enumerate() {
+        if k > 0 {
+            w.write_all(b",")?;
+        }
+        write_evented(p, map, w)?;
+    }
+    w.write_all(b"]}\n")
+}
+
+/// One profile as speedscope's `evented` profile (see [`write`]).
+fn write_evented<W: Write + ?Sized>(p: &Profile, map: &[u32], w: &mut W) -> std::io::Result<()> {
+    // Weights where the profile has them (a unit speedscope knows, else
+    // "none": perf's periods of another event, counts), else samples.
+    let by_weight = p.has_weights();
+    let unit = match p.weight_unit.as_deref() {
+        Some("us") if by_weight => "microseconds",
+        Some("ns") if by_weight => "nanoseconds",
+        Some("bytes") if by_weight => "bytes",
+        _ => "none",
+    };
+    let n = p.nodes.parent.len();
+    let own = |i: usize| if by_weight { p.nodes.self_weight[i] } else { p.nodes.self_samples[i] };
+    let total: f64 = (1..n).map(|i| own(i) as f64).sum();
+    w.write_all(b"{\"type\":\"evented\",\"name\":")?;
+    serde_json::to_writer(&mut *w, &p.name)?;
+    write!(w, ",\"unit\":\"{unit}\",\"startValue\":0,\"endValue\":")?;
+    serde_json::to_writer(&mut *w, &total)?;
+    w.write_all(b",\"events\":[")?;
+    let mut first = true;
+    let mut event = |w: &mut W, open: bool, node: usize, at: f64| -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        first = false;
+        write!(
+            w,
+            "{{\"type\":\"{}\",\"frame\":{},\"at\":",
+            if open { "O" } else { "C" },
+            map[p.nodes.frame[node] as usize]
+        )?;
+        serde_json::to_writer(&mut *w, &at)?;
+        w.write_all(b"}")
+    };
+    match (p.samples.as_ref(), p.sample_weights()) {
+        (Some(s), Some(sw)) if by_weight => {
+            // In time order: from the stack open to the next sample's, close up to their
+            // common ancestor and open down to the new leaf.
+            let mut depth = vec![0u32; n];
+            for i in 1..n {
+                depth[i] = depth[p.nodes.parent[i] as usize] + 1;
+            }
+            let (mut leaf, mut t) = (0usize, 0.0f64);
+            let mut down: Vec<usize> = Vec::new();
+            for (k, &node) in s.node.iter().enumerate() {
+                let node = node as usize;
+                if node != leaf {
+                    let (mut a, mut b) = (leaf, node);
+                    down.clear();
+                    while depth[a] > depth[b] {
+                        event(w, false, a, t)?;
+                        a = p.nodes.parent[a] as usize;
+                    }
+                    while depth[b] > depth[a] {
+                        down.push(b);
+                        b = p.nodes.parent[b] as usize;
+                    }
+                    while a != b {
+                        event(w, false, a, t)?;
+                        a = p.nodes.parent[a] as usize;
+                        down.push(b);
+                        b = p.nodes.parent[b] as usize;
+                    }
+                    for &d in down.iter().rev() {
+                        event(w, true, d, t)?;
+                    }
+                    leaf = node;
+                }
+                t += sw[k] as f64;
+            }
+            while leaf != 0 {
+                event(w, false, leaf, t)?;
+                leaf = p.nodes.parent[leaf] as usize;
+            }
+        }
+        _ => {
+            // The call tree: each frame open for its subtree's total (its own part first).
+            let mut totals: Vec<u64> = (0..n).map(own).collect();
+            for i in (1..n).rev() {
+                let par = p.nodes.parent[i] as usize;
+                totals[par] = totals[par].saturating_add(totals[i]);
+            }
+            let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+            for i in 1..n {
+                if totals[i] > 0 {
+                    children[p.nodes.parent[i] as usize].push(i as u32);
+                }
+            }
+            let mut t = 0.0f64;
+            // (node, whether its children are done): no recursion, whatever the depth.
+            let mut todo: Vec<(usize, bool)> = children[0].iter().rev().map(|&c| (c as usize, false)).collect();
+            while let Some((node, done)) = todo.pop() {
+                if done {
+                    event(w, false, node, t)?;
+                    continue;
+                }
+                event(w, true, node, t)?;
+                t += own(node) as f64;
+                todo.push((node, true));
+                todo.extend(children[node].iter().rev().map(|&c| (c as usize, false)));
+            }
+        }
+    }
+    w.write_all(b"]}")
 }
 
 #[cfg(test)]

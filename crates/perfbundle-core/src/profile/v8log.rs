@@ -16,11 +16,11 @@ use crate::error::IngestError;
 /// One `code` record (or one frame of a Clinic.js flame sample).
 #[derive(Debug, Deserialize)]
 pub struct CodeRecord {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::string")]
     pub name: String,
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, deserialize_with = "crate::bounded::string")]
     pub kind: String,
-    #[serde(rename = "kind", default)]
+    #[serde(rename = "kind", default, deserialize_with = "crate::bounded::opt_string")]
     pub code_kind: Option<String>,
 }
 
@@ -71,15 +71,20 @@ struct Tick {
     tm: i64,
     #[serde(default)]
     vm: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec")]
     s: Vec<i64>,
 }
 
 #[derive(Deserialize)]
 struct LogJson {
+    #[serde(deserialize_with = "crate::bounded::vec")]
     code: Vec<CodeRecord>,
+    #[serde(deserialize_with = "crate::bounded::vec")]
     ticks: Vec<Tick>,
 }
+
+impl crate::bounded::Heap for Tick {}
+impl crate::bounded::Heap for CodeRecord {}
 
 /// A synthetic leaf for V8's VM state when the stack says nothing more.
 pub(crate) fn vm_state_frame(vm: i64) -> Option<Frame> {
@@ -93,7 +98,7 @@ pub(crate) fn vm_state_frame(vm: i64) -> Option<Frame> {
 
 /// Reads a `…-v8.log.json` (as 0x leaves it) into a profile: one sample per tick.
 pub fn ingest<R: Read>(reader: R, file: &str, name: &str) -> Result<Profile, IngestError> {
-    let log: LogJson = serde_json::from_reader(std::io::BufReader::new(reader)).map_err(|e| {
+    let log: LogJson = crate::ingest::document::read(reader).map_err(|e| {
         IngestError::invalid(
             file,
             format!("not a V8 `--prof-process --preprocess` JSON (with code and ticks arrays): {e}"),

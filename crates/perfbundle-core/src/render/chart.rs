@@ -82,7 +82,10 @@ pub fn escape(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => o.push(' '),
+            // XML 1.0 allows no other control character, not even as a reference: shown as text (`\x1b`).
+            c if (c.is_control() && c != '\n' && c != '\t') || c == '\u{fffe}' || c == '\u{ffff}' => {
+                o.push_str(&crate::format::escape_controls(&c.to_string()))
+            }
             c => o.push(c),
         }
     }

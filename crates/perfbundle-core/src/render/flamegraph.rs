@@ -63,12 +63,17 @@ pub fn write_flamegraph<W: Write>(whole: &Profile, opts: &FlameOptions, w: W) ->
         }
     }
     let mut o = ifg::Options::default();
-    o.title =
+    // The bundle's text, as its frames are: control characters shown escaped (XML has no room for them).
+    let title =
         opts.title.clone().unwrap_or_else(|| format!("{} ({}, {} samples)", p.name, p.source, whole.total_samples));
-    o.subtitle = Some(match view.note() {
-        Some(note) => format!("{note}; colours: app, dependency, node core, v8, native, gc, kernel"),
-        None => "colours: app, dependency, node core, v8, native, gc, idle, kernel".into(),
-    });
+    o.title = crate::format::escape_controls(&title).into_owned();
+    o.subtitle = Some(
+        crate::format::escape_controls(&match view.note() {
+            Some(note) => format!("{note}; colours: app, dependency, node core, v8, native, gc, kernel"),
+            None => "colours: app, dependency, node core, v8, native, gc, idle, kernel".into(),
+        })
+        .into_owned(),
+    );
     o.count_name = if by_weight { weight_label(p).to_string() } else { "samples".into() };
     // Function names come first in labels: cut the file path, not the name.
     o.text_truncate_direction = TextTruncateDirection::Right;

@@ -24,13 +24,13 @@ pub struct Report {
 /// Escapes text from a bundle for Markdown (inline and table cells): HTML is
 /// neutralised and Markdown punctuation is backslash-escaped.
 pub fn md_escape(s: &str) -> String {
+    let s = crate::format::escape_controls(s);
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '&' => o.push_str("&amp;"),
             '<' => o.push_str("&lt;"),
             '>' => o.push_str("&gt;"),
-            '\n' | '\r' => o.push(' '),
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
                 o.push('\\');
                 o.push(c);

@@ -74,6 +74,13 @@ impl Server {
     /// both answer `{"error": …}`).
     pub fn get(&self, path: &str, params: &[(&str, &str)], limit: u64) -> Result<impl Read + Send + use<>> {
         let what = format!("{}{path}", self.url);
+        // A URL past 64 KiB is refused by the HTTP library (by a panic): said here instead.
+        let len = what.len() + params.iter().map(|(k, v)| k.len() + 3 * v.len() + 2).sum::<usize>();
+        if len > 60_000 {
+            bail!(
+                "{what}: the request would be {len} bytes long, more than a URL holds: too many or too long metric names (not k6's?)"
+            );
+        }
         let mut req = self.agent.get(&what);
         if !self.compress {
             req = req.header("Accept-Encoding", "identity");
@@ -144,14 +151,27 @@ impl Influx {
         self.server.get("/query", &params, u64::MAX)
     }
 
-    /// A whole (small) query response, parsed.
+    /// A whole (small) query response, parsed: at most 16 MiB of it, and
+    /// 96 MiB once parsed (every JSON node charged).
     pub fn query_json(&self, q: &str) -> Result<Vec<serde_json::Value>> {
+        const MAX_BYTES: u64 = 16 << 20;
         let mut body = String::new();
-        self.query(q)?.take(64 << 20).read_to_string(&mut body).with_context(|| format!("{}/query", self.url))?;
+        let n = self
+            .query(q)?
+            .take(MAX_BYTES + 1)
+            .read_to_string(&mut body)
+            .with_context(|| format!("{}/query", self.url))?;
+        if n as u64 > MAX_BYTES {
+            bail!(
+                "{}/query: the answer to {q:?} is larger than {} MiB: not what InfluxDB answers k6's data with",
+                self.url,
+                MAX_BYTES >> 20
+            );
+        }
         let mut out = Vec::new();
         for line in body.lines().filter(|l| !l.trim().is_empty()) {
-            let v: serde_json::Value =
-                serde_json::from_str(line).with_context(|| format!("{}/query: not JSON", self.url))?;
+            let v: serde_json::Value = perfbundle_core::ingest::document::value(line.as_bytes())
+                .map_err(|e| anyhow!("{}/query: not an answer InfluxDB sends: {e}", self.url))?;
             if let Some(e) = v["error"].as_str().or_else(|| v["results"][0]["error"].as_str()) {
                 bail!("{}/query: InfluxDB says: {e}", self.url);
             }
@@ -165,8 +185,16 @@ impl Influx {
         for v in self.query_json("SHOW MEASUREMENTS")? {
             for s in v["results"][0]["series"].as_array().into_iter().flatten() {
                 for row in s["values"].as_array().into_iter().flatten() {
-                    if let Some(n) = row[0].as_str() {
+                    // k6's metric names are at most 128 characters: longer ones are not k6's.
+                    if let Some(n) = row[0].as_str().filter(|n| n.len() <= MAX_NAME_BYTES) {
                         names.push(n.to_string());
+                    }
+                    if names.len() > MAX_MEASUREMENTS {
+                        bail!(
+                            "{}: database {:?} holds more than {MAX_MEASUREMENTS} measurements: not k6's (k6 writes a few dozen)",
+                            self.url,
+                            self.db
+                        );
                     }
                 }
             }
@@ -183,15 +211,17 @@ impl Influx {
     }
 }
 
-/// GET on Prometheus's HTTP API; the whole body (at most 1 GiB).
-pub fn prom_get(server: &Server, path: &str, params: &[(&str, String)]) -> Result<Vec<u8>> {
+/// The longest measurement or metric name read from a server (k6's are at most 128 characters).
+pub const MAX_NAME_BYTES: usize = 256;
+/// Most measurements a database may hold for an import.
+const MAX_MEASUREMENTS: usize = 1_000;
+
+/// GET on Prometheus's HTTP API: the body as it arrives (decompressed when
+/// the server compresses it), at most 1 GiB of it; the reader of the answer
+/// bounds what it keeps.
+pub fn prom_get(server: &Server, path: &str, params: &[(&str, String)]) -> Result<impl Read + Send + use<>> {
     let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut body = Vec::new();
-    server
-        .get(path, &params, 1 << 30)?
-        .read_to_end(&mut body)
-        .with_context(|| format!("{}{path}: reading", server.url))?;
-    Ok(body)
+    server.get(path, &params, 1 << 30)
 }
 
 /// Reads through, hashing and counting what passes.

@@ -12,7 +12,7 @@ use perfbundle_core::pack::{PointsSource, SourceRecord};
 use perfbundle_core::time::format_rfc3339_ms;
 use sha2::{Digest, Sha256};
 
-use super::http::{prom_get, Server};
+use super::http::{prom_get, HashingReader, Server};
 use super::{window, PromArgs};
 use crate::packing;
 
@@ -26,14 +26,14 @@ pub fn run(a: PromArgs) -> Result<ExitCode> {
     // The input's sha256 is of the bytes read: the name list's body, then each query's, in this order.
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
+    // Each answer is read as it arrives (hashed and counted as it passes), typed: no JSON tree, no
+    // whole body in memory, and a bound on the samples an import holds (core's prometheus::api).
     let body = prom_get(
         &server,
         "/api/v1/label/__name__/values",
         &[("match[]", plan::k6_names_selector(testid)), ("start", secs(from)), ("end", secs(to))],
     )?;
-    hasher.update(&body);
-    bytes += body.len() as u64;
-    let names = plan::k6_names(&body, &url)?;
+    let names = plan::read_k6_names(HashingReader { inner: body, hasher: &mut hasher, bytes: &mut bytes }, &url)?;
     if names.is_empty() {
         bail!(
             "{url}: no k6_ series in this window{} (was k6 run with -o experimental-prometheus-rw, and its K6_PROMETHEUS_RW_SERVER_URL pointing here?)",
@@ -42,12 +42,12 @@ pub fn run(a: PromArgs) -> Result<ExitCode> {
     }
     let range = format!("{}s", ((to - from) as f64 / 1e9).ceil() as i64);
     let mut fetched: Vec<(String, Vec<prom::RawSeries>)> = Vec::new();
+    let mut points_left = prom::MAX_POINTS;
     for name in &names {
         let query = format!("{}[{range}]", plan::selector(name, testid));
         let body = prom_get(&server, "/api/v1/query", &[("query", query), ("time", secs(to))])?;
-        hasher.update(&body);
-        bytes += body.len() as u64;
-        fetched.push((name.clone(), prom::parse_matrix(&body, &format!("{url}/api/v1/query {name}"))?));
+        let body = HashingReader { inner: body, hasher: &mut hasher, bytes: &mut bytes };
+        fetched.push((name.clone(), prom::read_matrix(body, &format!("{url}/api/v1/query {name}"), &mut points_left)?));
     }
     let (written, hints) = plan::written(&fetched);
     let (push_s, min_bucket_ms) = plan::push_interval(&fetched);

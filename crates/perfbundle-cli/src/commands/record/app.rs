@@ -240,6 +240,11 @@ impl App {
         Pid::from_raw(self.child.id() as i32)
     }
 
+    /// The started process's PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The exit status, if the started process has exited.
     pub fn exited(&mut self) -> Result<Option<std::process::ExitStatus>> {
         Ok(self.child.try_wait()?)

@@ -9,6 +9,12 @@
 //! Files are streamed from disk in [`CHUNK`]-byte pieces; bundles are looked
 //! up in the folder per request, so bundles copied in after the start are
 //! served, and `/index.json` is recomputed when the folder's listing changes.
+//!
+//! Only this machine, by its own names, gets an answer: a request whose
+//! `Host` is not `127.0.0.1`, `localhost` or `[::1]` (with our port) is
+//! refused, so a web page cannot read the bundles through DNS rebinding; and
+//! only files inside the served folders are served: a symbolic link in the
+//! folder that leads out of it is not followed.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -36,6 +42,24 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CONNECTIONS: usize = 4096;
 /// Bytes read from disk per body frame.
 pub const CHUNK: usize = 64 * 1024;
+
+/// Whether a request's `Host` names this machine on our port: `127.0.0.1`,
+/// `localhost` or `[::1]`, with `:port` when it carries one.
+pub fn allowed_host(host: Option<&str>, port: u16) -> bool {
+    let Some(h) = host else { return false };
+    let (name, p) = match h.rsplit_once(':') {
+        Some((n, p)) if !n.is_empty() && !p.contains(']') => (n, Some(p)),
+        _ => (h, None),
+    };
+    let local = name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost") || name == "[::1]";
+    local && p.is_none_or(|p| p.parse::<u16>().ok() == Some(port))
+}
+
+/// `path` when it is, following every link, inside `dir` (itself canonical): the file to open.
+fn inside(dir: &Path, path: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(path).ok()?;
+    real.starts_with(dir).then_some(real)
+}
 
 /// What is served: the viewer's files and the bundles.
 #[derive(Debug)]
@@ -76,6 +100,15 @@ impl Site {
                 }
             }
         }
+        // The folders as they are on disk, for the containment of what is served.
+        let bundles = match bundles {
+            Bundles::Folder(d) => Bundles::Folder(std::fs::canonicalize(&d).unwrap_or(d)),
+            other => other,
+        };
+        let viewer = match viewer {
+            Viewer::Dir(d) => Viewer::Dir(std::fs::canonicalize(&d).unwrap_or(d)),
+            other => other,
+        };
         Site { viewer, embedded, bundles, index: Mutex::new(IndexCache::default()) }
     }
 
@@ -95,11 +128,16 @@ impl Site {
                     if !name.ends_with(".perfbundle") {
                         continue;
                     }
-                    if let Some(m) = meta(&e.path()) {
+                    if let Some(m) = inside(d, &e.path()).and_then(|p| meta(&p)) {
                         out.push((name, m.len(), m.modified().ok()));
                     }
                 }
             }
+        }
+        // A list of runs holds at most MAX_RUNS: the latest ones.
+        if out.len() > perfbundle_core::bundle::MAX_RUNS {
+            out.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+            out.truncate(perfbundle_core::bundle::MAX_RUNS);
         }
         out.sort();
         out
@@ -112,7 +150,8 @@ impl Site {
         }
         let p = match &self.bundles {
             Bundles::File(p) => p.file_name().is_some_and(|n| n.to_string_lossy() == name).then(|| p.clone())?,
-            Bundles::Folder(d) => name.ends_with(".perfbundle").then(|| d.join(name))?,
+            // A link in the folder is followed only while it stays inside it.
+            Bundles::Folder(d) => name.ends_with(".perfbundle").then(|| inside(d, &d.join(name))).flatten()?,
         };
         p.is_file().then_some(p)
     }
@@ -149,7 +188,10 @@ impl Site {
         match crate::fsio::read_bundle(&path, &perfbundle_core::bundle::ReadLimits::default()) {
             Ok(b) => Some(IndexEntry::of(&b, &format!("bundles/{name}"))),
             Err(e) => {
-                eprintln!("perfbundle: warning: {e:#}; left out of the list of runs");
+                eprintln!(
+                    "perfbundle: warning: {}; left out of the list of runs",
+                    crate::terminal::terminal_text(&format!("{e:#}"))
+                );
                 None
             }
         }
@@ -177,7 +219,7 @@ impl Site {
         }
         let rel = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
         let found = match &self.viewer {
-            Viewer::Dir(d) => file(&d.join(rel), content_type(rel)),
+            Viewer::Dir(d) => inside(d, &d.join(rel)).and_then(|p| file(&p, content_type(rel))),
             Viewer::Embedded => self.embedded.get(rel).map(|b| bytes(StatusCode::OK, content_type(rel), b.clone())),
         };
         found.unwrap_or_else(|| text(StatusCode::NOT_FOUND, "not found"))
@@ -304,6 +346,7 @@ pub fn serve(listener: std::net::TcpListener, site: Arc<Site>) -> Result<()> {
         .context("cannot start the server's runtime")?;
     rt.block_on(async move {
         listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let open = Arc::new(AtomicUsize::new(0));
         let mut last_error: Option<Instant> = None;
@@ -330,7 +373,15 @@ pub fn serve(listener: std::net::TcpListener, site: Arc<Site>) -> Result<()> {
             let (site, open) = (site.clone(), open.clone());
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let r = site.respond(req.method(), req.uri().path());
+                    let host = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok());
+                    let r = if allowed_host(host, port) {
+                        site.respond(req.method(), req.uri().path())
+                    } else {
+                        text(
+                            StatusCode::FORBIDDEN,
+                            "perfbundle view answers requests to 127.0.0.1, localhost or [::1] only",
+                        )
+                    };
                     async move { Ok::<_, Infallible>(r) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -366,6 +417,18 @@ mod tests {
         ] {
             assert_eq!(decode_path(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_this_machines_names_are_answered() {
+        for ok in ["127.0.0.1:8799", "localhost:8799", "LOCALHOST:8799", "[::1]:8799", "127.0.0.1"] {
+            assert!(allowed_host(Some(ok), 8799), "{ok}");
+        }
+        for bad in ["attacker.example:8799", "127.0.0.1:8800", "localhost.attacker.example:8799", "[::1]:1", "", "::1"]
+        {
+            assert!(!allowed_host(Some(bad), 8799), "{bad}");
+        }
+        assert!(!allowed_host(None, 8799));
     }
 
     #[test]

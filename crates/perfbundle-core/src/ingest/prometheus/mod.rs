@@ -31,7 +31,7 @@ mod finish;
 mod names;
 pub mod plan;
 
-pub use api::{parse_matrix, NativeHistogram, RawSeries};
+pub use api::{parse_matrix, read_matrix, NativeHistogram, RawSeries, MAX_POINTS};
 pub use feed::{feed_counter, feed_gauge, feed_histogram, feed_weighted_rate};
 pub use finish::{finish, finish_trend_stats};
 pub use names::{classify, model_type, Written};

@@ -32,18 +32,60 @@ pub fn k6_names_selector(testid: Option<&str>) -> String {
     }
 }
 
+/// Most k6 metric names an import asks for (k6 writes a few dozen; the
+/// stream's bound on distinct metrics is 1,000).
+pub const MAX_NAMES: usize = 1_000;
+
 /// The k6 metric names of a `/api/v1/label/__name__/values` answer, in the
 /// order to fetch them: counters first (they weigh the rates).
 pub fn k6_names(body: &[u8], source: &str) -> Result<Vec<String>, IngestError> {
-    let v: serde_json::Value = serde_json::from_slice(body)
+    read_k6_names(body, source)
+}
+
+/// [`k6_names`] read as the answer arrives: other names are skipped, not
+/// kept (a server may list millions), and past [`MAX_NAMES`] k6 names the
+/// import is refused.
+/// The longest metric name taken from Prometheus (k6's are at most 128 characters).
+pub const MAX_NAME_BYTES: usize = 256;
+
+pub fn read_k6_names<R: std::io::Read>(reader: R, source: &str) -> Result<Vec<String>, IngestError> {
+    use serde::de::{self, SeqAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+    struct Names(Vec<String>);
+    impl<'de> Deserialize<'de> for Names {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Names;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an array of metric names")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Names, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(n) = seq.next_element::<std::borrow::Cow<'_, str>>()? {
+                        // k6's metric names are at most 128 characters (with the k6_ prefix and a suffix, a few more).
+                        if n.starts_with("k6_") && n.len() <= MAX_NAME_BYTES {
+                            if out.len() == MAX_NAMES {
+                                return Err(de::Error::custom(format!("more than {MAX_NAMES} k6 metric names")));
+                            }
+                            out.push(n.into_owned());
+                        }
+                    }
+                    Ok(Names(out))
+                }
+            }
+            d.deserialize_seq(V)
+        }
+    }
+    #[derive(Deserialize)]
+    struct Response {
+        #[serde(default)]
+        data: Option<Names>,
+    }
+    let reader = crate::ingest::document::LongStrings::new(std::io::BufReader::with_capacity(1 << 16, reader), 1 << 20);
+    let r: Response = serde_json::from_reader(reader)
         .map_err(|e| IngestError::invalid(source, format!("not a Prometheus API response: {e}")))?;
-    let mut names: Vec<String> = v["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|x| x.as_str().map(String::from))
-        .filter(|n| n.starts_with("k6_"))
-        .collect();
+    let mut names = r.data.map(|n| n.0).unwrap_or_default();
     names.sort_by_key(|n| !n.ends_with("_total"));
     Ok(names)
 }

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{check_tree, Aggregated, Aggregator};
-use crate::histogram::DEFAULT_RELATIVE_ACCURACY;
 use crate::k6::model::*;
 use crate::threshold;
 
@@ -82,7 +81,7 @@ impl Aggregator {
             let mut extra = wanted.get(s.metric.as_str()).cloned().unwrap_or_default();
             extra.extend(self.opts.extra_percentiles.iter().copied());
             let key = std::mem::take(&mut s.key);
-            let (summary, stored) = s.summarize(duration_ms, first_bucket, &extra);
+            let (summary, stored) = s.summarize(duration_ms, first_bucket, &extra, self.hist.accuracy);
             ts_out.insert(key.clone(), stored);
             series_out.insert(key, summary);
         }
@@ -121,7 +120,7 @@ impl Aggregator {
                 bucket_ms: self.width_ms,
                 first_bucket,
                 buckets,
-                relative_accuracy: DEFAULT_RELATIVE_ACCURACY,
+                relative_accuracy: self.hist.accuracy,
                 series: ts_out,
             },
             thresholds,

@@ -23,9 +23,29 @@ use super::builtin::builtin_metric;
 use super::model::*;
 pub(crate) use checks::{add_check_counts, check_tree, CheckCounts};
 pub use options::AggregatorOptions;
-use series::{Series, ValueBudget};
+use series::{Hist, Series, ValueBudget};
 
 pub use super::cells::{next_width, MAX_BUCKETS, SUMMARY_PERCENTILES, WIDTH_LADDER_MS};
+
+/// What a series takes in a written model besides its histograms (its
+/// summary's maps, its columns), as a reader counts it: 20,000 series of
+/// the hand-made stream of many series take 40 MiB.
+const SERIES_BYTES: usize = 2_048;
+/// What a histogram bucket takes in a written model (an index and a count).
+const SLOT_BYTES: usize = 16;
+
+/// Histogram buckets a model of `series` series may hold (see
+/// `Aggregator::hist_budget`; the shards' merge keeps to it too).
+pub(crate) fn hist_budget(opts: &AggregatorOptions, series: usize) -> usize {
+    let for_slots = opts.max_model_bytes.saturating_sub(series.saturating_mul(SERIES_BYTES)) / SLOT_BYTES;
+    opts.max_hist_slots.min(for_slots).max(1)
+}
+
+/// The largest magnitude histograms hold once their memory ran out at the
+/// coarsest accuracy: at accuracy 0.31, 10^-9 … 10^15 is 86 buckets a sign,
+/// so 20,000 series take at most 3,440,000 buckets (83 MB) however their
+/// values spread.
+const HIST_TOP: f64 = 1e15;
 
 /// Samples larger than this in magnitude are set aside like non-finite ones:
 /// no tool writes them, and sums of them could overflow to infinity, which
@@ -96,6 +116,11 @@ pub struct Aggregator {
     warnings: Vec<String>,
     /// Histogram buckets occupied in all trend cells.
     hist_slots: usize,
+    /// The bytes all series' time buckets take (an estimate).
+    cell_bytes: usize,
+    /// The histograms' accuracy and range (coarser when their buckets do
+    /// not fit `max_hist_slots` even in one time bucket).
+    hist: Hist,
     /// The last metric looked up (k6 streams runs of one metric).
     last_metric: Option<(String, usize)>,
     /// Names past `max_metrics` seen so far (bounded), and metrics whose type
@@ -157,6 +182,8 @@ impl Aggregator {
             warnings: Vec::new(),
             last_metric: None,
             hist_slots: 0,
+            cell_bytes: 0,
+            hist: Hist { accuracy: crate::histogram::DEFAULT_RELATIVE_ACCURACY, top: f64::INFINITY },
             dropped_names: Default::default(),
             guessed: Vec::new(),
             guessed_more: 0,
@@ -478,21 +505,18 @@ impl Aggregator {
         // Whole-metric series share the large budget of exact values, except
         // k6's request-phase timings, which take their chance with sub-series.
         let budget = if self.metrics[id].primary { &mut self.budget } else { &mut self.sub_budget };
-        let mut new_slots = self.series[total].add_n(idx, time_ns, value, count, budget);
+        let h = self.hist;
+        let mut grew = self.series[total].add_n(idx, time_ns, value, count, budget, h);
         for &bi in &route.overflow {
             self.metrics[id].by_tag[bi].overflow += count;
         }
         for &sid in &route.targets {
-            new_slots += self.series[sid].add_n(idx, time_ns, value, count, &mut self.sub_budget);
+            grew += self.series[sid].add_n(idx, time_ns, value, count, &mut self.sub_budget, h);
         }
-        self.hist_slots += new_slots;
-        if self.hist_slots > self.opts.max_hist_slots {
-            // Widen the time buckets until the histograms take at most three
-            // quarters of their budget (or the run is one bucket).
-            self.coarsen_step();
-            while self.hist_slots > self.opts.max_hist_slots * 3 / 4 && self.max_idx > self.min_idx {
-                self.coarsen_step();
-            }
+        self.hist_slots += grew.slots;
+        self.cell_bytes += grew.bytes;
+        if self.hist_slots > self.hist_budget() || self.cell_bytes > self.opts.max_cell_bytes {
+            self.make_room();
         }
         if let Some(key) = &route.check {
             if self.checks.len() < self.opts.max_checks || self.checks.contains_key(key) {
@@ -504,6 +528,51 @@ impl Aggregator {
                 }
             } else {
                 self.stats.series_not_made += count;
+            }
+        }
+    }
+
+    /// Histogram buckets the run may hold: `max_hist_slots`, and no more
+    /// than the written model leaves them once its series are counted
+    /// (`max_model_bytes`: each series' summary and columns about
+    /// [`SERIES_BYTES`], each bucket [`SLOT_BYTES`]), so that few series get
+    /// fine time buckets and 20,000 still make a bundle a reader takes.
+    fn hist_budget(&self) -> usize {
+        hist_budget(&self.opts, self.series.len())
+    }
+
+    /// Widens the time buckets until the histograms and the cells take at
+    /// most three quarters of their budgets; when one time bucket is not
+    /// enough, the histograms go to coarser accuracies, and past the
+    /// coarsest, they hold magnitudes within [`HIST_TOP`] (each step said
+    /// once in the warnings). Time widths and accuracies only grow, so this
+    /// runs a bounded number of times in a whole run.
+    fn make_room(&mut self) {
+        let over = |a: &Self| a.hist_slots > a.hist_budget() * 3 / 4 || a.cell_bytes > a.opts.max_cell_bytes * 3 / 4;
+        while over(self) && self.max_idx > self.min_idx {
+            self.coarsen_step();
+        }
+        while self.hist_slots > self.hist_budget() * 3 / 4 {
+            if let Some(a) = crate::histogram::LogHistogram::coarser_accuracy(self.hist.accuracy) {
+                self.hist.accuracy = a;
+                for s in &mut self.series {
+                    s.coarsen_histograms(a);
+                }
+                self.hist_slots = self.series.iter().map(Series::hist_slots).sum();
+                self.warnings.push(format!(
+                    "the trends' histograms held more than {} buckets: their accuracy is now {} (percentiles read from them are within that; exact values kept are unaffected)",
+                    crate::format::group(self.hist_budget() as u64),
+                    crate::format::pct(a)
+                ));
+            } else {
+                if self.hist.top.is_infinite() {
+                    self.hist.top = HIST_TOP;
+                    self.warnings.push(format!(
+                        "the trends' histograms held more than {} buckets at the coarsest accuracy: magnitudes past {HIST_TOP:e} are counted in their largest bucket",
+                        crate::format::group(self.hist_budget() as u64)
+                    ));
+                }
+                break;
             }
         }
     }
@@ -525,6 +594,7 @@ impl Aggregator {
             s.coarsen(ratio);
         }
         self.hist_slots = self.series.iter().map(Series::hist_slots).sum();
+        self.cell_bytes = self.series.iter().map(Series::cell_bytes).sum();
         self.width_ms = next;
         if self.min_idx != i64::MAX {
             self.min_idx = self.min_idx.div_euclid(ratio);
@@ -556,6 +626,69 @@ mod tests {
         assert_eq!(total, 600);
         assert_eq!(out.series["http_reqs"].values["count"], 600.0);
         assert_eq!(out.series["http_reqs{name:x}"].values["count"], 600.0);
+    }
+
+    #[test]
+    fn series_sampled_now_and_then_hold_only_their_buckets_within_the_cell_budget() {
+        // 2,000 series of 30 samples each spread over 20 minutes: dense
+        // buckets would be 2,000 × 12,000 cells; the budget here is 1 MiB.
+        let opts = AggregatorOptions { max_cell_bytes: 1 << 20, ..Default::default() };
+        let mut a = Aggregator::new(opts);
+        for k in 0..30i64 {
+            for u in 0..2_000i64 {
+                let name = format!("u{u}");
+                let t = (k * 40 + u % 40) * 1_000_000_000;
+                a.add_point("http_req_duration", t, (u + k) as f64, &tags(&[("name", &name)]));
+            }
+            assert!(a.cell_bytes <= 1 << 20, "{} bytes of cells", a.cell_bytes);
+        }
+        let out = a.finish(None);
+        assert!(out.timeseries.bucket_ms > 100, "widened: {} ms", out.timeseries.bucket_ms);
+        assert!(out.timeseries.buckets > 1, "not one bucket");
+        let n: u64 = out.timeseries.series["http_req_duration{name:u7}"].n.iter().sum();
+        assert_eq!(n, 30);
+        assert_eq!(out.series["http_req_duration"].values["count"], 60_000.0);
+    }
+
+    #[test]
+    fn histograms_past_their_budget_in_one_bucket_go_coarser_and_stay_bounded() {
+        // One time bucket, values spread over 20 decades: no widening helps.
+        let opts = AggregatorOptions { max_hist_slots: 2_000, max_values_total: 0, ..Default::default() };
+        let mut a = Aggregator::new(opts);
+        let mut x: u64 = 7;
+        for i in 0..200_000u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let v = 10f64.powf((x >> 11) as f64 / (1u64 << 53) as f64 * 20.0 - 5.0);
+            a.add_point("t", 1_000_000_000 + (i % 50) as i64, v, &[]);
+            assert!(a.hist_slots <= 2_000 + 1, "{} slots", a.hist_slots);
+        }
+        assert!(a.max_idx == a.min_idx);
+        let out = a.finish(None);
+        let acc = out.timeseries.relative_accuracy;
+        assert!(acc > 3.0 * crate::histogram::DEFAULT_RELATIVE_ACCURACY, "coarser: {acc}");
+        assert!(out.warnings.iter().any(|w| w.contains("accuracy is now")), "{:?}", out.warnings);
+        let s = &out.series["t"];
+        assert_eq!(s.values["count"], 200_000.0);
+        assert_eq!(s.percentiles, PercentileSource::Histogram);
+        out.timeseries.validate().unwrap();
+    }
+
+    #[test]
+    fn past_the_coarsest_accuracy_magnitudes_are_held_and_said() {
+        let opts = AggregatorOptions { max_hist_slots: 40, max_values_total: 0, ..Default::default() };
+        let mut a = Aggregator::new(opts);
+        let mut largest = f64::MIN;
+        for i in -200..280 {
+            // powi may round differently when folded at compile time: keep what was added.
+            let v = 10f64.powi(i);
+            largest = largest.max(v);
+            a.add_point("t", 1_000_000_000, v, &[]);
+        }
+        assert!(a.hist_slots <= 2 * 86, "{} slots", a.hist_slots);
+        let out = a.finish(None);
+        assert!(out.warnings.iter().any(|w| w.contains("magnitudes past 1e15")), "{:?}", out.warnings);
+        assert_eq!(out.series["t"].values["count"], 480.0);
+        assert_eq!(out.series["t"].values["max"], largest, "min and max stay exact");
     }
 
     #[test]

@@ -45,8 +45,20 @@ pub struct AggregatorOptions {
     /// sub-series and k6's request-phase timings share another third of it.
     pub max_values_total: usize,
     /// Most histogram buckets held over all time buckets of all series (12
-    /// bytes each); past it, time buckets are widened. Default is 4,000,000.
+    /// bytes each, and their vectors' slack); past it, time buckets are
+    /// widened, and in one time bucket the histograms' accuracy is halved.
+    /// Default is 3,000,000.
     pub max_hist_slots: usize,
+    /// Most bytes the time buckets' cells of all series take (estimated;
+    /// their histograms' buckets are `max_hist_slots`); past it, time buckets
+    /// are widened. Default is 32 MiB: 20,000 series sampled over a long run
+    /// take a few wide buckets each rather than gigabytes.
+    pub max_cell_bytes: usize,
+    /// Memory the written model (summary and time series) may take as a
+    /// reader counts it; the histograms get what the series leave of it.
+    /// Default is 56 MiB, within what a writer lets a bundle take
+    /// (`bundle::WRITTEN_MODEL_MEMORY`, 64 MiB).
+    pub max_model_bytes: usize,
     /// Types to use for metrics the input does not declare (name → type).
     pub type_hints: HashMap<String, (MetricType, String)>,
     /// Percentiles (0..=1) to compute for every trend besides med, p(90),
@@ -73,7 +85,9 @@ impl Default for AggregatorOptions {
             max_values_per_metric_series: 4_000_000,
             max_values_per_sub_series: 250_000,
             max_values_total: 4_000_000,
-            max_hist_slots: 4_000_000,
+            max_hist_slots: 3_000_000,
+            max_model_bytes: 56 << 20,
+            max_cell_bytes: 32 << 20,
             type_hints: HashMap::new(),
             extra_submetrics: Vec::new(),
             extra_percentiles: Vec::new(),

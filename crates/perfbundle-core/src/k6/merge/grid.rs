@@ -18,13 +18,13 @@ pub(super) enum Whole {
     Other,
 }
 
-/// A series re-binned to `width_ms`: absolute bucket index → cell.
-fn rebin<T: Cell>(ts: &K6TimeSeries, s: &StoredSeries, width_ms: u64) -> BTreeMap<i64, T> {
+/// A series re-binned to `width_ms`, its histograms at `accuracy`: absolute bucket index → cell.
+fn rebin<T: Cell>(ts: &K6TimeSeries, s: &StoredSeries, width_ms: u64, accuracy: f64) -> BTreeMap<i64, T> {
     let mut out: BTreeMap<i64, T> = BTreeMap::new();
     for i in 0..s.t.len() {
         let abs_ms = (ts.first_bucket + i64::from(s.t[i])) * ts.bucket_ms as i64;
         let idx = abs_ms.div_euclid(width_ms as i64);
-        let c = T::from_stored(s, i, ts.relative_accuracy);
+        let c = T::from_stored(s, i, ts.relative_accuracy).at_accuracy(accuracy);
         match out.get_mut(&idx) {
             Some(e) => e.merge(&c),
             None => {
@@ -46,30 +46,32 @@ fn slots<T: Cell>(cells: &BTreeMap<i64, T>) -> usize {
 /// A stored series re-binned to `width_ms` on the grid that starts at
 /// `first`, and its histograms' occupied slots.
 fn rebin_stored<T: Cell>(ts: &K6TimeSeries, s: &StoredSeries, width_ms: u64, first: i64) -> (StoredSeries, usize) {
-    let cells = rebin::<T>(ts, s, width_ms);
+    let cells = rebin::<T>(ts, s, width_ms, ts.relative_accuracy);
     (store(&cells, first), slots(&cells))
 }
 
-/// The time series on the next width of the ladder, and its histograms' occupied slots.
-fn coarsen(ts: &K6TimeSeries) -> (K6TimeSeries, usize) {
+/// The time series on the next width of the ladder, and its histograms'
+/// occupied slots: series by series, each old one freed as its new one is
+/// made (memory holds one copy, not two).
+fn coarsen(mut ts: K6TimeSeries) -> (K6TimeSeries, usize) {
     let width = next_width(ts.bucket_ms);
     let lo = (ts.first_bucket * ts.bucket_ms as i64).div_euclid(width as i64);
     let hi = ((ts.first_bucket + ts.buckets as i64 - 1) * ts.bucket_ms as i64).div_euclid(width as i64);
     let mut total = 0;
-    let series = ts
-        .series
-        .iter()
-        .filter_map(|(key, s)| {
-            let (stored, n) = match s.kind? {
-                MetricType::Counter => rebin_stored::<CounterCell>(ts, s, width, lo),
-                MetricType::Gauge => rebin_stored::<GaugeCell>(ts, s, width, lo),
-                MetricType::Rate => rebin_stored::<RateCell>(ts, s, width, lo),
-                MetricType::Trend => rebin_stored::<TrendCell>(ts, s, width, lo),
-            };
-            total += n;
-            Some((key.clone(), stored))
-        })
-        .collect();
+    let old = std::mem::take(&mut ts.series);
+    let mut series = BTreeMap::new();
+    for (key, s) in old {
+        let Some(kind) = s.kind else { continue };
+        let (stored, n) = match kind {
+            MetricType::Counter => rebin_stored::<CounterCell>(&ts, &s, width, lo),
+            MetricType::Gauge => rebin_stored::<GaugeCell>(&ts, &s, width, lo),
+            MetricType::Rate => rebin_stored::<RateCell>(&ts, &s, width, lo),
+            MetricType::Trend => rebin_stored::<TrendCell>(&ts, &s, width, lo),
+        };
+        drop(s);
+        total += n;
+        series.insert(key, stored);
+    }
     let out = K6TimeSeries {
         bucket_ms: width,
         first_bucket: lo,
@@ -80,8 +82,10 @@ fn coarsen(ts: &K6TimeSeries) -> (K6TimeSeries, usize) {
     (out, total)
 }
 
-/// Where the merged series go, and the histogram slots they take so far.
+/// Where the merged series go, the histogram slots they take so far, and
+/// their histograms' accuracy (the coarsest shard's).
 struct Out<'a> {
+    accuracy: f64,
     series: &'a mut BTreeMap<String, StoredSeries>,
     slots: &'a mut usize,
 }
@@ -97,10 +101,10 @@ fn merge_series<T: Cell>(shards: &[Shard<'_>], key: &str, width_ms: u64, lo: i64
         let summary = shard.summary.series.get(key);
         let metric = summary.map(|x| x.metric.clone()).unwrap_or_else(|| parse_series_key(key).0);
         let gauges = gauges_across(&metric);
-        let cells = rebin::<T>(ts, s, width_ms);
+        let cells = rebin::<T>(ts, s, width_ms, out.accuracy);
         *out.slots += slots(&cells);
         for (idx, c) in &cells {
-            merged.entry(*idx).or_default().combine(c, gauges);
+            merged.entry(*idx).or_insert_with(|| T::empty_at(out.accuracy)).combine(c, gauges);
         }
         if summary.is_some_and(|x| x.origin == SeriesOrigin::Metric) {
             out.series.insert(format!("{metric}{{shard:{si}}}"), store(&cells, lo));
@@ -108,7 +112,7 @@ fn merge_series<T: Cell>(shards: &[Shard<'_>], key: &str, width_ms: u64, lo: i64
     }
     *out.slots += slots(&merged);
     out.series.insert(key.to_string(), store(&merged, lo));
-    let mut whole = T::default();
+    let mut whole = T::empty_at(out.accuracy);
     for c in merged.values() {
         whole.merge(c);
     }
@@ -142,7 +146,9 @@ pub(super) fn merge_timeseries(
         }
         width = next_width(width);
     };
-    let acc = tss[0].relative_accuracy;
+    // Shards of other accuracies (a stream whose histograms ran out of
+    // room) merge at the coarsest of them.
+    let acc = tss.iter().map(|t| t.relative_accuracy).fold(tss[0].relative_accuracy, f64::max);
     // One series at a time, so memory holds one series' buckets, not all of them.
     let keys: BTreeSet<&String> = tss.iter().flat_map(|t| t.series.keys()).collect();
     let mut series = BTreeMap::new();
@@ -153,7 +159,7 @@ pub(super) fn merge_timeseries(
         // with --force may disagree; the others' buckets are left out).
         let kind = shards.iter().filter_map(|s| s.timeseries?.series.get(key)?.kind).next();
         let Some(kind) = kind else { continue };
-        let out = Out { series: &mut series, slots: &mut slots };
+        let out = Out { accuracy: acc, series: &mut series, slots: &mut slots };
         let whole = match kind {
             MetricType::Counter => {
                 merge_series::<CounterCell>(shards, key, width, lo, out);
@@ -179,7 +185,7 @@ pub(super) fn merge_timeseries(
     // has: wider buckets until they take at most three quarters of it.
     let budget = max_hist_slots.saturating_mul(3) / 4;
     while slots > budget && ts.buckets > 1 {
-        (ts, slots) = coarsen(&ts);
+        (ts, slots) = coarsen(ts);
     }
     Ok((ts, wholes))
 }

@@ -73,7 +73,12 @@ fn gauges_across(metric: &str) -> Across {
 /// Merges shards. Incompatible shards (other metrics or thresholds, windows
 /// that do not overlap) are an error, unless `force`, when they are warnings.
 pub fn merge(shards: &[Shard<'_>], force: bool) -> Result<Merged, MergeError> {
-    merge_within(shards, force, super::AggregatorOptions::default().max_hist_slots)
+    // The merged model's series: every shard's, and each shard's whole metrics again.
+    let keys: BTreeSet<&String> = shards.iter().flat_map(|s| s.summary.series.keys()).collect();
+    let copies: usize =
+        shards.iter().map(|s| s.summary.series.values().filter(|x| x.origin == SeriesOrigin::Metric).count()).sum();
+    let budget = super::aggregate::hist_budget(&super::AggregatorOptions::default(), keys.len() + copies);
+    merge_within(shards, force, budget)
 }
 
 /// [`merge`], with the merged time series' histograms kept to `max_hist_slots`
@@ -254,6 +259,36 @@ mod tests {
             assert_eq!(n_total(ts, key), n_total(roomy.timeseries.as_ref().unwrap(), key), "{key}");
         }
         assert_eq!(tight.summary.series, roomy.summary.series);
+    }
+
+    #[test]
+    fn shards_of_other_accuracies_merge_at_the_coarsest() {
+        let pts: Vec<(i64, f64)> = (0..2000).map(|i| (i * 10, 1.0 + (i % 97) as f64 * 0.37)).collect();
+        let (a, b): (Vec<_>, Vec<_>) = pts.iter().partition(|(t, _)| (t / 10) % 2 == 0);
+        let mut parts = [model(&a), model(&b)];
+        // The second shard's histograms at the next coarser accuracy, as a
+        // stream whose histograms ran out of room writes them.
+        let coarse = LogHistogram::coarser_accuracy(parts[1].1.relative_accuracy).unwrap();
+        for s in parts[1].1.series.values_mut() {
+            for h in &mut s.hist {
+                let mut x = LogHistogram::from_stored(h, parts[1].1.relative_accuracy).unwrap();
+                x.coarsen_to(coarse);
+                *h = x.to_stored();
+            }
+        }
+        parts[1].1.relative_accuracy = coarse;
+        let m = merged(&parts, usize::MAX, false);
+        let ts = m.timeseries.as_ref().unwrap();
+        assert_eq!(ts.relative_accuracy, coarse);
+        ts.validate().unwrap();
+        assert_eq!(n_total(ts, "http_req_duration"), 2000);
+        // Every merged histogram reads back all its samples at that accuracy,
+        // and the median is within it of the exact one.
+        let s = &m.summary.series["http_req_duration"];
+        let mut all: Vec<f64> = pts.iter().map(|p| p.1).collect();
+        all.sort_by(f64::total_cmp);
+        let exact = crate::histogram::k6_percentile(&all, 0.5);
+        assert!((s.values["med"] - exact).abs() / exact <= coarse * 1.01, "{} vs {exact}", s.values["med"]);
     }
 
     #[test]

@@ -577,7 +577,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return __wasm_bindgen_func_elem_506(a, state0.b, arg0, arg1);
+                        return __wasm_bindgen_func_elem_509(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -837,37 +837,37 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 27, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_426);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_429);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 794, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6437);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 796, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6479);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Array<any>")], shim_idx: 305, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4052);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Array<any>")], shim_idx: 307, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4082);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 305, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4052_16);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 307, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4082_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 794, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6437_17);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 796, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6479_17);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 107, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_1930);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_1934);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 23, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_406);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_409);
             return ret;
         },
         __wbindgen_generic_0000000000000008: function(arg0) {
@@ -895,38 +895,38 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_1930(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_1930(arg0, arg1);
+function __wasm_bindgen_func_elem_1934(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_1934(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_406(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_406(arg0, arg1);
+function __wasm_bindgen_func_elem_409(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_409(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_6437(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_6437(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_6479(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_6479(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4052(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4052(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4082(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4082(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4052_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4052_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4082_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4082_16(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_6437_17(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_6437_17(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_6479_17(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_6479_17(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_506(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_506(arg0, arg1, arg2, arg3);
+function __wasm_bindgen_func_elem_509(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_509(arg0, arg1, arg2, arg3);
 }
 
-function __wasm_bindgen_func_elem_426(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_429(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_426(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_429(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
