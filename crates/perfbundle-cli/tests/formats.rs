@@ -14,8 +14,9 @@
 //!   `speedscope/…`, as `scripts/peer-inputs.sh` lays them out): they are
 //!   the peers' files, not the project's, so they are not committed;
 //! - `pack --align auto` of a `record --keep-files` run's kept files puts
-//!   the profile within 250 ms of where `record` put it, and never places a
-//!   corpus profile away from the app's own clock pair.
+//!   the profile within 250 ms of where `record` put it; with no clock
+//!   pair, k6's requests in flight place every corpus `.cpuprofile` within
+//!   100 ms of the app's own clock pair, and never place a profile wrongly.
 
 mod common;
 
@@ -339,7 +340,7 @@ fn pack_align_auto_puts_the_kept_profile_where_record_did() {
         assert!((got - want).abs() < 250_000, "{extra:?}: {} ms from record's", (got - want) / 1000);
         // The uncertainty is measured: the correlation peak's half-width (or more).
         let u = a["uncertainty_ms"].as_f64().unwrap();
-        let hw = a["correlation"]["half_width_ms"].as_f64().unwrap();
+        let hw = a["inflight"]["half_width_ms"].as_f64().or(a["correlation"]["half_width_ms"].as_f64()).unwrap();
         assert!(u >= hw && u > 0.0 && u < 250.0, "{a}");
         assert!(
             ((got - want).abs() as f64) / 1000.0 <= u.max(5.0) * 3.0,
@@ -351,35 +352,40 @@ fn pack_align_auto_puts_the_kept_profile_where_record_did() {
 }
 
 #[test]
-fn pack_align_auto_never_misplaces_a_corpus_profile() {
+fn pack_align_auto_places_corpus_profiles_by_the_requests_in_flight_and_never_wrongly() {
     // With no clock pair (the corpus may come from another boot), each
-    // profile is either placed within 250 ms of the app's own clock pair, or
-    // left unaligned with the reason; v2 (an app with idle time between
-    // requests) is placed.
-    for v in ["v1", "v2"] {
-        for kind in ["cpu-prof", "perf"] {
-            let r = run_dir(v, kind);
-            let input = if kind == "perf" { r.join("perf.script.txt.gz") } else { cpuprofile_in(&r) };
-            let k6 = r.join("k6.json.gz");
-            let (_, j) = pack(
-                &format!("never-{v}-{kind}"),
-                &["--align", "auto", "--no-host-clock", k6.to_str().unwrap(), input.to_str().unwrap()],
-            );
-            let p = &j["profiles"][0];
-            let a = &p["alignment"];
-            match a["status"].as_str().unwrap() {
-                "aligned" => {
-                    let truth = app_offset_us(&r).expect("the app's clock pair");
-                    let err = a["offset_us"].as_i64().unwrap() - truth;
-                    assert!(err.abs() < 250_000, "{v} {kind}: {} ms off the app's clock pair: {a}", err / 1000);
-                }
-                "unaligned" => {
-                    assert!(a["method"].as_str().unwrap().contains("no clear peak"), "{v} {kind}: {a}");
-                    assert!(p["start_unix_us"].is_null(), "{v} {kind}: unaligned means no wall-clock time");
-                    assert_ne!((v, kind), ("v2", "cpu-prof"), "v2's .cpuprofile is placed by the correlation: {a}");
-                }
-                other => panic!("{v} {kind}: status {other}"),
+    // profile with sample times is placed by k6's requests in flight within
+    // 100 ms of the app's own clock pair (read inside the profiled process
+    // at recording time), or left unaligned with the reason. Every
+    // .cpuprofile is placed: v1 (saturated: its few gaps place it), v2 and v3.
+    for (v, kind) in [("v1", "cpu-prof"), ("v2", "cpu-prof"), ("v3", "cpu-prof"), ("v1", "perf"), ("v2", "perf")] {
+        let r = run_dir(v, kind);
+        let input = if kind == "perf" { r.join("perf.script.txt.gz") } else { cpuprofile_in(&r) };
+        let k6 = r.join("k6.json.gz");
+        let (_, j) = pack(
+            &format!("never-{v}-{kind}"),
+            &["--align", "auto", "--no-host-clock", k6.to_str().unwrap(), input.to_str().unwrap()],
+        );
+        let p = &j["profiles"][0];
+        let a = &p["alignment"];
+        let f = &a["inflight"];
+        assert!(f.is_object(), "{v} {kind}: the requests in flight were measured: {a}");
+        match a["status"].as_str().unwrap() {
+            "aligned" => {
+                let truth = app_offset_us(&r).expect("the app's clock pair");
+                let err = a["offset_us"].as_i64().unwrap() - truth;
+                assert!(err.abs() < 100_000, "{v} {kind}: {} ms off the app's clock pair: {a}", err / 1000);
+                let u = a["uncertainty_ms"].as_f64().unwrap();
+                assert!(u > 0.0 && u <= 100.0, "{v} {kind}: {a}");
+                assert!(a["method"].as_str().unwrap().contains("requests in flight"), "{v} {kind}: {a}");
+                assert!(f["busy_inside"].as_f64().unwrap() > f["reference_inside"].as_f64().unwrap() + 0.15);
             }
+            "unaligned" => {
+                assert!(a["method"].as_str().unwrap().contains("rather than guessed"), "{v} {kind}: {a}");
+                assert!(p["start_unix_us"].is_null(), "{v} {kind}: unaligned means no wall-clock time");
+                assert_ne!(kind, "cpu-prof", "{v}'s .cpuprofile is placed by the requests in flight: {a}");
+            }
+            other => panic!("{v} {kind}: status {other}"),
         }
     }
 }

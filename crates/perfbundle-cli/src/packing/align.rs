@@ -143,6 +143,15 @@ pub fn apply(
             .with_context(|| format!("{}: reading k6's request times for --align", s.display()))?,
         None => (Vec::new(), "http_reqs"),
     };
+    // Its requests in flight (a JSON stream: CSV's whole-second times are too coarse).
+    let load = match stream {
+        Some(s) if s.kind == InputKind::K6Json => {
+            let r = align::read_requests(inputs::open(&s.path)?, &s.display(), max_line)
+                .with_context(|| format!("{}: reading k6's requests for --align", s.display()))?;
+            (r.len() >= 2).then_some(r)
+        }
+        _ => None,
+    };
     let run = packed.manifest.run.start_unix_ns.zip(packed.manifest.run.end_unix_ns).map(|(a, b)| (a / 1000, b / 1000));
     let mut pairs = doctor_pairs(all);
     if host_clock {
@@ -177,24 +186,37 @@ pub fn apply(
                 uncertainty_ms: Some(precision_us as f64 / 1000.0),
                 offset_us: Some(offset),
                 correlation: None,
+                inflight: None,
             }
         } else if auto {
-            match align::auto(p, &requests, run, &pairs) {
-                Outcome::Aligned { offset_us, method, uncertainty_ms, correlation } => {
+            let outcome = match &load {
+                Some(l) => align::by_load(p, l, run, &pairs),
+                None => align::auto(p, &requests, run, &pairs),
+            };
+            let k6_side = if load.is_some() { "the http_req_duration points of the stream" } else { metric };
+            match outcome {
+                Outcome::Aligned { offset_us, method, uncertainty_ms, correlation, inflight } => {
                     align::apply(p, offset_us);
                     ProfileAlignment {
                         profile: i,
                         what: p.name.clone(),
                         status: "aligned".into(),
-                        method: format!("{method}; k6 side: the {metric} points of the stream"),
+                        method: format!("{method}; k6 side: {k6_side}"),
                         uncertainty_ms: Some(uncertainty_ms),
                         offset_us: Some(offset_us),
                         correlation,
+                        inflight,
                     }
                 }
-                Outcome::Unaligned { reason, correlation } => {
+                Outcome::Unaligned { reason, correlation, inflight } => {
                     // A time the source itself gave is kept (pprof's time_nanos); nothing is made up.
-                    warnings.push(format!("--align auto: profile {:?} left unaligned: {reason}", p.name));
+                    // One short line; the detail is in the bundle (perfbundle inspect).
+                    let short = reason.rsplit("; ").next().unwrap_or(&reason);
+                    warnings.push(format!(
+                        "--align auto: profile {:?} not placed on the run's clock: {} (perfbundle inspect says more)",
+                        p.name,
+                        perfbundle_core::format::shorten(short, 160)
+                    ));
                     ProfileAlignment {
                         profile: i,
                         what: p.name.clone(),
@@ -203,6 +225,7 @@ pub fn apply(
                         uncertainty_ms: None,
                         offset_us: None,
                         correlation,
+                        inflight,
                     }
                 }
             }

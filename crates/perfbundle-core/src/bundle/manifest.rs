@@ -9,7 +9,7 @@ pub const FORMAT_NAME: &str = "perfbundle";
 /// The major version this code reads and writes.
 pub const FORMAT_MAJOR: u32 = 1;
 /// The minor version this code writes.
-pub const FORMAT_MINOR: u32 = 3;
+pub const FORMAT_MINOR: u32 = 4;
 
 /// The manifest. Unknown fields are ignored on reading (a newer minor
 /// version may add some); see FORMAT.md for each field.
@@ -73,6 +73,9 @@ pub struct ProfileAlignment {
     /// The correlation of the profile's non-idle samples with k6's requests, when computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation: Option<crate::align::Correlation>,
+    /// How k6's requests in flight fit the profile's samples (format 1.4), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inflight: Option<crate::align::InFlight>,
 }
 
 /// A recorded run: the commands, each process's span, how the profile's

@@ -26,6 +26,9 @@
 //! `MIN_RATIO`) is taken. Otherwise the profile stays unaligned, and the
 //! record says why.
 
+pub mod inflight;
+pub mod requests;
+
 use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::IngestError;
 use crate::ingest::lines::next_line;
 use crate::profile::{Category, Profile};
+
+pub use inflight::{InFlight, State};
+pub use requests::{read_requests, Requests};
 
 /// A correlation peak must be this many robust standard deviations above
 /// the median correlation to stand alone…
@@ -87,8 +93,18 @@ pub struct Correlation {
 /// The outcome for one profile.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Aligned { offset_us: i64, method: String, uncertainty_ms: f64, correlation: Option<Correlation> },
-    Unaligned { reason: String, correlation: Option<Correlation> },
+    Aligned {
+        offset_us: i64,
+        method: String,
+        uncertainty_ms: f64,
+        correlation: Option<Correlation>,
+        inflight: Option<InFlight>,
+    },
+    Unaligned {
+        reason: String,
+        correlation: Option<Correlation>,
+        inflight: Option<InFlight>,
+    },
 }
 
 /// Each sample's time on the profile's clock (µs) and whether it is busy
@@ -110,6 +126,159 @@ pub fn sample_activity(p: &Profile) -> Option<(Vec<i64>, Vec<bool>)> {
         busy.push(!idle.get(*node as usize).copied().unwrap_or(false) && *node != 0);
     }
     Some((times, busy))
+}
+
+/// Each sample's time on the profile's clock (µs) and what it says of the
+/// server: busy, idle (an idle leaf), or neither (`(program)`, `(root)`).
+pub fn sample_states(p: &Profile) -> Option<(Vec<i64>, Vec<State>)> {
+    let s = p.samples.as_ref()?;
+    let mut t = p.start_us?;
+    let state: Vec<State> = (0..p.nodes.parent.len())
+        .map(|i| {
+            let f = p.nodes.frame[i];
+            if i == 0 || f < 0 {
+                return State::Neutral;
+            }
+            let f = f as usize;
+            match p.frames.category.get(f) {
+                Some(Category::Idle) => State::Idle,
+                _ if matches!(p.frames.name.get(f).map(String::as_str), Some("(program)" | "(root)")) => State::Neutral,
+                _ => State::Busy,
+            }
+        })
+        .collect();
+    let mut times = Vec::with_capacity(s.node.len());
+    let mut states = Vec::with_capacity(s.node.len());
+    for (node, dt) in s.node.iter().zip(&s.dt_us) {
+        t = t.saturating_add(*dt);
+        times.push(t);
+        states.push(state.get(*node as usize).copied().unwrap_or(State::Neutral));
+    }
+    Some((times, states))
+}
+
+/// Places a profile on the wall clock by k6's requests in flight
+/// ([`inflight`]), with its clock pairs checked against them first.
+/// `run` is k6's first and last sample (Unix µs).
+pub fn by_load(p: &Profile, requests: &Requests, run: Option<(i64, i64)>, pairs: &[ClockPair]) -> Outcome {
+    let unaligned =
+        |reason: String, inflight: Option<InFlight>| Outcome::Unaligned { reason, correlation: None, inflight };
+    let Some((times, states)) = sample_states(p) else {
+        return unaligned("the profile has no per-sample times".into(), None);
+    };
+    let busy = states.iter().filter(|s| **s == State::Busy).count();
+    if busy < inflight::MIN_BUSY {
+        return unaligned(format!("{busy} busy samples: too few to place by the load"), None);
+    }
+    let clock = p.clock.clone().unwrap_or_else(|| "unknown".into());
+    let (p0, p1) = (*times.iter().min().unwrap_or(&0), *times.iter().max().unwrap_or(&0));
+    let (k0, k1) = match run {
+        Some(r) => r,
+        None => (requests.start_us[0], *requests.end_us.iter().max().unwrap_or(&0)),
+    };
+    let mut hints: Vec<ClockPair> = Vec::new();
+    if let Some(r) = p.clock_ref {
+        hints.push(ClockPair {
+            clock: clock.clone(),
+            clock_us: r.clock_us,
+            unix_us: r.unix_us,
+            spread_us: 1,
+            source: format!("the profile's own reference time ({clock} ↔ wall clock)"),
+            needs_confirmation: false,
+        });
+    }
+    for c in pairs {
+        if c.clock == clock || (clock == "perf" && c.clock == "CLOCK_MONOTONIC") {
+            hints.push(c.clone());
+        }
+    }
+    let mut notes: Vec<String> = Vec::new();
+    for h in &hints {
+        let off = h.unix_us - h.clock_us;
+        if p1 + off < k0 || p0 + off > k1 {
+            notes.push(format!("{} puts the profile outside the run", h.source));
+            continue;
+        }
+        let w = PAIR_WINDOW_US + h.spread_us;
+        let Some(f) = inflight::place(&times, &states, requests, off - w, off + w) else { continue };
+        let dist_ms = (f.offset_us - off).abs() as f64 / 1000.0;
+        let tolerance = h.spread_us as f64 / 1000.0 + 2.0 * f.half_width_ms + 2.0 * f.bin_ms + 5.0;
+        if f.score() >= inflight::MIN_J && dist_ms <= tolerance {
+            return Outcome::Aligned {
+                offset_us: off,
+                uncertainty_ms: f.half_width_ms.max(dist_ms).max(h.spread_us as f64 / 1000.0),
+                method: format!(
+                    "by {}, confirmed by k6's requests in flight ({:.0}% of busy samples inside them)",
+                    h.source,
+                    100.0 * f.busy_inside
+                ),
+                correlation: None,
+                inflight: Some(f),
+            };
+        }
+        notes.push(format!(
+            "{} not confirmed by the requests in flight (they fit best {} from it)",
+            h.source,
+            ms(f.offset_us - off)
+        ));
+    }
+    let m = (p1 - p0).min(k1 - k0) / 2;
+    let (lo, hi) = (k0 - p1 + m, k1 - p0 - m);
+    let Some(f) = inflight::place(&times, &states, requests, lo, hi) else {
+        return unaligned("the profile and the run do not overlap enough to compare".into(), None);
+    };
+    let before = if notes.is_empty() { String::new() } else { format!("{}; ", notes.join("; ")) };
+    if f.strong() {
+        return Outcome::Aligned {
+            offset_us: f.offset_us,
+            uncertainty_ms: f.half_width_ms.max(f.bin_ms / 2.0),
+            method: format!(
+                "{before}by k6's requests in flight: {:.0}% of busy samples inside them against {:.0}% of the {}",
+                100.0 * f.busy_inside,
+                100.0 * f.reference_inside,
+                f.reference
+            ),
+            correlation: None,
+            inflight: Some(f),
+        };
+    }
+    // A load that repeats itself: the in-flight peak is sharp but a repeat
+    // away fits almost as well. The load's rate over time (the coarse
+    // envelope: ramps, pauses) may tell the repeats apart: when its
+    // correlation stands on its own and peaks at the in-flight peak, and
+    // nearer it than to the rival, the two together place the profile.
+    if f.score() >= inflight::MIN_J && f.half_width_ms <= inflight::MAX_HALF_WIDTH_MS && !f.clear_of_rivals() {
+        let busy: Vec<bool> = states.iter().map(|s| *s == State::Busy).collect();
+        let mut ends = requests.end_us.clone();
+        ends.sort_unstable();
+        if let Some(c) = correlate(&times, &busy, &ends, lo, hi) {
+            let near = (c.offset_us - f.offset_us).abs() as f64 / 1000.0;
+            let rival = f.rival_offset_us.map_or(f64::INFINITY, |r| (c.offset_us - r).abs() as f64 / 1000.0);
+            if strong(&c) && near <= c.half_width_ms + c.bin_ms && near < rival {
+                return Outcome::Aligned {
+                    offset_us: f.offset_us,
+                    uncertainty_ms: f.half_width_ms.max(f.bin_ms / 2.0),
+                    method: format!(
+                        "{before}by k6's requests in flight ({:.0}% of busy samples inside them against {:.0}% of the {}), the repeat of the load chosen by its rate over time ({})",
+                        100.0 * f.busy_inside,
+                        100.0 * f.reference_inside,
+                        f.reference,
+                        describe(&c)
+                    ),
+                    correlation: Some(c),
+                    inflight: Some(f),
+                };
+            }
+        }
+    }
+    let why = if f.score() < inflight::MIN_J {
+        "the busy samples fall inside k6's requests nowhere clearly more than elsewhere"
+    } else if !f.clear_of_rivals() {
+        "another offset fits the requests in flight almost as well (a load that repeats itself)"
+    } else {
+        "the best fit is not sharp enough"
+    };
+    unaligned(format!("{before}{why}: left unaligned rather than guessed"), Some(f))
 }
 
 /// The normalized cross-correlation of the profile's busy samples per bin
@@ -307,7 +476,8 @@ fn describe(c: &Correlation) -> String {
 /// with k6's `requests` (Unix µs, sorted). `run` is k6's first and last
 /// sample (Unix µs).
 pub fn auto(p: &Profile, requests: &[i64], run: Option<(i64, i64)>, pairs: &[ClockPair]) -> Outcome {
-    let unaligned = |reason: String, correlation: Option<Correlation>| Outcome::Unaligned { reason, correlation };
+    let unaligned =
+        |reason: String, correlation: Option<Correlation>| Outcome::Unaligned { reason, correlation, inflight: None };
     let Some((times, busy)) = sample_activity(p) else {
         return unaligned(
             "the profile has no per-sample times (nothing to place: its samples cannot be cut by time)".into(),
@@ -352,6 +522,7 @@ pub fn auto(p: &Profile, requests: &[i64], run: Option<(i64, i64)>, pairs: &[Clo
                 ),
                 uncertainty_ms: h.spread_us as f64 / 1000.0,
                 correlation: None,
+                inflight: None,
             },
             None => unaligned(
                 "no k6 requests in the inputs to correlate with, and no clock pair for the profile's clock".into(),
@@ -388,6 +559,7 @@ pub fn auto(p: &Profile, requests: &[i64], run: Option<(i64, i64)>, pairs: &[Clo
                     describe(&c)
                 ),
                 correlation: Some(c),
+                inflight: None,
             };
         }
         notes.push(format!(
@@ -418,6 +590,7 @@ pub fn auto(p: &Profile, requests: &[i64], run: Option<(i64, i64)>, pairs: &[Clo
                 describe(&c)
             ),
             correlation: Some(c),
+            inflight: None,
         };
     }
     unaligned(
