@@ -76,8 +76,22 @@ pub(crate) fn emit_with(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::
     }
 }
 
+/// The arguments, or clap's message with control characters shown escaped
+/// (an argument such as a file name picked up by a shell glob is echoed in
+/// it, and must not reach the terminal as escape sequences).
+fn parse_args() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            eprint!("{}", terminal::terminal_text_lines(&e.render().to_string()));
+            std::process::exit(e.exit_code());
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_args();
     fsio::set_quiet(cli.quiet);
     let slow = match &cli.command {
         // These show their own progress (pack, import, record), or run until stopped (view), or

@@ -351,8 +351,10 @@ fn hostile_inputs_stay_within_256_mb() {
 /// bytes (measured by a Python parent of its own, so that other tests'
 /// children do not count).
 fn run_measured(args: &[&str]) -> (std::process::Output, u64) {
-    let d = tmpdir("rss");
-    let rss = d.join(format!("rss-{}", std::process::id()));
+    // A file of its own per call (tests run at once; tmpdir would empty a shared folder).
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let rss = std::env::temp_dir().join(format!("perfbundle-test-{}-rss-{n}", std::process::id()));
     let out = Command::new("python3")
         .arg("-c")
         .arg("import os,resource,subprocess,sys\nr=subprocess.run(sys.argv[1:])\nopen(os.environ['RSS_OUT'],'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\nsys.exit(r.returncode)")
@@ -362,6 +364,7 @@ fn run_measured(args: &[&str]) -> (std::process::Output, u64) {
         .output()
         .expect("python3");
     let kb: u64 = std::fs::read_to_string(&rss).expect("rss").trim().parse().expect("a number");
+    let _ = std::fs::remove_file(&rss);
     // The figure, for RELIABILITY.md (`cargo test --test hostile -- --nocapture`).
     let shown: Vec<&str> = args.iter().map(|a| a.rsplit('/').next().unwrap_or(a)).collect();
     eprintln!("measured: perfbundle {}: exit {:?}, peak RSS {} MB", shown.join(" "), out.status.code(), kb / 1024);
@@ -1238,14 +1241,19 @@ fn many_series_over_a_long_run_pack_compare_and_merge_within_256_mb() {
     ok_within_256_mb(&["diff", "--json", bs, bs]);
     ok_within_256_mb(&["html", bs, "--base", bs, "-o", d.join("r.html").to_str().unwrap()]);
     let m = d.join("m.perfbundle");
-    ok_within_256_mb(&["merge", "-o", m.to_str().unwrap(), bs, bs]);
+    // Other shards of the same size (one shard twice is refused: it would count twice).
+    let (b2, b3) = (d.join("wide-2.perfbundle"), d.join("wide-3.perfbundle"));
+    retitled(&b, "shard 2", &b2);
+    retitled(&b, "shard 3", &b3);
+    let (b2s, b3s) = (b2.to_str().unwrap(), b3.to_str().unwrap());
+    ok_within_256_mb(&["merge", "-o", m.to_str().unwrap(), bs, b2s]);
     ok_within_256_mb(&["verify", m.to_str().unwrap()]);
     // Every sample is counted.
     let j = inspect_json(&b);
     assert!(j["k6"]["metrics"]["t0"]["values"]["count"].as_f64() == Some(10_000.0), "{}", j["k6"]["metrics"]["t0"]);
     // Three such shards at once are more than a reader holds: refused, saying so.
     refused_within_256_mb(
-        &["merge", "-o", m.to_str().unwrap(), bs, bs, bs],
+        &["merge", "-o", m.to_str().unwrap(), bs, b2s, b3s],
         "more than perfbundle holds in memory at once",
     );
     // Packed as the shards of one test, every shard's model is held until
@@ -1490,6 +1498,8 @@ fn lists_of_runs_hold_a_bounded_entry_per_run() {
     for i in 1..30 {
         std::fs::copy(&first, runs.join(format!("r{i:02}.perfbundle"))).unwrap();
     }
+    // The second shard of the merge below: another test's title, as long.
+    retitled(&first, &"u".repeat(4 << 20), &runs.join("r01.perfbundle"));
     ok_within_256_mb(&["history", runs.to_str().unwrap()]);
     ok_within_256_mb(&["site", "-o", d.join("site").to_str().unwrap(), runs.to_str().unwrap()]);
     let index = std::fs::metadata(d.join("site/index.json")).unwrap().len();
@@ -1788,4 +1798,172 @@ fn hostile_import_servers_are_read_within_256_mb_without_a_panic() {
     });
     refused_within_256_mb(&args(&prom(port)), "no k6_ series");
     assert!(!out.exists());
+}
+
+// ---- The third campaign (issue 28): what it found, each reproduced here. ----
+
+/// A k6 stream (hand-made) whose points each carry a distinct 1 MiB `name`
+/// tag: such values are not broken down (said), and pack stays small.
+#[test]
+fn megabyte_tag_values_are_not_broken_down_and_pack_stays_small() {
+    let d = tmpdir("longtags");
+    let stream = d.join("longtags.json");
+    let mut text = String::new();
+    for i in 0..150 {
+        let name = format!("{i}{}", "n".repeat(1 << 20));
+        text.push_str(&format!(
+            "{{\"type\":\"Point\",\"metric\":\"http_reqs\",\"data\":{{\"time\":\"2026-12-08T00:00:{:02}.000Z\",\"value\":1,\"tags\":{{\"name\":\"{name}\"}}}}}}\n",
+            i % 60
+        ));
+    }
+    std::fs::write(&stream, text).unwrap();
+    let out = d.join("b.perfbundle");
+    let as_k6 = format!("k6-json:{}", stream.display());
+    ok_within_256_mb(&["pack", "--no-git", "-o", out.to_str().unwrap(), "--as", &as_k6]);
+    let j = inspect_json(&out);
+    let w = serde_json::to_string(&j["manifest"]["warnings"]).unwrap();
+    assert!(w.contains("values over 4096 bytes"), "{w}");
+}
+
+/// 40,000 thresholds on one metric (a hand-made stream): 100 kept, the rest said.
+#[test]
+fn tens_of_thousands_of_thresholds_on_one_metric_are_capped_and_said() {
+    let d = tmpdir("thresholds");
+    let stream = d.join("thr.json");
+    let exprs: Vec<String> = (0..40_000).map(|i| format!("\"p({}.{i})<{i}\"", i % 100)).collect();
+    let mut text = format!(
+        "{{\"type\":\"Metric\",\"data\":{{\"name\":\"custom\",\"type\":\"trend\",\"contains\":\"time\",\"thresholds\":[{}],\"submetrics\":null}},\"metric\":\"custom\"}}\n",
+        exprs.join(",")
+    );
+    for i in 0..10 {
+        text.push_str(&format!(
+            "{{\"type\":\"Point\",\"metric\":\"custom\",\"data\":{{\"time\":\"2026-12-08T00:00:0{i}.000Z\",\"value\":{i},\"tags\":{{}}}}}}\n"
+        ));
+    }
+    std::fs::write(&stream, text).unwrap();
+    let out = d.join("b.perfbundle");
+    let as_k6 = format!("k6-json:{}", stream.display());
+    ok_within_256_mb(&["pack", "--no-git", "-o", out.to_str().unwrap(), "--as", &as_k6]);
+    ok_within_256_mb(&["diff", "--all", out.to_str().unwrap(), out.to_str().unwrap()]);
+    let j = inspect_json(&out);
+    let w = serde_json::to_string(&j["manifest"]["warnings"]).unwrap();
+    assert!(w.contains("39900 thresholds past 100 on one metric were left out"), "{w}");
+}
+
+/// A shard given twice (the same path, or a copy) is refused, not counted twice.
+#[test]
+fn merging_the_same_shard_twice_is_refused() {
+    let d = tmpdir("merge-twice");
+    let a = repo_root().join("archives/orders-api-v1-k6.perfbundle");
+    let copy = d.join("copy.perfbundle");
+    std::fs::copy(&a, &copy).unwrap();
+    let out = d.join("m.perfbundle");
+    for second in [&a, &copy] {
+        fails_with(
+            &["merge", "-o", out.to_str().unwrap(), a.to_str().unwrap(), second.to_str().unwrap()],
+            "the same shard",
+        );
+        assert!(!out.exists());
+    }
+}
+
+/// `unpack -C` into a symbolic link (to a folder, or dangling): refused, nothing left behind.
+#[test]
+fn unpack_into_a_link_is_refused_and_leaves_nothing() {
+    let d = tmpdir("unpack-link");
+    let target = d.join("empty");
+    std::fs::create_dir_all(&target).unwrap();
+    let link = d.join("link");
+    let dangling = d.join("dangling");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    std::os::unix::fs::symlink(d.join("nowhere"), &dangling).unwrap();
+    let a = repo_root().join("archives/orders-api-v1-k6.perfbundle");
+    for l in [&link, &dangling] {
+        fails_with(&["unpack", a.to_str().unwrap(), "-C", l.to_str().unwrap()], "is a symbolic link");
+    }
+    let left: Vec<String> =
+        std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(left.iter().all(|n| !n.contains(".partial-")), "{left:?}");
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 0);
+}
+
+/// clap's own messages echo the arguments: an escape sequence in a file
+/// name picked up by a glob is shown escaped, not run.
+#[test]
+fn argument_errors_show_escape_sequences_escaped() {
+    for args in [vec!["inspect", "--x\u{1b}[2J\u{1b}]0;PWNED\u{7}.perfbundle"], vec!["view", "--port", "1\u{9b}2J"]] {
+        let o = bin().args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!e.contains('\u{1b}') && !e.contains('\u{9b}') && !e.contains('\u{7}'), "{args:?}: {e:?}");
+        if args[0] == "view" {
+            // ESC clap strips itself; the C1 CSI it lets through is shown escaped.
+            assert!(e.contains("\\u{9b}"), "{args:?}: shown escaped: {e}");
+        }
+    }
+}
+
+/// 4,000 profiles of one name export in linear time (p, p-2, p-3, …).
+#[test]
+fn many_profiles_of_one_name_export_in_linear_time() {
+    let d = tmpdir("same-names");
+    let inputs = d.join("in");
+    for i in 0..4000 {
+        let sub = inputs.join(format!("{i:04}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join("p.folded"), format!("main;work{i} 3\n")).unwrap();
+    }
+    let b = d.join("b.perfbundle");
+    run(&["pack", "--no-git", "-o", b.to_str().unwrap(), inputs.to_str().unwrap()], true);
+    let t = std::time::Instant::now();
+    let out = d.join("out");
+    run(&["export", "--folded", "--out-dir", out.to_str().unwrap(), b.to_str().unwrap()], true);
+    let secs = t.elapsed().as_secs_f64();
+    assert!(out.join("p-4000.folded").exists());
+    assert!(secs < 20.0, "{secs:.1} s for 4,000 profiles of one name (17 s before, quadratic and worse)");
+}
+
+/// A function whose name starts with a space (a hand-made .cpuprofile's
+/// frame): its `export --folded` line packs again, the same stacks.
+#[test]
+fn a_frame_starting_with_a_space_round_trips_through_folded() {
+    let d = tmpdir("lead-space");
+    let f = d.join("lead.folded");
+    std::fs::write(&f, " padded 9\nmain;work 3\n").unwrap();
+    let b = d.join("b.perfbundle");
+    run(&["pack", "--no-git", "-o", b.to_str().unwrap(), f.to_str().unwrap()], true);
+    let out = d.join("out");
+    run(&["export", "--folded", "--out-dir", out.to_str().unwrap(), b.to_str().unwrap()], true);
+    let folded = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "folded"))
+        .unwrap();
+    let again = d.join("again.perfbundle");
+    run(&["pack", "--no-git", "-o", again.to_str().unwrap(), folded.to_str().unwrap()], true);
+    assert_eq!(inspect_json(&again)["profiles"][0]["total_samples"], inspect_json(&b)["profiles"][0]["total_samples"]);
+}
+
+/// 400 distinct stacks 4,000 frames deep (hand-made folded): the call tree is
+/// bounded (200,000 nodes, said), and inspect and export stay within 256 MB.
+#[test]
+fn a_wide_and_deep_profile_is_bounded_where_it_is_built() {
+    let d = tmpdir("wide-deep");
+    let f = d.join("dw.folded");
+    let mut text = String::new();
+    for k in 0..400 {
+        text.push_str(&format!("k{k};"));
+        let frames: Vec<String> = (0..4000).map(|i| format!("d{i}_{}", k % 60)).collect();
+        text.push_str(&frames.join(";"));
+        text.push_str(&format!(" {}\n", k + 1));
+    }
+    std::fs::write(&f, text).unwrap();
+    let b = d.join("b.perfbundle");
+    ok_within_256_mb(&["pack", "--no-git", "-o", b.to_str().unwrap(), f.to_str().unwrap()]);
+    let j = inspect_json(&b);
+    let w = serde_json::to_string(&j["manifest"]["warnings"]).unwrap();
+    assert!(w.contains("more than 200,000 call paths"), "{w}");
+    ok_within_256_mb(&["inspect", b.to_str().unwrap()]);
+    let out = d.join("md");
+    ok_within_256_mb(&["export", "--markdown", "--out-dir", out.to_str().unwrap(), b.to_str().unwrap()]);
 }

@@ -118,8 +118,13 @@ pub fn shorten(s: &str, max: usize) -> String {
 /// would split a line) and XML (most control characters are not allowed
 /// there at all). Borrowed as it is when it has none.
 pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
-    // U+FFFE and U+FFFF: not characters (XML refuses them), shown as their code.
-    let hidden = |c: char| c.is_control() || c == '\u{fffe}' || c == '\u{ffff}';
+    // U+FFFE and U+FFFF: not characters (XML refuses them), shown as their
+    // code; so are the invisible marks that reorder or split a line (bidi
+    // controls, zero-width space, line and paragraph separators).
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{fffe}' | '\u{ffff}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2028}' | '\u{2029}' | '\u{2066}'..='\u{2069}')
+    };
     if !s.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(s);
     }

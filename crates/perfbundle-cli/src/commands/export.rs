@@ -60,8 +60,22 @@ pub struct ExportArgs {
     pub speedscope: bool,
 }
 
+/// The file names given so far, and the next number to try for each name
+/// (thousands of profiles of one name are named in linear time).
+#[derive(Default)]
+pub struct UsedNames {
+    used: std::collections::HashSet<String>,
+    next: std::collections::HashMap<String, usize>,
+}
+
+impl UsedNames {
+    fn contains(&self, s: &str) -> bool {
+        self.used.contains(s)
+    }
+}
+
 /// A file name for a profile: its name restricted to safe characters.
-pub fn safe_name(name: &str, used: &mut Vec<String>) -> String {
+pub fn safe_name(name: &str, used: &mut UsedNames) -> String {
     let mut s: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).take(100).collect();
     s = s.trim_start_matches('.').to_string();
@@ -69,12 +83,13 @@ pub fn safe_name(name: &str, used: &mut Vec<String>) -> String {
         s = "profile".into();
     }
     let base = s.clone();
-    let mut n = 2;
+    let mut n = used.next.get(&base).copied().unwrap_or(2);
     while used.contains(&s) {
         s = format!("{base}-{n}");
         n += 1;
     }
-    used.push(s.clone());
+    used.next.insert(base, n);
+    used.used.insert(s.clone());
     s
 }
 
@@ -89,7 +104,7 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
     if b.profiles.is_empty() && !a.markdown {
         bail!("{}: holds no profile to draw", a.file.display());
     }
-    let mut used = Vec::new();
+    let mut used = UsedNames::default();
     let mut written = Vec::new();
     if a.markdown {
         let report = perfbundle_core::render::markdown::report(&b, a.with_idle);

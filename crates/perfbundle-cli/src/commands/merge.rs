@@ -38,8 +38,22 @@ pub fn run(a: MergeArgs) -> Result<ExitCode> {
     let pb = crate::fsio::progress_count(a.bundles.len() as u64, "reading the shards");
     let limits = ReadLimits::default();
     let mut held = crate::fsio::Held::new(limits.max_model_memory);
+    // A shard given twice (the same file, or a copy) would count its requests twice.
+    let mut seen: std::collections::HashMap<Vec<String>, std::path::PathBuf> = std::collections::HashMap::new();
     for p in &a.bundles {
         let b = held.read(p, &limits)?;
+        let mut fingerprint: Vec<String> =
+            b.manifest.entries.iter().map(|e| format!("{} {}", e.path, e.sha256)).collect();
+        fingerprint.push(b.manifest.title.clone());
+        fingerprint.push(b.manifest.created_at.clone());
+        if let Some(first) = seen.get(&fingerprint) {
+            bail!(
+                "{} and {}: the same shard (the same title, time and entries, byte for byte): merging it twice would count its requests twice",
+                first.display(),
+                p.display()
+            );
+        }
+        seen.insert(fingerprint, p.clone());
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if b.k6_summary.is_none() {
             bail!(

@@ -33,6 +33,10 @@ fn safe_join(root: &Path, entry: &str) -> Option<PathBuf> {
 }
 
 pub fn run(a: UnpackArgs) -> Result<ExitCode> {
+    // A link (to a folder, or dangling) would be replaced, not written into: refused first.
+    if std::fs::symlink_metadata(&a.dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!("{}: is a symbolic link; give a new or empty folder", a.dir.display());
+    }
     if a.dir.exists() && std::fs::read_dir(&a.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         bail!("{}: exists and is not an empty folder", a.dir.display());
     }
@@ -46,10 +50,16 @@ pub fn run(a: UnpackArgs) -> Result<ExitCode> {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
-    if a.dir.exists() {
-        std::fs::remove_dir(&a.dir).with_context(|| format!("{}: cannot replace", a.dir.display()))?;
+    let placed = (|| -> Result<()> {
+        if a.dir.exists() {
+            std::fs::remove_dir(&a.dir).with_context(|| format!("{}: cannot replace", a.dir.display()))?;
+        }
+        std::fs::rename(&staging, &a.dir).with_context(|| format!("{}: cannot move into place", a.dir.display()))
+    })();
+    if let Err(e) = placed {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
     }
-    std::fs::rename(&staging, &a.dir).with_context(|| format!("{}: cannot move into place", a.dir.display()))?;
     crate::emit(&format!("unpacked {} into {}\n", a.file.display(), a.dir.display()));
     Ok(ExitCode::SUCCESS)
 }

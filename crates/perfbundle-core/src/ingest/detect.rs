@@ -436,7 +436,9 @@ pub fn looks_folded(head: &[u8], complete: bool) -> bool {
     if lines.is_empty() {
         return !complete && !s.is_empty() && !s.chars().any(|c| c.is_control() && c != '\t');
     }
-    lines.iter().all(|l| !l.starts_with([' ', '\t']) && crate::profile::folded::split_line(l).is_some())
+    // A frame may start with a space (a function named " padded"); a tab
+    // starts a line of a perf script's stack, never a folded line.
+    lines.iter().all(|l| !l.starts_with('\t') && crate::profile::folded::split_line(l).is_some())
 }
 
 #[cfg(test)]
@@ -450,6 +452,9 @@ mod tests {
         let deep = format!("a;{}", "f;".repeat(200_000));
         assert!(looks_folded(&deep.as_bytes()[..256 << 10], false));
         assert!(!looks_folded(b"hello world\nnot folded\n", true));
+        // export --folded of a one-frame stack whose name starts with a space (hand-made).
+        assert!(looks_folded(b" padded 9\nmain;work 3\n", true));
+        assert!(!looks_folded(b"\t18c22c1 rsa_load+0x1 (/usr/bin/node) 1\n", true));
     }
 
     #[test]

@@ -26,23 +26,31 @@ impl std::fmt::Display for CountOverflow {
 pub const MAX_DEPTH: u32 = 4_096;
 /// Most distinct frames kept: further ones are read as one frame, [`MORE_FRAMES`].
 pub const MAX_FRAMES: usize = 262_144;
-/// Most nodes of the call tree: new call paths past it are counted under
-/// one node, [`MORE_PATHS`], under the root.
+/// Most nodes of a call tree a reader takes (bundles of format 1.3 and
+/// before were written with up to this many).
 pub const MAX_NODES: usize = 2_000_000;
+/// Most nodes of the call tree the builder makes: new call paths past it
+/// are counted under one node, [`MORE_PATHS`], under the root. Every view
+/// of a profile (its function table, a flame graph, a comparison of two)
+/// costs a few hundred bytes a node, so that two profiles of this size are
+/// compared within 256 MB.
+pub const MAX_BUILT_NODES: usize = 200_000;
+/// The longest frame name or file kept (bytes); longer ones are cut.
+pub const MAX_NAME_BYTES: usize = 4096;
 
 /// The frame that stands for the frames past [`MAX_DEPTH`].
 pub const DEEPER: &str = "(perfbundle: frames deeper than 4096, folded here)";
 /// The frame that stands for the distinct frames past [`MAX_FRAMES`].
 pub const MORE_FRAMES: &str = "(perfbundle: more distinct frames than 262144, read as one)";
-/// The frame of the call paths past [`MAX_NODES`].
-pub const MORE_PATHS: &str = "(perfbundle: more call paths than 2000000, counted here)";
+/// The frame of the call paths past [`MAX_BUILT_NODES`].
+pub const MORE_PATHS: &str = "(perfbundle: more call paths than 200000, counted here)";
 
 /// What a profile's stand-in frames say was folded, in words for a warning (none when nothing was).
 pub fn bounds_hit(p: &Profile) -> Vec<String> {
     [
         (DEEPER, "stacks deeper than 4,096 frames: the deeper frames are folded into one"),
         (MORE_FRAMES, "more than 262,144 distinct frames: the others are read as one"),
-        (MORE_PATHS, "more than 2,000,000 call paths: the others are counted under one node"),
+        (MORE_PATHS, "more than 200,000 call paths: the others are counted under one node"),
     ]
     .into_iter()
     .filter(|(name, _)| p.frames.name.iter().any(|n| n == name))
@@ -102,7 +110,19 @@ impl ProfileBuilder {
     }
 
     /// The frame's index, adding it if new (past [`MAX_FRAMES`], the index of [`MORE_FRAMES`]).
-    pub fn intern(&mut self, f: Frame) -> u32 {
+    pub fn intern(&mut self, mut f: Frame) -> u32 {
+        // A name or file past MAX_NAME_BYTES is cut (with "…"): each is
+        // stored, drawn and exported many times over.
+        for s in [&mut f.name, &mut f.file] {
+            if s.len() > MAX_NAME_BYTES {
+                let mut end = MAX_NAME_BYTES;
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                s.truncate(end);
+                s.push('…');
+            }
+        }
         if let Some(&i) = self.frame_ids.get(&f) {
             return i;
         }
@@ -130,7 +150,7 @@ impl ProfileBuilder {
 
     /// The child of `parent` for `frame`, adding it if new. Past
     /// [`MAX_DEPTH`], every deeper frame is the one [`DEEPER`] node; past
-    /// [`MAX_NODES`], a new path is the root's [`MORE_PATHS`] node.
+    /// [`MAX_BUILT_NODES`], a new path is the root's [`MORE_PATHS`] node.
     pub fn child(&mut self, parent: u32, frame: u32) -> u32 {
         if let Some(&c) = self.children.get(&(parent, frame)) {
             return c;
@@ -145,7 +165,7 @@ impl ProfileBuilder {
                 return self.child(parent, deeper);
             }
         }
-        if self.nodes.parent.len() >= MAX_NODES - 1 {
+        if self.nodes.parent.len() >= MAX_BUILT_NODES - 1 {
             let more = self.stand_in(MORE_PATHS);
             if let Some(&c) = self.children.get(&(0, more)) {
                 return c;

@@ -38,9 +38,19 @@ impl Aggregator {
         if self.guessed_more > 0 {
             warnings.push(format!("{} more metrics with no type declared were taken as trends", self.guessed_more));
         }
+        if self.thresholds_dropped > 0 {
+            warnings.push(format!(
+                "{} thresholds past {} on one metric were left out",
+                self.thresholds_dropped,
+                super::MAX_THRESHOLDS_PER_METRIC
+            ));
+        }
         let overflowing = stats.breakdown_overflow.len();
         for (k, n) in stats.breakdown_overflow.iter().take(20) {
-            warnings.push(format!("{k}: too many distinct values; {n} samples were not broken down by this tag"));
+            warnings.push(format!(
+                "{k}: too many distinct values (or values over {} bytes); {n} samples were not broken down by this tag",
+                super::MAX_TAG_VALUE_BYTES
+            ));
         }
         if overflowing > 20 {
             warnings.push(format!("{} more tag break-downs had too many distinct values", overflowing - 20));

@@ -51,6 +51,14 @@ const HIST_TOP: f64 = 1e15;
 /// no tool writes them, and sums of them could overflow to infinity, which
 /// JSON cannot hold.
 pub const MAX_MAGNITUDE: f64 = 1e300;
+/// Most thresholds kept for one metric (k6's scripts have a few; the
+/// summary export's reader keeps as many).
+pub const MAX_THRESHOLDS_PER_METRIC: usize = crate::ingest::k6_summary::MAX_THRESHOLDS;
+/// A tag value longer than this (bytes) is not broken down into a series of
+/// its own (its samples count in the metric's totals, as past
+/// `max_tag_values`): a series holds its value several times over, and a
+/// stream of distinct megabyte-long values must not fill the memory.
+pub const MAX_TAG_VALUE_BYTES: usize = 4096;
 
 #[derive(Debug)]
 struct TagBreakdown {
@@ -128,6 +136,8 @@ pub struct Aggregator {
     dropped_names: FxHashSet<String>,
     guessed: Vec<String>,
     guessed_more: u64,
+    /// Thresholds past [`MAX_THRESHOLDS_PER_METRIC`] of a metric, left out.
+    thresholds_dropped: u64,
     /// Bumped when a declaration adds sub-metrics to a metric seen before.
     routes_epoch: u64,
 }
@@ -187,6 +197,7 @@ impl Aggregator {
             dropped_names: Default::default(),
             guessed: Vec::new(),
             guessed_more: 0,
+            thresholds_dropped: 0,
             routes_epoch: 0,
         }
     }
@@ -216,7 +227,9 @@ impl Aggregator {
                 ));
             }
             for t in decl.thresholds {
-                if !m.decl.thresholds.contains(&t) {
+                if m.decl.thresholds.len() >= MAX_THRESHOLDS_PER_METRIC {
+                    self.thresholds_dropped += 1;
+                } else if !m.decl.thresholds.contains(&t) {
                     m.decl.thresholds.push(t);
                 }
             }
@@ -247,6 +260,10 @@ impl Aggregator {
         let subs = decl.submetrics.clone();
         let mut decl = decl;
         decl.submetrics.clear();
+        if decl.thresholds.len() > MAX_THRESHOLDS_PER_METRIC {
+            self.thresholds_dropped += (decl.thresholds.len() - MAX_THRESHOLDS_PER_METRIC) as u64;
+            decl.thresholds.truncate(MAX_THRESHOLDS_PER_METRIC);
+        }
         self.metrics.push(MetricState {
             primary: !is_secondary(name),
             name: name.to_string(),
@@ -397,7 +414,10 @@ impl Aggregator {
             };
             match b.values.get(*v) {
                 Some(&sid) => targets.push(sid),
-                None if b.values.len() >= max_tag_values || self.series.len() >= self.opts.max_series => {
+                None if v.len() > MAX_TAG_VALUE_BYTES
+                    || b.values.len() >= max_tag_values
+                    || self.series.len() >= self.opts.max_series =>
+                {
                     overflow.push(bi)
                 }
                 None => {

@@ -577,7 +577,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return __wasm_bindgen_func_elem_509(a, state0.b, arg0, arg1);
+                        return __wasm_bindgen_func_elem_508(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -837,32 +837,32 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 27, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_429);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_428);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 796, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6479);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6480);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Array<any>")], shim_idx: 307, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4082);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Array<any>")], shim_idx: 377, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4364);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 307, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4082_16);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("DragEvent")], shim_idx: 377, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_4364_16);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 796, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6479_17);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6480_17);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 107, ret: Unit, inner_ret: Some(Unit) }, mutable: false }) -> Externref`.
-            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_1934);
+            const ret = makeClosure(arg0, arg1, __wasm_bindgen_func_elem_1932);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0, arg1) {
@@ -895,38 +895,38 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_1934(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_1934(arg0, arg1);
+function __wasm_bindgen_func_elem_1932(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_1932(arg0, arg1);
 }
 
 function __wasm_bindgen_func_elem_409(arg0, arg1) {
     wasm.__wasm_bindgen_func_elem_409(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_6479(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_6479(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_6480(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_6480(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4082(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4082(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4364(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4364(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_4082_16(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_4082_16(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_4364_16(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_4364_16(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_6479_17(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_6479_17(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_6480_17(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_6480_17(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_509(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_509(arg0, arg1, arg2, arg3);
+function __wasm_bindgen_func_elem_508(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_508(arg0, arg1, arg2, arg3);
 }
 
-function __wasm_bindgen_func_elem_429(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_428(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_429(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_428(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
