@@ -20,8 +20,8 @@
 (function () {
   'use strict';
   if (window.customElements && customElements.get('perfbundle-viewer')) return;
-  var GLUE = 'perfbundle-web-43a7ed7a0205f8cb.js';
-  var WASM = 'perfbundle-web-43a7ed7a0205f8cb_bg.wasm';
+  var GLUE = 'perfbundle-web-ab0fbd760b0b8a3d.js';
+  var WASM = 'perfbundle-web-ab0fbd760b0b8a3d_bg.wasm';
   var CSS = 'style-d6bab6e682c979ad.css';
   var script = document.currentScript ||
     Array.prototype.slice.call(document.querySelectorAll('script[src]')).reverse()

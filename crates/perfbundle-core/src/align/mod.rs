@@ -157,25 +157,11 @@ pub fn sample_states(p: &Profile) -> Option<(Vec<i64>, Vec<State>)> {
     Some((times, states))
 }
 
-/// Places a profile on the wall clock by k6's requests in flight
-/// ([`inflight`]), with its clock pairs checked against them first.
-/// `run` is k6's first and last sample (Unix µs).
-pub fn by_load(p: &Profile, requests: &Requests, run: Option<(i64, i64)>, pairs: &[ClockPair]) -> Outcome {
-    let unaligned =
-        |reason: String, inflight: Option<InFlight>| Outcome::Unaligned { reason, correlation: None, inflight };
-    let Some((times, states)) = sample_states(p) else {
-        return unaligned("the profile has no per-sample times".into(), None);
-    };
-    let busy = states.iter().filter(|s| **s == State::Busy).count();
-    if busy < inflight::MIN_BUSY {
-        return unaligned(format!("{busy} busy samples: too few to place by the load"), None);
-    }
+/// The clock pairs that can place `p`: its own, then those of its clock
+/// from `pairs` (perf's clock is CLOCK_MONOTONIC on Linux x86 in practice,
+/// which the load must then confirm).
+fn clock_hints(p: &Profile, pairs: &[ClockPair]) -> Vec<ClockPair> {
     let clock = p.clock.clone().unwrap_or_else(|| "unknown".into());
-    let (p0, p1) = (*times.iter().min().unwrap_or(&0), *times.iter().max().unwrap_or(&0));
-    let (k0, k1) = match run {
-        Some(r) => r,
-        None => (requests.start_us[0], *requests.end_us.iter().max().unwrap_or(&0)),
-    };
     let mut hints: Vec<ClockPair> = Vec::new();
     if let Some(r) = p.clock_ref {
         hints.push(ClockPair {
@@ -189,9 +175,35 @@ pub fn by_load(p: &Profile, requests: &Requests, run: Option<(i64, i64)>, pairs:
     }
     for c in pairs {
         if c.clock == clock || (clock == "perf" && c.clock == "CLOCK_MONOTONIC") {
-            hints.push(c.clone());
+            let mut c = c.clone();
+            if clock == "perf" {
+                c.needs_confirmation = true;
+            }
+            hints.push(c);
         }
     }
+    hints
+}
+
+/// Places a profile on the wall clock by k6's requests in flight
+/// ([`inflight`]), with its clock pairs checked against them first.
+/// `run` is k6's first and last sample (Unix µs).
+pub fn by_load(p: &Profile, requests: &Requests, run: Option<(i64, i64)>, pairs: &[ClockPair]) -> Outcome {
+    let unaligned =
+        |reason: String, inflight: Option<InFlight>| Outcome::Unaligned { reason, correlation: None, inflight };
+    let Some((times, states)) = sample_states(p) else {
+        return unaligned("the profile has no per-sample times".into(), None);
+    };
+    let busy = states.iter().filter(|s| **s == State::Busy).count();
+    if busy < inflight::MIN_BUSY {
+        return unaligned(format!("{busy} busy samples: too few to place by the load"), None);
+    }
+    let (p0, p1) = (*times.iter().min().unwrap_or(&0), *times.iter().max().unwrap_or(&0));
+    let (k0, k1) = match run {
+        Some(r) => r,
+        None => (requests.start_us[0], *requests.end_us.iter().max().unwrap_or(&0)),
+    };
+    let hints = clock_hints(p, pairs);
     let mut notes: Vec<String> = Vec::new();
     for h in &hints {
         let off = h.unix_us - h.clock_us;
@@ -489,28 +501,7 @@ pub fn auto(p: &Profile, requests: &[i64], run: Option<(i64, i64)>, pairs: &[Clo
     }
     let clock = p.clock.clone().unwrap_or_else(|| "unknown".into());
     let (p0, p1) = (*times.iter().min().unwrap_or(&0), *times.iter().max().unwrap_or(&0));
-    // The profile's own pair, then those of the same clock (perf's clock is CLOCK_MONOTONIC on Linux x86 in practice).
-    let mut hints: Vec<ClockPair> = Vec::new();
-    if let Some(r) = p.clock_ref {
-        hints.push(ClockPair {
-            clock: clock.clone(),
-            clock_us: r.clock_us,
-            unix_us: r.unix_us,
-            spread_us: 1,
-            source: format!("the profile's own reference time ({clock} ↔ wall clock)"),
-            needs_confirmation: false,
-        });
-    }
-    for c in pairs {
-        let same = c.clock == clock || (clock == "perf" && c.clock == "CLOCK_MONOTONIC");
-        if same {
-            let mut c = c.clone();
-            if clock == "perf" {
-                c.needs_confirmation = true;
-            }
-            hints.push(c);
-        }
-    }
+    let hints = clock_hints(p, pairs);
     let span = run.or_else(|| Some((*requests.first()?, *requests.last()?)));
     let (Some((k0, k1)), true) = (span, requests.len() >= 2) else {
         return match hints.iter().find(|h| !h.needs_confirmation) {
