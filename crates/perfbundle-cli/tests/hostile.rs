@@ -1945,7 +1945,7 @@ fn a_frame_starting_with_a_space_round_trips_through_folded() {
 }
 
 /// 400 distinct stacks 4,000 frames deep (hand-made folded): the call tree is
-/// bounded (200,000 nodes, said), and inspect and export stay within 256 MB.
+/// bounded (200,000 nodes, said), and inspect, export and diff stay within 256 MB.
 #[test]
 fn a_wide_and_deep_profile_is_bounded_where_it_is_built() {
     let d = tmpdir("wide-deep");
@@ -1966,4 +1966,15 @@ fn a_wide_and_deep_profile_is_bounded_where_it_is_built() {
     ok_within_256_mb(&["inspect", b.to_str().unwrap()]);
     let out = d.join("md");
     ok_within_256_mb(&["export", "--markdown", "--out-dir", out.to_str().unwrap(), b.to_str().unwrap()]);
+    // Two such profiles compared (the frames of paths past the bound are not kept: 838 MB before).
+    let diff = d.join("diff");
+    ok_within_256_mb(&[
+        "diff",
+        "--markdown",
+        "--out-dir",
+        diff.to_str().unwrap(),
+        b.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    ok_within_256_mb(&["diff", b.to_str().unwrap(), b.to_str().unwrap()]);
 }

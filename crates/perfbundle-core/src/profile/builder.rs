@@ -230,8 +230,32 @@ impl ProfileBuilder {
         if self.weight_unit.is_none() {
             self.nodes.self_weight.clear();
         }
+        // Frames no node uses (interned for call paths past MAX_BUILT_NODES,
+        // which went to the one MORE_PATHS node) are left out, the nodes' indices renumbered.
+        let mut used = vec![false; self.frames.len()];
+        for f in &self.nodes.frame {
+            if let Some(u) = usize::try_from(*f).ok().and_then(|i| used.get_mut(i)) {
+                *u = true;
+            }
+        }
+        let mut renumbered = vec![-1i64; self.frames.len()];
+        let mut next = 0i64;
+        for (i, u) in used.iter().enumerate() {
+            if *u {
+                renumbered[i] = next;
+                next += 1;
+            }
+        }
+        for f in &mut self.nodes.frame {
+            if *f >= 0 {
+                *f = renumbered[*f as usize];
+            }
+        }
         let mut frames = FrameTable::default();
-        for f in self.frames {
+        for (f, u) in self.frames.into_iter().zip(used) {
+            if !u {
+                continue;
+            }
             frames.name.push(f.name);
             frames.file.push(f.file);
             frames.line.push(f.line);
