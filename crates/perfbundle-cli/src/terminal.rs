@@ -11,6 +11,11 @@ pub fn terminal_text(s: &str) -> String {
     perfbundle_core::format::escape_controls(s).into_owned()
 }
 
+/// A path for the terminal: as `display()` shows it, control characters escaped.
+pub fn path(p: &std::path::Path) -> String {
+    terminal_text(&p.display().to_string())
+}
+
 /// A text of several lines with every control character but the line
 /// ends escaped ([`terminal_text`] per line).
 pub fn terminal_text_lines(s: &str) -> String {

@@ -1978,3 +1978,104 @@ fn a_wide_and_deep_profile_is_bounded_where_it_is_built() {
     ]);
     ok_within_256_mb(&["diff", b.to_str().unwrap(), b.to_str().unwrap()]);
 }
+
+// ---- A fourth campaign: placing profiles by the requests in flight. ----
+
+/// A hand-made k6 stream of `n` requests of 5 ms, one every `every_us`, from 2026-11-30T09:48:42Z.
+fn handmade_requests(path: &Path, n: usize, every_us: u64) {
+    let mut text = String::from("{\"type\":\"Metric\",\"data\":{\"name\":\"http_req_duration\",\"type\":\"trend\",\"contains\":\"time\",\"thresholds\":[],\"submetrics\":null},\"metric\":\"http_req_duration\"}\n");
+    let t0 = 1_796_032_122_000_000u64;
+    for i in 0..n as u64 {
+        let us = t0 + i * every_us;
+        let ns = perfbundle_core::time::format_rfc3339_ms((us * 1000) as i64);
+        // format_rfc3339_ms keeps milliseconds: the microseconds written here.
+        let time = format!("{}{:03}Z", ns.trim_end_matches('Z'), us % 1000);
+        text.push_str(&format!(
+            "{{\"type\":\"Point\",\"metric\":\"http_req_duration\",\"data\":{{\"time\":\"{time}\",\"value\":5.0,\"tags\":{{\"name\":\"GET /x\"}}}}}}\n"
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// A hand-made .cpuprofile of `n` samples, busy and idle in turn, `dt_us` apart.
+fn handmade_alternating_profile(path: &Path, n: usize, dt_us: u64) {
+    let nodes = r#"[{"id":1,"callFrame":{"functionName":"(root)","url":"","scriptId":"0","lineNumber":-1,"columnNumber":-1},"children":[2,3]},{"id":2,"callFrame":{"functionName":"work","url":"a.js","scriptId":"1","lineNumber":1,"columnNumber":1}},{"id":3,"callFrame":{"functionName":"(idle)","url":"","scriptId":"0","lineNumber":-1,"columnNumber":-1}}]"#;
+    let samples: Vec<&str> = (0..n).map(|i| if i % 2 == 0 { "2" } else { "3" }).collect();
+    let deltas = vec![dt_us.to_string(); n];
+    std::fs::write(
+        path,
+        format!(
+            "{{\"nodes\":{nodes},\"startTime\":5000000,\"endTime\":{},\"samples\":[{}],\"timeDeltas\":[{}]}}",
+            5_000_000 + n as u64 * dt_us,
+            samples.join(","),
+            deltas.join(",")
+        ),
+    )
+    .unwrap();
+}
+
+/// 200 samples spread over two years (8 GB-worth of half-second parts, an
+/// abort before), and profiles whose search finds no rival at all (a ratio
+/// of infinity written as `null`: a bundle no reader took): placed or
+/// refused within 256 MB, and the bundle reads back.
+#[test]
+fn placing_by_the_load_stays_bounded_and_writes_what_reads_back() {
+    let d = tmpdir("align-hostile");
+    let k6 = d.join("k6.json");
+    handmade_requests(&k6, 20_000, 3_000);
+    let long = d.join("two-years.cpuprofile");
+    handmade_alternating_profile(&long, 200, 2 * 365 * 86_400 * 1_000_000 / 200);
+    let short_run = d.join("k6-1s.json");
+    handmade_requests(&short_run, 200, 5_000);
+    let still = d.join("one-instant.cpuprofile");
+    handmade_alternating_profile(&still, 10_000, 0);
+    let minute = d.join("one-minute.cpuprofile");
+    handmade_alternating_profile(&minute, 60_000, 1_000);
+    for (stream, profile) in [(&k6, &long), (&short_run, &still), (&short_run, &minute)] {
+        let out = d.join("b.perfbundle");
+        let _ = std::fs::remove_file(&out);
+        let as_k6 = format!("k6-json:{}", stream.display());
+        ok_within_256_mb(&[
+            "pack",
+            "--no-git",
+            "--no-host-clock",
+            "--align",
+            "auto",
+            "-o",
+            out.to_str().unwrap(),
+            "--as",
+            &as_k6,
+            profile.to_str().unwrap(),
+        ]);
+        ok_within_256_mb(&["verify", out.to_str().unwrap()]);
+        let j = inspect_json(&out);
+        assert!(j["profiles"][0]["alignment"]["status"].is_string(), "{}", j["profiles"][0]["alignment"]);
+    }
+}
+
+/// Output paths (a name made from a hostile input's name) are echoed escaped.
+#[test]
+fn output_paths_with_escape_sequences_are_shown_escaped() {
+    let d = tmpdir("out-escapes");
+    let a = repo_root().join("archives/orders-api-v1-k6.perfbundle");
+    let out = d.join("x\u{1b}]0;PWNED\u{7}\u{9b}2J.perfbundle");
+    let unpacked = d.join("u\u{1b}[2J");
+    let html = d.join("h\u{1b}[2J.html");
+    for args in [
+        vec![
+            "pack".to_string(),
+            "--no-git".into(),
+            "-o".into(),
+            out.display().to_string(),
+            real_stream().display().to_string(),
+        ],
+        vec!["unpack".into(), out.display().to_string(), "-C".into(), unpacked.display().to_string()],
+        vec!["html".into(), a.display().to_string(), "-o".into(), html.display().to_string()],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&args, true);
+        let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(!all.contains('\u{1b}') && !all.contains('\u{9b}') && !all.contains('\u{7}'), "{args:?}: {all:?}");
+        assert!(all.contains("\\x1b"), "{args:?}: shown escaped: {all}");
+    }
+}

@@ -85,7 +85,7 @@ pub fn run_man(a: ManArgs) -> Result<ExitCode> {
                 let p = dir.join(name);
                 std::fs::write(&p, bytes).with_context(|| format!("{}: cannot write", p.display()))?;
             }
-            crate::emit(&format!("wrote {} man pages into {}\n", pages.len(), dir.display()));
+            crate::emit(&format!("wrote {} man pages into {}\n", pages.len(), crate::terminal::path(&dir)));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -124,7 +124,7 @@ fn compare_and_report(a: &DiffArgs) -> Result<Diff> {
         write_file(&staged.path("report.md"), report.markdown.as_bytes())?;
         let report_path = staged.final_path("report.md");
         staged.commit()?;
-        eprintln!("wrote {} ({} files beside it)", report_path.display(), report.files.len());
+        eprintln!("wrote {} ({} files beside it)", crate::terminal::path(&report_path), report.files.len());
     }
     if a.json {
         crate::emit_with(|w| {

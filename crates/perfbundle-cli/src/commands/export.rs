@@ -142,7 +142,7 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
             written.push(name);
         }
     }
-    let list: Vec<String> = written.iter().map(|n| staged.final_path(n).display().to_string()).collect();
+    let list: Vec<String> = written.iter().map(|n| crate::terminal::path(&staged.final_path(n))).collect();
     staged.commit()?;
     crate::emit(&format!("{}\n", list.join("\n")));
     Ok(ExitCode::SUCCESS)

@@ -138,6 +138,6 @@ pub fn run(a: HtmlArgs) -> Result<ExitCode> {
     let size = w.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
     drop(w);
     atomic.commit()?;
-    crate::emit(&format!("wrote {} ({size} bytes)\n", a.output.display()));
+    crate::emit(&format!("wrote {} ({size} bytes)\n", crate::terminal::path(&a.output)));
     Ok(ExitCode::SUCCESS)
 }

@@ -99,7 +99,7 @@ pub fn run(a: SiteArgs) -> Result<ExitCode> {
     }
     crate::emit(&format!(
         "wrote {}: the viewer, {} bundle(s), index.json, trend.html; open index.html (served from any path)\n",
-        a.out.display(),
+        crate::terminal::path(&a.out),
         bundles.len()
     ));
     Ok(ExitCode::SUCCESS)

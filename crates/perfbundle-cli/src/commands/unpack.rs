@@ -60,7 +60,7 @@ pub fn run(a: UnpackArgs) -> Result<ExitCode> {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
-    crate::emit(&format!("unpacked {} into {}\n", a.file.display(), a.dir.display()));
+    crate::emit(&format!("unpacked {} into {}\n", crate::terminal::path(&a.file), crate::terminal::path(&a.dir)));
     Ok(ExitCode::SUCCESS)
 }
 

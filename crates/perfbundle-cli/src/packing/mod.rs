@@ -262,7 +262,7 @@ pub fn write_and_report(mut packed: Packed, raw: &RawFiles, output: &Path) -> Re
     for w in &warnings {
         let _ = writeln!(err, "perfbundle: warning: {}", crate::terminal::terminal_text(w));
     }
-    let _ = writeln!(err, "wrote {} ({size} bytes): {line}", output.display());
+    let _ = writeln!(err, "wrote {} ({size} bytes): {line}", crate::terminal::path(output));
     Ok(())
 }
 
@@ -274,6 +274,6 @@ pub fn write_merged(packed: Packed, shards: usize, output: &Path) -> Result<()> 
         eprintln!("perfbundle: warning: {}", crate::terminal::terminal_text(w));
     }
     write(packed, &RawFiles::default(), output)?;
-    crate::emit(&format!("wrote {}: merged {shards} shards ({series} k6 series)\n", output.display()));
+    crate::emit(&format!("wrote {}: merged {shards} shards ({series} k6 series)\n", crate::terminal::path(output)));
     Ok(())
 }

@@ -35,8 +35,10 @@ pub const MIN_PARTS: usize = 10;
 pub const MIN_LOGLIK: f64 = 30.0;
 /// The parts the margin is measured on: this long (µs)…
 pub const BLOCK_US: i64 = 500_000;
-/// …or shorter, to make at least this many.
+/// …or shorter, to make at least this many…
 pub const MIN_BLOCKS: usize = 10;
+/// …or longer, to make at most this many.
+pub const MAX_PARTS: usize = 4096;
 /// Other peaks the margin is measured against.
 pub const RIVALS: usize = 5;
 /// How far another peak must be to count as another (ms).
@@ -245,7 +247,10 @@ pub fn place(times: &[i64], states: &[State], requests: &Requests, lo: i64, hi: 
     // outside. A rare event — an idle sample in one of the few gaps of a
     // saturated run — weighs what it tells.
     let (t_first, t_last) = (times.iter().min().copied().unwrap_or(0), times.iter().max().copied().unwrap_or(0));
-    let width = ((t_last - t_first) / MIN_BLOCKS as i64).clamp(1, BLOCK_US);
+    // Half a second a part (fewer, shorter parts for a short profile; at
+    // most MAX_PARTS, longer ones, for a profile spanning days).
+    let span = t_last - t_first;
+    let width = (span / MIN_BLOCKS as i64).clamp(1, BLOCK_US).max(span / MAX_PARTS as i64 + 1);
     let blocks = ((t_last - t_first) / width + 1) as usize;
     let inside_at = |t: i64, off: i64| -> bool {
         let w = t + off;
@@ -314,19 +319,20 @@ pub fn place(times: &[i64], states: &[State], requests: &Requests, lo: i64, hi: 
             margin = m;
         }
     }
+    let finite = super::finite;
     Some(InFlight {
         offset_us,
         parts_for: margin.parts_for,
         parts: margin.parts,
-        evidence_share: margin.share(),
-        loglik_margin: margin.gain - margin.loss,
+        evidence_share: finite(margin.share()),
+        loglik_margin: finite(margin.gain - margin.loss),
         rival_offset_us: margin.rival_offset_us,
-        busy_inside,
-        reference_inside,
+        busy_inside: finite(busy_inside),
+        reference_inside: finite(reference_inside),
         reference: if use_idle { "idle samples".into() } else { "the profile's span".into() },
-        z: peak.z,
-        ratio: peak.ratio,
-        half_width_ms: peak.half_width_us / 1000.0,
+        z: finite(peak.z),
+        ratio: finite(peak.ratio),
+        half_width_ms: finite(peak.half_width_us / 1000.0),
         bin_ms: bin as f64 / 1000.0,
         searched_us: (lo, hi),
         requests: requests.len() as u64,

@@ -448,10 +448,10 @@ pub fn correlate(times: &[i64], busy: &[bool], requests: &[i64], lo: i64, hi: i6
             };
             return Some(Correlation {
                 offset_us: p.offset_us.round() as i64,
-                r: p.r,
-                z,
-                ratio,
-                half_width_ms: p.half_width_us / 1000.0,
+                r: finite(p.r),
+                z: finite(z),
+                ratio: finite(ratio),
+                half_width_ms: finite(p.half_width_us / 1000.0),
                 bin_ms: bin as f64 / 1000.0,
                 searched_us: searched,
             });
@@ -464,6 +464,16 @@ pub fn correlate(times: &[i64], busy: &[bool], requests: &[i64], lo: i64, hi: i6
         if first.is_none() {
             first = Some(p);
         }
+    }
+}
+
+/// `x` as JSON can hold it: an infinity as the largest finite number of its
+/// sign (a ratio with no rival), NaN as 0. A bundle's readers refuse `null`.
+pub(crate) fn finite(x: f64) -> f64 {
+    if x.is_nan() {
+        0.0
+    } else {
+        x.clamp(f64::MIN, f64::MAX)
     }
 }
 
